@@ -1,0 +1,403 @@
+//! The `tipline` command line: the binary's edge, where errors become one clear sentence.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::{self, Config, ProcessEnv};
+use crate::crypto::keyfile::{self, KdfParams};
+use crate::crypto::{KeyId, PublicKey, RecipientRole, ServerSecret};
+use crate::store::Store;
+
+/// tipline: a safe hotline for reporting misconduct by public officials.
+#[derive(Debug, Parser)]
+#[command(name = "tipline", version, about)]
+pub struct Cli {
+    /// The data directory (embedded database, server secret, tipline.toml).
+    #[arg(long, global = true, env = "TIPLINE_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// A configuration file other than DATA_DIR/tipline.toml.
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create the data directory, the embedded database, the server secret and a commented
+    /// tipline.toml. Never overwrites anything that exists.
+    Init,
+    /// Apply pending database migrations.
+    Migrate,
+    /// Make and inspect key files (run on the key holder's own machine).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Administration: recipients, audit log.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// `tipline keys …`
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a new keypair; write the passphrase-protected private key file (mode 0600) and
+    /// print the public key string to give to the administrator.
+    New {
+        /// Reviewer or custodian.
+        #[arg(long, value_enum)]
+        role: RecipientRole,
+        /// Your name as colleagues know it (shown in lists and audit details).
+        #[arg(long)]
+        name: String,
+        /// Where to write the private key file; an existing file is never overwritten.
+        #[arg(long)]
+        out: PathBuf,
+        #[command(flatten)]
+        passphrase: PassphraseArgs,
+    },
+    /// Print the public key string of a key file again.
+    ShowPublic {
+        /// The key file.
+        file: PathBuf,
+    },
+}
+
+/// Where a passphrase comes from when there is no terminal to ask.
+#[derive(Debug, Args)]
+pub struct PassphraseArgs {
+    /// Read the passphrase from this file (first line) instead of asking.
+    #[arg(long)]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+/// `tipline admin …`
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Manage recipient keys.
+    #[command(subcommand)]
+    Recipients(RecipientsCommand),
+    /// Inspect the audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+/// `tipline admin recipients …`
+#[derive(Debug, Subcommand)]
+pub enum RecipientsCommand {
+    /// Register a public key; new items are sealed to it from now on.
+    Add {
+        /// Reviewer or custodian (must match the key string's prefix).
+        #[arg(long, value_enum)]
+        role: RecipientRole,
+        /// The holder's name.
+        #[arg(long)]
+        name: String,
+        /// The public key string printed by `tipline keys new`.
+        #[arg(long)]
+        public_key: String,
+    },
+    /// List registered keys.
+    List,
+    /// Retire a key: nothing new is sealed to it.
+    Retire {
+        /// The key id (16 hex digits, from `list`).
+        key_id: String,
+    },
+}
+
+/// `tipline admin audit …`
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; report the first broken entry.
+    Verify,
+    /// Print the log.
+    Show {
+        /// First entry to show.
+        #[arg(long, default_value_t = 1)]
+        from: i64,
+        /// How many entries.
+        #[arg(long, default_value_t = 200)]
+        limit: i64,
+    },
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let Cli {
+        data_dir,
+        config: config_file,
+        command,
+    } = cli;
+    let load_config = || -> anyhow::Result<Config> {
+        Ok(Config::load(
+            data_dir.as_deref(),
+            config_file.as_deref(),
+            &ProcessEnv,
+        )?)
+    };
+    match command {
+        Command::Init => init(data_dir.as_deref(), config_file.as_deref()).await,
+        Command::Migrate => {
+            let config = load_config()?;
+            let store = Store::connect(&config.database_url)
+                .await
+                .context("connecting to the database")?;
+            store.migrate().await.context("applying migrations")?;
+            println!("Database schema is up to date ({}).", store.backend_name());
+            Ok(())
+        }
+        Command::Keys(k) => keys(k),
+        Command::Admin(a) => {
+            let config = load_config()?;
+            let store = Store::open(&config.database_url)
+                .await
+                .context("opening the database")?;
+            admin(a, &store).await
+        }
+    }
+}
+
+async fn init(data_dir: Option<&Path>, config_file: Option<&Path>) -> anyhow::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let dir = data_dir
+        .map(Path::to_path_buf)
+        .unwrap_or_else(config::default_data_dir);
+    if !dir.exists() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .with_context(|| format!("creating the data directory {}", dir.display()))?;
+        println!("Created the data directory {} (mode 0700).", dir.display());
+    } else {
+        let mode = std::fs::metadata(&dir)?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            println!(
+                "Note: {} is readable by other users (mode {mode:o}); consider `chmod 700`.",
+                dir.display()
+            );
+        }
+    }
+
+    let config_path = config_file
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| dir.join(config::CONFIG_FILE_NAME));
+    if config_path.exists() {
+        println!(
+            "Kept the existing configuration file {}.",
+            config_path.display()
+        );
+    } else {
+        std::fs::write(&config_path, config::sample_file())
+            .with_context(|| format!("writing {}", config_path.display()))?;
+        println!(
+            "Wrote a commented configuration file to {}.",
+            config_path.display()
+        );
+    }
+
+    let config = Config::load(Some(&dir), config_file, &ProcessEnv)?;
+    if config.server_secret_inline.is_some() {
+        println!("The server secret comes from TIPLINE_SERVER_SECRET; no secret file written.");
+    } else if config.server_secret_file.exists() {
+        ServerSecret::load(&config.server_secret_file)
+            .context("checking the existing server secret")?;
+        println!(
+            "Kept the existing server secret {}.",
+            config.server_secret_file.display()
+        );
+    } else {
+        let secret = ServerSecret::generate();
+        keyfile::write_new_private_file(
+            &config.server_secret_file,
+            secret.expose_file_text().as_bytes(),
+        )?;
+        println!(
+            "Created the server secret {} (mode 0600). Back it up privately.",
+            config.server_secret_file.display()
+        );
+    }
+
+    let store = Store::open(&config.database_url)
+        .await
+        .context("creating the database")?;
+    println!("The database ({}) is ready.", store.backend_name());
+    store.close().await;
+    println!(
+        "\nNext: reviewers and custodians each run `tipline keys new` on their own machines and send you\n\
+         the public key string it prints; register each with `tipline admin recipients add`."
+    );
+    Ok(())
+}
+
+/// Gets a passphrase: from `--passphrase-file`, then `TIPLINE_KEY_PASSPHRASE`, then the terminal
+/// (asked twice when `confirm`).
+pub fn passphrase(args: &PassphraseArgs, confirm: bool) -> anyhow::Result<SecretString> {
+    if let Some(path) = &args.passphrase_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the passphrase file {}", path.display()))?;
+        let line = text.lines().next().unwrap_or("").to_owned();
+        if line.is_empty() {
+            bail!("the passphrase file {} is empty", path.display());
+        }
+        return Ok(SecretString::from(line));
+    }
+    if let Ok(p) = std::env::var("TIPLINE_KEY_PASSPHRASE") {
+        if !p.is_empty() {
+            return Ok(SecretString::from(p));
+        }
+    }
+    let first = SecretString::from(
+        rpassword::prompt_password("Passphrase for the key file: ")
+            .context("reading the passphrase from the terminal (use --passphrase-file or TIPLINE_KEY_PASSPHRASE without one)")?,
+    );
+    if confirm {
+        if first.expose_secret().chars().count() < 12 {
+            bail!("the passphrase is too short: use at least 12 characters (a few words are best)");
+        }
+        let second = rpassword::prompt_password("Repeat the passphrase: ")
+            .context("reading the passphrase")?;
+        if second != first.expose_secret() {
+            bail!("the two passphrases differ; nothing was written");
+        }
+    }
+    Ok(first)
+}
+
+fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
+    match cmd {
+        KeysCommand::New {
+            role,
+            name,
+            out,
+            passphrase: p,
+        } => {
+            if out.exists() {
+                bail!(
+                    "{} already exists; refusing to overwrite a key file (choose another path)",
+                    out.display()
+                );
+            }
+            let pass = passphrase(&p, true)?;
+            let pk = keyfile::create(&out, role, &name, &pass, KdfParams::DEFAULT)?;
+            println!(
+                "Wrote the private key file {} (mode 0600). Keep it and its passphrase safe;",
+                out.display()
+            );
+            println!("losing either means losing access to what is sealed to this key.\n");
+            println!(
+                "Public key for the administrator ({role}, key id {}):\n",
+                pk.key_id()
+            );
+            println!("{}", pk.to_key_string(role));
+            Ok(())
+        }
+        KeysCommand::ShowPublic { file } => {
+            let (role, name, pk) = keyfile::read_public(&file)?;
+            println!("{}", pk.to_key_string(role));
+            eprintln!("({role} key of {name}, key id {})", pk.key_id());
+            Ok(())
+        }
+    }
+}
+
+async fn admin(cmd: AdminCommand, store: &Store) -> anyhow::Result<()> {
+    match cmd {
+        AdminCommand::Recipients(RecipientsCommand::Add {
+            role,
+            name,
+            public_key,
+        }) => {
+            let (key_role, pk) = PublicKey::parse_key_string(&public_key).context(
+                "the public key string is not valid: check that it was copied completely",
+            )?;
+            if key_role != role {
+                bail!("this is a {key_role} key, but --role says {role}; nothing was changed");
+            }
+            let r = match store.add_recipient(&pk, role, &name, "admin-cli").await {
+                Err(crate::store::StoreError::AlreadyExists) => {
+                    bail!(
+                        "key {} is registered already (a retired key cannot be added again)",
+                        pk.key_id()
+                    )
+                }
+                other => other?,
+            };
+            let ring = store.keyring().await?;
+            println!(
+                "Registered {} key {} for {}. Keyring epoch is now {}.",
+                r.role, r.key_id, r.name, ring.epoch
+            );
+            Ok(())
+        }
+        AdminCommand::Recipients(RecipientsCommand::List) => {
+            let list = store.recipients().await?;
+            if list.is_empty() {
+                println!("No recipient keys are registered.");
+            }
+            println!(
+                "{:<16}  {:<9}  {:<8}  {:<10}  name",
+                "key id", "role", "state", "added"
+            );
+            for r in list {
+                let state = if r.active { "active" } else { "retired" };
+                println!(
+                    "{}  {:<9}  {:<8}  {:<10}  {}",
+                    r.key_id, r.role, state, r.added_day, r.name
+                );
+            }
+            let ring = store.keyring().await?;
+            println!(
+                "\nKeyring epoch {}: {} active reviewer key(s), {} active custodian key(s).",
+                ring.epoch,
+                ring.reviewers.len(),
+                ring.custodians.len()
+            );
+            Ok(())
+        }
+        AdminCommand::Recipients(RecipientsCommand::Retire { key_id }) => {
+            let id = KeyId::parse(&key_id)
+                .context("a key id is 16 hex digits, as `admin recipients list` shows")?;
+            match store.retire_recipient(&id, "admin-cli").await {
+                Err(crate::store::StoreError::NotFound) => bail!("no active key has the id {id}"),
+                other => other?,
+            }
+            let ring = store.keyring().await?;
+            println!(
+                "Retired key {id}. Keyring epoch is now {}. Run `tipline review rewrap` so it opens nothing old either.",
+                ring.epoch
+            );
+            Ok(())
+        }
+        AdminCommand::Audit(AuditCommand::Verify) => match store.audit_verify().await? {
+            Ok((n, head)) => {
+                println!(
+                    "The audit log is intact: {n} entries. Head hash {}.",
+                    hex::encode(head)
+                );
+                Ok(())
+            }
+            Err(e) => bail!("{e}; entries from there on cannot be trusted"),
+        },
+        AdminCommand::Audit(AuditCommand::Show { from, limit }) => {
+            for r in store.audit_entries(from, limit).await? {
+                let e = r.entry;
+                println!(
+                    "{:>6}  {}  {:<18}  {:<20}  {:<12}  {}",
+                    r.seq,
+                    e.day,
+                    e.actor,
+                    e.action,
+                    e.case_code.unwrap_or_default(),
+                    e.detail
+                );
+            }
+            Ok(())
+        }
+    }
+}

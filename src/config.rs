@@ -1,0 +1,503 @@
+//! Configuration: one [`Config`], loaded once in `main` and passed down; no globals.
+//!
+//! Precedence: built-in defaults < the TOML file (`DATA_DIR/tipline.toml` or `--config`) <
+//! environment variables (`TIPLINE_*`, and `TELEGRAM_BOT_TOKEN` / `TELEGRAM_API_URL`). Secrets
+//! also come as `*_FILE` variables naming a file (container secrets). Loading never writes
+//! anything; a bad value is reported in one sentence that names the setting, never its value
+//! when the setting is a secret.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use secrecy::SecretString;
+use serde::Deserialize;
+
+/// Telegram's production Bot API.
+pub const DEFAULT_TELEGRAM_API_URL: &str = "https://api.telegram.org";
+
+/// Errors while loading configuration: each names the setting at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A setting has an invalid value.
+    #[error("invalid setting {setting}: {problem}")]
+    Invalid {
+        /// The setting (file key or environment variable).
+        setting: String,
+        /// What is wrong, without echoing secrets.
+        problem: String,
+    },
+    /// The configuration file could not be read or parsed.
+    #[error("cannot use the configuration file {path}: {problem}")]
+    File {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+fn invalid(setting: &str, problem: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        setting: setting.to_owned(),
+        problem: problem.into(),
+    }
+}
+
+/// The file's shape. Every field optional: absent means "keep the default".
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database_url: Option<String>,
+    server_secret_file: Option<PathBuf>,
+    log: Option<String>,
+    #[serde(default)]
+    telegram: FileTelegram,
+    #[serde(default)]
+    review: FileReview,
+    #[serde(default)]
+    limits: FileLimits,
+    #[serde(default)]
+    retention: FileRetention,
+    #[serde(default)]
+    contacts: FileContacts,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileTelegram {
+    api_url: Option<String>,
+    token_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileReview {
+    listen: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLimits {
+    reports_per_day: Option<i64>,
+    receipt_attempts_per_hour: Option<i64>,
+    max_report_chars: Option<usize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRetention {
+    draft_hours: Option<i64>,
+    closed_case_days: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileContacts {
+    denunciation: Option<String>,
+    complaint: Option<String>,
+    feedback: Option<String>,
+}
+
+/// Rate and size limits for citizens.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Reports one person may submit per day.
+    pub reports_per_day: i64,
+    /// Receipt entries one person may try per hour in /status.
+    pub receipt_attempts_per_hour: i64,
+    /// Longest "what happened" text, in characters.
+    pub max_report_chars: usize,
+}
+
+/// How long things are kept.
+#[derive(Debug, Clone)]
+pub struct Retention {
+    /// Unfinished drafts are purged this many hours after the last step.
+    pub draft_hours: i64,
+    /// Closed cases are purged this many days after closure.
+    pub closed_case_days: i64,
+}
+
+/// Official channels the bot points to for requests it does not take.
+#[derive(Debug, Clone)]
+pub struct Contacts {
+    /// Where a formal denunciation (tố cáo) is lodged.
+    pub denunciation: String,
+    /// Where a complaint (khiếu nại) is lodged.
+    pub complaint: String,
+    /// Where feedback on procedures (phản ánh, kiến nghị) is sent.
+    pub feedback: String,
+}
+
+/// The loaded configuration.
+pub struct Config {
+    /// Where the embedded database, the server secret and the config file live.
+    pub data_dir: PathBuf,
+    /// `sqlite:PATH` or `postgres://…`.
+    pub database_url: String,
+    /// The server secret file, unless the secret came from the environment.
+    pub server_secret_file: PathBuf,
+    /// The server secret text when given directly by `TIPLINE_SERVER_SECRET`.
+    pub server_secret_inline: Option<SecretString>,
+    /// The Bot API base URL.
+    pub telegram_api_url: String,
+    /// The bot token, if configured.
+    pub telegram_token: Option<SecretString>,
+    /// Where the review API listens.
+    pub review_listen: SocketAddr,
+    /// A `tracing` filter (e.g. `info`), overridden by `RUST_LOG`.
+    pub log: String,
+    /// Limits for citizens.
+    pub limits: Limits,
+    /// Retention periods.
+    pub retention: Retention,
+    /// Redirect contacts.
+    pub contacts: Contacts,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field(
+                "database",
+                &if self.database_url.starts_with("sqlite:") {
+                    "sqlite"
+                } else {
+                    "postgres"
+                },
+            )
+            .field("telegram_api_url", &self.telegram_api_url)
+            .field(
+                "telegram_token",
+                &self.telegram_token.as_ref().map(|_| "[set]"),
+            )
+            .field("review_listen", &self.review_listen)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The default data directory.
+pub fn default_data_dir() -> PathBuf {
+    PathBuf::from("tipline-data")
+}
+
+/// The name of the config file inside the data directory.
+pub const CONFIG_FILE_NAME: &str = "tipline.toml";
+/// The name of the SQLite database file inside the data directory.
+pub const DATABASE_FILE_NAME: &str = "tipline.db";
+/// The name of the server secret file inside the data directory.
+pub const SECRET_FILE_NAME: &str = "server-secret";
+
+/// Where settings come from: injectable for tests.
+pub trait Env {
+    /// The variable's value, if set.
+    fn var(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct ProcessEnv;
+
+impl Env for ProcessEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl<const N: usize> Env for [(&str, &str); N] {
+    fn var(&self, name: &str) -> Option<String> {
+        self.iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+    }
+}
+
+fn read_secret_file(setting: &str, path: &Path) -> Result<SecretString, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| invalid(setting, format!("cannot read {}: {e}", path.display())))?;
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(invalid(setting, format!("{} is empty", path.display())));
+    }
+    Ok(SecretString::from(trimmed.to_owned()))
+}
+
+fn parse_num<T: std::str::FromStr>(setting: &str, v: &str) -> Result<T, ConfigError> {
+    v.trim()
+        .parse()
+        .map_err(|_| invalid(setting, format!("expected a whole number, got {v:?}")))
+}
+
+impl Config {
+    /// Loads configuration: `data_dir` (or `TIPLINE_DATA_DIR`, or the default), then the file
+    /// (`config_file`, or `DATA_DIR/tipline.toml` if it exists), then the environment.
+    pub fn load(
+        data_dir: Option<&Path>,
+        config_file: Option<&Path>,
+        env: &dyn Env,
+    ) -> Result<Config, ConfigError> {
+        let data_dir = data_dir
+            .map(Path::to_path_buf)
+            .or_else(|| env.var("TIPLINE_DATA_DIR").map(PathBuf::from))
+            .unwrap_or_else(default_data_dir);
+
+        let file_path = config_file
+            .map(Path::to_path_buf)
+            .or_else(|| env.var("TIPLINE_CONFIG").map(PathBuf::from));
+        let file = match file_path {
+            Some(p) => Self::read_file(&p)?,
+            None => {
+                let p = data_dir.join(CONFIG_FILE_NAME);
+                if p.exists() {
+                    Self::read_file(&p)?
+                } else {
+                    FileConfig::default()
+                }
+            }
+        };
+
+        let database_url = env
+            .var("TIPLINE_DATABASE_URL")
+            .or(file.database_url)
+            .unwrap_or_else(|| format!("sqlite:{}", data_dir.join(DATABASE_FILE_NAME).display()));
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres://")
+            || database_url.starts_with("postgresql://"))
+        {
+            return Err(invalid(
+                "database_url (TIPLINE_DATABASE_URL)",
+                "expected sqlite:PATH or postgres://…",
+            ));
+        }
+
+        let server_secret_inline = env.var("TIPLINE_SERVER_SECRET").map(SecretString::from);
+        let server_secret_file = env
+            .var("TIPLINE_SERVER_SECRET_FILE")
+            .map(PathBuf::from)
+            .or(file.server_secret_file)
+            .unwrap_or_else(|| data_dir.join(SECRET_FILE_NAME));
+
+        let telegram_api_url = env
+            .var("TELEGRAM_API_URL")
+            .or(file.telegram.api_url)
+            .unwrap_or_else(|| DEFAULT_TELEGRAM_API_URL.to_owned());
+        if !(telegram_api_url.starts_with("http://") || telegram_api_url.starts_with("https://")) {
+            return Err(invalid(
+                "telegram.api_url (TELEGRAM_API_URL)",
+                "expected an http:// or https:// URL",
+            ));
+        }
+        let telegram_token = match (
+            env.var("TELEGRAM_BOT_TOKEN"),
+            env.var("TELEGRAM_BOT_TOKEN_FILE"),
+            file.telegram.token_file,
+        ) {
+            (Some(t), _, _) => Some(SecretString::from(t)),
+            (None, Some(p), _) => Some(read_secret_file("TELEGRAM_BOT_TOKEN_FILE", Path::new(&p))?),
+            (None, None, Some(p)) => Some(read_secret_file("telegram.token_file", &p)?),
+            (None, None, None) => None,
+        };
+
+        let listen = env
+            .var("TIPLINE_REVIEW_LISTEN")
+            .or(file.review.listen)
+            .unwrap_or_else(|| "127.0.0.1:8470".to_owned());
+        let review_listen = listen.parse().map_err(|_| {
+            invalid(
+                "review.listen (TIPLINE_REVIEW_LISTEN)",
+                format!("expected an address like 127.0.0.1:8470, got {listen:?}"),
+            )
+        })?;
+
+        let num = |file_value: Option<i64>, var: &str, default: i64| -> Result<i64, ConfigError> {
+            let v = match env.var(var) {
+                Some(v) => parse_num(var, &v)?,
+                None => file_value.unwrap_or(default),
+            };
+            if v <= 0 {
+                return Err(invalid(var, "must be greater than zero"));
+            }
+            Ok(v)
+        };
+        let limits = Limits {
+            reports_per_day: num(file.limits.reports_per_day, "TIPLINE_REPORTS_PER_DAY", 3)?,
+            receipt_attempts_per_hour: num(
+                file.limits.receipt_attempts_per_hour,
+                "TIPLINE_RECEIPT_ATTEMPTS_PER_HOUR",
+                10,
+            )?,
+            max_report_chars: usize::try_from(num(
+                file.limits
+                    .max_report_chars
+                    .and_then(|v| i64::try_from(v).ok()),
+                "TIPLINE_MAX_REPORT_CHARS",
+                6000,
+            )?)
+            .unwrap_or(6000),
+        };
+        let retention = Retention {
+            draft_hours: num(file.retention.draft_hours, "TIPLINE_DRAFT_HOURS", 24)?,
+            closed_case_days: num(
+                file.retention.closed_case_days,
+                "TIPLINE_CLOSED_CASE_DAYS",
+                180,
+            )?,
+        };
+        let contacts = Contacts {
+            denunciation: file.contacts.denunciation.unwrap_or_else(|| {
+                "Thanh tra tỉnh Khánh Hòa — nộp đơn tố cáo trực tiếp hoặc qua bưu điện tại trụ sở Thanh tra tỉnh (Luật Tố cáo 2018, Điều 23).".to_owned()
+            }),
+            complaint: file.contacts.complaint.unwrap_or_else(|| {
+                "Cơ quan đã ra quyết định hoặc có hành vi bị khiếu nại (Luật Khiếu nại 2011); Ban Tiếp công dân tỉnh Khánh Hòa hướng dẫn thủ tục.".to_owned()
+            }),
+            feedback: file.contacts.feedback.unwrap_or_else(|| {
+                "Cổng Dịch vụ công quốc gia (dichvucong.gov.vn), mục Phản ánh kiến nghị.".to_owned()
+            }),
+        };
+        let log = env
+            .var("TIPLINE_LOG")
+            .or(file.log)
+            .unwrap_or_else(|| "info".to_owned());
+
+        Ok(Config {
+            data_dir,
+            database_url,
+            server_secret_file,
+            server_secret_inline,
+            telegram_api_url,
+            telegram_token,
+            review_listen,
+            log,
+            limits,
+            retention,
+            contacts,
+        })
+    }
+
+    fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+            path: path.display().to_string(),
+            problem: e.to_string(),
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::File {
+            path: path.display().to_string(),
+            problem: e.message().to_owned()
+                + &e.span()
+                    .map(|s| format!(" (at byte {})", s.start))
+                    .unwrap_or_default(),
+        })
+    }
+
+    /// Loads the server secret from `TIPLINE_SERVER_SECRET` or the secret file.
+    pub fn server_secret(
+        &self,
+    ) -> Result<crate::crypto::ServerSecret, crate::crypto::secret::SecretError> {
+        use secrecy::ExposeSecret;
+        match &self.server_secret_inline {
+            Some(s) => crate::crypto::ServerSecret::parse(s.expose_secret()),
+            None => crate::crypto::ServerSecret::load(&self.server_secret_file),
+        }
+    }
+}
+
+/// The commented configuration file `tipline init` writes.
+pub fn sample_file() -> &'static str {
+    r#"# tipline configuration. Every setting is optional; environment variables override it
+# (TIPLINE_DATABASE_URL, TIPLINE_REVIEW_LISTEN, TELEGRAM_API_URL, ...). Secrets never go in
+# this file: give the bot token as TELEGRAM_BOT_TOKEN or TELEGRAM_BOT_TOKEN_FILE.
+
+# The database. Default: the embedded SQLite file in the data directory.
+# database_url = "postgres://tipline@db.internal/tipline"
+
+# Log filter (tracing syntax). Logs never contain report content or reporter identifiers.
+# log = "info"
+
+[telegram]
+# api_url = "https://api.telegram.org"
+# token_file = "/run/secrets/telegram-bot-token"
+
+[review]
+# The review API's address. Keep it on the Inspectorate's network.
+# listen = "127.0.0.1:8470"
+
+[limits]
+# reports_per_day = 3
+# receipt_attempts_per_hour = 10
+# max_report_chars = 6000
+
+[retention]
+# Unfinished drafts are deleted this many hours after the last step.
+# draft_hours = 24
+# Closed cases, their items and receipts are deleted this many days after closure.
+# closed_case_days = 180
+
+[contacts]
+# Where the bot sends people who want to lodge a formal denunciation, a complaint or feedback.
+# denunciation = "..."
+# complaint = "..."
+# feedback = "..."
+"#
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn precedence_defaults_file_env() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(CONFIG_FILE_NAME),
+            "[review]\nlisten = \"127.0.0.1:9000\"\n[limits]\nreports_per_day = 5\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(dir.path()), None, &[("TIPLINE_REPORTS_PER_DAY", "7")]).unwrap();
+        assert_eq!(c.review_listen.port(), 9000);
+        assert_eq!(c.limits.reports_per_day, 7);
+        assert_eq!(c.retention.draft_hours, 24);
+        assert!(c.database_url.starts_with("sqlite:"));
+    }
+
+    #[test]
+    fn errors_name_the_setting() {
+        let e = Config::load(None, None, &[("TIPLINE_REVIEW_LISTEN", "nope")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("review.listen"), "{e}");
+        let e = Config::load(None, None, &[("TIPLINE_REPORTS_PER_DAY", "x")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("TIPLINE_REPORTS_PER_DAY"), "{e}");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(CONFIG_FILE_NAME),
+            "[limits]\nreports_per_dya = 5\n",
+        )
+        .unwrap();
+        let e = Config::load(Some(dir.path()), None, &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("reports_per_dya"), "{e}");
+    }
+
+    #[test]
+    fn token_from_file_and_debug_hides_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("tok");
+        std::fs::write(&p, "123:SECRET-TOKEN\n").unwrap();
+        let ps = p.to_str().unwrap().to_owned();
+        let c = Config::load(
+            Some(dir.path()),
+            None,
+            &[("TELEGRAM_BOT_TOKEN_FILE", ps.as_str())],
+        )
+        .unwrap();
+        assert!(c.telegram_token.is_some());
+        assert!(!format!("{c:?}").contains("SECRET"));
+    }
+
+    #[test]
+    fn sample_file_parses() {
+        let _: FileConfig = toml::from_str(sample_file()).unwrap();
+    }
+}

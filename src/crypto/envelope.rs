@@ -1,0 +1,748 @@
+//! The sealed envelope: one payload, readable by a set of recipients, bound to one case and one
+//! kind of object.
+//!
+//! # Construction
+//! A fresh random 256-bit content key `K` is drawn per envelope. From it, HKDF-SHA256 derives
+//! a payload key and a 32-byte key commitment, both bound to the context (magic, version, kind,
+//! case id). The payload is AES-256-GCM-encrypted under the payload key with a random nonce
+//! and the associated data `context ‖ commitment`. `K` is wrapped to each recipient with HPKE
+//! SealBase (RFC 9180 §6.1, the suite pinned in [`super::suite`]) with the associated data
+//! `context ‖ commitment ‖ n ‖ key_id_1 ‖ … ‖ key_id_n`, so every wrap authenticates the whole
+//! recipient set: removing, adding, reordering or swapping a wrap, or moving the blob to another
+//! case or kind, makes opening fail. The commitment makes the envelope key-committing (AES-GCM
+//! alone is not): no two wraps can carry different keys that both open the payload. Finally an
+//! HMAC-SHA256 under a third key derived from `K` covers the whole recipient header, so a
+//! change to *any* byte — even in another recipient's wrap — fails for every recipient.
+//!
+//! Because the payload's associated data does not include the recipient list, key rotation can
+//! replace the recipient header (new wraps of the same `K`) without touching the payload, which
+//! for a 20 MB attachment matters ([`rewrap`], [`splice_header`]).
+//!
+//! Before encryption the payload is framed as `len: u32 BE ‖ payload ‖ zero padding` up to a
+//! multiple of 256 bytes, so that ciphertext lengths do not reveal the exact length of, say, a
+//! reporter's name.
+//!
+//! # Byte layout, version 1
+//! ```text
+//! offset  size     field
+//! 0       4        magic "TLSE"
+//! 4       1        version = 1
+//! 5       1        kind (see ItemKind)
+//! 6       16       case id
+//! 22      32       key commitment = HKDF(K, "tipline/envelope/v1/commit" ‖ context)
+//! 54      1        n = number of recipients, 1..=64
+//! 55      n × 88   wraps, sorted by key id, no duplicates:
+//!                    key id (8) ‖ HPKE enc (32) ‖ HPKE ciphertext of K (32 + 16)
+//! 55+88n  32       header MAC = HMAC-SHA256(HKDF(K, "…/header-mac" ‖ context), bytes 0..55+88n)
+//! 87+88n  12       payload nonce
+//! 99+88n  rest     AES-256-GCM ciphertext of the framed payload ‖ tag (16)
+//! ```
+//! `context` is bytes 0..22. The parser ([`parse`]) checks every length before slicing and never
+//! panics; the fuzz target `fuzz/fuzz_targets/envelope_parse.rs` exercises it.
+
+use std::marker::PhantomData;
+
+use zeroize::Zeroizing;
+
+use super::aead::{AeadKey, NONCE_LEN, TAG_LEN};
+use super::keys::{KEY_ID_LEN, KeyId, PublicKey, SecretKey};
+use super::suite::{self, ENC_LEN};
+use super::{CryptoError, OsRng};
+use crate::ids::CaseId;
+
+/// The four magic bytes that start every envelope.
+pub const MAGIC: [u8; 4] = *b"TLSE";
+/// The envelope format version this build writes and reads.
+pub const VERSION: u8 = 1;
+/// The most recipients one envelope may have.
+pub const MAX_RECIPIENTS: usize = 64;
+const CONTEXT_LEN: usize = 22;
+const COMMITMENT_LEN: usize = 32;
+const WRAP_CT_LEN: usize = 32 + suite::TAG_LEN;
+const WRAP_LEN: usize = KEY_ID_LEN + ENC_LEN + WRAP_CT_LEN;
+const FIXED_HEADER_LEN: usize = CONTEXT_LEN + COMMITMENT_LEN + 1;
+const MAC_LEN: usize = 32;
+const PAD_BLOCK: usize = 256;
+const WRAP_INFO: &[u8] = b"tipline envelope v1 content-key wrap";
+
+/// What a sealed object is. Bound into the associated data, so an item cannot be presented as
+/// another kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum ItemKind {
+    /// The de-identified case summary (reviewers).
+    Summary = 1,
+    /// The reporter's identity (custodians only).
+    Identity = 2,
+    /// A cleaned evidence file (reviewers).
+    Attachment = 3,
+    /// An untouched original evidence file (custodians only).
+    AttachmentOriginal = 4,
+    /// A message from the Inspectorate to the reporter (mailbox key and reviewers).
+    ToReporter = 5,
+    /// A message from the reporter to the Inspectorate (reviewers).
+    FromReporter = 6,
+    /// An internal note of the Inspectorate (reviewers).
+    Note = 7,
+    /// An identity re-sealed by custodians to one requesting reviewer after approval.
+    DisclosedIdentity = 8,
+}
+
+impl ItemKind {
+    /// Every kind, in code order.
+    pub const ALL: [ItemKind; 8] = [
+        Self::Summary,
+        Self::Identity,
+        Self::Attachment,
+        Self::AttachmentOriginal,
+        Self::ToReporter,
+        Self::FromReporter,
+        Self::Note,
+        Self::DisclosedIdentity,
+    ];
+
+    /// The byte stored in the envelope.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// Parses [`ItemKind::code`].
+    pub fn from_code(code: u8) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.code() == code)
+    }
+
+    /// The stable name used in storage and the review API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Summary => "summary",
+            Self::Identity => "identity",
+            Self::Attachment => "attachment",
+            Self::AttachmentOriginal => "attachment_original",
+            Self::ToReporter => "to_reporter",
+            Self::FromReporter => "from_reporter",
+            Self::Note => "note",
+            Self::DisclosedIdentity => "disclosed_identity",
+        }
+    }
+
+    /// Parses [`ItemKind::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// A parsed view of an envelope's bytes.
+#[derive(Debug)]
+pub struct Parsed<'a> {
+    /// The kind recorded in the header (authenticated only when opening succeeds).
+    pub kind: ItemKind,
+    /// The case id recorded in the header (authenticated only when opening succeeds).
+    pub case_id: CaseId,
+    /// The recipients' key ids, in envelope order (sorted).
+    pub recipients: Vec<KeyId>,
+    commitment: &'a [u8],
+    wraps: Vec<&'a [u8]>,
+    /// The header up to (not including) its MAC, and the MAC.
+    header_body: &'a [u8],
+    header_mac: &'a [u8],
+    header_len: usize,
+    nonce: &'a [u8; NONCE_LEN],
+    ciphertext: &'a [u8],
+}
+
+fn context(kind: ItemKind, case_id: &CaseId) -> [u8; CONTEXT_LEN] {
+    let mut c = [0u8; CONTEXT_LEN];
+    c[..4].copy_from_slice(&MAGIC);
+    c[4] = VERSION;
+    c[5] = kind.code();
+    c[6..].copy_from_slice(case_id.as_bytes());
+    c
+}
+
+/// Keys derived from a content key for one context.
+struct Derived {
+    payload_key: AeadKey,
+    commitment: [u8; COMMITMENT_LEN],
+    mac_key: Zeroizing<[u8; 32]>,
+}
+
+fn derive(content_key: &[u8; 32], ctx: &[u8; CONTEXT_LEN]) -> Derived {
+    let mut payload = Zeroizing::new([0u8; 32]);
+    super::hkdf_sha256(
+        b"tipline",
+        content_key,
+        &[b"tipline/envelope/v1/payload", ctx],
+        &mut payload[..],
+    );
+    let mut commitment = [0u8; COMMITMENT_LEN];
+    super::hkdf_sha256(
+        b"tipline",
+        content_key,
+        &[b"tipline/envelope/v1/commit", ctx],
+        &mut commitment,
+    );
+    let mut mac_key = Zeroizing::new([0u8; 32]);
+    super::hkdf_sha256(
+        b"tipline",
+        content_key,
+        &[b"tipline/envelope/v1/header-mac", ctx],
+        &mut mac_key[..],
+    );
+    Derived {
+        payload_key: AeadKey::from_bytes(*payload),
+        commitment,
+        mac_key,
+    }
+}
+
+fn frame(payload: &[u8]) -> Zeroizing<Vec<u8>> {
+    let body = 4 + payload.len();
+    let padded = body.div_ceil(PAD_BLOCK).max(1) * PAD_BLOCK;
+    let mut out = Zeroizing::new(Vec::with_capacity(padded));
+    // Payloads are bounded by the callers (attachments are at most tens of MB) and u32 holds
+    // up to 4 GiB; a larger payload would be a programming error.
+    let len = u32::try_from(payload.len()).unwrap_or(u32::MAX);
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(payload);
+    out.resize(padded, 0);
+    out
+}
+
+fn unframe(mut framed: Zeroizing<Vec<u8>>) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let (len, rest) = framed
+        .split_first_chunk::<4>()
+        .ok_or(CryptoError::InvalidEnvelope)?;
+    let len = u32::from_be_bytes(*len) as usize;
+    if len > rest.len() {
+        return Err(CryptoError::InvalidEnvelope);
+    }
+    framed.drain(..4);
+    framed.truncate(len);
+    Ok(framed)
+}
+
+/// Builds the recipient header (everything before the nonce) for a content key.
+fn build_header(
+    kind: ItemKind,
+    case_id: &CaseId,
+    recipients: &[PublicKey],
+    content_key: &[u8; 32],
+    rng: &mut impl rand_core::CryptoRng,
+) -> Result<(Vec<u8>, Derived), CryptoError> {
+    if recipients.is_empty() || recipients.len() > MAX_RECIPIENTS {
+        return Err(CryptoError::InvalidRecipients);
+    }
+    let mut sorted: Vec<(KeyId, &PublicKey)> =
+        recipients.iter().map(|pk| (pk.key_id(), pk)).collect();
+    sorted.sort_by_key(|(id, _)| *id);
+    if sorted.windows(2).any(|w| w[0].0 == w[1].0) {
+        return Err(CryptoError::InvalidRecipients);
+    }
+    let ctx = context(kind, case_id);
+    let derived = derive(content_key, &ctx);
+
+    let mut header = Vec::with_capacity(FIXED_HEADER_LEN + sorted.len() * WRAP_LEN);
+    header.extend_from_slice(&ctx);
+    header.extend_from_slice(&derived.commitment);
+    // `sorted.len()` ≤ MAX_RECIPIENTS = 64, checked above.
+    header.push(sorted.len() as u8);
+    let mut wrap_aad = header.clone();
+    for (id, _) in &sorted {
+        wrap_aad.extend_from_slice(id.as_bytes());
+    }
+    for (id, pk) in &sorted {
+        let (enc, ct) = suite::seal_base_with_rng(pk, WRAP_INFO, &wrap_aad, content_key, rng)?;
+        header.extend_from_slice(id.as_bytes());
+        header.extend_from_slice(&enc);
+        header.extend_from_slice(&ct);
+    }
+    let mac = super::hmac_sha256(&derived.mac_key[..], &[&header]);
+    header.extend_from_slice(&mac);
+    Ok((header, derived))
+}
+
+/// Seals `payload` to `recipients` as an object of `kind` in case `case_id`.
+pub fn seal(
+    kind: ItemKind,
+    case_id: &CaseId,
+    recipients: &[PublicKey],
+    payload: &[u8],
+) -> Result<Vec<u8>, CryptoError> {
+    seal_with_rng(kind, case_id, recipients, payload, &mut OsRng)
+}
+
+/// [`seal`] with a caller-chosen RNG, for the golden-blob test. Production code uses [`seal`].
+pub fn seal_with_rng(
+    kind: ItemKind,
+    case_id: &CaseId,
+    recipients: &[PublicKey],
+    payload: &[u8],
+    rng: &mut impl rand_core::CryptoRng,
+) -> Result<Vec<u8>, CryptoError> {
+    let mut content_key = Zeroizing::new([0u8; 32]);
+    rng.fill_bytes(&mut content_key[..]);
+    let (mut out, derived) = build_header(kind, case_id, recipients, &content_key, rng)?;
+    let mut nonce = [0u8; NONCE_LEN];
+    rng.fill_bytes(&mut nonce);
+    let aad = payload_aad(kind, case_id, &derived.commitment);
+    let framed = frame(payload);
+    out.reserve(NONCE_LEN + framed.len() + TAG_LEN);
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&derived.payload_key.seal_with_nonce(&nonce, &aad, &framed));
+    Ok(out)
+}
+
+fn payload_aad(kind: ItemKind, case_id: &CaseId, commitment: &[u8]) -> Vec<u8> {
+    let mut aad = context(kind, case_id).to_vec();
+    aad.extend_from_slice(commitment);
+    aad
+}
+
+/// Parses an envelope without decrypting anything. Never panics, whatever the input.
+pub fn parse(bytes: &[u8]) -> Result<Parsed<'_>, CryptoError> {
+    let magic = bytes.get(..4).ok_or(CryptoError::InvalidEnvelope)?;
+    if magic != MAGIC {
+        return Err(CryptoError::InvalidEnvelope);
+    }
+    let version = *bytes.get(4).ok_or(CryptoError::InvalidEnvelope)?;
+    if version != VERSION {
+        return Err(CryptoError::UnsupportedVersion);
+    }
+    if bytes.len() < FIXED_HEADER_LEN {
+        return Err(CryptoError::InvalidEnvelope);
+    }
+    let kind = ItemKind::from_code(bytes[5]).ok_or(CryptoError::InvalidEnvelope)?;
+    let case_id = CaseId::from_slice(&bytes[6..22]).ok_or(CryptoError::InvalidEnvelope)?;
+    let commitment = &bytes[CONTEXT_LEN..CONTEXT_LEN + COMMITMENT_LEN];
+    let n = usize::from(bytes[FIXED_HEADER_LEN - 1]);
+    if n == 0 || n > MAX_RECIPIENTS {
+        return Err(CryptoError::InvalidEnvelope);
+    }
+    let header_len = FIXED_HEADER_LEN + n * WRAP_LEN + MAC_LEN;
+    let rest = bytes
+        .get(header_len..)
+        .ok_or(CryptoError::InvalidEnvelope)?;
+    let (nonce, ciphertext) = rest
+        .split_first_chunk::<NONCE_LEN>()
+        .ok_or(CryptoError::InvalidEnvelope)?;
+    if ciphertext.len() < TAG_LEN + PAD_BLOCK {
+        return Err(CryptoError::InvalidEnvelope);
+    }
+    let mut recipients = Vec::with_capacity(n);
+    let mut wraps = Vec::with_capacity(n);
+    let header_body = &bytes[..header_len - MAC_LEN];
+    let header_mac = &bytes[header_len - MAC_LEN..header_len];
+    for wrap in header_body[FIXED_HEADER_LEN..].chunks_exact(WRAP_LEN) {
+        let (id, _) = wrap
+            .split_first_chunk::<KEY_ID_LEN>()
+            .ok_or(CryptoError::InvalidEnvelope)?;
+        let id = KeyId::from_bytes(*id);
+        if recipients.last().is_some_and(|last| *last >= id) {
+            return Err(CryptoError::InvalidEnvelope);
+        }
+        recipients.push(id);
+        wraps.push(wrap);
+    }
+    Ok(Parsed {
+        kind,
+        case_id,
+        recipients,
+        commitment,
+        wraps,
+        header_body,
+        header_mac,
+        header_len,
+        nonce,
+        ciphertext,
+    })
+}
+
+impl Parsed<'_> {
+    fn wrap_aad(&self, kind: ItemKind, case_id: &CaseId) -> Vec<u8> {
+        let mut aad = context(kind, case_id).to_vec();
+        aad.extend_from_slice(self.commitment);
+        // n ≤ 64, checked by `parse`.
+        aad.push(self.recipients.len() as u8);
+        for id in &self.recipients {
+            aad.extend_from_slice(id.as_bytes());
+        }
+        aad
+    }
+
+    /// Unwraps the content key with `sk`, checking it against the commitment.
+    fn content_key(
+        &self,
+        kind: ItemKind,
+        case_id: &CaseId,
+        sk: &SecretKey,
+    ) -> Result<(Zeroizing<[u8; 32]>, Derived), CryptoError> {
+        let my_id = sk.public_key().key_id();
+        let index = self
+            .recipients
+            .iter()
+            .position(|id| *id == my_id)
+            .ok_or(CryptoError::NotARecipient)?;
+        let wrap = self.wraps[index];
+        let (enc, ct) = wrap[KEY_ID_LEN..]
+            .split_first_chunk::<ENC_LEN>()
+            .ok_or(CryptoError::InvalidEnvelope)?;
+        let key = suite::open_base(sk, enc, WRAP_INFO, &self.wrap_aad(kind, case_id), ct)?;
+        let key: Zeroizing<[u8; 32]> = Zeroizing::new(
+            key[..]
+                .try_into()
+                .map_err(|_| CryptoError::DecryptionFailed)?,
+        );
+        let derived = derive(&key, &context(kind, case_id));
+        if !super::ct_eq(&derived.commitment, self.commitment) {
+            return Err(CryptoError::DecryptionFailed);
+        }
+        let mac = super::hmac_sha256(&derived.mac_key[..], &[self.header_body]);
+        if !super::ct_eq(&mac, self.header_mac) {
+            return Err(CryptoError::DecryptionFailed);
+        }
+        Ok((key, derived))
+    }
+
+    /// The length of the recipient header (everything before the nonce).
+    pub fn header_len(&self) -> usize {
+        self.header_len
+    }
+}
+
+/// Opens an envelope with `sk`, expecting it to be an object of `kind` in case `case_id`.
+pub fn open(
+    bytes: &[u8],
+    kind: ItemKind,
+    case_id: &CaseId,
+    sk: &SecretKey,
+) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let parsed = parse(bytes)?;
+    let (_, derived) = parsed.content_key(kind, case_id, sk)?;
+    let aad = payload_aad(kind, case_id, parsed.commitment);
+    let framed = derived
+        .payload_key
+        .open_with_nonce(parsed.nonce, &aad, parsed.ciphertext)?;
+    unframe(framed)
+}
+
+/// Makes a new recipient header for an envelope that `sk` can open, wrapping the same content
+/// key to `recipients` (key rotation). The payload is untouched; the server combines the new
+/// header with the stored payload through [`splice_header`].
+pub fn rewrap(
+    bytes: &[u8],
+    kind: ItemKind,
+    case_id: &CaseId,
+    sk: &SecretKey,
+    recipients: &[PublicKey],
+) -> Result<Vec<u8>, CryptoError> {
+    let parsed = parse(bytes)?;
+    let (key, _) = parsed.content_key(kind, case_id, sk)?;
+    let (header, _) = build_header(kind, case_id, recipients, &key, &mut OsRng)?;
+    Ok(header)
+}
+
+/// Replaces the recipient header of `stored` with `new_header` (made by [`rewrap`]). Refuses a
+/// header for another kind, case or content key (the commitment must match), so a client can
+/// only re-address an item, never replace it.
+pub fn splice_header(stored: &[u8], new_header: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let old = parse(stored)?;
+    let fixed = new_header
+        .get(..FIXED_HEADER_LEN)
+        .ok_or(CryptoError::InvalidEnvelope)?;
+    if fixed[..CONTEXT_LEN + COMMITMENT_LEN] != stored[..CONTEXT_LEN + COMMITMENT_LEN] {
+        return Err(CryptoError::InvalidEnvelope);
+    }
+    let mut out = Vec::with_capacity(new_header.len() + stored.len() - old.header_len);
+    out.extend_from_slice(new_header);
+    out.extend_from_slice(&stored[old.header_len..]);
+    let new = parse(&out)?;
+    if new.header_len != new_header.len() {
+        return Err(CryptoError::InvalidEnvelope);
+    }
+    Ok(out)
+}
+
+/// The key ids an envelope is sealed to.
+pub fn recipients(bytes: &[u8]) -> Result<Vec<KeyId>, CryptoError> {
+    Ok(parse(bytes)?.recipients)
+}
+
+/// A payload type that can travel in a [`Sealed`] envelope.
+pub trait Payload: Sized {
+    /// Encodes the value as bytes.
+    fn encode(&self) -> Vec<u8>;
+    /// Decodes bytes made by [`Payload::encode`].
+    fn decode(bytes: &[u8]) -> Result<Self, CryptoError>;
+}
+
+impl Payload for Vec<u8> {
+    fn encode(&self) -> Vec<u8> {
+        self.clone()
+    }
+    fn decode(bytes: &[u8]) -> Result<Self, CryptoError> {
+        Ok(bytes.to_vec())
+    }
+}
+
+/// Implements [`Payload`] as JSON for serde types.
+#[macro_export]
+macro_rules! json_payload {
+    ($t:ty) => {
+        impl $crate::crypto::envelope::Payload for $t {
+            fn encode(&self) -> Vec<u8> {
+                // Serializing plain data structs to JSON cannot fail.
+                #[allow(clippy::expect_used)]
+                serde_json::to_vec(self).expect("payload serializes")
+            }
+            fn decode(bytes: &[u8]) -> Result<Self, $crate::crypto::CryptoError> {
+                serde_json::from_slice(bytes)
+                    .map_err(|_| $crate::crypto::CryptoError::InvalidEnvelope)
+            }
+        }
+    };
+}
+
+/// Sealed bytes of a `T`. A `Sealed<T>` is not a `T`: the only way to a `T` is
+/// [`Sealed::open`] with a recipient's secret key.
+pub struct Sealed<T> {
+    bytes: Vec<u8>,
+    _payload: PhantomData<fn() -> T>,
+}
+
+impl<T: Payload> Sealed<T> {
+    /// Seals `value` to `recipients`.
+    pub fn seal(
+        value: &T,
+        kind: ItemKind,
+        case_id: &CaseId,
+        recipients: &[PublicKey],
+    ) -> Result<Self, CryptoError> {
+        let plain = Zeroizing::new(value.encode());
+        Ok(Self::from_bytes(seal(kind, case_id, recipients, &plain)?))
+    }
+
+    /// Wraps stored bytes (not checked until opened).
+    pub fn from_bytes(bytes: Vec<u8>) -> Self {
+        Self {
+            bytes,
+            _payload: PhantomData,
+        }
+    }
+
+    /// The envelope bytes, for storage or transport.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The envelope bytes, for storage or transport.
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.bytes
+    }
+
+    /// Opens the envelope as an object of `kind` in case `case_id`.
+    pub fn open(&self, kind: ItemKind, case_id: &CaseId, sk: &SecretKey) -> Result<T, CryptoError> {
+        let plain = open(&self.bytes, kind, case_id, sk)?;
+        T::decode(&plain)
+    }
+}
+
+impl<T> std::fmt::Debug for Sealed<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sealed({} bytes)", self.bytes.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn keys(n: usize) -> Vec<(SecretKey, PublicKey)> {
+        (0..n).map(|_| suite::generate_keypair()).collect()
+    }
+
+    #[test]
+    fn every_recipient_opens_outsider_does_not() {
+        let ks = keys(5);
+        let pks: Vec<_> = ks.iter().map(|k| k.1).collect();
+        let case = CaseId::random();
+        let blob = seal(ItemKind::Summary, &case, &pks, b"payload").unwrap();
+        for (sk, _) in &ks {
+            assert_eq!(
+                &open(&blob, ItemKind::Summary, &case, sk).unwrap()[..],
+                b"payload"
+            );
+        }
+        let (outsider, _) = suite::generate_keypair();
+        assert_eq!(
+            open(&blob, ItemKind::Summary, &case, &outsider).unwrap_err(),
+            CryptoError::NotARecipient
+        );
+        assert_eq!(recipients(&blob).unwrap().len(), 5);
+    }
+
+    #[test]
+    fn bound_to_kind_and_case() {
+        let (sk, pk) = suite::generate_keypair();
+        let case = CaseId::random();
+        let blob = seal(ItemKind::Identity, &case, &[pk], b"x").unwrap();
+        assert!(open(&blob, ItemKind::Summary, &case, &sk).is_err());
+        assert!(open(&blob, ItemKind::Identity, &CaseId::random(), &sk).is_err());
+        assert!(open(&blob, ItemKind::Identity, &case, &sk).is_ok());
+    }
+
+    #[test]
+    fn refuses_bad_recipient_sets() {
+        let (_, pk) = suite::generate_keypair();
+        let case = CaseId::random();
+        assert_eq!(
+            seal(ItemKind::Note, &case, &[], b"x").unwrap_err(),
+            CryptoError::InvalidRecipients
+        );
+        assert_eq!(
+            seal(ItemKind::Note, &case, &[pk, pk], b"x").unwrap_err(),
+            CryptoError::InvalidRecipients
+        );
+    }
+
+    #[test]
+    fn padding_hides_exact_length() {
+        let (_, pk) = suite::generate_keypair();
+        let case = CaseId::random();
+        let a = seal(ItemKind::Note, &case, &[pk], b"An").unwrap();
+        let b = seal(ItemKind::Note, &case, &[pk], "Nguyễn Thị Hoa".as_bytes()).unwrap();
+        assert_eq!(a.len(), b.len());
+    }
+
+    #[test]
+    fn wrap_swapped_between_envelopes_fails() {
+        let ks = keys(2);
+        let pks: Vec<_> = ks.iter().map(|k| k.1).collect();
+        let case = CaseId::random();
+        let a = seal(ItemKind::Summary, &case, &pks, b"aaaa").unwrap();
+        let b = seal(ItemKind::Summary, &case, &pks, b"bbbb").unwrap();
+        // Put b's first wrap into a.
+        let mut mixed = a.clone();
+        mixed[FIXED_HEADER_LEN..FIXED_HEADER_LEN + WRAP_LEN]
+            .copy_from_slice(&b[FIXED_HEADER_LEN..FIXED_HEADER_LEN + WRAP_LEN]);
+        let first = parse(&a).unwrap().recipients[0];
+        let sk = ks
+            .iter()
+            .find(|k| k.1.key_id() == first)
+            .map(|k| &k.0)
+            .unwrap();
+        assert!(open(&mixed, ItemKind::Summary, &case, sk).is_err());
+        // Swap the order of the two wraps inside a.
+        let mut swapped = a.clone();
+        let w0 = a[FIXED_HEADER_LEN..FIXED_HEADER_LEN + WRAP_LEN].to_vec();
+        let w1 = a[FIXED_HEADER_LEN + WRAP_LEN..FIXED_HEADER_LEN + 2 * WRAP_LEN].to_vec();
+        swapped[FIXED_HEADER_LEN..FIXED_HEADER_LEN + WRAP_LEN].copy_from_slice(&w1);
+        swapped[FIXED_HEADER_LEN + WRAP_LEN..FIXED_HEADER_LEN + 2 * WRAP_LEN].copy_from_slice(&w0);
+        for (sk, _) in &ks {
+            assert!(open(&swapped, ItemKind::Summary, &case, sk).is_err());
+        }
+    }
+
+    #[test]
+    fn dropping_a_recipient_fails_for_the_rest() {
+        let ks = keys(3);
+        let pks: Vec<_> = ks.iter().map(|k| k.1).collect();
+        let case = CaseId::random();
+        let blob = seal(ItemKind::Summary, &case, &pks, b"x").unwrap();
+        // Remove the last wrap and decrement n.
+        let mut cut = blob[..FIXED_HEADER_LEN + 2 * WRAP_LEN].to_vec();
+        cut[FIXED_HEADER_LEN - 1] = 2;
+        cut.extend_from_slice(&blob[FIXED_HEADER_LEN + 3 * WRAP_LEN..]);
+        let remaining = parse(&cut).unwrap().recipients;
+        for (sk, pk) in &ks {
+            if remaining.contains(&pk.key_id()) {
+                assert!(open(&cut, ItemKind::Summary, &case, sk).is_err());
+            }
+        }
+    }
+
+    #[test]
+    fn rewrap_and_splice() {
+        let ks = keys(3);
+        let case = CaseId::random();
+        let blob = seal(ItemKind::Attachment, &case, &[ks[0].1, ks[1].1], b"file").unwrap();
+        let header = rewrap(
+            &blob,
+            ItemKind::Attachment,
+            &case,
+            &ks[1].0,
+            &[ks[1].1, ks[2].1],
+        )
+        .unwrap();
+        let new = splice_header(&blob, &header).unwrap();
+        assert_eq!(
+            open(&new, ItemKind::Attachment, &case, &ks[0].0).unwrap_err(),
+            CryptoError::NotARecipient
+        );
+        assert_eq!(
+            &open(&new, ItemKind::Attachment, &case, &ks[1].0).unwrap()[..],
+            b"file"
+        );
+        assert_eq!(
+            &open(&new, ItemKind::Attachment, &case, &ks[2].0).unwrap()[..],
+            b"file"
+        );
+        // A header from another envelope (other content key) is refused.
+        let other = seal(ItemKind::Attachment, &case, &[ks[2].1], b"evil").unwrap();
+        let other_header = &other[..parse(&other).unwrap().header_len()];
+        assert!(splice_header(&blob, other_header).is_err());
+        // Truncated headers are refused without panicking.
+        for cut in 0..header.len() {
+            assert!(splice_header(&blob, &header[..cut]).is_err());
+        }
+    }
+
+    #[test]
+    fn version_is_checked() {
+        let (_, pk) = suite::generate_keypair();
+        let case = CaseId::random();
+        let mut blob = seal(ItemKind::Note, &case, &[pk], b"x").unwrap();
+        blob[4] = 2;
+        assert_eq!(parse(&blob).unwrap_err(), CryptoError::UnsupportedVersion);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Flipping any bit of any byte makes opening fail for every recipient.
+        #[test]
+        fn any_single_byte_change_fails(payload in proptest::collection::vec(any::<u8>(), 0..600), idx in any::<proptest::sample::Index>(), flip in 1u8..=255) {
+            let ks = keys(2);
+            let pks: Vec<_> = ks.iter().map(|k| k.1).collect();
+            let case = CaseId::random();
+            let mut blob = seal(ItemKind::Summary, &case, &pks, &payload).unwrap();
+            let i = idx.index(blob.len());
+            blob[i] ^= flip;
+            for (sk, _) in &ks {
+                prop_assert!(open(&blob, ItemKind::Summary, &case, sk).is_err());
+            }
+        }
+
+        /// Any other kind or case id in the associated data makes opening fail.
+        #[test]
+        fn any_aad_change_fails(kind_code in 1u8..=8, case_bytes in any::<[u8; 16]>()) {
+            let (sk, pk) = suite::generate_keypair();
+            let case = CaseId::from_bytes([7; 16]);
+            let blob = seal(ItemKind::Summary, &case, &[pk], b"summary").unwrap();
+            let kind = ItemKind::from_code(kind_code).unwrap();
+            let other_case = CaseId::from_bytes(case_bytes);
+            if kind != ItemKind::Summary || other_case != case {
+                prop_assert!(open(&blob, kind, &other_case, &sk).is_err());
+            }
+        }
+
+        /// The parser never panics, on random bytes or on mutations of a valid blob.
+        #[test]
+        fn parser_total(bytes in proptest::collection::vec(any::<u8>(), 0..800), cut in any::<proptest::sample::Index>()) {
+            let _ = parse(&bytes);
+            let (_, pk) = suite::generate_keypair();
+            let blob = seal(ItemKind::Note, &CaseId::from_bytes([1; 16]), &[pk], &bytes).unwrap();
+            let _ = parse(&blob[..cut.index(blob.len())]);
+        }
+    }
+}

@@ -1,0 +1,384 @@
+//! Private key files: a recipient's X25519 secret key encrypted under a passphrase, made and
+//! kept on the key holder's own machine. The server never sees one.
+//!
+//! The file is JSON (readable, diffable, self-describing). The secret key is encrypted with
+//! AES-256-GCM under a key derived from the passphrase with argon2id (RFC 9106); the associated
+//! data binds every other field, so editing the role, name or public key makes the file fail to
+//! open. Files are created with mode 0600 and `O_EXCL`: an existing file is never overwritten.
+
+use std::io::Write;
+use std::path::Path;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::aead::{AeadKey, NONCE_LEN};
+use super::keys::{PublicKey, RecipientRole, SecretKey};
+use super::{CryptoError, random_array};
+
+const FORMAT: &str = "tipline-private-key";
+const VERSION: u32 = 1;
+
+/// argon2id cost parameters, stored in the file so they can be raised later without breaking
+/// existing files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KdfParams {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Number of passes.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+impl KdfParams {
+    /// The default for key files: 256 MiB, 3 passes, 1 lane. A key file guards every report
+    /// its holder can read, it is opened once per client run on a workstation, and an attacker
+    /// who steals it can guess offline for as long as they like; so it gets about a second of
+    /// work and a quarter GiB per guess, well above RFC 9106 §4's second recommended option
+    /// (64 MiB, 3 passes).
+    pub const DEFAULT: KdfParams = KdfParams {
+        memory_kib: 256 * 1024,
+        iterations: 3,
+        parallelism: 1,
+    };
+
+    /// Cheap parameters for tests only: never use them for a real key.
+    pub const INSECURE_FOR_TESTS: KdfParams = KdfParams {
+        memory_kib: 64,
+        iterations: 1,
+        parallelism: 1,
+    };
+}
+
+/// argon2id of `password` with `salt` into a 32-byte key.
+pub(crate) fn argon2id(
+    password: &[u8],
+    salt: &[u8],
+    params: KdfParams,
+) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
+    let p = argon2::Params::new(
+        params.memory_kib,
+        params.iterations,
+        params.parallelism,
+        Some(32),
+    )
+    .map_err(|_| CryptoError::KeyDerivation)?;
+    let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, p);
+    let mut out = Zeroizing::new([0u8; 32]);
+    a.hash_password_into(password, salt, &mut out[..])
+        .map_err(|_| CryptoError::KeyDerivation)?;
+    Ok(out)
+}
+
+#[derive(Serialize, Deserialize)]
+struct KdfSection {
+    algorithm: String,
+    #[serde(flatten)]
+    params: KdfParams,
+    salt: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct FileBody {
+    format: String,
+    version: u32,
+    role: RecipientRole,
+    name: String,
+    public_key: String,
+    kdf: KdfSection,
+    cipher: String,
+    nonce: String,
+    ciphertext: String,
+}
+
+impl FileBody {
+    /// Everything but the nonce and ciphertext, in a fixed order: the associated data.
+    fn aad(&self) -> Vec<u8> {
+        let p = &self.kdf.params;
+        format!(
+            "{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
+            self.format,
+            self.version,
+            self.role.as_str(),
+            self.name,
+            self.public_key,
+            self.kdf.algorithm,
+            p.memory_kib,
+            p.iterations,
+            p.parallelism,
+            self.kdf.salt,
+            self.cipher
+        )
+        .into_bytes()
+    }
+}
+
+/// An opened key file: who it belongs to and the secret key.
+pub struct KeyFile {
+    /// The role the key was made for.
+    pub role: RecipientRole,
+    /// The holder's display name.
+    pub name: String,
+    /// The secret key.
+    pub secret: SecretKey,
+}
+
+impl KeyFile {
+    /// The public key.
+    pub fn public_key(&self) -> PublicKey {
+        self.secret.public_key()
+    }
+}
+
+/// Errors from reading or writing key files.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyFileError {
+    /// The output path exists already; key files are never overwritten.
+    #[error(
+        "{0} already exists; refusing to overwrite a key file (choose another path or move the old file away)"
+    )]
+    Exists(String),
+    /// The file could not be read or written.
+    #[error("could not access the key file {path}: {source}")]
+    Io {
+        /// The file's path.
+        path: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The file is not a tipline private key file.
+    #[error("{0} is not a tipline private key file")]
+    NotAKeyFile(String),
+    /// The passphrase is wrong or the file was altered.
+    #[error("wrong passphrase, or the key file was altered")]
+    WrongPassphrase,
+    /// The key derivation could not run.
+    #[error("key derivation failed")]
+    Kdf,
+}
+
+/// The JSON text of a new key file for `secret`.
+pub fn encrypt(
+    secret: &SecretKey,
+    role: RecipientRole,
+    name: &str,
+    passphrase: &SecretString,
+    params: KdfParams,
+) -> Result<String, KeyFileError> {
+    let salt: [u8; 16] = random_array();
+    let mut body = FileBody {
+        format: FORMAT.to_owned(),
+        version: VERSION,
+        role,
+        name: name.to_owned(),
+        public_key: secret.public_key().to_key_string(role),
+        kdf: KdfSection {
+            algorithm: "argon2id".to_owned(),
+            params,
+            salt: hex::encode(salt),
+        },
+        cipher: "aes-256-gcm".to_owned(),
+        nonce: String::new(),
+        ciphertext: String::new(),
+    };
+    let key = argon2id(passphrase.expose_secret().as_bytes(), &salt, params)
+        .map_err(|_| KeyFileError::Kdf)?;
+    let nonce: [u8; NONCE_LEN] = random_array();
+    let ct = AeadKey::from_bytes(*key).seal_with_nonce(&nonce, &body.aad(), secret.expose_bytes());
+    body.nonce = hex::encode(nonce);
+    body.ciphertext = hex::encode(ct);
+    // Plain structs with string fields always serialize.
+    #[allow(clippy::expect_used)]
+    let mut text = serde_json::to_string_pretty(&body).expect("key file serializes");
+    text.push('\n');
+    Ok(text)
+}
+
+/// Opens key file text with `passphrase`.
+pub fn decrypt(text: &str, passphrase: &SecretString, path: &str) -> Result<KeyFile, KeyFileError> {
+    let body: FileBody =
+        serde_json::from_str(text).map_err(|_| KeyFileError::NotAKeyFile(path.to_owned()))?;
+    if body.format != FORMAT
+        || body.version != VERSION
+        || body.kdf.algorithm != "argon2id"
+        || body.cipher != "aes-256-gcm"
+    {
+        return Err(KeyFileError::NotAKeyFile(path.to_owned()));
+    }
+    let salt =
+        hex::decode(&body.kdf.salt).map_err(|_| KeyFileError::NotAKeyFile(path.to_owned()))?;
+    let nonce: [u8; NONCE_LEN] = hex::decode(&body.nonce)
+        .ok()
+        .and_then(|n| n.try_into().ok())
+        .ok_or_else(|| KeyFileError::NotAKeyFile(path.to_owned()))?;
+    let ct =
+        hex::decode(&body.ciphertext).map_err(|_| KeyFileError::NotAKeyFile(path.to_owned()))?;
+    // Refuse absurd parameters from a tampered file before allocating for them.
+    if body.kdf.params.memory_kib > 4 * 1024 * 1024 || body.kdf.params.iterations > 100 {
+        return Err(KeyFileError::NotAKeyFile(path.to_owned()));
+    }
+    let key = argon2id(
+        passphrase.expose_secret().as_bytes(),
+        &salt,
+        body.kdf.params,
+    )
+    .map_err(|_| KeyFileError::Kdf)?;
+    let plain = AeadKey::from_bytes(*key)
+        .open_with_nonce(&nonce, &body.aad(), &ct)
+        .map_err(|_| KeyFileError::WrongPassphrase)?;
+    let bytes: [u8; 32] = plain[..]
+        .try_into()
+        .map_err(|_| KeyFileError::WrongPassphrase)?;
+    let secret = SecretKey::from_bytes(bytes);
+    // The public key string is authenticated; check it matches the secret as a last guard.
+    let (role, pk) = PublicKey::parse_key_string(&body.public_key)
+        .map_err(|_| KeyFileError::NotAKeyFile(path.to_owned()))?;
+    if role != body.role || pk != secret.public_key() {
+        return Err(KeyFileError::NotAKeyFile(path.to_owned()));
+    }
+    Ok(KeyFile {
+        role: body.role,
+        name: body.name,
+        secret,
+    })
+}
+
+/// Reads only the public parts of a key file (no passphrase needed).
+pub fn read_public(path: &Path) -> Result<(RecipientRole, String, PublicKey), KeyFileError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| KeyFileError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    let body: FileBody =
+        serde_json::from_str(&text).map_err(|_| KeyFileError::NotAKeyFile(shown.clone()))?;
+    let (role, pk) = PublicKey::parse_key_string(&body.public_key)
+        .map_err(|_| KeyFileError::NotAKeyFile(shown))?;
+    Ok((role, body.name, pk))
+}
+
+/// Reads and opens a key file.
+pub fn load(path: &Path, passphrase: &SecretString) -> Result<KeyFile, KeyFileError> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|source| KeyFileError::Io {
+        path: shown.clone(),
+        source,
+    })?;
+    decrypt(&text, passphrase, &shown)
+}
+
+/// Writes `contents` to a new file with mode 0600, refusing to overwrite anything.
+pub fn write_new_private_file(path: &Path, contents: &[u8]) -> Result<(), KeyFileError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let shown = path.display().to_string();
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|source| {
+            if source.kind() == std::io::ErrorKind::AlreadyExists {
+                KeyFileError::Exists(shown.clone())
+            } else {
+                KeyFileError::Io {
+                    path: shown.clone(),
+                    source,
+                }
+            }
+        })?;
+    file.write_all(contents)
+        .and_then(|()| file.sync_all())
+        .map_err(|source| KeyFileError::Io {
+            path: shown,
+            source,
+        })
+}
+
+/// Makes a new keypair and writes its key file to `path` (0600, never overwriting).
+pub fn create(
+    path: &Path,
+    role: RecipientRole,
+    name: &str,
+    passphrase: &SecretString,
+    params: KdfParams,
+) -> Result<PublicKey, KeyFileError> {
+    if path.exists() {
+        return Err(KeyFileError::Exists(path.display().to_string()));
+    }
+    let (secret, public) = super::suite::generate_keypair();
+    let text = encrypt(&secret, role, name, passphrase, params)?;
+    write_new_private_file(path, text.as_bytes())?;
+    Ok(public)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn create_open_refuse_overwrite() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k.json");
+        let pass = SecretString::from("correct horse");
+        let pk = create(
+            &path,
+            RecipientRole::Custodian,
+            "Ms Lan",
+            &pass,
+            KdfParams::INSECURE_FOR_TESTS,
+        )
+        .unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        let kf = load(&path, &pass).unwrap();
+        assert_eq!(kf.public_key(), pk);
+        assert_eq!(kf.role, RecipientRole::Custodian);
+        assert!(matches!(
+            load(&path, &SecretString::from("wrong")),
+            Err(KeyFileError::WrongPassphrase)
+        ));
+        let before = std::fs::read(&path).unwrap();
+        assert!(matches!(
+            create(
+                &path,
+                RecipientRole::Custodian,
+                "x",
+                &pass,
+                KdfParams::INSECURE_FOR_TESTS
+            ),
+            Err(KeyFileError::Exists(_))
+        ));
+        assert_eq!(std::fs::read(&path).unwrap(), before);
+        assert_eq!(read_public(&path).unwrap().2, pk);
+    }
+
+    #[test]
+    fn tampered_fields_fail() {
+        let pass = SecretString::from("pw");
+        let (sk, _) = super::super::suite::generate_keypair();
+        let text = encrypt(
+            &sk,
+            RecipientRole::Reviewer,
+            "Anh",
+            &pass,
+            KdfParams::INSECURE_FOR_TESTS,
+        )
+        .unwrap();
+        let renamed = text.replace("\"Anh\"", "\"Bình\"");
+        assert!(matches!(
+            decrypt(&renamed, &pass, "f"),
+            Err(KeyFileError::WrongPassphrase)
+        ));
+        assert!(matches!(
+            decrypt("{}", &pass, "f"),
+            Err(KeyFileError::NotAKeyFile(_))
+        ));
+        assert!(matches!(
+            decrypt("not json", &pass, "f"),
+            Err(KeyFileError::NotAKeyFile(_))
+        ));
+    }
+}

@@ -1,0 +1,197 @@
+//! Receipts: what a reporter keeps instead of an account.
+//!
+//! A receipt is 80 random bits written as 16 Crockford base32 symbols in four groups
+//! (`7Q4M-2XPA-9KDE-W3HZ`). The server never stores it. argon2id turns it into a master secret
+//! from which HKDF-SHA256 derives, under separate labels,
+//! - the *lookup id* stored with the case (so the receipt finds its case), and
+//! - the seed of the reporter's X25519 *mailbox* keypair (RFC 9180 §7.1.3 DeriveKeyPair), whose
+//!   public half is stored so the Inspectorate can seal replies only the receipt holder opens.
+//!
+//! Why argon2id when 80 bits already defeat brute force: a receipt may leak partially (a
+//! photographed screen, a half-remembered code), and the lookup ids sit in the database; the
+//! memory-hard KDF keeps guessing the missing symbols expensive. Parameters: 64 MiB, 3 passes,
+//! 1 lane — RFC 9106 §4's second recommended option — costs about 0.1–0.2 s of one core on
+//! server hardware, acceptable once per submission or /status, and at most
+//! [`ReceiptDeriver`]'s permit count run at once so a flood of /status requests cannot exhaust
+//! memory (2 permits → 128 MiB peak). The salt is a fixed label: the receipt's own entropy, not
+//! the salt, is what makes tables useless.
+
+use std::fmt;
+use std::sync::Arc;
+
+use zeroize::Zeroizing;
+
+use super::keyfile::{KdfParams, argon2id};
+use super::keys::{PublicKey, SecretKey};
+use super::{CryptoError, base32};
+
+const RECEIPT_BYTES: usize = 10;
+const SALT: &[u8; 16] = b"tipline-receipt1";
+
+/// The argon2id parameters for receipts (see the module docs).
+pub const RECEIPT_KDF: KdfParams = KdfParams {
+    memory_kib: 64 * 1024,
+    iterations: 3,
+    parallelism: 1,
+};
+
+/// A receipt. Secret: no `Debug`, `Clone` or `Serialize`; zeroized on drop.
+pub struct Receipt(Zeroizing<[u8; RECEIPT_BYTES]>);
+
+impl Receipt {
+    /// A fresh random receipt.
+    pub fn generate() -> Self {
+        Self(Zeroizing::new(super::random_array()))
+    }
+
+    /// Parses a receipt tolerantly: any case, spaces or dashes anywhere, O for 0 and I or L
+    /// for 1.
+    pub fn parse(s: &str) -> Result<Self, CryptoError> {
+        let bytes =
+            Zeroizing::new(base32::decode(s, RECEIPT_BYTES).ok_or(CryptoError::InvalidReceipt)?);
+        let mut out = Zeroizing::new([0u8; RECEIPT_BYTES]);
+        out.copy_from_slice(&bytes);
+        Ok(Self(out))
+    }
+
+    /// The canonical text, e.g. `7Q4M-2XPA-9KDE-W3HZ` (secret).
+    pub fn expose_text(&self) -> Zeroizing<String> {
+        let raw = Zeroizing::new(base32::encode(&self.0[..]));
+        Zeroizing::new(format!(
+            "{}-{}-{}-{}",
+            &raw[0..4],
+            &raw[4..8],
+            &raw[8..12],
+            &raw[12..16]
+        ))
+    }
+
+    /// Runs the (slow) derivation on the current thread. Prefer [`ReceiptDeriver::derive`] in
+    /// async code.
+    pub fn derive_blocking(&self, params: KdfParams) -> Result<ReceiptKeys, CryptoError> {
+        let master = argon2id(&self.0[..], SALT, params)?;
+        let mut lookup = [0u8; 32];
+        super::hkdf_sha256(
+            b"tipline",
+            &master[..],
+            &[b"tipline/receipt/v1/lookup-id"],
+            &mut lookup,
+        );
+        let mut seed = Zeroizing::new([0u8; 32]);
+        super::hkdf_sha256(
+            b"tipline",
+            &master[..],
+            &[b"tipline/receipt/v1/mailbox-x25519"],
+            &mut seed[..],
+        );
+        let (mailbox_secret, mailbox_public) = super::suite::derive_keypair(&seed[..]);
+        Ok(ReceiptKeys {
+            lookup_id: LookupId(lookup),
+            mailbox_secret,
+            mailbox_public,
+        })
+    }
+}
+
+/// What the server may store to find a case from its receipt.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LookupId(pub [u8; 32]);
+
+impl fmt::Debug for LookupId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LookupId(…)")
+    }
+}
+
+/// Everything derived from a receipt.
+pub struct ReceiptKeys {
+    /// Stored with the case; finds it again.
+    pub lookup_id: LookupId,
+    /// Opens replies from the Inspectorate; held in memory only while the reporter is here.
+    pub mailbox_secret: SecretKey,
+    /// Stored with the case; the Inspectorate seals replies to it.
+    pub mailbox_public: PublicKey,
+}
+
+/// Runs receipt derivations on blocking threads, at most `permits` at a time.
+#[derive(Clone)]
+pub struct ReceiptDeriver {
+    permits: Arc<tokio::sync::Semaphore>,
+    params: KdfParams,
+}
+
+impl ReceiptDeriver {
+    /// A deriver with the production parameters.
+    pub fn new(permits: usize) -> Self {
+        Self::with_params(permits, RECEIPT_KDF)
+    }
+
+    /// A deriver with explicit parameters (tests use cheap ones).
+    pub fn with_params(permits: usize, params: KdfParams) -> Self {
+        Self {
+            permits: Arc::new(tokio::sync::Semaphore::new(permits.max(1))),
+            params,
+        }
+    }
+
+    /// Derives the receipt's keys without blocking the async runtime.
+    pub async fn derive(&self, receipt: Receipt) -> Result<ReceiptKeys, CryptoError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| CryptoError::KeyDerivation)?;
+        let params = self.params;
+        tokio::task::spawn_blocking(move || receipt.derive_blocking(params))
+            .await
+            .map_err(|_| CryptoError::KeyDerivation)?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_and_tolerant_parse() {
+        let r = Receipt::generate();
+        let t = r.expose_text();
+        assert_eq!(t.len(), 19);
+        assert_eq!(t.matches('-').count(), 3);
+        let sloppy = t
+            .to_lowercase()
+            .replace('-', " ")
+            .replace('0', "o")
+            .replace('1', "l");
+        assert_eq!(*Receipt::parse(&sloppy).unwrap().expose_text(), *t);
+        assert_eq!(
+            *Receipt::parse(&t.replace('-', "")).unwrap().expose_text(),
+            *t
+        );
+        assert!(Receipt::parse("7Q4M-2XPA-9KDE").is_err());
+        assert!(Receipt::parse("7Q4M-2XPA-9KDE-W3HU").is_err());
+    }
+
+    #[test]
+    fn derivation_is_deterministic_and_separated() {
+        let r = Receipt::parse("7Q4M-2XPA-9KDE-W3HZ").unwrap();
+        let a = r.derive_blocking(KdfParams::INSECURE_FOR_TESTS).unwrap();
+        let b = Receipt::parse("7q4m2xpa9kdew3hz")
+            .unwrap()
+            .derive_blocking(KdfParams::INSECURE_FOR_TESTS)
+            .unwrap();
+        assert_eq!(a.lookup_id, b.lookup_id);
+        assert_eq!(a.mailbox_public, b.mailbox_public);
+        assert_ne!(&a.lookup_id.0, a.mailbox_public.as_bytes());
+        let other = Receipt::generate()
+            .derive_blocking(KdfParams::INSECURE_FOR_TESTS)
+            .unwrap();
+        assert_ne!(a.lookup_id, other.lookup_id);
+    }
+
+    #[test]
+    fn receipt_entropy_is_at_least_80_bits() {
+        assert!(RECEIPT_BYTES * 8 >= 80);
+        assert!(RECEIPT_KDF.memory_kib >= 64 * 1024);
+    }
+}

@@ -1,0 +1,444 @@
+//! Cases, their sealed items and their receipts.
+
+use super::audit::append_audit;
+use super::{AuditEntry, PoolExt, Store, StoreError, dispatch};
+use crate::clock::Day;
+use crate::crypto::receipt::LookupId;
+use crate::crypto::{ItemKind, KeyId, PublicKey};
+use crate::ids::{CaseCode, CaseId};
+
+/// Where a case stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// Submitted, not yet taken up.
+    New,
+    /// A reviewer is working on it.
+    InReview,
+    /// The Inspectorate asked the reporter something and waits for an answer.
+    AwaitingReporter,
+    /// Finished, with an outcome.
+    Closed,
+}
+
+impl CaseStatus {
+    /// Every status.
+    pub const ALL: [CaseStatus; 4] = [
+        Self::New,
+        Self::InReview,
+        Self::AwaitingReporter,
+        Self::Closed,
+    ];
+
+    /// The stable name used in storage and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::InReview => "in_review",
+            Self::AwaitingReporter => "awaiting_reporter",
+            Self::Closed => "closed",
+        }
+    }
+
+    /// Parses [`CaseStatus::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// How a closed case ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The report was substantiated.
+    Substantiated,
+    /// The report could not be substantiated.
+    Unsubstantiated,
+    /// Referred to another competent body.
+    Referred,
+    /// Not actionable (too vague, outside competence, …).
+    NotActionable,
+}
+
+impl Outcome {
+    /// Every outcome.
+    pub const ALL: [Outcome; 4] = [
+        Self::Substantiated,
+        Self::Unsubstantiated,
+        Self::Referred,
+        Self::NotActionable,
+    ];
+
+    /// The stable name used in storage and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Substantiated => "substantiated",
+            Self::Unsubstantiated => "unsubstantiated",
+            Self::Referred => "referred",
+            Self::NotActionable => "not_actionable",
+        }
+    }
+
+    /// Parses [`Outcome::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// A sealed item to store.
+#[derive(Debug, Clone)]
+pub struct NewItem {
+    /// What it is (must match the kind it was sealed as).
+    pub kind: ItemKind,
+    /// The envelope bytes.
+    pub blob: Vec<u8>,
+    /// The staff key that uploaded it; `None` for items from the bot.
+    pub author: Option<KeyId>,
+    /// For disclosed identities: the reviewer key it was re-sealed to.
+    pub for_key: Option<KeyId>,
+}
+
+impl NewItem {
+    /// An item from the bot.
+    pub fn from_bot(kind: ItemKind, blob: Vec<u8>) -> Self {
+        Self {
+            kind,
+            blob,
+            author: None,
+            for_key: None,
+        }
+    }
+}
+
+/// A case to submit in one transaction with its items and receipt.
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    /// The random case id the items were sealed to.
+    pub id: CaseId,
+    /// The report category code.
+    pub category: String,
+    /// The keyring epoch the items were sealed under.
+    pub epoch: i64,
+    /// Sealed items: the summary, the identity, attachments.
+    pub items: Vec<NewItem>,
+    /// The receipt's lookup id.
+    pub lookup_id: LookupId,
+    /// The receipt's mailbox public key.
+    pub mailbox_public: PublicKey,
+}
+
+/// A stored case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRow {
+    /// Internal id.
+    pub id: CaseId,
+    /// Public code.
+    pub code: CaseCode,
+    /// Status.
+    pub status: CaseStatus,
+    /// Outcome, once closed.
+    pub outcome: Option<Outcome>,
+    /// Category code.
+    pub category: String,
+    /// Day submitted.
+    pub created_day: Day,
+    /// Day of the last change.
+    pub updated_day: Day,
+    /// Day closed.
+    pub closed_day: Option<Day>,
+    /// Reviewer key holding the lease.
+    pub claimed_by: Option<KeyId>,
+    /// Lease expiry (Unix seconds).
+    pub lease_until: Option<i64>,
+    /// The reporter wrote something no reviewer has fetched yet.
+    pub unread_from_reporter: bool,
+}
+
+type CaseTuple = (
+    Vec<u8>,
+    String,
+    String,
+    Option<String>,
+    String,
+    i64,
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+    bool,
+);
+
+pub(crate) fn case_from(t: CaseTuple) -> Result<CaseRow, StoreError> {
+    let (
+        id,
+        code,
+        status,
+        outcome,
+        category,
+        created,
+        updated,
+        closed,
+        claimed_by,
+        lease_until,
+        unread,
+    ) = t;
+    Ok(CaseRow {
+        id: CaseId::from_slice(&id).ok_or(StoreError::Malformed("case id"))?,
+        code: CaseCode::parse(&code).ok_or(StoreError::Malformed("case code"))?,
+        status: CaseStatus::parse(&status).ok_or(StoreError::Malformed("case status"))?,
+        outcome: match outcome {
+            Some(o) => Some(Outcome::parse(&o).ok_or(StoreError::Malformed("case outcome"))?),
+            None => None,
+        },
+        category,
+        created_day: Day(created),
+        updated_day: Day(updated),
+        closed_day: closed.map(Day),
+        claimed_by: match claimed_by {
+            Some(k) => Some(KeyId::parse(&k).ok_or(StoreError::Malformed("claimant"))?),
+            None => None,
+        },
+        lease_until,
+        unread_from_reporter: unread,
+    })
+}
+
+/// A stored item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemRow {
+    /// Item id, increasing in insertion order.
+    pub id: i64,
+    /// The case.
+    pub case_id: CaseId,
+    /// What it is.
+    pub kind: ItemKind,
+    /// The envelope bytes.
+    pub blob: Vec<u8>,
+    /// Day stored.
+    pub created_day: Day,
+    /// Uploading staff key, if any.
+    pub author: Option<KeyId>,
+    /// For disclosed identities: the reviewer key it is for.
+    pub for_key: Option<KeyId>,
+    /// Keyring epoch it was sealed under.
+    pub epoch: i64,
+}
+
+type ItemTuple = (
+    i64,
+    Vec<u8>,
+    String,
+    Vec<u8>,
+    i64,
+    Option<String>,
+    Option<String>,
+    i64,
+);
+
+fn item_from(t: ItemTuple) -> Result<ItemRow, StoreError> {
+    let (id, case_id, kind, blob, day, author, for_key, epoch) = t;
+    let key = |k: Option<String>| -> Result<Option<KeyId>, StoreError> {
+        match k {
+            Some(k) => Ok(Some(
+                KeyId::parse(&k).ok_or(StoreError::Malformed("item key id"))?,
+            )),
+            None => Ok(None),
+        }
+    };
+    Ok(ItemRow {
+        id,
+        case_id: CaseId::from_slice(&case_id).ok_or(StoreError::Malformed("item case id"))?,
+        kind: ItemKind::parse(&kind).ok_or(StoreError::Malformed("item kind"))?,
+        blob,
+        created_day: Day(day),
+        author: key(author)?,
+        for_key: key(for_key)?,
+        epoch,
+    })
+}
+
+/// What a receipt finds.
+#[derive(Debug, Clone)]
+pub struct ReceiptCase {
+    /// The case.
+    pub case: CaseRow,
+    /// The reporter's mailbox public key.
+    pub mailbox_public: PublicKey,
+}
+
+impl Store {
+    /// Stores a new case with its items and receipt, and audits it, in one transaction.
+    /// Returns the public case code (drawn here, retried on the unlikely collision).
+    pub async fn submit_case(&self, case: &NewCase) -> Result<CaseCode, StoreError> {
+        let day = Day::today();
+        dispatch!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let mut code = CaseCode::random();
+            for _ in 0..8 {
+                let taken: Option<i64> = sqlx::query_scalar("SELECT 1 FROM cases WHERE code = $1")
+                    .bind(code.as_str())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                if taken.is_none() {
+                    break;
+                }
+                code = CaseCode::random();
+            }
+            sqlx::query(
+                "INSERT INTO cases (id, code, status, category, created_day, updated_day, unread_from_reporter) \
+                 VALUES ($1, $2, $3, $4, $5, $5, $6)",
+            )
+            .bind(&case.id.as_bytes()[..])
+            .bind(code.as_str())
+            .bind(CaseStatus::New.as_str())
+            .bind(&case.category)
+            .bind(day.0)
+            .bind(false)
+            .execute(&mut *tx)
+            .await?;
+            for item in &case.items {
+                sqlx::query(
+                    "INSERT INTO items (case_id, kind, blob, created_day, author, for_key, epoch) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&case.id.as_bytes()[..])
+                .bind(item.kind.as_str())
+                .bind(&item.blob[..])
+                .bind(day.0)
+                .bind(item.author.map(|k| k.to_string()))
+                .bind(item.for_key.map(|k| k.to_string()))
+                .bind(case.epoch)
+                .execute(&mut *tx)
+                .await?;
+            }
+            sqlx::query("INSERT INTO receipts (lookup_id, case_id, mailbox_public) VALUES ($1, $2, $3)")
+                .bind(&case.lookup_id.0[..])
+                .bind(&case.id.as_bytes()[..])
+                .bind(&case.mailbox_public.as_bytes()[..])
+                .execute(&mut *tx)
+                .await?;
+            let entry = AuditEntry::new("reporter", "case.submit")
+                .case(code.as_str())
+                .detail(format!("{} items", case.items.len()));
+            append_audit!(pool, tx, &entry);
+            tx.commit().await?;
+            Ok(code)
+        })
+    }
+
+    /// The case a receipt's lookup id belongs to.
+    pub async fn case_by_receipt(
+        &self,
+        lookup_id: &LookupId,
+    ) -> Result<Option<ReceiptCase>, StoreError> {
+        let row: Option<(Vec<u8>, Vec<u8>)> = dispatch!(self, pool => {
+            sqlx::query_as("SELECT case_id, mailbox_public FROM receipts WHERE lookup_id = $1")
+                .bind(&lookup_id.0[..])
+                .fetch_optional(pool)
+                .await?
+        });
+        let Some((case_id, mailbox)) = row else {
+            return Ok(None);
+        };
+        let case_id =
+            CaseId::from_slice(&case_id).ok_or(StoreError::Malformed("receipt case id"))?;
+        let case = self.case(&case_id).await?;
+        Ok(Some(ReceiptCase {
+            case,
+            mailbox_public: PublicKey::from_slice(&mailbox)
+                .map_err(|_| StoreError::Malformed("mailbox key"))?,
+        }))
+    }
+
+    /// One case by id.
+    pub async fn case(&self, id: &CaseId) -> Result<CaseRow, StoreError> {
+        let row: Option<CaseTuple> = dispatch!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, code, status, outcome, category, created_day, updated_day, closed_day, \
+                 claimed_by, lease_until, unread_from_reporter FROM cases WHERE id = $1",
+            )
+            .bind(&id.as_bytes()[..])
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(case_from).ok_or(StoreError::NotFound)?
+    }
+
+    /// One case by its public code.
+    pub async fn case_by_code(&self, code: &CaseCode) -> Result<CaseRow, StoreError> {
+        let row: Option<CaseTuple> = dispatch!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, code, status, outcome, category, created_day, updated_day, closed_day, \
+                 claimed_by, lease_until, unread_from_reporter FROM cases WHERE code = $1",
+            )
+            .bind(code.as_str())
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(case_from).ok_or(StoreError::NotFound)?
+    }
+
+    /// Adds a sealed item to an existing case; audits it. A reporter's message marks the case
+    /// as having unread reporter input.
+    pub async fn add_item(
+        &self,
+        case_id: &CaseId,
+        item: &NewItem,
+        actor: &str,
+    ) -> Result<i64, StoreError> {
+        let day = Day::today();
+        let epoch = self.keyring().await?.epoch;
+        dispatch!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let code: Option<String> = sqlx::query_scalar("SELECT code FROM cases WHERE id = $1")
+                .bind(&case_id.as_bytes()[..])
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(code) = code else {
+                return Err(StoreError::NotFound);
+            };
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO items (case_id, kind, blob, created_day, author, for_key, epoch) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            )
+            .bind(&case_id.as_bytes()[..])
+            .bind(item.kind.as_str())
+            .bind(&item.blob[..])
+            .bind(day.0)
+            .bind(item.author.map(|k| k.to_string()))
+            .bind(item.for_key.map(|k| k.to_string()))
+            .bind(epoch)
+            .fetch_one(&mut *tx)
+            .await?;
+            let unread = item.kind == ItemKind::FromReporter;
+            sqlx::query(
+                "UPDATE cases SET updated_day = $1, unread_from_reporter = (unread_from_reporter OR $2) WHERE id = $3",
+            )
+            .bind(day.0)
+            .bind(unread)
+            .bind(&case_id.as_bytes()[..])
+            .execute(&mut *tx)
+            .await?;
+            let entry = AuditEntry::new(actor, "item.add")
+                .case(code)
+                .detail(format!("{} #{id}", item.kind.as_str()));
+            append_audit!(pool, tx, &entry);
+            tx.commit().await?;
+            Ok(id)
+        })
+    }
+
+    /// All items of a case, oldest first.
+    pub async fn items(&self, case_id: &CaseId) -> Result<Vec<ItemRow>, StoreError> {
+        let rows: Vec<ItemTuple> = dispatch!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, case_id, kind, blob, created_day, author, for_key, epoch FROM items \
+                 WHERE case_id = $1 ORDER BY id",
+            )
+            .bind(&case_id.as_bytes()[..])
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(item_from).collect()
+    }
+}

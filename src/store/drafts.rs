@@ -1,0 +1,208 @@
+//! Drafts of reports in progress (encrypted by the bot under a server-secret-derived key and
+//! keyed by pseudonym) and per-pseudonym rate-limit counters.
+//!
+//! Drafts carry a version for optimistic concurrency: a save names the version it read, and a
+//! concurrent save from another replica makes it fail with [`StoreError::Conflict`] instead of
+//! silently overwriting. Expiry times are rounded up to the hour and rate-limit windows are
+//! aligned to their length, so these rows do not record when exactly someone was active.
+
+use super::{PoolExt, Store, StoreError, dispatch};
+use crate::crypto::Pseudonym;
+
+/// A stored draft.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DraftRow {
+    /// The server secret version whose key encrypted `state`.
+    pub secret_version: u32,
+    /// The encrypted dialogue state.
+    pub state: Vec<u8>,
+    /// Increases with every save.
+    pub version: i64,
+    /// Unix seconds after which the draft is purged.
+    pub expires_at: i64,
+}
+
+/// A draft to save.
+#[derive(Debug, Clone)]
+pub struct DraftSave<'a> {
+    /// Whose draft.
+    pub pseudonym: &'a Pseudonym,
+    /// The server secret version whose key encrypted `state`.
+    pub secret_version: u32,
+    /// The encrypted dialogue state.
+    pub state: &'a [u8],
+    /// The version read before this change, or `None` for a new draft.
+    pub expected_version: Option<i64>,
+    /// Unix seconds after which it may be purged (rounded up to the hour here).
+    pub expires_at: i64,
+}
+
+fn round_up_to_hour(t: i64) -> i64 {
+    t.div_euclid(3600) * 3600 + if t.rem_euclid(3600) == 0 { 0 } else { 3600 }
+}
+
+impl Store {
+    /// Loads the draft of `pseudonym`, if any and not expired at `now`.
+    pub async fn load_draft(
+        &self,
+        pseudonym: &Pseudonym,
+        now: i64,
+    ) -> Result<Option<DraftRow>, StoreError> {
+        let row: Option<(i64, Vec<u8>, i64, i64)> = dispatch!(self, pool => {
+            sqlx::query_as(
+                "SELECT secret_version, state, version, expires_at FROM drafts \
+                 WHERE pseudonym = $1 AND expires_at > $2",
+            )
+            .bind(&pseudonym.0[..])
+            .bind(now)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(|(sv, state, version, expires_at)| {
+            Ok(DraftRow {
+                secret_version: u32::try_from(sv)
+                    .map_err(|_| StoreError::Malformed("draft secret version"))?,
+                state,
+                version,
+                expires_at,
+            })
+        })
+        .transpose()
+    }
+
+    /// Saves a draft if nobody changed it since `expected_version`; returns the new version.
+    pub async fn save_draft(&self, d: &DraftSave<'_>) -> Result<i64, StoreError> {
+        let expires = round_up_to_hour(d.expires_at);
+        let sv = i64::from(d.secret_version);
+        let changed = dispatch!(self, pool => {
+            match d.expected_version {
+                None => {
+                    // A new draft; an expired leftover with the same pseudonym is replaced.
+                    let mut tx = pool.begin_write().await?;
+                    sqlx::query("DELETE FROM drafts WHERE pseudonym = $1 AND expires_at <= $2")
+                        .bind(&d.pseudonym.0[..])
+                        .bind(crate::clock::unix_now())
+                        .execute(&mut *tx)
+                        .await?;
+                    let n = sqlx::query(
+                        "INSERT INTO drafts (pseudonym, secret_version, state, version, expires_at) \
+                         VALUES ($1, $2, $3, 1, $4) ON CONFLICT (pseudonym) DO NOTHING",
+                    )
+                    .bind(&d.pseudonym.0[..])
+                    .bind(sv)
+                    .bind(d.state)
+                    .bind(expires)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    tx.commit().await?;
+                    (n == 1).then_some(1)
+                }
+                Some(v) => {
+                    let n = sqlx::query(
+                        "UPDATE drafts SET secret_version = $1, state = $2, version = version + 1, expires_at = $3 \
+                         WHERE pseudonym = $4 AND version = $5",
+                    )
+                    .bind(sv)
+                    .bind(d.state)
+                    .bind(expires)
+                    .bind(&d.pseudonym.0[..])
+                    .bind(v)
+                    .execute(pool)
+                    .await?
+                    .rows_affected();
+                    (n == 1).then_some(v + 1)
+                }
+            }
+        });
+        changed.ok_or(StoreError::Conflict)
+    }
+
+    /// Deletes the draft of `pseudonym` (finished, cancelled or wiped).
+    pub async fn delete_draft(&self, pseudonym: &Pseudonym) -> Result<(), StoreError> {
+        dispatch!(self, pool => {
+            sqlx::query("DELETE FROM drafts WHERE pseudonym = $1")
+                .bind(&pseudonym.0[..])
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Deletes drafts that expired before `now`; returns how many.
+    pub async fn purge_expired_drafts(&self, now: i64) -> Result<u64, StoreError> {
+        let n = dispatch!(self, pool => {
+            sqlx::query("DELETE FROM drafts WHERE expires_at <= $1")
+                .bind(now)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(n)
+    }
+
+    /// Counts one event for `pseudonym` in `bucket` within a window of `window_secs` seconds
+    /// and says whether it is within `max` events. Denied events are not counted.
+    pub async fn rate_limit_hit(
+        &self,
+        pseudonym: &Pseudonym,
+        bucket: &str,
+        window_secs: i64,
+        max: i64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        let window_start = now - now.rem_euclid(window_secs.max(1));
+        dispatch!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let row: Option<(i64, i64)> = sqlx::query_as(
+                "SELECT window_start, count FROM rate_limits WHERE pseudonym = $1 AND bucket = $2",
+            )
+            .bind(&pseudonym.0[..])
+            .bind(bucket)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let count = match row {
+                Some((start, count)) if start == window_start => count,
+                _ => 0,
+            };
+            if count >= max {
+                tx.commit().await?;
+                return Ok(false);
+            }
+            sqlx::query(
+                "INSERT INTO rate_limits (pseudonym, bucket, window_start, count) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (pseudonym, bucket) DO UPDATE SET window_start = excluded.window_start, count = excluded.count",
+            )
+            .bind(&pseudonym.0[..])
+            .bind(bucket)
+            .bind(window_start)
+            .bind(count + 1)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
+    /// Deletes rate-limit rows whose window started before `before`; returns how many.
+    pub async fn purge_rate_limits(&self, before: i64) -> Result<u64, StoreError> {
+        let n = dispatch!(self, pool => {
+            sqlx::query("DELETE FROM rate_limits WHERE window_start < $1")
+                .bind(before)
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rounding() {
+        assert_eq!(super::round_up_to_hour(3600), 3600);
+        assert_eq!(super::round_up_to_hour(3601), 7200);
+        assert_eq!(super::round_up_to_hour(1), 3600);
+    }
+}

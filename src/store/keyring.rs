@@ -1,0 +1,185 @@
+//! Recipients (reviewer and custodian public keys) and the keyring epoch. Every change bumps
+//! the epoch and is audited in the same transaction; sealing always uses the current active set.
+
+use super::audit::append_audit;
+use super::{AuditEntry, PoolExt, Store, StoreError, dispatch};
+use crate::clock::Day;
+use crate::crypto::{KeyId, PublicKey, RecipientRole};
+
+/// A registered recipient key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    /// The key id.
+    pub key_id: KeyId,
+    /// The public key.
+    pub public_key: PublicKey,
+    /// Reviewer or custodian.
+    pub role: RecipientRole,
+    /// The holder's display name (staff, not reporters).
+    pub name: String,
+    /// False once retired.
+    pub active: bool,
+    /// The day it was added.
+    pub added_day: Day,
+    /// The day it was retired.
+    pub retired_day: Option<Day>,
+}
+
+/// The active keys at one epoch: what new items are sealed to.
+#[derive(Debug, Clone)]
+pub struct Keyring {
+    /// Increases with every change of the recipient set.
+    pub epoch: i64,
+    /// Active reviewer keys.
+    pub reviewers: Vec<PublicKey>,
+    /// Active custodian keys.
+    pub custodians: Vec<PublicKey>,
+}
+
+type RecipientTuple = (String, Vec<u8>, String, String, bool, i64, Option<i64>);
+
+fn recipient_from(row: RecipientTuple) -> Result<Recipient, StoreError> {
+    let (key_id, pk, role, name, active, added_day, retired_day) = row;
+    Ok(Recipient {
+        key_id: KeyId::parse(&key_id).ok_or(StoreError::Malformed("recipient key id"))?,
+        public_key: PublicKey::from_slice(&pk)
+            .map_err(|_| StoreError::Malformed("recipient public key"))?,
+        role: RecipientRole::parse(&role).ok_or(StoreError::Malformed("recipient role"))?,
+        name,
+        active,
+        added_day: Day(added_day),
+        retired_day: retired_day.map(Day),
+    })
+}
+
+impl Store {
+    /// Registers a recipient key; bumps the epoch; audits. Refuses a key registered before
+    /// (active or retired: a retired key must never come back silently).
+    pub async fn add_recipient(
+        &self,
+        public_key: &PublicKey,
+        role: RecipientRole,
+        name: &str,
+        actor: &str,
+    ) -> Result<Recipient, StoreError> {
+        let key_id = public_key.key_id();
+        let day = Day::today();
+        dispatch!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM recipients WHERE key_id = $1 OR public_key = $2")
+                .bind(key_id.to_string())
+                .bind(&public_key.as_bytes()[..])
+                .fetch_optional(&mut *tx)
+                .await?;
+            if exists.is_some() {
+                return Err(StoreError::AlreadyExists);
+            }
+            let epoch: i64 = sqlx::query_scalar("UPDATE keyring SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch")
+                .fetch_one(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO recipients (key_id, public_key, role, name, active, added_day, added_epoch) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(key_id.to_string())
+            .bind(&public_key.as_bytes()[..])
+            .bind(role.as_str())
+            .bind(name)
+            .bind(true)
+            .bind(day.0)
+            .bind(epoch)
+            .execute(&mut *tx)
+            .await?;
+            let entry = AuditEntry::new(actor, "recipient.add")
+                .detail(format!("{role} {key_id} epoch {epoch}"));
+            append_audit!(pool, tx, &entry);
+            tx.commit().await?;
+        });
+        Ok(Recipient {
+            key_id,
+            public_key: *public_key,
+            role,
+            name: name.to_owned(),
+            active: true,
+            added_day: day,
+            retired_day: None,
+        })
+    }
+
+    /// Retires an active recipient key; bumps the epoch; audits.
+    pub async fn retire_recipient(&self, key_id: &KeyId, actor: &str) -> Result<(), StoreError> {
+        let day = Day::today();
+        dispatch!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let role: Option<String> = sqlx::query_scalar("SELECT role FROM recipients WHERE key_id = $1 AND active = $2")
+                .bind(key_id.to_string())
+                .bind(true)
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(role) = role else {
+                return Err(StoreError::NotFound);
+            };
+            let epoch: i64 = sqlx::query_scalar("UPDATE keyring SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch")
+                .fetch_one(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE recipients SET active = $1, retired_day = $2, retired_epoch = $3 WHERE key_id = $4")
+                .bind(false)
+                .bind(day.0)
+                .bind(epoch)
+                .bind(key_id.to_string())
+                .execute(&mut *tx)
+                .await?;
+            let entry = AuditEntry::new(actor, "recipient.retire")
+                .detail(format!("{role} {key_id} epoch {epoch}"));
+            append_audit!(pool, tx, &entry);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// All recipients, active first, then by day added.
+    pub async fn recipients(&self) -> Result<Vec<Recipient>, StoreError> {
+        let rows: Vec<RecipientTuple> = dispatch!(self, pool => {
+            sqlx::query_as(
+                "SELECT key_id, public_key, role, name, active, added_day, retired_day \
+                 FROM recipients ORDER BY active DESC, added_day, key_id",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(recipient_from).collect()
+    }
+
+    /// One recipient by key id.
+    pub async fn recipient(&self, key_id: &KeyId) -> Result<Recipient, StoreError> {
+        let row: Option<RecipientTuple> = dispatch!(self, pool => {
+            sqlx::query_as(
+                "SELECT key_id, public_key, role, name, active, added_day, retired_day \
+                 FROM recipients WHERE key_id = $1",
+            )
+                .bind(key_id.to_string())
+                .fetch_optional(pool)
+                .await?
+        });
+        row.map(recipient_from).ok_or(StoreError::NotFound)?
+    }
+
+    /// The current epoch and active keys.
+    pub async fn keyring(&self) -> Result<Keyring, StoreError> {
+        let epoch: i64 = dispatch!(self, pool => {
+            sqlx::query_scalar("SELECT epoch FROM keyring WHERE id = 1").fetch_one(pool).await?
+        });
+        let mut ring = Keyring {
+            epoch,
+            reviewers: Vec::new(),
+            custodians: Vec::new(),
+        };
+        for r in self.recipients().await?.into_iter().filter(|r| r.active) {
+            match r.role {
+                RecipientRole::Reviewer => ring.reviewers.push(r.public_key),
+                RecipientRole::Custodian => ring.custodians.push(r.public_key),
+            }
+        }
+        Ok(ring)
+    }
+}

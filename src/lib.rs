@@ -9,6 +9,10 @@
 //! - [`cli`]: the `tipline` command line (init, migrate, keys, admin).
 //! - [`clock`]: days in Vietnam time, the only time reporter activity is stored in.
 
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -57,6 +57,7 @@ pub enum KeysCommand {
         /// Where to write the private key file; an existing file is never overwritten.
         #[arg(long)]
         out: PathBuf,
+        /// Where the passphrase comes from.
         #[command(flatten)]
         passphrase: PassphraseArgs,
     },
@@ -64,6 +65,14 @@ pub enum KeysCommand {
     ShowPublic {
         /// The key file.
         file: PathBuf,
+    },
+    /// Open a key file with its passphrase, to check that both still work.
+    Check {
+        /// The key file.
+        file: PathBuf,
+        /// Where the passphrase comes from.
+        #[command(flatten)]
+        passphrase: PassphraseArgs,
     },
 }
 
@@ -247,10 +256,10 @@ pub fn passphrase(args: &PassphraseArgs, confirm: bool) -> anyhow::Result<Secret
         }
         return Ok(SecretString::from(line));
     }
-    if let Ok(p) = std::env::var("TIPLINE_KEY_PASSPHRASE") {
-        if !p.is_empty() {
-            return Ok(SecretString::from(p));
-        }
+    if let Ok(p) = std::env::var("TIPLINE_KEY_PASSPHRASE")
+        && !p.is_empty()
+    {
+        return Ok(SecretString::from(p));
     }
     let first = SecretString::from(
         rpassword::prompt_password("Passphrase for the key file: ")
@@ -295,6 +304,18 @@ fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
                 pk.key_id()
             );
             println!("{}", pk.to_key_string(role));
+            Ok(())
+        }
+        KeysCommand::Check { file, passphrase: p } => {
+            let pass = passphrase(&p, false)?;
+            let kf = keyfile::load(&file, &pass)?;
+            println!(
+                "The passphrase opens {}: {} key of {}, key id {}.",
+                file.display(),
+                kf.role,
+                kf.name,
+                kf.public_key().key_id()
+            );
             Ok(())
         }
         KeysCommand::ShowPublic { file } => {

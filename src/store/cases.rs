@@ -275,11 +275,11 @@ impl Store {
             let mut tx = pool.begin_write().await?;
             let mut code = CaseCode::random();
             for _ in 0..8 {
-                let taken: Option<i64> = sqlx::query_scalar("SELECT 1 FROM cases WHERE code = $1")
+                let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE code = $1")
                     .bind(code.as_str())
-                    .fetch_optional(&mut *tx)
+                    .fetch_one(&mut *tx)
                     .await?;
-                if taken.is_none() {
+                if taken == 0 {
                     break;
                 }
                 code = CaseCode::random();

@@ -66,12 +66,12 @@ impl Store {
         let day = Day::today();
         dispatch!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let exists: Option<i64> = sqlx::query_scalar("SELECT 1 FROM recipients WHERE key_id = $1 OR public_key = $2")
+            let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recipients WHERE key_id = $1 OR public_key = $2")
                 .bind(key_id.to_string())
                 .bind(&public_key.as_bytes()[..])
-                .fetch_optional(&mut *tx)
+                .fetch_one(&mut *tx)
                 .await?;
-            if exists.is_some() {
+            if exists > 0 {
                 return Err(StoreError::AlreadyExists);
             }
             let epoch: i64 = sqlx::query_scalar("UPDATE keyring SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch")

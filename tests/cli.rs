@@ -1,0 +1,118 @@
+//! The real `tipline` binary: init, key files, recipients, audit.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn tipline(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tipline"))
+        .args(args)
+        .env("TIPLINE_DATA_DIR", dir.join("data"))
+        .env_remove("TIPLINE_KEY_PASSPHRASE")
+        .env_remove("TIPLINE_DATABASE_URL")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+#[test]
+fn init_keys_recipients_audit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+
+    // init makes a private data dir, a 0600 secret, a config file and the database; twice is harmless.
+    let o = tipline(d, &["init"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(mode(&d.join("data")), 0o700);
+    assert_eq!(mode(&d.join("data/server-secret")), 0o600);
+    assert!(d.join("data/tipline.toml").exists());
+    assert!(d.join("data/tipline.db").exists());
+    let secret_before = std::fs::read(d.join("data/server-secret")).unwrap();
+    let o = tipline(d, &["init"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("Kept the existing server secret"));
+    assert_eq!(std::fs::read(d.join("data/server-secret")).unwrap(), secret_before);
+
+    // keys new: 0600, prints a key string; a second run on the same path refuses and changes nothing.
+    let pass = d.join("pass");
+    std::fs::write(&pass, "a long enough passphrase\n").unwrap();
+    let key = d.join("reviewer.key");
+    let pass_s = pass.to_str().unwrap();
+    let key_s = key.to_str().unwrap();
+    let o = tipline(d, &["keys", "new", "--role", "reviewer", "--name", "Trần Văn Bình", "--out", key_s, "--passphrase-file", pass_s]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(mode(&key), 0o600);
+    let out = String::from_utf8(o.stdout).unwrap();
+    let key_string = out.lines().find(|l| l.starts_with("tlrev1")).unwrap().to_owned();
+    let before = std::fs::read(&key).unwrap();
+    let o = tipline(d, &["keys", "new", "--role", "reviewer", "--name", "X", "--out", key_s, "--passphrase-file", pass_s]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("already exists"), "{}", text(&o));
+    assert_eq!(std::fs::read(&key).unwrap(), before);
+
+    // show-public prints the same string; check opens with the right passphrase only.
+    let o = tipline(d, &["keys", "show-public", key_s]);
+    assert_eq!(String::from_utf8(o.stdout).unwrap().trim(), key_string);
+    let o = tipline(d, &["keys", "check", key_s, "--passphrase-file", pass_s]);
+    assert!(o.status.success(), "{}", text(&o));
+    let wrong = d.join("wrong");
+    std::fs::write(&wrong, "not the passphrase\n").unwrap();
+    let o = tipline(d, &["keys", "check", key_s, "--passphrase-file", wrong.to_str().unwrap()]);
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(t.contains("wrong passphrase"), "{t}");
+    assert!(!t.contains("panicked"), "{t}");
+
+    // Register it: a typo is caught; the role must match; a second add refuses.
+    let mut typo = key_string.clone();
+    let last = typo.pop().unwrap();
+    typo.push(if last == 'a' { 'b' } else { 'a' });
+    let o = tipline(d, &["admin", "recipients", "add", "--role", "reviewer", "--name", "B", "--public-key", &typo]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("not valid"), "{}", text(&o));
+    let o = tipline(d, &["admin", "recipients", "add", "--role", "custodian", "--name", "B", "--public-key", &key_string]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("reviewer key"), "{}", text(&o));
+    let o = tipline(d, &["admin", "recipients", "add", "--role", "reviewer", "--name", "Trần Văn Bình", "--public-key", &key_string]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("epoch is now 1"));
+    let o = tipline(d, &["admin", "recipients", "add", "--role", "reviewer", "--name", "B", "--public-key", &key_string]);
+    assert!(!o.status.success());
+    let o = tipline(d, &["admin", "recipients", "list"]);
+    let t = text(&o);
+    assert!(t.contains("Trần Văn Bình") && t.contains("active"), "{t}");
+
+    // Retire it; the audit log records both changes and verifies.
+    let key_id = t.lines().find(|l| l.contains("Trần Văn Bình")).unwrap().split_whitespace().next().unwrap().to_owned();
+    let o = tipline(d, &["admin", "recipients", "retire", &key_id]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = tipline(d, &["admin", "recipients", "retire", &key_id]);
+    assert!(!o.status.success());
+    let o = tipline(d, &["admin", "audit", "verify"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("intact: 2 entries"), "{}", text(&o));
+    let o = tipline(d, &["admin", "audit", "show"]);
+    assert!(text(&o).contains("recipient.retire"));
+}
+
+#[test]
+fn bad_config_names_the_setting() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_tipline"))
+        .args(["admin", "recipients", "list"])
+        .env("TIPLINE_DATA_DIR", tmp.path())
+        .env("TIPLINE_REVIEW_LISTEN", "everywhere")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    let t = text(&o);
+    assert!(t.contains("review.listen"), "{t}");
+    assert_eq!(t.trim().lines().count(), 1, "one clear sentence: {t}");
+}

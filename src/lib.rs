@@ -2,20 +2,32 @@
 //! officials to the Provincial Inspectorate without exposing who they are.
 //!
 //! Module map:
+//! - [`attach`]: evidence files; metadata removal before sealing.
+//! - [`bot`]: the citizen-facing Telegram dialogue (teloxide).
 //! - [`config`]: the one `Config`, loaded once in `main` (defaults < file < environment).
 //! - [`crypto`]: sealed envelopes (HPKE), key files, receipts, pseudonyms, the server secret.
+//! - [`deid`]: finds what identifies a reporter in free text; redaction.
 //! - [`ids`]: identifier newtypes parsed at the edge.
+//! - [`places`]: Khánh Hòa's communes (with pre-2025 names) and agencies.
+//! - [`sim`]: a Telegram Bot API simulator for tests, the demo and load runs.
 //! - [`store`]: SQLite and PostgreSQL behind one domain-level API; migrations.
-//! - [`cli`]: the `tipline` command line (init, migrate, keys, admin).
+//! - [`cli`]: the `tipline` command line (init, migrate, keys, admin, serve).
 //! - [`clock`]: days in Vietnam time, the only time reporter activity is stored in.
+//! - [`telemetry`]: logging that silences libraries able to print raw updates.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod attach;
+pub mod bot;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod deid;
 pub mod ids;
+pub mod places;
+pub mod sim;
 pub mod store;
+pub mod telemetry;

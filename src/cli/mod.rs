@@ -34,6 +34,8 @@ pub enum Command {
     Init,
     /// Apply pending database migrations.
     Migrate,
+    /// Run the bot (long polling) until SIGINT or SIGTERM.
+    Serve,
     /// Make and inspect key files (run on the key holder's own machine).
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -161,6 +163,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(k) => keys(k),
+        Command::Serve => serve(load_config()?).await,
         Command::Admin(a) => {
             let config = load_config()?;
             let store = Store::open(&config.database_url)
@@ -278,6 +281,112 @@ pub fn passphrase(args: &PassphraseArgs, confirm: bool) -> anyhow::Result<Secret
     Ok(first)
 }
 
+/// Resolves when the process receives SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = ctrl_c.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// Opens the store and checks that the bot may start: a server secret, and at least one active
+/// reviewer key and one active custodian key to seal to.
+pub async fn open_for_bot(config: &Config) -> anyhow::Result<(Store, ServerSecret)> {
+    if config.database_url.starts_with("sqlite:") && !config.data_dir.exists() {
+        bail!(
+            "the data directory {} does not exist: run `tipline init` first",
+            config.data_dir.display()
+        );
+    }
+    let secret = config.server_secret().context(
+        "reading the server secret (run `tipline init`, or set TIPLINE_SERVER_SECRET_FILE)",
+    )?;
+    let store = Store::open(&config.database_url)
+        .await
+        .context("opening the database")?;
+    let ring = store.keyring().await.context("reading the keyring")?;
+    if ring.reviewers.is_empty() {
+        bail!(
+            "no active reviewer key is registered: register one with `tipline admin recipients add --role reviewer`; refusing to start, since reports could not be sealed"
+        );
+    }
+    if ring.custodians.is_empty() {
+        bail!(
+            "no active custodian key is registered: register one with `tipline admin recipients add --role custodian`; refusing to start, since identities could not be sealed"
+        );
+    }
+    Ok((store, secret))
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    use teloxide::requests::RequesterExt;
+    crate::telemetry::init(&config.log);
+    let Some(token) = config.telegram_token.as_ref() else {
+        bail!("no bot token: set TELEGRAM_BOT_TOKEN or TELEGRAM_BOT_TOKEN_FILE");
+    };
+    let (store, secret) = open_for_bot(&config).await?;
+    let api_url = reqwest_url(&config.telegram_api_url)?;
+    let app = std::sync::Arc::new(crate::bot::App::new(
+        store.clone(),
+        secret,
+        crate::crypto::receipt::ReceiptDeriver::new(2),
+        config.limits.clone(),
+        config.retention.clone(),
+        config.contacts.clone(),
+    ));
+    let bot = teloxide::Bot::new(token.expose_secret())
+        .set_api_url(api_url)
+        .throttle(teloxide::adaptors::throttle::Limits::default());
+    let housekeeping = tokio::spawn(housekeeping(store.clone()));
+    tracing::info!(
+        database = store.backend_name(),
+        "tipline bot starting (long polling)"
+    );
+    crate::bot::run_polling(bot, app, shutdown_signal())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    housekeeping.abort();
+    store.close().await;
+    Ok(())
+}
+
+fn reqwest_url(s: &str) -> anyhow::Result<url::Url> {
+    url::Url::parse(s)
+        .with_context(|| "invalid setting telegram.api_url (TELEGRAM_API_URL)".to_owned())
+}
+
+/// Purges expired drafts and old rate-limit windows every ten minutes.
+async fn housekeeping(store: Store) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let now = crate::clock::unix_now();
+        match store.purge_expired_drafts(now).await {
+            Ok(n) if n > 0 => tracing::info!(count = n, "expired drafts purged"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "draft purge failed"),
+        }
+        if let Err(e) = store.purge_rate_limits(now - 2 * 86_400).await {
+            tracing::warn!(error = %e, "rate-limit purge failed");
+        }
+    }
+}
+
 fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
     match cmd {
         KeysCommand::New {
@@ -306,7 +415,10 @@ fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
             println!("{}", pk.to_key_string(role));
             Ok(())
         }
-        KeysCommand::Check { file, passphrase: p } => {
+        KeysCommand::Check {
+            file,
+            passphrase: p,
+        } => {
             let pass = passphrase(&p, false)?;
             let kf = keyfile::load(&file, &pass)?;
             println!(

@@ -1,0 +1,14 @@
+//! `clean` must never panic, whatever the bytes: the WebP cleaner (img-parts RIFF chunks).
+//! The input is prefixed with a valid magic so the fuzzer reaches that cleaner.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+const MAGIC: &[u8] = b"RIFF\0\0\0\0WEBP";
+
+fuzz_target!(|data: &[u8]| {
+    let mut input = Vec::with_capacity(MAGIC.len() + data.len());
+    input.extend_from_slice(MAGIC);
+    input.extend_from_slice(data);
+    let _ = tipline::attach::clean::clean(&input);
+});

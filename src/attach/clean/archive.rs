@@ -1,0 +1,236 @@
+//! Zip containers (OOXML and ODF) read into memory and written back fresh with `zip`.
+//!
+//! Writing a new archive rather than patching the old one also drops what the zip layer
+//! itself leaks: member timestamps (set to 1980-01-01), Unix owner ids and extended
+//! timestamps in extra fields, file and archive comments, and any bytes outside the
+//! members the central directory lists.
+//!
+//! Invariants: members are read only up to [`MAX_UNZIPPED_BYTES`] in total and at most
+//! [`MAX_ZIP_ENTRIES`] of them (zip bombs give `TooLarge`); an encrypted member makes the
+//! whole file not cleanable; nothing touches the disk.
+
+use std::io::{Cursor, Read, Write};
+use std::panic::{self, AssertUnwindSafe};
+
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
+
+use super::jpeg::Orientation;
+use super::{CleanError, Format, MAX_UNZIPPED_BYTES, MAX_ZIP_ENTRIES, Outcome, Rewritten};
+
+/// One member of an archive, decompressed.
+pub(crate) struct Member {
+    /// Name as stored in the archive.
+    pub(crate) name: String,
+    /// Decompressed content (empty for directories).
+    pub(crate) data: Vec<u8>,
+    /// Directory entry.
+    pub(crate) is_dir: bool,
+    /// Stored without compression in the original (kept that way).
+    pub(crate) stored: bool,
+}
+
+impl Member {
+    /// Lower-case name: OPC part names are case-insensitive, so matching must be too,
+    /// or `docProps/Core.xml` would slip past a rule for `docProps/core.xml`.
+    pub(crate) fn key(&self) -> String {
+        self.name.to_ascii_lowercase()
+    }
+}
+
+/// The members of an archive, or the news that some are encrypted.
+pub(crate) enum Unzipped {
+    /// All members, in central-directory order.
+    Members(Vec<Member>),
+    /// At least one member is encrypted: we cannot see inside, so we cannot clean.
+    Encrypted,
+}
+
+/// Tell OOXML and ODF containers apart by content. Zip parsing is isolated with
+/// `catch_unwind` because [`super::sniff`] promises never to panic.
+pub(crate) fn sniff_zip(bytes: &[u8]) -> Format {
+    if let Some(format) = odf_mimetype_at_start(bytes) {
+        return format;
+    }
+    panic::catch_unwind(AssertUnwindSafe(|| sniff_zip_directory(bytes))).unwrap_or(Format::Other)
+}
+
+/// ODF puts an uncompressed `mimetype` member first so the type can be read at a fixed
+/// offset (ODF 1.2 part 3, §3.3).
+fn odf_mimetype_at_start(bytes: &[u8]) -> Option<Format> {
+    let le16 = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .map(|b| usize::from(u16::from_le_bytes([b[0], b[1]])))
+    };
+    if bytes.get(30..38)? != b"mimetype" || le16(8)? != 0 {
+        return None;
+    }
+    let size = usize::try_from(u32::from_le_bytes(bytes.get(18..22)?.try_into().ok()?)).ok()?;
+    let start = 30 + le16(26)? + le16(28)?;
+    odf_format(bytes.get(start..start.checked_add(size)?)?)
+}
+
+fn odf_format(mimetype: &[u8]) -> Option<Format> {
+    let mimetype = std::str::from_utf8(mimetype).ok()?.trim();
+    let kind = mimetype.strip_prefix("application/vnd.oasis.opendocument.")?;
+    if kind.starts_with("text") {
+        Some(Format::Odt)
+    } else if kind.starts_with("spreadsheet") {
+        Some(Format::Ods)
+    } else if kind.starts_with("presentation") {
+        Some(Format::Odp)
+    } else {
+        None
+    }
+}
+
+fn sniff_zip_directory(bytes: &[u8]) -> Format {
+    let Ok(mut archive) = ZipArchive::new(Cursor::new(bytes)) else {
+        return Format::Other;
+    };
+    let names: Vec<String> = archive
+        .file_names()
+        .flatten()
+        .map(|n| n.to_ascii_lowercase())
+        .collect();
+    if names.iter().any(|n| n == "[content_types].xml") {
+        for (prefix, format) in [
+            ("word/", Format::Docx),
+            ("xl/", Format::Xlsx),
+            ("ppt/", Format::Pptx),
+        ] {
+            if names.iter().any(|n| n.starts_with(prefix)) {
+                return format;
+            }
+        }
+    }
+    if names.iter().any(|n| n == "mimetype")
+        && let Ok(mut file) = archive.by_name("mimetype")
+    {
+        let mut mimetype = Vec::new();
+        if (&mut file).take(256).read_to_end(&mut mimetype).is_ok()
+            && let Some(format) = odf_format(&mimetype)
+        {
+            return format;
+        }
+    }
+    Format::Other
+}
+
+/// Read every member into memory, within the limits.
+pub(crate) fn read_members(bytes: &[u8], format: Format) -> Result<Unzipped, CleanError> {
+    let malformed = || CleanError::Malformed { format };
+    let too_large = || CleanError::TooLarge { format };
+    let mut archive = ZipArchive::new(Cursor::new(bytes)).map_err(|_| malformed())?;
+    if archive.len() > MAX_ZIP_ENTRIES {
+        return Err(too_large());
+    }
+    let mut budget = MAX_UNZIPPED_BYTES;
+    let mut members = Vec::with_capacity(archive.len());
+    for index in 0..archive.len() {
+        if archive
+            .by_index_raw(index)
+            .map_err(|_| malformed())?
+            .encrypted()
+        {
+            return Ok(Unzipped::Encrypted);
+        }
+        let mut file = archive.by_index(index).map_err(|_| malformed())?;
+        let name = file.name().map_err(|_| malformed())?.into_owned();
+        let is_dir = file.is_dir();
+        let stored = file.compression() == CompressionMethod::Stored;
+        // Do not trust the declared size: read at most the remaining budget plus one byte.
+        let mut data = Vec::new();
+        (&mut file)
+            .take(budget + 1)
+            .read_to_end(&mut data)
+            .map_err(|_| malformed())?;
+        let read = u64::try_from(data.len()).map_err(|_| too_large())?;
+        budget = budget.checked_sub(read).ok_or_else(too_large)?;
+        members.push(Member {
+            name,
+            data,
+            is_dir,
+            stored,
+        });
+    }
+    Ok(Unzipped::Members(members))
+}
+
+/// Write members into a fresh archive. With `mimetype_first`, a member named `mimetype`
+/// is written first and uncompressed, as ODF requires.
+pub(crate) fn write_members(
+    members: &[Member],
+    format: Format,
+    mimetype_first: bool,
+) -> Result<Vec<u8>, CleanError> {
+    let rewrite = |_| CleanError::Rewrite { format };
+    let total: usize = members.iter().map(|m| m.data.len()).sum();
+    let mut writer = ZipWriter::new(Cursor::new(Vec::with_capacity(total / 2)));
+    // A fixed timestamp: the original's member times tell when (and in which time zone)
+    // the reporter last saved the file.
+    let base = SimpleFileOptions::default()
+        .last_modified_time(DateTime::default())
+        .unix_permissions(0o644);
+    let is_mimetype = |m: &&Member| mimetype_first && m.name == "mimetype";
+    let ordered = members
+        .iter()
+        .filter(is_mimetype)
+        .chain(members.iter().filter(|m| !is_mimetype(m)));
+    for member in ordered {
+        if member.is_dir {
+            writer
+                .add_directory(member.name.as_str(), base)
+                .map_err(rewrite)?;
+            continue;
+        }
+        let method = if member.stored || is_mimetype(&member) {
+            CompressionMethod::Stored
+        } else {
+            CompressionMethod::Deflated
+        };
+        writer
+            .start_file(member.name.as_str(), base.compression_method(method))
+            .map_err(rewrite)?;
+        writer
+            .write_all(&member.data)
+            .map_err(|_| CleanError::Rewrite { format })?;
+    }
+    let cursor = writer.finish().map_err(rewrite)?;
+    Ok(cursor.into_inner())
+}
+
+/// Clean a non-XML member: images are cleaned, embedded office documents and PDFs are
+/// cleaned recursively (a chart's workbook inside a DOCX carries its own author), anything
+/// else (fonts, OLE objects, media) is left as is. Returns `None` when left as is.
+pub(crate) fn clean_binary_member(data: &[u8], depth: u8) -> Result<Option<Rewritten>, CleanError> {
+    if let Some(result) = super::clean_embedded_image(data, Orientation::Keep) {
+        let (bytes, removed) = result?;
+        let labels = if removed.is_empty() {
+            Vec::new()
+        } else {
+            vec!["metadata of embedded images"]
+        };
+        return Ok(Some((bytes, labels)));
+    }
+    match super::sniff(data) {
+        Format::Pdf
+        | Format::Docx
+        | Format::Xlsx
+        | Format::Pptx
+        | Format::Odt
+        | Format::Ods
+        | Format::Odp => {
+            let cleaned = super::clean_nested(data, depth + 1)?;
+            Ok(match cleaned.outcome {
+                Outcome::Cleaned { .. } => {
+                    Some((cleaned.bytes, vec!["metadata of embedded documents"]))
+                }
+                Outcome::NothingFound => Some((cleaned.bytes, Vec::new())),
+                Outcome::NotCleanable => None,
+            })
+        }
+        _ => Ok(None),
+    }
+}

@@ -1,0 +1,120 @@
+//! OpenDocument (ODT, ODS, ODP) cleaning: a fresh zip ([`super::archive`]) with the
+//! `mimetype` member first and uncompressed, as ODF 1.2 part 3 §3.3 requires.
+//!
+//! - Every `meta.xml` (the document's and those of embedded objects such as
+//!   `Object 1/meta.xml`) is replaced by a minimal valid one: the original root with its
+//!   namespaces and `office:version`, and an empty `<office:meta/>`. That removes
+//!   initial-creator, creator, dates, editing cycles and time, generator, statistics
+//!   and user-defined fields.
+//! - `Thumbnails/` (a preview that may show an older, unredacted version) is removed
+//!   together with its manifest entries.
+//! - In the other XML parts: annotation and tracked-change authors (`dc:creator`,
+//!   `meta:creator-initials`) are neutralised and their dates (`dc:date`) set to the
+//!   epoch; printer names and printer driver blobs in `settings.xml` are emptied.
+//! - Embedded images are cleaned; embedded documents recursively; other binaries pass.
+//! - Encrypted documents (manifest `encryption-data`) are not cleanable.
+
+use std::collections::HashSet;
+
+use quick_xml::events::BytesStart;
+
+use super::archive::{self, Unzipped};
+use super::xml::{self, AttrAction, ElementAction, Policy, attr_value};
+use super::{CleanError, Format, Step};
+
+const AUTHORS: &str = "comment and revision authors";
+const DATES: &str = "comment and revision dates";
+const META: &str = "document properties (author, dates, editing time, statistics)";
+const THUMBNAIL: &str = "thumbnail preview";
+const PRINTER: &str = "printer settings";
+const EPOCH: &str = "1970-01-01T00:00:00";
+
+/// Clean an OpenDocument package held in memory.
+pub(crate) fn clean(bytes: &[u8], format: Format, depth: u8) -> Result<Step, CleanError> {
+    let mut members = match archive::read_members(bytes, format)? {
+        Unzipped::Members(members) => members,
+        Unzipped::Encrypted => return Ok(Step::NotCleanable),
+    };
+    // ODF encrypts members itself (not the zip layer) and says so in the manifest.
+    let encrypted = members.iter().any(|m| {
+        m.key() == "meta-inf/manifest.xml" && m.data.windows(15).any(|w| w == b"encryption-data")
+    });
+    if encrypted {
+        return Ok(Step::NotCleanable);
+    }
+    let removed_parts: HashSet<String> = members
+        .iter()
+        .map(|m| m.name.clone())
+        .filter(|n| n.to_ascii_lowercase().starts_with("thumbnails/"))
+        .collect();
+    let policy = OdfPolicy {
+        removed_parts: &removed_parts,
+    };
+    let mut removed = Vec::new();
+
+    let mut kept = Vec::with_capacity(members.len());
+    for mut member in members.drain(..) {
+        let key = member.key();
+        if removed_parts.contains(&member.name) {
+            removed.push(THUMBNAIL);
+            continue;
+        }
+        if member.is_dir || member.name == "mimetype" {
+            kept.push(member);
+            continue;
+        }
+        if key == "meta.xml" || key.ends_with("/meta.xml") {
+            let minimal = xml::minimal_root(&member.data, &["version"], Some("meta"), format)?;
+            if minimal != member.data {
+                removed.push(META);
+            }
+            member.data = minimal;
+        } else if key.ends_with(".xml") || key.ends_with(".rdf") {
+            let (data, labels) = xml::rewrite(&member.data, &policy, format)?;
+            member.data = data;
+            removed.extend(labels);
+        } else if let Some((data, labels)) = archive::clean_binary_member(&member.data, depth)? {
+            member.data = data;
+            removed.extend(labels);
+        }
+        kept.push(member);
+    }
+    let out = archive::write_members(&kept, format, true)?;
+    Ok(Step::Done(out, removed))
+}
+
+/// The ODF rules; see the module documentation.
+struct OdfPolicy<'a> {
+    /// Members removed from the package, whose manifest entries must go too.
+    removed_parts: &'a HashSet<String>,
+}
+
+impl Policy for OdfPolicy<'_> {
+    fn element(&self, start: &BytesStart<'_>, local: &str) -> ElementAction {
+        match local {
+            "creator" => ElementAction::ReplaceText("Author", AUTHORS),
+            "creator-initials" => ElementAction::ReplaceText("A", AUTHORS),
+            "date" if start.name().0.starts_with("dc:") => ElementAction::ReplaceText(EPOCH, DATES),
+            "config-item" => match attr_value(start, "name").as_deref() {
+                Some("PrinterName" | "PrinterSetup") => ElementAction::ReplaceText("", PRINTER),
+                _ => ElementAction::Keep,
+            },
+            "file-entry" => match attr_value(start, "full-path") {
+                Some(path) if self.removed_parts.contains(&path) => ElementAction::Drop(THUMBNAIL),
+                // The directory entry for the removed folder, if listed.
+                Some(path)
+                    if path.eq_ignore_ascii_case("Thumbnails/")
+                        && !self.removed_parts.is_empty() =>
+                {
+                    ElementAction::Drop(THUMBNAIL)
+                }
+                _ => ElementAction::Keep,
+            },
+            _ => ElementAction::Keep,
+        }
+    }
+
+    fn attribute(&self, _element: &str, _attribute: &str, _has_author: bool) -> AttrAction {
+        AttrAction::Keep
+    }
+}

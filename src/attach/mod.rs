@@ -1,0 +1,3 @@
+//! Evidence attachments: identifying metadata removed in memory before sealing ([`clean`]).
+
+pub mod clean;

@@ -1,0 +1,238 @@
+//! The state of one person's dialogue, saved after every step, encrypted under a key derived
+//! from the server secret and keyed by the person's pseudonym. It never has `Debug`: it holds
+//! what the reporter typed.
+
+use serde::{Deserialize, Serialize};
+
+use super::texts::Lang;
+use crate::crypto::{Pseudonym, ServerSecret};
+use crate::store::{DraftSave, Store, StoreError};
+
+/// Where the dialogue stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Step {
+    /// Choosing the kind of report.
+    Category,
+    /// Choosing the behaviour.
+    Behaviour,
+    /// Choosing the sector.
+    Sector,
+    /// Choosing or typing the office.
+    Office,
+    /// Picking from one group of offices.
+    OfficeGroup(u8),
+    /// Confirming a typed office name against matches.
+    OfficeConfirm,
+    /// Typing the place.
+    Place,
+    /// Picking among place matches.
+    PlacePick,
+    /// Choosing when.
+    When,
+    /// Typing month/year.
+    Month,
+    /// Naming the officials.
+    Who,
+    /// Telling what happened.
+    Story,
+    /// Choosing verification means.
+    Verify,
+    /// Optional verification note.
+    VerifyNote,
+    /// May the Inspectorate contact the reporter?
+    Contact,
+    /// Typing contact details.
+    ContactText,
+    /// Reviewing the summary.
+    Review,
+    /// Choosing which field to edit.
+    EditMenu,
+    /// Submitted: the receipt message is shown.
+    Submitted,
+    /// Offered to wipe the conversation.
+    WipeOffer,
+    /// /status: waiting for the receipt.
+    StatusReceipt,
+    /// /status: the status is shown, with a reply button.
+    StatusShown,
+    /// /status: waiting for the reporter's answer.
+    StatusReply,
+}
+
+/// Where it happened.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub enum Place {
+    /// A commune-level unit, by its current name ("xã Nam Cam Ranh").
+    Unit(String),
+    /// The reporter preferred not to say.
+    Undisclosed,
+}
+
+/// When it happened.
+#[derive(Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum When {
+    /// Today.
+    Today,
+    /// This week.
+    ThisWeek,
+    /// This month.
+    ThisMonth,
+    /// A given month.
+    Month {
+        /// Year.
+        year: i32,
+        /// Month 1–12.
+        month: u8,
+    },
+}
+
+/// A dialogue in progress.
+#[derive(Clone, Serialize, Deserialize, Default)]
+pub struct Draft {
+    /// Conversation language.
+    pub lang: Lang,
+    /// Current step; `None` before a report starts (consent given, nothing else).
+    pub step: Option<Step>,
+    /// Increases with every prompt; buttons carry it so stale or forged presses are caught.
+    pub token: u32,
+    /// Report kind code.
+    pub category: Option<String>,
+    /// Behaviour code.
+    pub behaviour: Option<String>,
+    /// Sector code.
+    pub sector: Option<String>,
+    /// Office name (chosen or typed).
+    pub office: Option<String>,
+    /// A typed office name awaiting confirmation.
+    pub office_typed: Option<String>,
+    /// Place matches offered (unit indices).
+    pub place_options: Vec<usize>,
+    /// Place.
+    pub place: Option<Place>,
+    /// When.
+    pub when: Option<When>,
+    /// Officials involved; `Some("")` when skipped.
+    pub officials: Option<String>,
+    /// What happened, one entry per message.
+    pub story: Vec<String>,
+    /// Verification codes.
+    pub verification: Vec<String>,
+    /// Verification note; `Some("")` when skipped.
+    pub verification_note: Option<String>,
+    /// Volunteered contact details (sealed with the identity only).
+    pub contact: Option<String>,
+    /// Whether the contact question was answered.
+    pub contact_answered: bool,
+    /// Came from the review screen to edit one field: go back there afterwards.
+    pub editing: bool,
+    /// Message ids of this conversation, for wiping.
+    pub messages: Vec<i32>,
+    /// The message holding the receipt, to delete once saved.
+    pub receipt_message: Option<i32>,
+    /// For /status replies: the case being answered (hex id).
+    pub status_case: Option<String>,
+    /// The report step to return to after a /status detour.
+    pub return_step: Option<Step>,
+}
+
+/// Errors loading or saving drafts.
+#[derive(Debug, thiserror::Error)]
+pub enum DraftError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The stored draft could not be decrypted or parsed (secret rotated out, corruption).
+    #[error("the stored draft could not be read")]
+    Unreadable,
+}
+
+/// A loaded draft and the version it was read at.
+pub struct Loaded {
+    /// The draft.
+    pub draft: Draft,
+    /// The stored version, `None` when there was no draft.
+    pub version: Option<i64>,
+}
+
+fn aad(p: &Pseudonym) -> Vec<u8> {
+    let mut a = b"tipline draft v1".to_vec();
+    a.extend_from_slice(&p.0);
+    a
+}
+
+/// Loads the draft of `p`, trying every server secret version (newest first) so drafts survive
+/// a rotation's grace period.
+pub async fn load(
+    store: &Store,
+    secret: &ServerSecret,
+    telegram_id: i64,
+) -> Result<(Pseudonym, Loaded), DraftError> {
+    let now = crate::clock::unix_now();
+    for version in secret.versions_newest_first() {
+        let Some(p) = secret.pseudonym_with(version, telegram_id) else {
+            continue;
+        };
+        if let Some(row) = store.load_draft(&p, now).await? {
+            let key = secret
+                .draft_key(row.secret_version)
+                .ok_or(DraftError::Unreadable)?;
+            let plain = key
+                .open(&aad(&p), &row.state)
+                .map_err(|_| DraftError::Unreadable)?;
+            let draft: Draft =
+                serde_json::from_slice(&plain).map_err(|_| DraftError::Unreadable)?;
+            if version != secret.current_version() {
+                // Move the draft to the current pseudonym: delete the old row; the caller's
+                // save creates it anew.
+                store.delete_draft(&p).await?;
+                return Ok((
+                    secret.pseudonym(telegram_id),
+                    Loaded {
+                        draft,
+                        version: None,
+                    },
+                ));
+            }
+            return Ok((
+                p,
+                Loaded {
+                    draft,
+                    version: Some(row.version),
+                },
+            ));
+        }
+    }
+    Ok((
+        secret.pseudonym(telegram_id),
+        Loaded {
+            draft: Draft::default(),
+            version: None,
+        },
+    ))
+}
+
+/// Saves `draft` if nobody else changed it since `version`; returns the new version.
+pub async fn save(
+    store: &Store,
+    secret: &ServerSecret,
+    p: &Pseudonym,
+    draft: &Draft,
+    version: Option<i64>,
+    ttl_hours: i64,
+) -> Result<i64, DraftError> {
+    let sv = secret.current_version();
+    let key = secret.draft_key(sv).ok_or(DraftError::Unreadable)?;
+    let plain =
+        zeroize::Zeroizing::new(serde_json::to_vec(draft).map_err(|_| DraftError::Unreadable)?);
+    let state = key.seal(&aad(p), &plain);
+    let expires_at = crate::clock::unix_now() + ttl_hours * 3600;
+    Ok(store
+        .save_draft(&DraftSave {
+            pseudonym: p,
+            secret_version: sv,
+            state: &state,
+            expected_version: version,
+            expires_at,
+        })
+        .await?)
+}

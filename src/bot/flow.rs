@@ -1,0 +1,734 @@
+//! One turn of the dialogue: an input from the citizen, the draft as stored, and what to say
+//! back. Pure with respect to Telegram: it fills an [`Outbox`]; the caller sends it, so the
+//! draft is saved before anything is said (a crash between the two repeats a prompt, never
+//! loses an answer).
+
+use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+
+use super::catalog::{self, Choice};
+use super::draft::{Draft, Place, Step, When};
+use super::summary::CaseSummary;
+use super::texts::{self as t, Lang};
+use crate::clock::Day;
+use crate::places;
+
+/// The longest answer accepted for a one-line field (office, officials, notes, contact).
+pub const MAX_FIELD_CHARS: usize = 600;
+
+/// What the citizen did.
+#[derive(Clone)]
+pub enum Input {
+    /// Typed text (not a command).
+    Text {
+        /// The text.
+        text: String,
+        /// Its message id.
+        msg_id: i32,
+    },
+    /// Pressed a button of a step (callback data without the token).
+    Button {
+        /// The action part of the callback data.
+        action: String,
+        /// The message the button belongs to.
+        msg_id: i32,
+    },
+}
+
+/// Something to say or do in the chat.
+pub enum Out {
+    /// Send a message, optionally with buttons, optionally protected from forwarding/saving.
+    Send {
+        /// The text.
+        text: String,
+        /// Buttons.
+        keyboard: Option<InlineKeyboardMarkup>,
+        /// `protect_content`.
+        protect: bool,
+        /// Remember the sent message as the receipt message.
+        is_receipt: bool,
+    },
+    /// Replace the buttons of a message.
+    EditKeyboard {
+        /// The message.
+        msg_id: i32,
+        /// New buttons (None removes them).
+        keyboard: Option<InlineKeyboardMarkup>,
+    },
+    /// Delete messages (both sides), best effort.
+    Delete(Vec<i32>),
+    /// Delete messages and report whether all could be deleted (wipe).
+    Wipe(Vec<i32>),
+}
+
+/// What to do with the draft after the turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Persist {
+    /// Save it.
+    Save,
+    /// Delete it (cancelled, wiped, redirected).
+    Delete,
+    /// Leave the store untouched.
+    Nothing,
+}
+
+/// The messages to send for one turn.
+#[derive(Default)]
+pub struct Outbox {
+    /// In order.
+    pub items: Vec<Out>,
+}
+
+impl Outbox {
+    /// Queues a plain message.
+    pub fn say(&mut self, text: impl Into<String>) {
+        self.items.push(Out::Send {
+            text: text.into(),
+            keyboard: None,
+            protect: false,
+            is_receipt: false,
+        });
+    }
+
+    /// Queues a message with buttons.
+    pub fn ask(&mut self, text: impl Into<String>, keyboard: InlineKeyboardMarkup) {
+        self.items.push(Out::Send {
+            text: text.into(),
+            keyboard: Some(keyboard),
+            protect: false,
+            is_receipt: false,
+        });
+    }
+}
+
+fn button(d: &Draft, label: &str, action: &str) -> InlineKeyboardButton {
+    InlineKeyboardButton::callback(label.to_owned(), format!("{}|{}", d.token, action))
+}
+
+fn nav_row(d: &Draft) -> Vec<InlineKeyboardButton> {
+    vec![
+        button(d, t::back(d.lang), "back"),
+        button(d, t::cancel(d.lang), "cancel"),
+    ]
+}
+
+fn choice_rows(d: &Draft, list: &[Choice], prefix: &str) -> Vec<Vec<InlineKeyboardButton>> {
+    list.iter()
+        .map(|c| vec![button(d, c.label(d.lang), &format!("{prefix}:{}", c.code))])
+        .collect()
+}
+
+/// The step's question and buttons, with a fresh token.
+pub fn prompt(d: &mut Draft, out: &mut Outbox) {
+    let Some(step) = d.step else {
+        return;
+    };
+    d.token = d.token.wrapping_add(1);
+    let l = d.lang;
+    let (text, mut rows): (String, Vec<Vec<InlineKeyboardButton>>) = match step {
+        Step::Category => {
+            let mut rows = choice_rows(d, catalog::CATEGORIES, "cat");
+            rows.extend(choice_rows(d, catalog::REDIRECTS, "redir"));
+            rows.push(vec![button(d, t::cancel(l), "cancel")]);
+            return out.ask(t::ask_category(l), InlineKeyboardMarkup::new(rows));
+        }
+        Step::Behaviour => {
+            let cat = d.category.clone().unwrap_or_default();
+            (
+                t::ask_behaviour(l).into(),
+                choice_rows(d, catalog::behaviours(&cat), "beh"),
+            )
+        }
+        Step::Sector => {
+            let rows = catalog::SECTORS
+                .chunks(2)
+                .map(|pair| {
+                    pair.iter()
+                        .map(|c| button(d, c.label(l), &format!("sec:{}", c.code)))
+                        .collect()
+                })
+                .collect();
+            (t::ask_sector(l).into(), rows)
+        }
+        Step::Office => (
+            t::ask_office(l).into(),
+            vec![
+                vec![button(d, t::office_province(l), "og:0")],
+                vec![button(d, t::office_commune(l), "og:1")],
+                vec![button(d, t::office_other(l), "og:2")],
+            ],
+        ),
+        Step::OfficeGroup(g) => {
+            let group = match g {
+                0 => places::AgencyGroup::Province,
+                1 => places::AgencyGroup::Commune,
+                _ => places::AgencyGroup::Other,
+            };
+            let rows = places::agencies()
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| a.group == group)
+                .map(|(i, a)| {
+                    vec![button(
+                        d,
+                        if l == Lang::En { &a.en } else { &a.name },
+                        &format!("off:{i}"),
+                    )]
+                })
+                .collect();
+            (t::ask_office(l).into(), rows)
+        }
+        Step::OfficeConfirm => {
+            let typed = d.office_typed.clone().unwrap_or_default();
+            let mut rows: Vec<Vec<InlineKeyboardButton>> = places::search_agencies(&typed, 6)
+                .into_iter()
+                .map(|i| vec![button(d, &places::agencies()[i].name, &format!("off:{i}"))])
+                .collect();
+            rows.push(vec![button(
+                d,
+                &format!("{}: {}", t::office_use_typed(l), short(&typed, 30)),
+                "offtyped",
+            )]);
+            (t::office_matches(l).into(), rows)
+        }
+        Step::Place => (
+            t::ask_place(l).into(),
+            vec![vec![button(d, t::place_prefer_not(l), "pnone")]],
+        ),
+        Step::PlacePick => {
+            let mut rows: Vec<Vec<InlineKeyboardButton>> = d
+                .place_options
+                .iter()
+                .filter_map(|&i| places::units().get(i).map(|u| (i, u)))
+                .map(|(i, u)| vec![button(d, &u.full_name(), &format!("p:{i}"))])
+                .collect();
+            rows.push(vec![button(d, t::place_prefer_not(l), "pnone")]);
+            (t::place_matches(l).into(), rows)
+        }
+        Step::When => (
+            t::ask_when(l).into(),
+            vec![
+                vec![
+                    button(d, t::when_today(l), "w:today"),
+                    button(d, t::when_week(l), "w:week"),
+                ],
+                vec![
+                    button(d, t::when_month(l), "w:month"),
+                    button(d, t::when_earlier(l), "w:earlier"),
+                ],
+            ],
+        ),
+        Step::Month => (t::ask_month(l).into(), vec![]),
+        Step::Who => (
+            t::ask_who(l).into(),
+            vec![vec![button(d, t::skip(l), "skip")]],
+        ),
+        Step::Story => {
+            let rows = if d.story.is_empty() {
+                vec![]
+            } else {
+                vec![vec![button(d, t::done(l), "done")]]
+            };
+            (t::ask_story(l).into(), rows)
+        }
+        Step::Verify => {
+            let mut rows: Vec<Vec<InlineKeyboardButton>> = catalog::VERIFICATION
+                .iter()
+                .map(|c| {
+                    let mark = if d.verification.iter().any(|v| v == c.code) {
+                        "☑️ "
+                    } else {
+                        "⬜ "
+                    };
+                    vec![button(
+                        d,
+                        &format!("{mark}{}", c.label(l)),
+                        &format!("v:{}", c.code),
+                    )]
+                })
+                .collect();
+            rows.push(vec![button(d, t::continue_(l), "cont")]);
+            (t::ask_verify(l).into(), rows)
+        }
+        Step::VerifyNote => (
+            t::ask_verify_note(l).into(),
+            vec![vec![button(d, t::skip(l), "skip")]],
+        ),
+        Step::Contact => (
+            t::ask_contact(l).into(),
+            vec![
+                vec![button(d, t::contact_no(l), "ct:no")],
+                vec![button(d, t::contact_yes(l), "ct:yes")],
+            ],
+        ),
+        Step::ContactText => (t::ask_contact_text(l).into(), vec![]),
+        Step::Review => {
+            let summary = CaseSummary::from_draft(d, Day::today())
+                .map(|s| s.render(l))
+                .unwrap_or_default();
+            let rows = vec![
+                vec![button(d, t::send(l), "send")],
+                vec![
+                    button(d, t::edit(l), "edit"),
+                    button(d, t::cancel(l), "cancel"),
+                ],
+            ];
+            return out.ask(
+                format!("{}\n\n{summary}", t::review_intro(l)),
+                InlineKeyboardMarkup::new(rows),
+            );
+        }
+        Step::EditMenu => {
+            let fields: [(&str, &str); 9] = [
+                (t::field_category(l), "ef:cat"),
+                (t::field_behaviour(l), "ef:beh"),
+                (t::field_sector(l), "ef:sec"),
+                (t::field_office(l), "ef:off"),
+                (t::field_place(l), "ef:place"),
+                (t::field_when(l), "ef:when"),
+                (t::field_who(l), "ef:who"),
+                (t::field_story(l), "ef:story"),
+                (t::field_verify(l), "ef:verify"),
+            ];
+            let mut rows: Vec<Vec<InlineKeyboardButton>> = fields
+                .chunks(2)
+                .map(|c| c.iter().map(|(label, a)| button(d, label, a)).collect())
+                .collect();
+            rows.push(vec![button(d, t::back(l), "back")]);
+            return out.ask(t::ask_edit_field(l), InlineKeyboardMarkup::new(rows));
+        }
+        Step::Submitted => return,
+        Step::WipeOffer => {
+            let rows = vec![vec![
+                button(d, t::wipe_yes(l), "wipe:yes"),
+                button(d, t::wipe_no(l), "wipe:no"),
+            ]];
+            return out.ask(t::receipt_deleted(l), InlineKeyboardMarkup::new(rows));
+        }
+        Step::StatusReceipt => (
+            t::ask_receipt(l).into(),
+            vec![vec![button(d, t::cancel(l), "cancel")]],
+        ),
+        Step::StatusShown => return,
+        Step::StatusReply => (
+            t::ask_reply(l).into(),
+            vec![vec![button(d, t::cancel(l), "cancel")]],
+        ),
+    };
+    if !matches!(step, Step::Category) && step_has_nav(step) {
+        rows.push(nav_row(d));
+    }
+    if rows.is_empty() {
+        out.say(text);
+    } else {
+        out.ask(text, InlineKeyboardMarkup::new(rows));
+    }
+}
+
+fn step_has_nav(step: Step) -> bool {
+    !matches!(
+        step,
+        Step::StatusReceipt
+            | Step::StatusReply
+            | Step::Submitted
+            | Step::WipeOffer
+            | Step::StatusShown
+    )
+}
+
+fn short(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_owned()
+    } else {
+        format!("{}…", s.chars().take(n).collect::<String>())
+    }
+}
+
+/// The main step a sub-step belongs to.
+fn main_step(s: Step) -> Step {
+    match s {
+        Step::OfficeGroup(_) | Step::OfficeConfirm => Step::Office,
+        Step::PlacePick => Step::Place,
+        Step::Month => Step::When,
+        Step::ContactText => Step::Contact,
+        Step::EditMenu => Step::Review,
+        other => other,
+    }
+}
+
+const ORDER: [Step; 12] = [
+    Step::Category,
+    Step::Behaviour,
+    Step::Sector,
+    Step::Office,
+    Step::Place,
+    Step::When,
+    Step::Who,
+    Step::Story,
+    Step::Verify,
+    Step::VerifyNote,
+    Step::Contact,
+    Step::Review,
+];
+
+/// The step before `s` (Back).
+pub fn previous(s: Step) -> Step {
+    let m = main_step(s);
+    if m != s {
+        return m;
+    }
+    let i = ORDER.iter().position(|x| *x == m).unwrap_or(0);
+    ORDER[i.saturating_sub(1)]
+}
+
+fn next_after(d: &mut Draft, s: Step) -> Step {
+    if d.editing {
+        d.editing = false;
+        return Step::Review;
+    }
+    let i = ORDER.iter().position(|x| *x == main_step(s)).unwrap_or(0);
+    ORDER[(i + 1).min(ORDER.len() - 1)]
+}
+
+/// Moves to the step after `from` and asks its question.
+pub fn advance(d: &mut Draft, from: Step, out: &mut Outbox) {
+    d.step = Some(next_after(d, from));
+    prompt(d, out);
+}
+
+/// Moves to `to` and asks its question.
+pub fn goto(d: &mut Draft, to: Step, out: &mut Outbox) {
+    d.step = Some(to);
+    prompt(d, out);
+}
+
+/// Parses "3/2025", "03-2025", "tháng 3 năm 2025", "3 2025".
+pub fn parse_month(text: &str, today: Day) -> Option<(i32, u8)> {
+    let nums: Vec<i64> = text
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| s.parse().ok())
+        .collect();
+    let [m, y] = nums[..] else {
+        return None;
+    };
+    let (m, y) = (u8::try_from(m).ok()?, i32::try_from(y).ok()?);
+    if !(1..=12).contains(&m) || !(2000..=9999).contains(&y) {
+        return None;
+    }
+    let (ty, tm) = today.year_month();
+    if (y, m) > (ty, tm) {
+        return None;
+    }
+    Some((y, m))
+}
+
+/// Handles typed text at the current step. Returns false when the step takes no text.
+pub fn on_text(d: &mut Draft, text: &str, max_story: usize, out: &mut Outbox) -> bool {
+    let Some(step) = d.step else {
+        return false;
+    };
+    let l = d.lang;
+    let text = text.trim();
+    let one_line_ok = text.chars().count() <= MAX_FIELD_CHARS;
+    match step {
+        Step::Office | Step::OfficeGroup(_) | Step::OfficeConfirm => {
+            if !one_line_ok {
+                out.say(t::too_long(l));
+                return true;
+            }
+            d.office_typed = Some(text.to_owned());
+            goto(d, Step::OfficeConfirm, out);
+        }
+        Step::Place | Step::PlacePick => {
+            let matches = places::search_units(text, 8);
+            if matches.is_empty() {
+                out.say(t::place_none(l));
+                goto(d, Step::Place, out);
+            } else {
+                d.place_options = matches.into_iter().map(|m| m.index).collect();
+                goto(d, Step::PlacePick, out);
+            }
+        }
+        Step::Month => match parse_month(text, Day::today()) {
+            Some((year, month)) => {
+                d.when = Some(When::Month { year, month });
+                advance(d, Step::When, out);
+            }
+            None => {
+                out.say(t::bad_month(l));
+                prompt(d, out);
+            }
+        },
+        Step::Who => {
+            if !one_line_ok {
+                out.say(t::too_long(l));
+                return true;
+            }
+            d.officials = Some(text.to_owned());
+            advance(d, Step::Who, out);
+        }
+        Step::Story => {
+            let total: usize =
+                d.story.iter().map(|s| s.chars().count()).sum::<usize>() + text.chars().count();
+            if total > max_story {
+                out.say(t::too_long(l));
+                return true;
+            }
+            if !text.is_empty() {
+                d.story.push(text.to_owned());
+            }
+            d.token = d.token.wrapping_add(1);
+            let kb =
+                InlineKeyboardMarkup::new(vec![vec![button(d, t::done(l), "done")], nav_row(d)]);
+            out.ask(t::story_added(l), kb);
+        }
+        Step::VerifyNote => {
+            if !one_line_ok {
+                out.say(t::too_long(l));
+                return true;
+            }
+            d.verification_note = Some(text.to_owned());
+            advance(d, Step::VerifyNote, out);
+        }
+        Step::ContactText => {
+            if !one_line_ok {
+                out.say(t::too_long(l));
+                return true;
+            }
+            d.contact = Some(text.to_owned());
+            d.contact_answered = true;
+            advance(d, Step::Contact, out);
+        }
+        _ => return false,
+    }
+    true
+}
+
+/// Handles a button of the current step (token already checked). Returns the persistence
+/// decision; `None` means "not a button of this step" (treated as stale).
+pub fn on_button(
+    d: &mut Draft,
+    action: &str,
+    msg_id: i32,
+    contacts: &crate::config::Contacts,
+    out: &mut Outbox,
+) -> Option<Persist> {
+    let step = d.step?;
+    let l = d.lang;
+    let (verb, arg) = action.split_once(':').unwrap_or((action, ""));
+    match (step, verb) {
+        (_, "cancel") => {
+            out.items.push(Out::EditKeyboard {
+                msg_id,
+                keyboard: None,
+            });
+            if matches!(
+                step,
+                Step::StatusReceipt | Step::StatusReply | Step::StatusShown
+            ) {
+                d.step = d.return_step.take();
+                d.status_case = None;
+                if d.step.is_none() {
+                    return Some(Persist::Delete);
+                }
+                prompt(d, out);
+                return Some(Persist::Save);
+            }
+            out.say(t::cancelled(l));
+            return Some(Persist::Delete);
+        }
+        (_, "back") if step_has_nav(step) => {
+            out.items.push(Out::EditKeyboard {
+                msg_id,
+                keyboard: None,
+            });
+            let to = if step == Step::EditMenu {
+                Step::Review
+            } else {
+                previous(step)
+            };
+            goto(d, to, out);
+        }
+        (Step::Category, "cat") => {
+            catalog::find(catalog::CATEGORIES, arg)?;
+            let changed = d.category.as_deref() != Some(arg);
+            d.category = Some(arg.to_owned());
+            if changed && d.behaviour.is_some() {
+                // The old behaviour belongs to another category: ask again even when editing.
+                d.behaviour = None;
+                d.step = Some(Step::Behaviour);
+                prompt(d, out);
+            } else {
+                advance(d, Step::Category, out);
+            }
+        }
+        (Step::Category, "redir") => {
+            let (intro, contact) = match arg {
+                "denunciation" => (t::redirect_denunciation(l), &contacts.denunciation),
+                "complaint" => (t::redirect_complaint(l), &contacts.complaint),
+                "feedback" => (t::redirect_feedback(l), &contacts.feedback),
+                _ => return None,
+            };
+            out.say(format!("{intro}\n{contact}\n\n{}", t::redirect_footer(l)));
+            return Some(Persist::Delete);
+        }
+        (Step::Behaviour, "beh") => {
+            let cat = d.category.clone().unwrap_or_default();
+            catalog::find(catalog::behaviours(&cat), arg)?;
+            d.behaviour = Some(arg.to_owned());
+            advance(d, Step::Behaviour, out);
+        }
+        (Step::Sector, "sec") => {
+            catalog::find(catalog::SECTORS, arg)?;
+            d.sector = Some(arg.to_owned());
+            advance(d, Step::Sector, out);
+        }
+        (Step::Office, "og") => {
+            let g: u8 = arg.parse().ok().filter(|g| *g <= 2)?;
+            goto(d, Step::OfficeGroup(g), out);
+        }
+        (Step::OfficeGroup(_) | Step::OfficeConfirm, "off") => {
+            let a = places::agencies().get(arg.parse::<usize>().ok()?)?;
+            d.office = Some(a.name.clone());
+            d.office_typed = None;
+            advance(d, Step::Office, out);
+        }
+        (Step::OfficeConfirm, "offtyped") => {
+            d.office = d.office_typed.take();
+            d.office.as_ref()?;
+            advance(d, Step::Office, out);
+        }
+        (Step::Place | Step::PlacePick, "pnone") => {
+            d.place = Some(Place::Undisclosed);
+            advance(d, Step::Place, out);
+        }
+        (Step::PlacePick, "p") => {
+            let i: usize = arg.parse().ok()?;
+            if !d.place_options.contains(&i) {
+                return None;
+            }
+            d.place = Some(Place::Unit(places::units().get(i)?.full_name()));
+            d.place_options.clear();
+            advance(d, Step::Place, out);
+        }
+        (Step::When, "w") => {
+            let w = match arg {
+                "today" => When::Today,
+                "week" => When::ThisWeek,
+                "month" => When::ThisMonth,
+                "earlier" => {
+                    goto(d, Step::Month, out);
+                    return Some(Persist::Save);
+                }
+                _ => return None,
+            };
+            d.when = Some(w);
+            advance(d, Step::When, out);
+        }
+        (Step::Who, "skip") => {
+            d.officials = Some(String::new());
+            advance(d, Step::Who, out);
+        }
+        (Step::Story, "done") => {
+            if d.story.is_empty() {
+                out.say(t::story_empty(l));
+                return Some(Persist::Nothing);
+            }
+            advance(d, Step::Story, out);
+        }
+        (Step::Verify, "v") => {
+            catalog::find(catalog::VERIFICATION, arg)?;
+            if let Some(i) = d.verification.iter().position(|v| v == arg) {
+                d.verification.remove(i);
+            } else {
+                d.verification.push(arg.to_owned());
+            }
+            // Re-draw the same message's buttons with the new ticks, same token.
+            d.token = d.token.wrapping_sub(1);
+            let mut tmp = Outbox::default();
+            prompt(d, &mut tmp);
+            if let Some(Out::Send { keyboard, .. }) = tmp.items.pop() {
+                out.items.push(Out::EditKeyboard { msg_id, keyboard });
+            }
+        }
+        (Step::Verify, "cont") => advance(d, Step::Verify, out),
+        (Step::VerifyNote, "skip") => {
+            d.verification_note = Some(String::new());
+            advance(d, Step::VerifyNote, out);
+        }
+        (Step::Contact, "ct") => match arg {
+            "no" => {
+                d.contact = None;
+                d.contact_answered = true;
+                advance(d, Step::Contact, out);
+            }
+            "yes" => goto(d, Step::ContactText, out),
+            _ => return None,
+        },
+        (Step::Review, "edit") => goto(d, Step::EditMenu, out),
+        (Step::EditMenu, "ef") => {
+            let to = match arg {
+                "cat" => Step::Category,
+                "beh" => Step::Behaviour,
+                "sec" => Step::Sector,
+                "off" => Step::Office,
+                "place" => Step::Place,
+                "when" => Step::When,
+                "who" => Step::Who,
+                "story" => {
+                    d.story.clear();
+                    Step::Story
+                }
+                "verify" => Step::Verify,
+                _ => return None,
+            };
+            d.editing = true;
+            goto(d, to, out);
+        }
+        _ => return None,
+    }
+    if !matches!(verb, "v") {
+        out.items.insert(
+            0,
+            Out::EditKeyboard {
+                msg_id,
+                keyboard: None,
+            },
+        );
+    }
+    Some(Persist::Save)
+}
+
+/// Clears everything a report collected, keeping language and the message ids to wipe.
+pub fn clear_report(d: &mut Draft) {
+    let keep = Draft {
+        lang: d.lang,
+        token: d.token,
+        messages: std::mem::take(&mut d.messages),
+        ..Draft::default()
+    };
+    *d = keep;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn months() {
+        let today = Day::from_unix(1_795_625_999); // 2026-11-25
+        assert_eq!(parse_month("3/2025", today), Some((2025, 3)));
+        assert_eq!(parse_month("tháng 11 năm 2026", today), Some((2026, 11)));
+        assert_eq!(parse_month("12/2026", today), None, "future");
+        assert_eq!(parse_month("13/2025", today), None);
+        assert_eq!(parse_month("hôm qua", today), None);
+    }
+
+    #[test]
+    fn back_goes_to_the_previous_main_step() {
+        assert_eq!(previous(Step::Behaviour), Step::Category);
+        assert_eq!(previous(Step::PlacePick), Step::Place);
+        assert_eq!(previous(Step::Review), Step::Contact);
+        assert_eq!(previous(Step::Category), Step::Category);
+    }
+}

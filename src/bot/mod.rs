@@ -1,0 +1,1216 @@
+//! The citizen-facing Telegram bot (teloxide).
+//!
+//! The handler tree is built in [`schema`]: non-private chats first (the bot says once that it
+//! works only in private and leaves), then commands (so /cancel works at any step), then
+//! messages by kind, button presses, edits, and a silent fallback. Every endpoint ends in
+//! [`App::turn`], which loads the encrypted draft, runs [`flow`], saves, and only then speaks.
+//!
+//! Privacy: nothing here logs message text, names, usernames, ids or receipts; logs carry
+//! case codes, pseudonym prefixes, counts and durations. teloxide's own logging, whose error
+//! paths can print raw updates, is switched off in [`crate::telemetry`], and the dispatcher's
+//! default update and error handlers are replaced by content-free ones.
+
+pub mod catalog;
+pub mod draft;
+pub mod flow;
+pub mod summary;
+pub mod texts;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use teloxide::RequestError;
+use teloxide::dispatching::{DefaultKey, Dispatcher, UpdateFilterExt, UpdateHandler};
+use teloxide::prelude::*;
+use teloxide::types::{
+    BotCommand, ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId, User,
+};
+use tracing::{info, warn};
+
+use self::draft::{Draft, DraftError, Step};
+use self::flow::{Input, Out, Outbox, Persist};
+use self::summary::{CaseSummary, Identity, TextMessage};
+use self::texts::{self as t, Lang};
+use crate::clock::{Day, unix_now};
+use crate::config::{Contacts, Limits, Retention};
+use crate::crypto::receipt::ReceiptDeriver;
+use crate::crypto::{ItemKind, Pseudonym, Receipt, Sealed, ServerSecret};
+use crate::ids::CaseId;
+use crate::store::{NewCase, NewItem, Store};
+
+/// The bot type: teloxide's Bot behind the Throttle adaptor, which keeps within Telegram's
+/// flood limits.
+pub type TgBot = teloxide::adaptors::Throttle<Bot>;
+
+/// Errors of one handler run. Their `Display` never contains content.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// A Bot API request failed.
+    #[error("telegram request failed: {0}")]
+    Telegram(String),
+    /// The store failed after the reporter had been answered.
+    #[error("storage failed: {0}")]
+    Store(#[from] crate::store::StoreError),
+    /// Sealing failed (no recipients).
+    #[error("sealing failed")]
+    Crypto(#[from] crate::crypto::CryptoError),
+}
+
+impl From<RequestError> for HandlerError {
+    fn from(e: RequestError) -> Self {
+        HandlerError::Telegram(request_error_kind(&e))
+    }
+}
+
+/// A content-free description of a Bot API error: the kind and code, never the payload.
+pub fn request_error_kind(e: &RequestError) -> String {
+    match e {
+        RequestError::Api(api) => {
+            format!("api error {:?}", std::mem::discriminant(api)).replace("Discriminant", "")
+        }
+        RequestError::MigrateToChatId(_) => "migrate to chat id".into(),
+        RequestError::RetryAfter(s) => format!("retry after {}s", s.seconds()),
+        RequestError::Network(n) => format!(
+            "network ({})",
+            if n.is_timeout() {
+                "timeout"
+            } else {
+                "connection"
+            }
+        ),
+        RequestError::InvalidJson { .. } => "invalid json in response".into(),
+        RequestError::Io(_) => "io".into(),
+    }
+}
+
+/// Everything the handlers share.
+pub struct App {
+    /// Storage.
+    pub store: Store,
+    /// The server secret (pseudonyms, draft keys).
+    pub secret: ServerSecret,
+    /// Receipt derivation, bounded.
+    pub receipts: ReceiptDeriver,
+    /// Citizen limits.
+    pub limits: Limits,
+    /// Retention.
+    pub retention: Retention,
+    /// Redirect contacts.
+    pub contacts: Contacts,
+    flood: Mutex<HashMap<[u8; 8], (i64, u32, bool)>>,
+}
+
+/// Updates one person may send per minute before the bot asks them to slow down.
+const FLOOD_PER_MINUTE: u32 = 40;
+
+impl App {
+    /// Builds the shared state.
+    pub fn new(
+        store: Store,
+        secret: ServerSecret,
+        receipts: ReceiptDeriver,
+        limits: Limits,
+        retention: Retention,
+        contacts: Contacts,
+    ) -> Self {
+        Self {
+            store,
+            secret,
+            receipts,
+            limits,
+            retention,
+            contacts,
+            flood: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts an update; `Some(true)` = over the limit and warn now, `Some(false)` = over and
+    /// already warned, `None` = fine.
+    fn flood_check(&self, p: &Pseudonym) -> Option<bool> {
+        let minute = unix_now() / 60;
+        let mut key = [0u8; 8];
+        key.copy_from_slice(&p.0[..8]);
+        let mut map = self.flood.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 100_000 {
+            map.retain(|_, (m, _, _)| *m == minute);
+        }
+        let entry = map.entry(key).or_insert((minute, 0, false));
+        if entry.0 != minute {
+            *entry = (minute, 0, false);
+        }
+        entry.1 += 1;
+        if entry.1 <= FLOOD_PER_MINUTE {
+            return None;
+        }
+        let first = !entry.2;
+        entry.2 = true;
+        Some(first)
+    }
+}
+
+/// What an endpoint hands to [`App::turn`].
+enum Event {
+    Consent {
+        yes: bool,
+        lang: Lang,
+        msg_id: i32,
+    },
+    Start {
+        msg_id: i32,
+    },
+    Report {
+        msg_id: i32,
+    },
+    Status {
+        msg_id: i32,
+    },
+    Cancel {
+        msg_id: i32,
+    },
+    Wipe {
+        msg_id: i32,
+    },
+    SwitchLang {
+        msg_id: i32,
+    },
+    Privacy {
+        msg_id: i32,
+    },
+    Help {
+        msg_id: i32,
+    },
+    UnknownCommand {
+        msg_id: i32,
+    },
+    Input(Input),
+    StaleButton,
+    Notice {
+        text: fn(Lang) -> &'static str,
+        msg_id: i32,
+        delete: bool,
+    },
+}
+
+fn welcome_keyboard(lang: Lang) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(vec![vec![
+        InlineKeyboardButton::callback(
+            t::agree(lang).to_owned(),
+            format!("consent:yes:{}", lang.code()),
+        ),
+        InlineKeyboardButton::callback(
+            t::disagree(lang).to_owned(),
+            format!("consent:no:{}", lang.code()),
+        ),
+    ]])
+}
+
+impl App {
+    /// One turn for one person: load, decide, save, speak.
+    async fn turn(
+        &self,
+        bot: &TgBot,
+        chat: ChatId,
+        user: &User,
+        event: Event,
+    ) -> Result<(), HandlerError> {
+        let started = Instant::now();
+        let tg_id = i64::try_from(user.id.0).unwrap_or(i64::MAX);
+        let p = self.secret.pseudonym(tg_id);
+        if let Some(warn_now) = self.flood_check(&p) {
+            if warn_now {
+                let lang = Lang::from_telegram(user.language_code.as_deref());
+                bot.send_message(chat, t::flood(lang)).await?;
+            }
+            return Ok(());
+        }
+        let loaded = draft::load(&self.store, &self.secret, tg_id).await;
+        let (p, mut d, version) = match loaded {
+            Ok((p, l)) => (p, l.draft, l.version),
+            Err(DraftError::Unreadable) => {
+                warn!(pseudonym = %p, "unreadable draft replaced");
+                self.store.delete_draft(&p).await?;
+                (p, Draft::default(), None)
+            }
+            Err(DraftError::Store(e)) => {
+                warn!(pseudonym = %p, error = %e, "store unavailable while loading a draft");
+                let lang = Lang::from_telegram(user.language_code.as_deref());
+                bot.send_message(chat, t::db_down(lang)).await?;
+                return Ok(());
+            }
+        };
+        let has_draft = version.is_some();
+        if !has_draft {
+            d.lang = Lang::from_telegram(user.language_code.as_deref());
+        }
+        let mut out = Outbox::default();
+        let mut track: Vec<i32> = Vec::new();
+        let persist = match self
+            .decide(&mut d, has_draft, user, event, &mut out, &mut track)
+            .await
+        {
+            Ok(p) => p,
+            Err(e) if matches!(&e, HandlerError::Store(s) if s.is_transient()) => {
+                warn!(pseudonym = %p, error = %e, "store unavailable during a turn");
+                bot.send_message(chat, t::db_down(d.lang)).await?;
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        if persist == Persist::Save {
+            d.messages.extend(track.iter().copied());
+        }
+        let mut version = version;
+        match persist {
+            Persist::Save => match draft::save(
+                &self.store,
+                &self.secret,
+                &p,
+                &d,
+                version,
+                self.retention.draft_hours,
+            )
+            .await
+            {
+                Ok(v) => version = Some(v),
+                Err(e) => {
+                    warn!(pseudonym = %p, error = %e, "could not save a draft");
+                    bot.send_message(chat, t::db_down(d.lang)).await?;
+                    return Ok(());
+                }
+            },
+            Persist::Delete => {
+                if let Err(e) = self.store.delete_draft(&p).await {
+                    warn!(pseudonym = %p, error = %e, "could not delete a draft");
+                }
+            }
+            Persist::Nothing => {}
+        }
+        let sent = self.send(bot, chat, &d, out).await?;
+        if persist == Persist::Save && (!sent.ids.is_empty() || sent.receipt.is_some()) {
+            d.messages.extend(sent.ids.iter().copied());
+            if sent.receipt.is_some() {
+                d.receipt_message = sent.receipt;
+            }
+            if let Err(e) = draft::save(
+                &self.store,
+                &self.secret,
+                &p,
+                &d,
+                version,
+                self.retention.draft_hours,
+            )
+            .await
+            {
+                warn!(pseudonym = %p, error = %e, "could not record message ids");
+            }
+        }
+        tracing::debug!(pseudonym = %p, elapsed_ms = started.elapsed().as_millis() as u64, "turn done");
+        Ok(())
+    }
+
+    async fn decide(
+        &self,
+        d: &mut Draft,
+        has_draft: bool,
+        user: &User,
+        event: Event,
+        out: &mut Outbox,
+        track: &mut Vec<i32>,
+    ) -> Result<Persist, HandlerError> {
+        let l = d.lang;
+        Ok(match event {
+            Event::Start { msg_id } | Event::Report { msg_id }
+                if !has_draft || d.step.is_none() =>
+            {
+                track.push(msg_id);
+                if has_draft {
+                    d.step = Some(Step::Category);
+                    flow::prompt(d, out);
+                    Persist::Save
+                } else {
+                    out.items.push(Out::Send {
+                        text: t::welcome(l).into(),
+                        keyboard: Some(welcome_keyboard(l)),
+                        protect: false,
+                        is_receipt: false,
+                    });
+                    Persist::Nothing
+                }
+            }
+            Event::Start { msg_id } | Event::Report { msg_id } => {
+                track.push(msg_id);
+                if matches!(
+                    d.step,
+                    Some(
+                        Step::Submitted
+                            | Step::WipeOffer
+                            | Step::StatusReceipt
+                            | Step::StatusReply
+                            | Step::StatusShown
+                    )
+                ) {
+                    flow::clear_report(d);
+                    d.step = Some(Step::Category);
+                } else {
+                    out.say(t::resume(l));
+                }
+                flow::prompt(d, out);
+                Persist::Save
+            }
+            Event::Consent {
+                yes: false, lang, ..
+            } => {
+                out.say(t::declined(lang));
+                if has_draft {
+                    Persist::Delete
+                } else {
+                    Persist::Nothing
+                }
+            }
+            Event::Consent {
+                yes: true,
+                lang,
+                msg_id,
+            } => {
+                if !has_draft {
+                    d.lang = lang;
+                }
+                track.push(msg_id);
+                if d.step.is_none() {
+                    d.step = Some(Step::Category);
+                }
+                out.items.push(Out::EditKeyboard {
+                    msg_id,
+                    keyboard: None,
+                });
+                flow::prompt(d, out);
+                Persist::Save
+            }
+            Event::Cancel { msg_id } => {
+                if has_draft && d.step.is_some() {
+                    if matches!(
+                        d.step,
+                        Some(Step::StatusReceipt | Step::StatusReply | Step::StatusShown)
+                    ) && d.return_step.is_some()
+                    {
+                        d.step = d.return_step.take();
+                        d.status_case = None;
+                        track.push(msg_id);
+                        flow::prompt(d, out);
+                        return Ok(Persist::Save);
+                    }
+                    out.say(t::cancelled(l));
+                    if d.messages.is_empty() {
+                        Persist::Delete
+                    } else {
+                        // Keep only the message ids so /wipe can still clean the chat.
+                        flow::clear_report(d);
+                        d.messages.push(msg_id);
+                        Persist::Save
+                    }
+                } else {
+                    out.say(t::nothing_to_cancel(l));
+                    Persist::Nothing
+                }
+            }
+            Event::Wipe { msg_id } => {
+                if has_draft && !d.messages.is_empty() {
+                    let mut ids = std::mem::take(&mut d.messages);
+                    ids.push(msg_id);
+                    out.items.push(Out::Wipe(ids));
+                    Persist::Delete
+                } else {
+                    out.say(t::nothing_to_wipe(l));
+                    Persist::Nothing
+                }
+            }
+            Event::SwitchLang { msg_id } => {
+                d.lang = l.other();
+                out.say(t::lang_switched(d.lang));
+                if has_draft {
+                    track.push(msg_id);
+                    flow::prompt(d, out);
+                    Persist::Save
+                } else {
+                    out.items.push(Out::Send {
+                        text: t::welcome(d.lang).into(),
+                        keyboard: Some(welcome_keyboard(d.lang)),
+                        protect: false,
+                        is_receipt: false,
+                    });
+                    Persist::Nothing
+                }
+            }
+            Event::Privacy { msg_id }
+            | Event::Help { msg_id }
+            | Event::UnknownCommand { msg_id } => {
+                let text = match event {
+                    Event::Privacy { .. } => {
+                        t::welcome(l).split("\n\n📄").next().unwrap_or_default()
+                    }
+                    Event::Help { .. } => t::help(l),
+                    _ => t::unknown_command(l),
+                };
+                out.say(text);
+                if has_draft {
+                    track.push(msg_id);
+                    flow::prompt(d, out);
+                    Persist::Save
+                } else {
+                    Persist::Nothing
+                }
+            }
+            Event::Status { msg_id } => {
+                track.push(msg_id);
+                if d.step.is_some()
+                    && !matches!(
+                        d.step,
+                        Some(
+                            Step::Submitted
+                                | Step::WipeOffer
+                                | Step::StatusReceipt
+                                | Step::StatusReply
+                                | Step::StatusShown
+                        )
+                    )
+                {
+                    d.return_step = d.step;
+                }
+                flow::goto(d, Step::StatusReceipt, out);
+                Persist::Save
+            }
+            Event::StaleButton => {
+                if has_draft && d.step.is_some() {
+                    out.say(t::stale_button(l));
+                    flow::prompt(d, out);
+                    Persist::Save
+                } else {
+                    out.say(t::need_consent_first(l));
+                    Persist::Nothing
+                }
+            }
+            Event::Notice {
+                text,
+                msg_id,
+                delete,
+            } => {
+                out.say(text(l));
+                if delete {
+                    out.items.push(Out::Delete(vec![msg_id]));
+                } else {
+                    track.push(msg_id);
+                }
+                if has_draft && d.step.is_some() {
+                    flow::prompt(d, out);
+                    Persist::Save
+                } else {
+                    Persist::Nothing
+                }
+            }
+            Event::Input(input) => {
+                if !has_draft || d.step.is_none() {
+                    out.say(t::need_consent_first(l));
+                    return Ok(Persist::Nothing);
+                }
+                self.on_input(d, user, input, out, track).await?
+            }
+        })
+    }
+
+    async fn on_input(
+        &self,
+        d: &mut Draft,
+        user: &User,
+        input: Input,
+        out: &mut Outbox,
+        track: &mut Vec<i32>,
+    ) -> Result<Persist, HandlerError> {
+        let l = d.lang;
+        match input {
+            Input::Text { text, msg_id } => {
+                match d.step {
+                    Some(Step::StatusReceipt) => {
+                        return self.check_receipt(d, &text, msg_id, user, out).await;
+                    }
+                    Some(Step::StatusReply) => {
+                        track.push(msg_id);
+                        return self.store_reply(d, &text, out).await;
+                    }
+                    _ => {}
+                }
+                track.push(msg_id);
+                if !flow::on_text(d, &text, self.limits.max_report_chars, out) {
+                    out.say(match l {
+                        Lang::Vi => "Hãy chọn bằng các nút bên dưới.",
+                        Lang::En => "Please use the buttons below.",
+                    });
+                    flow::prompt(d, out);
+                }
+                Ok(Persist::Save)
+            }
+            Input::Button { action, msg_id } => match (d.step, action.as_str()) {
+                (Some(Step::Review), "send") => self.submit(d, user, msg_id, out).await,
+                (Some(Step::Submitted), "saved") => {
+                    let mut del = vec![];
+                    if let Some(r) = d.receipt_message.take() {
+                        d.messages.retain(|m| *m != r);
+                        del.push(r);
+                    }
+                    out.items.push(Out::Delete(del));
+                    flow::goto(d, Step::WipeOffer, out);
+                    Ok(Persist::Save)
+                }
+                (Some(Step::WipeOffer), "wipe:yes") => {
+                    out.items.push(Out::EditKeyboard {
+                        msg_id,
+                        keyboard: None,
+                    });
+                    out.items.push(Out::Wipe(std::mem::take(&mut d.messages)));
+                    Ok(Persist::Delete)
+                }
+                (Some(Step::WipeOffer), "wipe:no") => {
+                    out.items.push(Out::EditKeyboard {
+                        msg_id,
+                        keyboard: None,
+                    });
+                    out.say(t::kept(l));
+                    d.step = None;
+                    Ok(Persist::Save)
+                }
+                (Some(Step::StatusShown), "reply") => {
+                    out.items.push(Out::EditKeyboard {
+                        msg_id,
+                        keyboard: None,
+                    });
+                    flow::goto(d, Step::StatusReply, out);
+                    Ok(Persist::Save)
+                }
+                (Some(Step::StatusShown), "close") => {
+                    out.items.push(Out::EditKeyboard {
+                        msg_id,
+                        keyboard: None,
+                    });
+                    d.status_case = None;
+                    d.step = d.return_step.take();
+                    flow::prompt(d, out);
+                    Ok(if d.step.is_none() && d.messages.is_empty() {
+                        Persist::Delete
+                    } else {
+                        Persist::Save
+                    })
+                }
+                _ => match flow::on_button(d, &action, msg_id, &self.contacts, out) {
+                    Some(p) => Ok(p),
+                    None => {
+                        out.say(t::stale_button(l));
+                        flow::prompt(d, out);
+                        Ok(Persist::Save)
+                    }
+                },
+            },
+        }
+    }
+
+    async fn submit(
+        &self,
+        d: &mut Draft,
+        user: &User,
+        msg_id: i32,
+        out: &mut Outbox,
+    ) -> Result<Persist, HandlerError> {
+        let l = d.lang;
+        let Some(summary) = CaseSummary::from_draft(d, Day::today()) else {
+            flow::prompt(d, out);
+            return Ok(Persist::Save);
+        };
+        let p = self
+            .secret
+            .pseudonym(i64::try_from(user.id.0).unwrap_or(i64::MAX));
+        if !self
+            .store
+            .rate_limit_hit(
+                &p,
+                "reports",
+                86_400,
+                self.limits.reports_per_day,
+                unix_now(),
+            )
+            .await?
+        {
+            out.say(t::daily_limit(l));
+            return Ok(Persist::Save);
+        }
+        let ring = self.store.keyring().await?;
+        let case_id = CaseId::random();
+        let sealed_summary = Sealed::seal(&summary, ItemKind::Summary, &case_id, &ring.reviewers)?;
+        let identity = Identity {
+            telegram_user_id: i64::try_from(user.id.0).unwrap_or(i64::MAX),
+            username: user.username.clone(),
+            first_name: user.first_name.clone(),
+            last_name: user.last_name.clone(),
+            language_code: user.language_code.clone(),
+            contact: d.contact.clone(),
+        };
+        let sealed_identity =
+            Sealed::seal(&identity, ItemKind::Identity, &case_id, &ring.custodians)?;
+        let receipt = Receipt::generate();
+        let receipt_text = receipt.expose_text();
+        let keys = self.receipts.derive(receipt).await?;
+        let code = self
+            .store
+            .submit_case(&NewCase {
+                id: case_id,
+                category: summary.category.clone(),
+                epoch: ring.epoch,
+                items: vec![
+                    NewItem::from_bot(ItemKind::Summary, sealed_summary.into_bytes()),
+                    NewItem::from_bot(ItemKind::Identity, sealed_identity.into_bytes()),
+                ],
+                lookup_id: keys.lookup_id,
+                mailbox_public: keys.mailbox_public,
+            })
+            .await?;
+        info!(case = %code, "report submitted");
+        out.items.push(Out::EditKeyboard {
+            msg_id,
+            keyboard: None,
+        });
+        out.say(t::submitted(l));
+        let label = match l {
+            Lang::Vi => ("Mã hồ sơ", "Mã biên nhận (bí mật)"),
+            Lang::En => ("Case code", "Receipt (secret)"),
+        };
+        flow::clear_report(d);
+        d.step = Some(Step::Submitted);
+        d.token = d.token.wrapping_add(1);
+        let kb = InlineKeyboardMarkup::new(vec![vec![InlineKeyboardButton::callback(
+            t::saved_receipt(l).to_owned(),
+            format!("{}|saved", d.token),
+        )]]);
+        out.items.push(Out::Send {
+            text: format!("{}: {code}\n{}: {}", label.0, label.1, &*receipt_text),
+            keyboard: Some(kb),
+            protect: true,
+            is_receipt: true,
+        });
+        Ok(Persist::Save)
+    }
+
+    async fn check_receipt(
+        &self,
+        d: &mut Draft,
+        text: &str,
+        msg_id: i32,
+        user: &User,
+        out: &mut Outbox,
+    ) -> Result<Persist, HandlerError> {
+        let l = d.lang;
+        // The message holding the receipt goes at once, whatever happens next.
+        out.items.push(Out::Delete(vec![msg_id]));
+        let p = self
+            .secret
+            .pseudonym(i64::try_from(user.id.0).unwrap_or(i64::MAX));
+        if !self
+            .store
+            .rate_limit_hit(
+                &p,
+                "receipt",
+                3600,
+                self.limits.receipt_attempts_per_hour,
+                unix_now(),
+            )
+            .await?
+        {
+            out.say(t::too_many_attempts(l));
+            return Ok(Persist::Save);
+        }
+        let Ok(receipt) = Receipt::parse(text) else {
+            out.say(t::receipt_bad_format(l));
+            flow::prompt(d, out);
+            return Ok(Persist::Save);
+        };
+        let keys = self.receipts.derive(receipt).await?;
+        let Some(found) = self.store.case_by_receipt(&keys.lookup_id).await? else {
+            out.say(t::receipt_not_found(l));
+            flow::prompt(d, out);
+            return Ok(Persist::Save);
+        };
+        let case = found.case;
+        let mut lines = vec![format!(
+            "{} {}: {}",
+            t::status_header(l),
+            case.code,
+            t::status_label(case.status, l)
+        )];
+        let mut messages = Vec::new();
+        for item in self.store.items(&case.id).await? {
+            if item.kind != ItemKind::ToReporter {
+                continue;
+            }
+            let sealed: Sealed<TextMessage> = Sealed::from_bytes(item.blob);
+            match sealed.open(ItemKind::ToReporter, &case.id, &keys.mailbox_secret) {
+                Ok(m) => messages.push(format!("— {}: {}", item.created_day, m.text)),
+                Err(_) => {
+                    warn!(case = %case.code, item = item.id, "a reply could not be opened with the mailbox key")
+                }
+            }
+        }
+        if messages.is_empty() {
+            lines.push(t::no_messages(l).to_owned());
+        } else {
+            lines.push(t::messages_header(l).to_owned());
+            lines.extend(messages);
+        }
+        d.status_case = Some(case.id.to_string());
+        d.step = Some(Step::StatusShown);
+        d.token = d.token.wrapping_add(1);
+        let close = match l {
+            Lang::Vi => "Xong",
+            Lang::En => "Done",
+        };
+        let kb = InlineKeyboardMarkup::new(vec![vec![
+            InlineKeyboardButton::callback(
+                t::reply_button(l).to_owned(),
+                format!("{}|reply", d.token),
+            ),
+            InlineKeyboardButton::callback(close.to_owned(), format!("{}|close", d.token)),
+        ]]);
+        out.ask(lines.join("\n"), kb);
+        info!(case = %case.code, "status checked");
+        Ok(Persist::Save)
+    }
+
+    async fn store_reply(
+        &self,
+        d: &mut Draft,
+        text: &str,
+        out: &mut Outbox,
+    ) -> Result<Persist, HandlerError> {
+        let l = d.lang;
+        let Some(case_id) = d.status_case.as_deref().and_then(CaseId::parse) else {
+            d.step = d.return_step.take();
+            return Ok(Persist::Save);
+        };
+        if text.trim().is_empty() || text.chars().count() > self.limits.max_report_chars {
+            out.say(t::too_long(l));
+            return Ok(Persist::Save);
+        }
+        let ring = self.store.keyring().await?;
+        let sealed = Sealed::seal(
+            &TextMessage {
+                text: text.trim().to_owned(),
+            },
+            ItemKind::FromReporter,
+            &case_id,
+            &ring.reviewers,
+        )?;
+        self.store
+            .add_item(
+                &case_id,
+                &NewItem::from_bot(ItemKind::FromReporter, sealed.into_bytes()),
+                "reporter",
+            )
+            .await?;
+        out.say(t::reply_stored(l));
+        d.status_case = None;
+        d.step = d.return_step.take();
+        flow::prompt(d, out);
+        Ok(Persist::Save)
+    }
+
+    /// Sends the outbox; returns the ids of the messages sent.
+    async fn send(
+        &self,
+        bot: &TgBot,
+        chat: ChatId,
+        d: &Draft,
+        out: Outbox,
+    ) -> Result<Sent, HandlerError> {
+        let mut sent = Sent::default();
+        for item in out.items {
+            match item {
+                Out::Send {
+                    text,
+                    keyboard,
+                    protect,
+                    is_receipt,
+                } => {
+                    let mut req = bot.send_message(chat, text);
+                    if let Some(kb) = keyboard {
+                        req = req.reply_markup(kb);
+                    }
+                    if protect {
+                        req = req.protect_content(true);
+                    }
+                    let m = req.await?;
+                    if is_receipt {
+                        sent.receipt = Some(m.id.0);
+                    } else {
+                        sent.ids.push(m.id.0);
+                    }
+                }
+                Out::EditKeyboard { msg_id, keyboard } => {
+                    let req = bot.edit_message_reply_markup(chat, MessageId(msg_id));
+                    let res = match keyboard {
+                        Some(kb) => req.reply_markup(kb).await,
+                        None => req.await,
+                    };
+                    if let Err(e) = res {
+                        tracing::debug!(error = %request_error_kind(&e), "could not edit a keyboard");
+                    }
+                }
+                Out::Delete(ids) => {
+                    for id in ids {
+                        if let Err(e) = bot.delete_message(chat, MessageId(id)).await {
+                            tracing::debug!(error = %request_error_kind(&e), "could not delete a message");
+                        }
+                    }
+                }
+                Out::Wipe(ids) => {
+                    let mut all = true;
+                    for chunk in ids.chunks(100) {
+                        let msg_ids: Vec<MessageId> = chunk.iter().map(|i| MessageId(*i)).collect();
+                        if bot.delete_messages(chat, msg_ids).await.is_err() {
+                            // deleteMessages fails as a whole when any is too old: fall back to one by one.
+                            for id in chunk {
+                                if bot.delete_message(chat, MessageId(*id)).await.is_err() {
+                                    all = false;
+                                }
+                            }
+                        }
+                    }
+                    info!(count = ids.len(), complete = all, "conversation wiped");
+                    bot.send_message(
+                        chat,
+                        if all {
+                            t::wiped(d.lang)
+                        } else {
+                            t::wipe_partial(d.lang)
+                        },
+                    )
+                    .await?;
+                }
+            }
+        }
+        Ok(sent)
+    }
+}
+
+#[derive(Default)]
+struct Sent {
+    ids: Vec<i32>,
+    receipt: Option<i32>,
+}
+
+/// Commands, parsed from the first word of a private text message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Command {
+    Start,
+    Report,
+    Status,
+    Cancel,
+    Wipe,
+    Lang,
+    Privacy,
+    Help,
+    Unknown,
+}
+
+fn parse_command(msg: Message) -> Option<(Command, Message)> {
+    let text = msg.text()?;
+    let word = text.split_whitespace().next()?.strip_prefix('/')?;
+    let name = word.split('@').next().unwrap_or(word).to_ascii_lowercase();
+    let cmd = match name.as_str() {
+        "start" => Command::Start,
+        "report" | "phananh" => Command::Report,
+        "status" => Command::Status,
+        "cancel" | "huy" => Command::Cancel,
+        "wipe" => Command::Wipe,
+        "lang" => Command::Lang,
+        "privacy" => Command::Privacy,
+        "help" => Command::Help,
+        _ => Command::Unknown,
+    };
+    Some((cmd, msg))
+}
+
+/// The handler tree.
+pub fn schema() -> UpdateHandler<HandlerError> {
+    dptree::entry()
+        .branch(
+            Update::filter_message()
+                .filter(|m: Message| !m.chat.is_private())
+                .endpoint(leave_group),
+        )
+        .branch(
+            Update::filter_message()
+                .filter(|m: Message| m.from.as_ref().is_some_and(|u| u.is_bot))
+                .endpoint(ignore_bot),
+        )
+        .branch(
+            Update::filter_message()
+                .filter_map(parse_command)
+                .endpoint(on_command),
+        )
+        .branch(Update::filter_message().endpoint(on_message))
+        .branch(Update::filter_callback_query().endpoint(on_callback))
+        .branch(Update::filter_edited_message().endpoint(on_edited))
+        .branch(Update::filter_channel_post().endpoint(on_channel_post))
+        .branch(Update::filter_my_chat_member().endpoint(on_my_chat_member))
+        .endpoint(|| async { Ok(()) })
+}
+
+async fn leave_group(bot: TgBot, msg: Message) -> Result<(), HandlerError> {
+    let lang = Lang::from_telegram(msg.from.as_ref().and_then(|u| u.language_code.as_deref()));
+    info!("message in a non-private chat: leaving");
+    let _ = bot.send_message(msg.chat.id, t::private_only(lang)).await;
+    bot.leave_chat(msg.chat.id).await?;
+    Ok(())
+}
+
+async fn on_channel_post(bot: TgBot, msg: Message) -> Result<(), HandlerError> {
+    info!("channel post: leaving");
+    bot.leave_chat(msg.chat.id).await?;
+    Ok(())
+}
+
+async fn on_my_chat_member(
+    bot: TgBot,
+    upd: teloxide::types::ChatMemberUpdated,
+) -> Result<(), HandlerError> {
+    if !upd.chat.is_private() && upd.new_chat_member.is_present() {
+        info!("added to a non-private chat: leaving");
+        let _ = bot
+            .send_message(upd.chat.id, t::private_only(Lang::Vi))
+            .await;
+        bot.leave_chat(upd.chat.id).await?;
+    }
+    Ok(())
+}
+
+async fn ignore_bot() -> Result<(), HandlerError> {
+    // Answering another bot risks a loop; nothing from a bot is stored.
+    tracing::debug!("ignored a message from a bot");
+    Ok(())
+}
+
+async fn on_command(
+    bot: TgBot,
+    app: Arc<App>,
+    (cmd, msg): (Command, Message),
+) -> Result<(), HandlerError> {
+    let Some(user) = msg.from.clone() else {
+        return Ok(());
+    };
+    let msg_id = msg.id.0;
+    let event = match cmd {
+        Command::Start => Event::Start { msg_id },
+        Command::Report => Event::Report { msg_id },
+        Command::Status => Event::Status { msg_id },
+        Command::Cancel => Event::Cancel { msg_id },
+        Command::Wipe => Event::Wipe { msg_id },
+        Command::Lang => Event::SwitchLang { msg_id },
+        Command::Privacy => Event::Privacy { msg_id },
+        Command::Help => Event::Help { msg_id },
+        Command::Unknown => Event::UnknownCommand { msg_id },
+    };
+    app.turn(&bot, msg.chat.id, &user, event).await
+}
+
+async fn on_message(bot: TgBot, app: Arc<App>, msg: Message) -> Result<(), HandlerError> {
+    let Some(user) = msg.from.clone() else {
+        return Ok(());
+    };
+    let msg_id = msg.id.0;
+    let event = if msg.forward_origin().is_some() {
+        // Never read or store the forward origin: it names someone else.
+        Event::Notice {
+            text: t::forwarded_refused,
+            msg_id,
+            delete: false,
+        }
+    } else if msg.contact().is_some() {
+        Event::Notice {
+            text: t::contact_refused,
+            msg_id,
+            delete: true,
+        }
+    } else if msg.location().is_some() || msg.venue().is_some() {
+        Event::Notice {
+            text: t::location_refused,
+            msg_id,
+            delete: true,
+        }
+    } else if let Some(text) = msg.text() {
+        Event::Input(Input::Text {
+            text: text.to_owned(),
+            msg_id,
+        })
+    } else if msg.photo().is_some()
+        || msg.document().is_some()
+        || msg.voice().is_some()
+        || msg.audio().is_some()
+        || msg.video().is_some()
+        || msg.video_note().is_some()
+    {
+        Event::Notice {
+            text: t::no_files_yet,
+            msg_id,
+            delete: false,
+        }
+    } else {
+        Event::Notice {
+            text: t::unsupported_media,
+            msg_id,
+            delete: false,
+        }
+    };
+    app.turn(&bot, msg.chat.id, &user, event).await
+}
+
+async fn on_edited(bot: TgBot, app: Arc<App>, msg: Message) -> Result<(), HandlerError> {
+    if !msg.chat.is_private() {
+        return Ok(());
+    }
+    let Some(user) = msg.from.clone() else {
+        return Ok(());
+    };
+    app.turn(
+        &bot,
+        msg.chat.id,
+        &user,
+        Event::Notice {
+            text: t::edited_ignored,
+            msg_id: msg.id.0,
+            delete: false,
+        },
+    )
+    .await
+}
+
+async fn on_callback(bot: TgBot, app: Arc<App>, q: CallbackQuery) -> Result<(), HandlerError> {
+    // Always stop the button's spinner, whatever follows.
+    let _ = bot.answer_callback_query(q.id.clone()).await;
+    let Some(message) = q.message.as_ref() else {
+        return Ok(());
+    };
+    let chat = message.chat().id;
+    if !message.chat().is_private() {
+        return Ok(());
+    }
+    let msg_id = message.id().0;
+    let data = q.data.as_deref().unwrap_or("");
+    let event = if let Some(rest) = data.strip_prefix("consent:") {
+        let (yes, lang) = rest.split_once(':').unwrap_or((rest, "vi"));
+        Event::Consent {
+            yes: yes == "yes",
+            lang: if lang == "en" { Lang::En } else { Lang::Vi },
+            msg_id,
+        }
+    } else {
+        match data.split_once('|') {
+            Some((token, action)) => {
+                let current = current_token(&app, &q.from).await;
+                if current.is_some_and(|c| c.to_string() == token) {
+                    Event::Input(Input::Button {
+                        action: action.to_owned(),
+                        msg_id,
+                    })
+                } else {
+                    Event::StaleButton
+                }
+            }
+            None => Event::StaleButton,
+        }
+    };
+    app.turn(&bot, chat, &q.from, event).await
+}
+
+/// The token of the person's current prompt (a second draft read; cheap and keeps `turn` simple).
+async fn current_token(app: &App, user: &User) -> Option<u32> {
+    let id = i64::try_from(user.id.0).ok()?;
+    match draft::load(&app.store, &app.secret, id).await {
+        Ok((_, l)) if l.version.is_some() => Some(l.draft.token),
+        _ => None,
+    }
+}
+
+/// Registers the command menus in Vietnamese (default) and English.
+pub async fn set_commands(bot: &TgBot) -> Result<(), HandlerError> {
+    for (lang, code) in [
+        (Lang::Vi, None),
+        (Lang::Vi, Some("vi")),
+        (Lang::En, Some("en")),
+    ] {
+        let cmds: Vec<BotCommand> = t::commands(lang)
+            .iter()
+            .map(|(c, d)| BotCommand::new(*c, *d))
+            .collect();
+        let mut req = bot.set_my_commands(cmds);
+        if let Some(code) = code {
+            req = req.language_code(code);
+        }
+        req.await?;
+    }
+    Ok(())
+}
+
+/// A content-free error handler for the dispatcher and the update listener.
+pub struct SafeErrorHandler;
+
+impl<E: std::fmt::Display + Send + Sync + 'static> teloxide::error_handlers::ErrorHandler<E>
+    for SafeErrorHandler
+{
+    fn handle_error(self: Arc<Self>, error: E) -> futures_util::future::BoxFuture<'static, ()> {
+        // `E` is HandlerError (content-free Display) for handlers; for the listener it is
+        // teloxide's RequestError, whose Display may quote a raw update, so only its kind is kept.
+        let text = error.to_string();
+        let kind = text
+            .split(':')
+            .next()
+            .unwrap_or("error")
+            .chars()
+            .take(60)
+            .collect::<String>();
+        Box::pin(async move {
+            warn!(error = %kind, "update handling failed");
+        })
+    }
+}
+
+/// Builds the dispatcher.
+pub fn dispatcher(bot: TgBot, app: Arc<App>) -> Dispatcher<TgBot, HandlerError, DefaultKey> {
+    Dispatcher::builder(bot, schema())
+        .dependencies(dptree::deps![app])
+        .default_handler(|_| async {})
+        .error_handler(Arc::new(SafeErrorHandler))
+        .build()
+}
+
+/// Runs the bot with long polling until `stop` resolves, then drains in-flight updates.
+pub async fn run_polling(
+    bot: TgBot,
+    app: Arc<App>,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), HandlerError> {
+    set_commands(&bot).await?;
+    let mut dispatcher = dispatcher(bot.clone(), app);
+    let token = dispatcher.shutdown_token();
+    tokio::spawn(async move {
+        stop.await;
+        info!("shutting down: draining in-flight updates");
+        // teloxide's shutdown() future can hang: it is awaited only in this detached task,
+        // while the caller awaits the dispatcher itself.
+        if let Ok(f) = token.shutdown() {
+            f.await;
+        }
+    });
+    let listener = teloxide::update_listeners::polling_default(bot).await;
+    dispatcher
+        .dispatch_with_listener(listener, Arc::new(SafeErrorHandler))
+        .await;
+    info!("bot stopped");
+    Ok(())
+}

@@ -1,0 +1,154 @@
+//! The de-identified case summary the Inspectorate receives, and the identity sealed to
+//! custodians. The reporter sees exactly [`CaseSummary::render`] before sending.
+
+use serde::{Deserialize, Serialize};
+
+use super::catalog;
+use super::draft::{Draft, Place, When};
+use super::texts::{self, Lang};
+use crate::clock::Day;
+
+/// The summary payload, sealed to reviewers as a `summary` item.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct CaseSummary {
+    /// Payload format version.
+    pub version: u32,
+    /// The reporter's language (so reviewers answer in it).
+    pub language: Lang,
+    /// Category code.
+    pub category: String,
+    /// Behaviour code.
+    pub behaviour: String,
+    /// Sector code.
+    pub sector: String,
+    /// Office as chosen or typed.
+    pub office: String,
+    /// Commune-level unit, or `None` when the reporter preferred not to say.
+    pub place: Option<String>,
+    /// When, as the reporter gave it, resolved against the submission day.
+    pub when: String,
+    /// Officials named (empty when not given).
+    pub officials: String,
+    /// What happened.
+    pub story: String,
+    /// Verification codes.
+    pub verification: Vec<String>,
+    /// Verification note (empty when not given).
+    pub verification_note: String,
+}
+
+crate::json_payload!(CaseSummary);
+
+/// The reporter's identity, sealed to custodians only as an `identity` item.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Identity {
+    /// Telegram user id.
+    pub telegram_user_id: i64,
+    /// Telegram username, if any.
+    pub username: Option<String>,
+    /// First name as Telegram shows it.
+    pub first_name: String,
+    /// Last name, if any.
+    pub last_name: Option<String>,
+    /// Telegram language code.
+    pub language_code: Option<String>,
+    /// Contact details the reporter chose to leave.
+    pub contact: Option<String>,
+}
+
+crate::json_payload!(Identity);
+
+/// A plain text message (replies in both directions, notes).
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TextMessage {
+    /// The text.
+    pub text: String,
+}
+
+crate::json_payload!(TextMessage);
+
+fn when_text(w: When, day: Day, lang: Lang) -> String {
+    let (y, m) = day.year_month();
+    match (w, lang) {
+        (When::Today, _) => day.to_string(),
+        (When::ThisWeek, Lang::Vi) => format!("trong tuần trước ngày {day}"),
+        (When::ThisWeek, Lang::En) => format!("in the week up to {day}"),
+        (When::ThisMonth, _) => texts::month_year(m, y, lang),
+        (When::Month { year, month }, _) => texts::month_year(month, year, lang),
+    }
+}
+
+impl CaseSummary {
+    /// Builds the summary from a completed draft, or `None` if something required is missing.
+    pub fn from_draft(d: &Draft, day: Day) -> Option<CaseSummary> {
+        Some(CaseSummary {
+            version: 1,
+            language: d.lang,
+            category: d.category.clone()?,
+            behaviour: d.behaviour.clone()?,
+            sector: d.sector.clone()?,
+            office: d.office.clone()?,
+            place: match d.place.as_ref()? {
+                Place::Unit(u) => Some(u.clone()),
+                Place::Undisclosed => None,
+            },
+            when: when_text(d.when?, day, d.lang),
+            officials: d.officials.clone().unwrap_or_default(),
+            story: d.story.join("\n"),
+            verification: d.verification.clone(),
+            verification_note: d.verification_note.clone().unwrap_or_default(),
+        })
+    }
+
+    /// The summary as a person reads it, in `lang`.
+    pub fn render(&self, lang: Lang) -> String {
+        let behaviour = catalog::find(catalog::behaviours(&self.category), &self.behaviour)
+            .map(|c| c.label(lang))
+            .unwrap_or("?");
+        let sector = catalog::find(catalog::SECTORS, &self.sector)
+            .map(|c| c.label(lang))
+            .unwrap_or("?");
+        let or_not_given = |s: &str| {
+            if s.trim().is_empty() {
+                texts::not_given(lang).to_owned()
+            } else {
+                s.to_owned()
+            }
+        };
+        let verification: Vec<&str> = self
+            .verification
+            .iter()
+            .filter_map(|v| catalog::find(catalog::VERIFICATION, v).map(|c| c.label(lang)))
+            .collect();
+        let mut verify = verification.join("; ");
+        if !self.verification_note.trim().is_empty() {
+            if !verify.is_empty() {
+                verify.push_str(". ");
+            }
+            verify.push_str(self.verification_note.trim());
+        }
+        format!(
+            "• {}: {}\n• {}: {}\n• {}: {}\n• {}: {}\n• {}: {}\n• {}: {}\n• {}: {}\n• {}: {}\n• {}:\n{}",
+            texts::field_category(lang),
+            catalog::category_label(&self.category, lang),
+            texts::field_behaviour(lang),
+            behaviour,
+            texts::field_sector(lang),
+            sector,
+            texts::field_office(lang),
+            self.office,
+            texts::field_place(lang),
+            self.place
+                .clone()
+                .unwrap_or_else(|| texts::place_undisclosed(lang).to_owned()),
+            texts::field_when(lang),
+            self.when,
+            texts::field_who(lang),
+            or_not_given(&self.officials),
+            texts::field_verify(lang),
+            or_not_given(&verify),
+            texts::field_story(lang),
+            self.story.trim(),
+        )
+    }
+}

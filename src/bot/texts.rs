@@ -1,0 +1,348 @@
+//! Everything the bot says, in Vietnamese (default) and English. Short messages, plain words,
+//! full diacritics. Functions rather than a lookup table so a missing translation is a compile
+//! error.
+
+use serde::{Deserialize, Serialize};
+
+/// The reporter's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Lang {
+    /// Vietnamese (default).
+    #[default]
+    Vi,
+    /// English.
+    En,
+}
+
+impl Lang {
+    /// The language for a Telegram `language_code`: English only when the user's Telegram is
+    /// in English, Vietnamese otherwise.
+    pub fn from_telegram(code: Option<&str>) -> Lang {
+        match code {
+            Some(c) if c.starts_with("en") => Lang::En,
+            _ => Lang::Vi,
+        }
+    }
+
+    /// The other language (for /lang).
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Vi => Lang::En,
+            Lang::En => Lang::Vi,
+        }
+    }
+
+    /// "vi" or "en".
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Vi => "vi",
+            Lang::En => "en",
+        }
+    }
+
+    /// The de-identification module's language.
+    pub fn deid(self) -> crate::deid::Lang {
+        match self {
+            Lang::Vi => crate::deid::Lang::Vi,
+            Lang::En => crate::deid::Lang::En,
+        }
+    }
+}
+
+macro_rules! texts {
+    ($($(#[$m:meta])* $name:ident => $vi:expr, $en:expr;)*) => {
+        $(
+            $(#[$m])*
+            #[doc = concat!("The `", stringify!($name), "` message in `l`.")]
+            pub fn $name(l: Lang) -> &'static str {
+                match l {
+                    Lang::Vi => $vi,
+                    Lang::En => $en,
+                }
+            }
+        )*
+    };
+}
+
+texts! {
+    /// The welcome, safety notice and consent request (Law 91/2025/QH15: purpose, recipient,
+    /// retention, explicit consent).
+    welcome =>
+"Xin chào. Đây là kênh tiếp nhận phản ánh của Thanh tra tỉnh Khánh Hòa về cán bộ, công chức nhũng nhiễu, gây phiền hà hoặc có dấu hiệu tham nhũng.
+
+🔒 Chúng tôi bảo vệ:
+• Danh tính Telegram của bạn được niêm phong bằng mã hóa; cán bộ xử lý chỉ thấy bản tóm tắt đã lược bỏ thông tin cá nhân.
+• Bạn không cần tài khoản: sau khi gửi, bạn nhận một mã biên nhận bí mật để theo dõi và trả lời.
+
+⚠️ Chúng tôi không thể che giấu:
+• Telegram biết tài khoản này đã nhắn cho bot (ở Việt Nam, Telegram thường phải dùng qua VPN).
+• Điện thoại có thể bị người khác xem: cuối cùng bot sẽ đề nghị xóa cuộc trò chuyện.
+• Đừng ghi tên, số điện thoại hay địa chỉ của chính bạn vào nội dung.
+
+📄 Đồng ý xử lý dữ liệu (Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15):
+• Mục đích: tiếp nhận, xác minh và xử lý phản ánh của bạn.
+• Người nhận: Thanh tra tỉnh Khánh Hòa; danh tính chỉ được mở khi có yêu cầu được ghi nhật ký và được người giữ khóa chấp thuận.
+• Thời hạn lưu: đến khi xử lý xong và 180 ngày sau khi đóng hồ sơ; bản nháp chưa gửi bị xóa sau 24 giờ.
+• Bạn có thể dừng bất cứ lúc nào bằng /cancel.
+
+Chưa có gì được lưu cho đến khi bạn đồng ý.",
+"Hello. This is the Khánh Hòa Provincial Inspectorate's channel for reports about officials who harass, obstruct or show signs of corruption.
+
+🔒 What we protect:
+• Your Telegram identity is sealed with encryption; the staff who handle reports see only a summary with personal details removed.
+• You need no account: after sending, you get a secret receipt code to follow up and reply.
+
+⚠️ What we cannot hide:
+• Telegram knows this account messaged the bot (in Vietnam Telegram is usually reached through a VPN).
+• Someone may look at your phone: at the end the bot offers to delete this conversation.
+• Do not write your own name, phone number or address in the report.
+
+📄 Consent to processing (Personal Data Protection Law 91/2025/QH15):
+• Purpose: receiving, verifying and handling your report.
+• Recipient: the Khánh Hòa Provincial Inspectorate; your identity is opened only on a logged request approved by the key holders.
+• Kept: until handled and 180 days after the case is closed; unsent drafts are deleted after 24 hours.
+• You can stop at any time with /cancel.
+
+Nothing is stored until you agree.";
+    agree => "✅ Đồng ý", "✅ I agree";
+    disagree => "Không đồng ý", "I do not agree";
+    declined =>
+"Bạn chưa đồng ý nên không có gì được lưu. Nếu đổi ý, gõ /start.",
+"You did not agree, so nothing was stored. If you change your mind, send /start.";
+    ask_category => "Bạn muốn phản ánh điều gì?", "What would you like to report?";
+    ask_behaviour => "Cán bộ đã làm gì? Chọn điều gần nhất.", "What did the official do? Pick the closest.";
+    ask_sector => "Việc này thuộc lĩnh vực nào?", "Which area is this about?";
+    ask_office =>
+"Cơ quan, đơn vị nào? Chọn nhóm bên dưới, hoặc gõ tên cơ quan (tên cũ trước năm 2025 cũng được).",
+"Which office? Choose a group below, or type the office's name (pre-2025 names are fine).";
+    office_province => "Sở, ban, ngành tỉnh", "Provincial departments";
+    office_commune => "UBND, phòng ban xã/phường", "Commune/ward offices";
+    office_other => "Công an, thuế, BHXH, trường, bệnh viện…", "Police, tax, insurance, schools, hospitals…";
+    office_matches => "Có phải một trong các cơ quan này?", "Is it one of these?";
+    office_use_typed => "Dùng đúng tên tôi đã gõ", "Use the name as I typed it";
+    ask_place =>
+"Việc xảy ra ở xã, phường nào? Gõ một phần tên (tên xã, phường cũ trước sáp nhập cũng được).",
+"Which commune or ward did it happen in? Type part of the name (old names from before the 2025 merger work too).";
+    place_prefer_not => "Tôi không muốn nói", "I prefer not to say";
+    place_matches => "Chọn đơn vị đúng:", "Choose the right one:";
+    place_none =>
+"Không tìm thấy xã, phường nào như vậy ở Khánh Hòa. Hãy thử gõ ngắn hơn, ví dụ \"Cam Lâm\".",
+"No commune or ward of Khánh Hòa matches that. Try fewer letters, for example \"Cam Lam\".";
+    ask_when => "Việc này xảy ra khi nào?", "When did it happen?";
+    when_today => "Hôm nay", "Today";
+    when_week => "Trong tuần này", "This week";
+    when_month => "Trong tháng này", "This month";
+    when_earlier => "Trước đó", "Earlier";
+    ask_month =>
+"Gõ tháng và năm, ví dụ 3/2025.",
+"Type the month and year, for example 3/2025.";
+    bad_month =>
+"Chưa đọc được. Hãy gõ tháng/năm như 3/2025 (không phải ngày trong tương lai).",
+"I could not read that. Type month/year like 3/2025 (not in the future).";
+    ask_who =>
+"Cán bộ liên quan là ai? Ghi họ tên, chức vụ, bộ phận nếu bạn biết, ví dụ \"ông Nguyễn Văn A, cán bộ địa chính\".
+Thông tin này giúp Thanh tra xác minh được phản ánh; nếu không biết, bấm Bỏ qua.",
+"Who was involved? Give the official's name, title and unit if you know them, e.g. \"Mr Nguyen Van A, land officer\".
+This is what lets the Inspectorate verify the report; if you don't know, press Skip.";
+    skip => "Bỏ qua", "Skip";
+    ask_story =>
+"Chuyện gì đã xảy ra? Kể cụ thể: cán bộ nói gì, đòi gì, bao nhiêu tiền, hồ sơ gì. Bạn có thể gửi nhiều tin nhắn; xong thì bấm \"Xong\".",
+"What happened? Be specific: what the official said or asked for, how much money, which file. You can send several messages; press \"Done\" when finished.";
+    story_added => "Đã ghi nhận. Gửi thêm, hoặc bấm \"Xong\".", "Noted. Send more, or press \"Done\".";
+    story_empty => "Hãy kể ít nhất một câu về việc đã xảy ra.", "Please write at least one sentence about what happened.";
+    done => "Xong", "Done";
+    ask_verify =>
+"Việc này có thể được kiểm chứng thế nào? Chọn tất cả những gì đúng, rồi bấm \"Tiếp tục\".",
+"How could this be verified? Select everything that applies, then press \"Continue\".";
+    continue_ => "Tiếp tục ➡️", "Continue ➡️";
+    ask_verify_note =>
+"Bạn muốn ghi thêm gì giúp kiểm chứng không (ví dụ: giấy hẹn số mấy, ai chứng kiến — không ghi tên bạn)? Gõ ngắn gọn, hoặc bấm Bỏ qua.",
+"Anything to add that would help verify it (e.g. the appointment slip number, who saw it — not your own name)? Type briefly, or press Skip.";
+    ask_contact =>
+"Thanh tra có thể cần hỏi thêm. Bạn có thể trả lời qua bot này bằng mã biên nhận. Bạn có muốn để lại cách liên lạc khác không? Thông tin đó chỉ được niêm phong cùng danh tính, không nằm trong bản tóm tắt.",
+"The Inspectorate may have questions. You can answer through this bot with your receipt code. Do you want to leave another way to contact you? It is sealed with your identity only, never in the summary.";
+    contact_no => "Không, chỉ qua bot", "No, only through the bot";
+    contact_yes => "Có, tôi để lại liên lạc", "Yes, I'll leave a contact";
+    ask_contact_text => "Gõ cách liên lạc (số điện thoại, email…).", "Type how to reach you (phone, email…).";
+    review_intro =>
+"Đây đúng là nội dung Thanh tra sẽ nhận (danh tính của bạn được niêm phong riêng):",
+"This is exactly what the Inspectorate will receive (your identity is sealed separately):";
+    send => "✅ Gửi phản ánh", "✅ Send report";
+    edit => "✏️ Sửa", "✏️ Edit";
+    cancel => "Hủy", "Cancel";
+    back => "⬅️ Quay lại", "⬅️ Back";
+    ask_edit_field => "Bạn muốn sửa phần nào?", "Which part do you want to change?";
+    cancelled =>
+"Đã hủy. Bản nháp đã bị xóa và không có gì được gửi. Gõ /report để bắt đầu lại.",
+"Cancelled. The draft was deleted and nothing was sent. Send /report to start again.";
+    nothing_to_cancel => "Không có việc gì đang làm dở. Gõ /report để phản ánh.", "Nothing in progress. Send /report to make a report.";
+    submitted =>
+"✅ Đã gửi phản ánh. Cảm ơn bạn.
+
+Mã hồ sơ và mã biên nhận ở tin nhắn dưới. Hãy ghi mã biên nhận ra giấy hoặc nơi an toàn: chỉ có mã này mới cho xem tình trạng và trả lời Thanh tra (/status). Chúng tôi không lưu mã này và không thể cấp lại.",
+"✅ Report sent. Thank you.
+
+Your case code and receipt are in the next message. Write the receipt down somewhere safe: only it lets you check the status and answer the Inspectorate (/status). We do not keep it and cannot issue it again.";
+    saved_receipt => "Tôi đã lưu mã", "I have saved the code";
+    receipt_deleted =>
+"Đã xóa tin nhắn chứa mã. Bạn có muốn xóa toàn bộ cuộc trò chuyện này khỏi Telegram (cả tin của bạn và của bot) không?",
+"The message with the code was deleted. Do you want to delete this whole conversation from Telegram (your messages and the bot's)?";
+    wipe_yes => "🧹 Xóa cuộc trò chuyện", "🧹 Delete the conversation";
+    wipe_no => "Giữ lại", "Keep it";
+    wiped => "Đã xóa các tin nhắn của cuộc trò chuyện.", "The conversation's messages were deleted.";
+    wipe_partial =>
+"Đã xóa những tin nhắn còn xóa được. Telegram chỉ cho bot xóa tin nhắn trong 48 giờ; những tin cũ hơn bạn hãy tự xóa.",
+"Deleted the messages that could still be deleted. Telegram lets a bot delete messages only within 48 hours; please delete older ones yourself.";
+    kept => "Được. Bạn có thể xóa sau bằng /wipe.", "All right. You can delete it later with /wipe.";
+    nothing_to_wipe => "Không có tin nhắn nào để xóa.", "There are no messages to delete.";
+    ask_receipt =>
+"Gõ mã biên nhận của bạn (dạng XXXX-XXXX-XXXX-XXXX). Tin nhắn chứa mã sẽ được xóa ngay.",
+"Type your receipt code (like XXXX-XXXX-XXXX-XXXX). The message with the code is deleted right away.";
+    receipt_not_found =>
+"Không tìm thấy hồ sơ với mã này. Kiểm tra lại mã và thử lại.",
+"No case was found with this code. Check the code and try again.";
+    receipt_bad_format =>
+"Mã biên nhận gồm 16 ký tự chữ và số, ví dụ 7Q4M-2XPA-9KDE-W3HZ. Hãy thử lại.",
+"A receipt has 16 letters and digits, like 7Q4M-2XPA-9KDE-W3HZ. Please try again.";
+    too_many_attempts =>
+"Bạn đã thử quá nhiều lần. Vui lòng thử lại sau một giờ.",
+"Too many attempts. Please try again in an hour.";
+    reply_button => "✍️ Trả lời Thanh tra", "✍️ Reply to the Inspectorate";
+    ask_reply => "Gõ câu trả lời của bạn. Đừng ghi tên bạn.", "Type your answer. Do not write your name.";
+    reply_stored => "Đã gửi câu trả lời của bạn, đã được niêm phong cho cán bộ xử lý.", "Your answer was sent, sealed for the staff handling the case.";
+    no_messages => "Chưa có tin nhắn nào từ Thanh tra.", "No messages from the Inspectorate yet.";
+    case_purged =>
+"Hồ sơ này đã đóng và đã được xóa theo thời hạn lưu trữ.",
+"This case was closed and has been removed under the retention period.";
+    private_only =>
+"Bot chỉ nhận phản ánh trong cuộc trò chuyện riêng, để bảo vệ người phản ánh. Hãy nhắn riêng cho bot. Bot sẽ rời nhóm này.",
+"This bot takes reports only in a private chat, to protect reporters. Please message it privately. The bot will now leave this group.";
+    stale_button =>
+"Nút này không còn dùng được. Đây là bước hiện tại:",
+"That button is no longer active. Here is the current step:";
+    unsupported_media =>
+"Bot chỉ đọc được chữ và nút bấm ở bước này. Hãy gõ nội dung bằng chữ.",
+"At this step the bot can only read text and buttons. Please type it as text.";
+    no_files_yet =>
+"Bước này chưa nhận tệp. Hãy mô tả bằng chữ; ở bước kiểm chứng bạn có thể cho biết bạn có ảnh, giấy tờ.",
+"This step does not take files. Please describe it in text; at the verification step you can say you have photos or documents.";
+    contact_refused =>
+"Vì an toàn, bot không nhận danh bạ hay số điện thoại chia sẻ: chúng cho biết bạn là ai. Tin nhắn đó không được lưu. Bạn có thể tiếp tục bước hiện tại.",
+"For your safety the bot does not take shared contacts: they reveal who you are. That message was not stored. You can continue with the current step.";
+    location_refused =>
+"Vì an toàn, bot không nhận vị trí chia sẻ: vị trí chính xác có thể cho biết bạn ở đâu. Vị trí không được lưu. Ở bước địa bàn, hãy chọn xã, phường bằng cách gõ tên.",
+"For your safety the bot does not take shared locations: an exact location can reveal where you are. It was not stored. At the place step, choose the commune by typing its name.";
+    forwarded_refused =>
+"Tin nhắn chuyển tiếp mang theo danh tính của người khác (người gửi gốc), nên bot không lưu nó. Nếu nội dung quan trọng, hãy gõ lại phần cần thiết bằng lời của bạn.",
+"Forwarded messages carry other people's identities (the original sender), so the bot does not store them. If the content matters, type the relevant part in your own words.";
+    edited_ignored =>
+"Bot không theo dõi tin nhắn đã sửa. Hãy gửi phần sửa thành tin nhắn mới, hoặc sửa ở bước xem lại.",
+"The bot does not pick up edited messages. Send the correction as a new message, or change it at the review step.";
+    too_long =>
+"Tin nhắn này làm nội dung dài quá giới hạn, nên chưa được thêm. Hãy viết gọn hơn hoặc chia nhỏ.",
+"This message would make the report longer than the limit, so it was not added. Please shorten it or split it.";
+    flood =>
+"Bạn gửi nhanh quá. Vui lòng chờ một phút rồi tiếp tục.",
+"You are sending messages very fast. Please wait a minute, then continue.";
+    db_down =>
+"Hệ thống đang tạm bận. Bản nháp của bạn vẫn an toàn; vui lòng thử lại sau một phút.",
+"The system is briefly unavailable. Your draft is safe; please try again in a minute.";
+    daily_limit =>
+"Hôm nay bạn đã gửi số phản ánh tối đa. Bản nháp vẫn được giữ; hãy gửi lại vào ngày mai.",
+"You have sent the maximum number of reports for today. Your draft is kept; please send it tomorrow.";
+    resume =>
+"Bạn đang có một phản ánh làm dở. Tiếp tục từ bước hiện tại:",
+"You have a report in progress. Continuing from the current step:";
+    lang_switched => "Đã chuyển sang tiếng Việt.", "Switched to English.";
+    help =>
+"Các lệnh:
+/report — gửi phản ánh mới
+/status — xem tình trạng bằng mã biên nhận, trả lời Thanh tra
+/cancel — hủy việc đang làm
+/wipe — xóa cuộc trò chuyện khỏi Telegram
+/lang — đổi ngôn ngữ (English)
+/privacy — chúng tôi bảo vệ gì và không bảo vệ được gì",
+"Commands:
+/report — make a new report
+/status — check the status with your receipt, answer the Inspectorate
+/cancel — cancel what you are doing
+/wipe — delete this conversation from Telegram
+/lang — switch language (tiếng Việt)
+/privacy — what we protect and what we cannot";
+    unknown_command => "Lệnh không rõ. Gõ /help để xem các lệnh.", "Unknown command. Send /help for the list.";
+    need_consent_first => "Gõ /start để bắt đầu.", "Send /start to begin.";
+    redirect_denunciation =>
+"Tố cáo chính thức theo Luật Tố cáo 2018 bắt buộc người tố cáo ghi rõ họ tên, địa chỉ và ký tên (Điều 23), nên không thể gửi ẩn danh qua bot này. Nơi tiếp nhận:",
+"A formal denunciation under the 2018 Law on Denunciations requires the denouncer's name, address and signature (Art. 23), so it cannot be sent anonymously through this bot. Where to file it:";
+    redirect_complaint =>
+"Khiếu nại một quyết định hành chính ảnh hưởng đến bạn được giải quyết theo Luật Khiếu nại, không qua kênh này. Nơi tiếp nhận:",
+"A complaint about an administrative decision that affects you is handled under the Law on Complaints, not through this channel. Where to file it:";
+    redirect_feedback =>
+"Góp ý, kiến nghị về quy định hoặc thủ tục hành chính được tiếp nhận tại:",
+"Feedback on rules or administrative procedures is received at:";
+    redirect_footer =>
+"Không có gì được lưu. Nếu cán bộ có hành vi nhũng nhiễu hoặc tham nhũng, bạn vẫn có thể phản ánh ẩn danh: gõ /report.",
+"Nothing was stored. If an official harassed you or acted corruptly, you can still report it anonymously: send /report.";
+    field_category => "Loại phản ánh", "Kind of report";
+    field_behaviour => "Hành vi", "Behaviour";
+    field_sector => "Lĩnh vực", "Area";
+    field_office => "Cơ quan", "Office";
+    field_place => "Địa bàn", "Place";
+    field_when => "Thời gian", "When";
+    field_who => "Cán bộ liên quan", "Officials involved";
+    field_story => "Nội dung", "What happened";
+    field_verify => "Kiểm chứng", "Verification";
+    not_given => "(không nêu)", "(not given)";
+    place_undisclosed => "(người phản ánh không nêu)", "(reporter preferred not to say)";
+    status_new => "Mới tiếp nhận", "Received";
+    status_in_review => "Đang xem xét", "Under review";
+    status_awaiting => "Thanh tra đang chờ bạn trả lời", "The Inspectorate is waiting for your answer";
+    status_closed => "Đã đóng", "Closed";
+    status_header => "Hồ sơ", "Case";
+    messages_header => "Tin nhắn từ Thanh tra:", "Messages from the Inspectorate:";
+}
+
+/// The command descriptions for setMyCommands, by language.
+pub fn commands(l: Lang) -> [(&'static str, &'static str); 8] {
+    match l {
+        Lang::Vi => [
+            ("start", "Bắt đầu, xem thông báo an toàn"),
+            ("report", "Gửi phản ánh mới"),
+            ("status", "Xem tình trạng bằng mã biên nhận"),
+            ("cancel", "Hủy việc đang làm"),
+            ("wipe", "Xóa cuộc trò chuyện khỏi Telegram"),
+            ("lang", "Đổi ngôn ngữ / English"),
+            ("privacy", "Chúng tôi bảo vệ gì"),
+            ("help", "Danh sách lệnh"),
+        ],
+        Lang::En => [
+            ("start", "Start, read the safety notice"),
+            ("report", "Make a new report"),
+            ("status", "Check the status with your receipt"),
+            ("cancel", "Cancel what you are doing"),
+            ("wipe", "Delete this conversation from Telegram"),
+            ("lang", "Switch language / tiếng Việt"),
+            ("privacy", "What we protect"),
+            ("help", "List of commands"),
+        ],
+    }
+}
+
+/// "Hồ sơ KH-… : status" line and the outcome.
+pub fn status_label(status: crate::store::CaseStatus, l: Lang) -> &'static str {
+    use crate::store::CaseStatus::*;
+    match status {
+        New => status_new(l),
+        InReview => status_in_review(l),
+        AwaitingReporter => status_awaiting(l),
+        Closed => status_closed(l),
+    }
+}
+
+/// A month name for summaries.
+pub fn month_year(month: u8, year: i32, l: Lang) -> String {
+    match l {
+        Lang::Vi => format!("tháng {month}/{year}"),
+        Lang::En => format!("{month}/{year}"),
+    }
+}

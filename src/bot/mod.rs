@@ -156,6 +156,7 @@ enum Event {
         yes: bool,
         lang: Lang,
         msg_id: i32,
+        asked_by: Option<i32>,
     },
     Start {
         msg_id: i32,
@@ -193,16 +194,13 @@ enum Event {
     },
 }
 
-fn welcome_keyboard(lang: Lang) -> InlineKeyboardMarkup {
+/// The consent buttons. Nothing is stored before consent, so the buttons carry what the
+/// bot needs afterwards: the language and the id of the command that asked (to wipe it later).
+fn welcome_keyboard(lang: Lang, asked_by: i32) -> InlineKeyboardMarkup {
+    let data = |answer: &str| format!("consent:{answer}:{}:{asked_by}", lang.code());
     InlineKeyboardMarkup::new(vec![vec![
-        InlineKeyboardButton::callback(
-            t::agree(lang).to_owned(),
-            format!("consent:yes:{}", lang.code()),
-        ),
-        InlineKeyboardButton::callback(
-            t::disagree(lang).to_owned(),
-            format!("consent:no:{}", lang.code()),
-        ),
+        InlineKeyboardButton::callback(t::agree(lang).to_owned(), data("yes")),
+        InlineKeyboardButton::callback(t::disagree(lang).to_owned(), data("no")),
     ]])
 }
 
@@ -332,7 +330,7 @@ impl App {
                 } else {
                     out.items.push(Out::Send {
                         text: t::welcome(l).into(),
-                        keyboard: Some(welcome_keyboard(l)),
+                        keyboard: Some(welcome_keyboard(l, msg_id)),
                         protect: false,
                         is_receipt: false,
                     });
@@ -373,10 +371,12 @@ impl App {
                 yes: true,
                 lang,
                 msg_id,
+                asked_by,
             } => {
                 if !has_draft {
                     d.lang = lang;
                 }
+                track.extend(asked_by);
                 track.push(msg_id);
                 if d.step.is_none() {
                     d.step = Some(Step::Category);
@@ -436,7 +436,7 @@ impl App {
                 } else {
                     out.items.push(Out::Send {
                         text: t::welcome(d.lang).into(),
-                        keyboard: Some(welcome_keyboard(d.lang)),
+                        keyboard: Some(welcome_keyboard(d.lang, msg_id)),
                         protect: false,
                         is_receipt: false,
                     });
@@ -1103,11 +1103,23 @@ async fn on_callback(bot: TgBot, app: Arc<App>, q: CallbackQuery) -> Result<(), 
     let msg_id = message.id().0;
     let data = q.data.as_deref().unwrap_or("");
     let event = if let Some(rest) = data.strip_prefix("consent:") {
-        let (yes, lang) = rest.split_once(':').unwrap_or((rest, "vi"));
+        let mut parts = rest.split(':');
+        let yes = parts.next() == Some("yes");
+        let lang = if parts.next() == Some("en") {
+            Lang::En
+        } else {
+            Lang::Vi
+        };
+        // Only an id just before the welcome can be the command that asked for it.
+        let asked_by = parts
+            .next()
+            .and_then(|p| p.parse::<i32>().ok())
+            .filter(|id| *id < msg_id && *id > msg_id - 5);
         Event::Consent {
-            yes: yes == "yes",
-            lang: if lang == "en" { Lang::En } else { Lang::Vi },
+            yes,
+            lang,
             msg_id,
+            asked_by,
         }
     } else {
         match data.split_once('|') {

@@ -1,0 +1,357 @@
+//! End-to-end through real teloxide over HTTP against the Bot API simulator: complete reports
+//! in Vietnamese and English, the receipt in /status, replies both ways, the wipe.
+
+mod common;
+
+use common::bot::{Harness, field};
+use tipline::bot::summary::{CaseSummary, Identity, TextMessage};
+use tipline::crypto::keyfile::KdfParams;
+use tipline::crypto::{ItemKind, Receipt, Sealed};
+use tipline::sim::{Citizen, SimUser};
+use tipline::store::NewItem;
+
+/// Walks a citizen from /start to the review screen in Vietnamese.
+async fn vietnamese_report_until_review(c: &Citizen) {
+    c.command("/start").await;
+    assert!(
+        c.last_text()
+            .unwrap()
+            .contains("Telegram biết tài khoản này đã nhắn cho bot")
+    );
+    c.press("✅ Đồng ý").await;
+    assert_eq!(c.last_text().unwrap(), "Bạn muốn phản ánh điều gì?");
+    c.press("Nhũng nhiễu, gây phiền hà").await;
+    c.press("Đòi tiền").await;
+    c.press("Đất đai").await;
+    c.send("văn phòng đăng ký đất đai").await;
+    c.press("Sở Nông nghiệp và Môi trường").await;
+    c.send("Cam Lập").await;
+    c.press("xã Nam Cam Ranh").await;
+    c.press("Trong tháng này").await;
+    c.send("ông Nguyễn Văn Tư, cán bộ địa chính").await;
+    c.send("Cán bộ đòi 2 triệu đồng \"bồi dưỡng\" mới nhận hồ sơ cấp sổ đỏ.")
+        .await;
+    c.send("Hẹn ba lần không giải quyết.").await;
+    c.press("Xong").await;
+    c.press("⬜ Có giấy tờ").await;
+    c.press("☑️ Có giấy tờ").await; // untick
+    c.press("⬜ Có giấy tờ").await; // tick again
+    c.press("⬜ Có người chứng kiến").await;
+    c.press("Tiếp tục").await;
+    c.press("Bỏ qua").await;
+    c.press("Không, chỉ qua bot").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn complete_vietnamese_report_then_status_and_replies() {
+    let h = Harness::start_with(common::bot::Options {
+        kdf: tipline::crypto::receipt::RECEIPT_KDF,
+        env: vec![],
+    })
+    .await;
+    let c = h.citizen(
+        SimUser::new(7_000_001, "Lan")
+            .last_name("Trần")
+            .username("lan_tran")
+            .language("vi"),
+    );
+    vietnamese_report_until_review(&c).await;
+
+    // The review screen shows exactly what will be sent.
+    let review = c.last_text().unwrap();
+    for expected in [
+        "Đây đúng là nội dung Thanh tra sẽ nhận",
+        "Nhũng nhiễu, gây phiền hà",
+        "Sở Nông nghiệp và Môi trường",
+        "xã Nam Cam Ranh",
+        "ông Nguyễn Văn Tư, cán bộ địa chính",
+        "Cán bộ đòi 2 triệu đồng",
+        "Hẹn ba lần không giải quyết.",
+        "Có giấy tờ, biên nhận, tin nhắn; Có người chứng kiến",
+    ] {
+        assert!(
+            review.contains(expected),
+            "review lacks {expected:?}:\n{review}"
+        );
+    }
+    assert!(!review.contains("Lan") && !review.contains("lan_tran"));
+    c.press("✅ Gửi phản ánh").await;
+
+    // The receipt arrives protected; the case code and receipt can be read off it.
+    let snap = c.snapshot();
+    let receipt_msg = snap
+        .messages
+        .iter()
+        .rev()
+        .find(|m| {
+            m.text
+                .as_deref()
+                .is_some_and(|t| t.contains("Mã biên nhận"))
+        })
+        .unwrap()
+        .clone();
+    assert!(
+        receipt_msg.protected,
+        "the receipt is sent with protect_content"
+    );
+    let text = receipt_msg.text.clone().unwrap();
+    let code = field(&text, "Mã hồ sơ").unwrap();
+    let receipt = field(&text, "Mã biên nhận (bí mật)").unwrap();
+    assert!(Receipt::parse(&receipt).is_ok());
+
+    // The Inspectorate's side: one case, the summary opens for the reviewer, the identity only for the custodian.
+    let case = h
+        .store
+        .case_by_code(&tipline::ids::CaseCode::parse(&code).unwrap())
+        .await
+        .unwrap();
+    let items = h.store.items(&case.id).await.unwrap();
+    assert_eq!(items.len(), 2);
+    let summary: Sealed<CaseSummary> = Sealed::from_bytes(items[0].blob.clone());
+    let summary = summary
+        .open(ItemKind::Summary, &case.id, &h.reviewer.0)
+        .unwrap();
+    assert_eq!(summary.category, "harassment");
+    assert_eq!(summary.place.as_deref(), Some("xã Nam Cam Ranh"));
+    assert_eq!(summary.verification, vec!["documents", "witnesses"]);
+    let identity: Sealed<Identity> = Sealed::from_bytes(items[1].blob.clone());
+    assert!(
+        identity
+            .open(ItemKind::Identity, &case.id, &h.reviewer.0)
+            .is_err(),
+        "reviewers cannot open identities"
+    );
+    let identity = identity
+        .open(ItemKind::Identity, &case.id, &h.custodian.0)
+        .unwrap();
+    assert_eq!(
+        (
+            identity.telegram_user_id,
+            identity.username.as_deref(),
+            identity.first_name.as_str()
+        ),
+        (7_000_001, Some("lan_tran"), "Lan")
+    );
+
+    // "I have saved the code" deletes the receipt message; then the wipe offer.
+    c.press("Tôi đã lưu mã").await;
+    assert!(
+        c.snapshot()
+            .messages
+            .iter()
+            .find(|m| m.message_id == receipt_msg.message_id)
+            .unwrap()
+            .deleted
+    );
+    assert!(
+        c.last_text()
+            .unwrap()
+            .contains("xóa toàn bộ cuộc trò chuyện")
+    );
+    c.press("🧹 Xóa cuộc trò chuyện").await;
+    let snap = c.snapshot();
+    let alive: Vec<_> = snap.messages.iter().filter(|m| !m.deleted).collect();
+    assert_eq!(
+        alive.len(),
+        1,
+        "only the confirmation remains: {:#?}",
+        alive.iter().map(|m| &m.text).collect::<Vec<_>>()
+    );
+    assert!(alive[0].text.as_deref().unwrap().contains("Đã xóa"));
+
+    // /status with the receipt typed sloppily: the message holding it is deleted at once.
+    c.command("/status").await;
+    let typed = c.send(&receipt.to_lowercase().replace('-', " ")).await;
+    assert!(
+        c.snapshot()
+            .messages
+            .iter()
+            .find(|m| m.message_id == typed.message_id.unwrap())
+            .unwrap()
+            .deleted
+    );
+    let status = c.last_text().unwrap();
+    assert!(
+        status.contains(&code)
+            && status.contains("Mới tiếp nhận")
+            && status.contains("Chưa có tin nhắn"),
+        "{status}"
+    );
+    c.press("Xong").await;
+
+    // A reviewer's question, sealed to the mailbox key and the reviewers, reaches the reporter.
+    let found = h.store.case_by_code(&case.code).await.unwrap();
+    let mailbox = h
+        .store
+        .case_by_receipt(
+            &Receipt::parse(&receipt)
+                .unwrap()
+                .derive_blocking(tipline::crypto::receipt::RECEIPT_KDF)
+                .unwrap()
+                .lookup_id,
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .mailbox_public;
+    let question = Sealed::seal(
+        &TextMessage {
+            text: "Ông/bà có giữ giấy hẹn không?".into(),
+        },
+        ItemKind::ToReporter,
+        &found.id,
+        &[mailbox, h.reviewer.1],
+    )
+    .unwrap();
+    h.store
+        .add_item(
+            &found.id,
+            &NewItem::from_bot(ItemKind::ToReporter, question.into_bytes()),
+            "reviewer",
+        )
+        .await
+        .unwrap();
+    c.command("/status").await;
+    c.send(&receipt).await;
+    assert!(
+        c.last_text()
+            .unwrap()
+            .contains("Ông/bà có giữ giấy hẹn không?")
+    );
+    c.press("✍️ Trả lời Thanh tra").await;
+    c.send("Có, giấy hẹn ngày 5 và ngày 12.").await;
+    assert!(
+        c.last_text().unwrap().contains("Đã gửi câu trả lời")
+            || c.snapshot().messages.iter().any(|m| m
+                .text
+                .as_deref()
+                .is_some_and(|t| t.contains("Đã gửi câu trả lời")))
+    );
+    let items = h.store.items(&found.id).await.unwrap();
+    let answer = items
+        .iter()
+        .find(|i| i.kind == ItemKind::FromReporter)
+        .unwrap();
+    let answer: Sealed<TextMessage> = Sealed::from_bytes(answer.blob.clone());
+    assert_eq!(
+        answer
+            .open(ItemKind::FromReporter, &found.id, &h.reviewer.0)
+            .unwrap()
+            .text,
+        "Có, giấy hẹn ngày 5 và ngày 12."
+    );
+    assert!(h.store.case(&found.id).await.unwrap().unread_from_reporter);
+
+    // A wrong receipt gets the same answer as any unknown one.
+    c.command("/status").await;
+    let mark = c.mark();
+    c.send(&Receipt::generate().expose_text()).await;
+    let said: Vec<String> = c
+        .bot_messages_since(mark)
+        .into_iter()
+        .filter_map(|m| m.text)
+        .collect();
+    assert!(
+        said.iter().any(|t| t.contains("Không tìm thấy hồ sơ")),
+        "{said:?}"
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn complete_english_report_with_edit_and_back() {
+    let h = Harness::start().await;
+    let c = h.citizen(SimUser::new(7_000_002, "Sam").language("en"));
+    c.command("/start").await;
+    assert!(
+        c.last_text()
+            .unwrap()
+            .contains("Telegram knows this account messaged the bot")
+    );
+    c.press("✅ I agree").await;
+    c.press("Signs of corruption").await;
+    c.press("⬅️ Back").await;
+    assert_eq!(c.last_text().unwrap(), "What would you like to report?");
+    c.press("Signs of corruption").await;
+    c.press("Unlawful fees").await;
+    c.press("Traffic police").await;
+    c.press("Police, tax").await;
+    c.press("Traffic Police").await;
+    c.send("zzzz").await;
+    assert!(
+        c.last_text().unwrap().contains("Type part of the name")
+            || c.snapshot()
+                .messages
+                .iter()
+                .any(|m| m.text.as_deref().is_some_and(|t| t.contains("No commune")))
+    );
+    c.press("I prefer not to say").await;
+    c.press("Earlier").await;
+    c.send("13/2025").await;
+    assert!(c.snapshot().messages.iter().any(|m| {
+        m.text
+            .as_deref()
+            .is_some_and(|t| t.contains("could not read"))
+    }));
+    c.send("3/2025").await;
+    c.press("Skip").await;
+    c.send("Officers at the checkpoint took 500,000 dong without a receipt.")
+        .await;
+    c.press("Done").await;
+    c.press("Continue").await;
+    c.press("Skip").await;
+    c.press("Yes, I'll leave a contact").await;
+    c.send("signal: example-handle").await;
+    let review = c.last_text().unwrap();
+    assert!(
+        review.contains("(reporter preferred not to say)") && review.contains("3/2025"),
+        "{review}"
+    );
+    assert!(
+        !review.contains("example-handle"),
+        "contact details never go into the summary"
+    );
+    // Edit the story from the review screen.
+    c.press("✏️ Edit").await;
+    c.press("What happened").await;
+    c.send("Officers took 500,000 dong without a receipt, twice.")
+        .await;
+    c.press("Done").await;
+    let review = c.last_text().unwrap();
+    assert!(
+        review.contains("twice") && !review.contains("checkpoint"),
+        "{review}"
+    );
+    c.press("✅ Send report").await;
+    let text = c
+        .snapshot()
+        .messages
+        .iter()
+        .rev()
+        .find_map(|m| m.text.clone().filter(|t| t.contains("Receipt (secret)")))
+        .unwrap();
+    let code = field(&text, "Case code").unwrap();
+    let case = h
+        .store
+        .case_by_code(&tipline::ids::CaseCode::parse(&code).unwrap())
+        .await
+        .unwrap();
+    let items = h.store.items(&case.id).await.unwrap();
+    let identity: Sealed<Identity> = Sealed::from_bytes(items[1].blob.clone());
+    assert_eq!(
+        identity
+            .open(ItemKind::Identity, &case.id, &h.custodian.0)
+            .unwrap()
+            .contact
+            .as_deref(),
+        Some("signal: example-handle")
+    );
+    let summary: Sealed<CaseSummary> = Sealed::from_bytes(items[0].blob.clone());
+    let summary = summary
+        .open(ItemKind::Summary, &case.id, &h.reviewer.0)
+        .unwrap();
+    assert_eq!(summary.place, None);
+    assert_eq!(summary.language, tipline::bot::texts::Lang::En);
+    let _ = KdfParams::DEFAULT;
+    h.stop().await;
+}

@@ -1,0 +1,154 @@
+//! A running tipline bot against the Bot API simulator, for end-to-end tests.
+
+use std::sync::Arc;
+
+use teloxide::requests::RequesterExt;
+use tipline::bot::App;
+use tipline::config::{Config, Contacts, Limits, Retention};
+use tipline::crypto::keyfile::KdfParams;
+use tipline::crypto::receipt::ReceiptDeriver;
+use tipline::crypto::{PublicKey, RecipientRole, SecretKey, ServerSecret, suite};
+use tipline::sim::Simulator;
+use tipline::store::Store;
+
+/// A bot, its simulator, its store and the Inspectorate's keys.
+pub struct Harness {
+    pub sim: Simulator,
+    pub store: Store,
+    pub reviewer: (SecretKey, PublicKey),
+    pub custodian: (SecretKey, PublicKey),
+    pub config: Config,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// Options for a harness.
+pub struct Options {
+    pub kdf: KdfParams,
+    pub env: Vec<(&'static str, &'static str)>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            kdf: KdfParams::INSECURE_FOR_TESTS,
+            env: Vec::new(),
+        }
+    }
+}
+
+struct VecEnv(Vec<(&'static str, &'static str)>);
+
+impl tipline::config::Env for VecEnv {
+    fn var(&self, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| (*v).to_owned())
+    }
+}
+
+impl Harness {
+    /// A bot on a fresh SQLite store.
+    pub async fn start() -> Harness {
+        Self::start_with(Options::default()).await
+    }
+
+    /// A bot on a fresh SQLite store with options.
+    pub async fn start_with(opts: Options) -> Harness {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("tipline.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let mut h = Self::start_on(store, opts, dir.path()).await;
+        h._dir = Some(dir);
+        h
+    }
+
+    /// A bot on a given store.
+    pub async fn start_on(store: Store, opts: Options, data_dir: &std::path::Path) -> Harness {
+        let reviewer = suite::generate_keypair();
+        let custodian = suite::generate_keypair();
+        store
+            .add_recipient(&reviewer.1, RecipientRole::Reviewer, "Reviewer", "test")
+            .await
+            .unwrap();
+        store
+            .add_recipient(&custodian.1, RecipientRole::Custodian, "Custodian", "test")
+            .await
+            .unwrap();
+        let config = Config::load(Some(data_dir), None, &VecEnv(opts.env.clone())).unwrap();
+        let sim = Simulator::start().await.unwrap();
+        let app = Arc::new(App::new(
+            store.clone(),
+            ServerSecret::generate(),
+            ReceiptDeriver::with_params(2, opts.kdf),
+            limits(&config.limits),
+            Retention {
+                ..config.retention.clone()
+            },
+            Contacts {
+                ..config.contacts.clone()
+            },
+        ));
+        let bot = teloxide::Bot::new(sim.token())
+            .set_api_url(sim.api_url().parse().unwrap())
+            // Telegram's per-chat pacing (1 message/s) would make every step of a scripted
+            // conversation wait a second; the flood-limit behaviour is exercised separately.
+            .throttle(teloxide::adaptors::throttle::Limits {
+                messages_per_sec_chat: 1000,
+                messages_per_min_chat: 100_000,
+                messages_per_min_channel_or_supergroup: 100_000,
+                messages_per_sec_overall: 1000,
+            });
+        let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            tipline::bot::run_polling(bot, app, async move {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        Harness {
+            sim,
+            store,
+            reviewer,
+            custodian,
+            config,
+            stop: Some(stop),
+            task: Some(task),
+            _dir: None,
+        }
+    }
+
+    /// A citizen in a private chat with the bot. The quiet period that ends each wait covers
+    /// the Throttle adaptor's 250 ms batching, so a turn's messages are all in before the test
+    /// reads them.
+    pub fn citizen(&self, user: tipline::sim::SimUser) -> tipline::sim::Citizen {
+        self.sim
+            .citizen(user)
+            .with_quiet_period(std::time::Duration::from_millis(400))
+    }
+
+    /// Stops the bot and waits for it to finish.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(20), t).await;
+        }
+    }
+}
+
+fn limits(l: &Limits) -> Limits {
+    l.clone()
+}
+
+/// Pulls "Label: value" out of a message text.
+pub fn field(text: &str, label: &str) -> Option<String> {
+    text.lines().find_map(|l| {
+        l.strip_prefix(label)
+            .map(|rest| rest.trim_start_matches([':', ' ']).trim().to_owned())
+    })
+}

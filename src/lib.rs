@@ -6,6 +6,7 @@
 //! - [`bot`]: the citizen-facing Telegram dialogue (teloxide).
 //! - [`config`]: the one `Config`, loaded once in `main` (defaults < file < environment).
 //! - [`crypto`]: sealed envelopes (HPKE), key files, receipts, pseudonyms, the server secret.
+//! - [`demo`]: `tipline demo`, the pipeline end to end against the simulator.
 //! - [`deid`]: finds what identifies a reporter in free text; redaction.
 //! - [`ids`]: identifier newtypes parsed at the edge.
 //! - [`places`]: Khánh Hòa's communes (with pre-2025 names) and agencies.
@@ -26,6 +27,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod deid;
+pub mod demo;
 pub mod ids;
 pub mod places;
 pub mod sim;

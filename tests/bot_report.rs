@@ -28,8 +28,9 @@ async fn vietnamese_report_until_review(c: &Citizen) {
     c.send("Cam Lập").await;
     c.press("xã Nam Cam Ranh").await;
     c.press("Trong tháng này").await;
-    c.send("ông Nguyễn Văn Tư, cán bộ địa chính").await;
-    c.send("Cán bộ đòi 2 triệu đồng \"bồi dưỡng\" mới nhận hồ sơ cấp sổ đỏ.")
+    c.send("ông Nguyễn Văn Tư, cán bộ địa chính, điện thoại cơ quan 0258 3822 111")
+        .await;
+    c.send("Tôi là Trần Thị Lan, số của tôi 0905 000 123. Cán bộ đòi 2 triệu đồng \"bồi dưỡng\" mới nhận hồ sơ cấp sổ đỏ.")
         .await;
     c.send("Hẹn ba lần không giải quyết.").await;
     c.press("Xong").await;
@@ -40,6 +41,29 @@ async fn vietnamese_report_until_review(c: &Citizen) {
     c.press("Tiếp tục").await;
     c.press("Bỏ qua").await;
     c.press("Không, chỉ qua bot").await;
+    // The de-identification check: keep the official's office phone, remove the reporter's own details.
+    let findings = c.last_text().unwrap();
+    assert!(
+        findings.contains("0258 3822 111") && findings.contains("0905 000 123"),
+        "{findings}"
+    );
+    let keep = c
+        .last_buttons()
+        .into_iter()
+        .position(|b| b.starts_with('1'))
+        .unwrap();
+    assert!(
+        findings.lines().nth(1).unwrap().contains("0258 3822 111"),
+        "{findings}"
+    );
+    let label = c.last_buttons()[keep].clone();
+    c.press(&label).await;
+    assert!(
+        c.last_buttons().iter().any(|b| b.starts_with("1. ✅")),
+        "{:?}",
+        c.last_buttons()
+    );
+    c.press("Tiếp tục").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -64,8 +88,9 @@ async fn complete_vietnamese_report_then_status_and_replies() {
         "Nhũng nhiễu, gây phiền hà",
         "Sở Nông nghiệp và Môi trường",
         "xã Nam Cam Ranh",
-        "ông Nguyễn Văn Tư, cán bộ địa chính",
+        "ông Nguyễn Văn Tư, cán bộ địa chính, điện thoại cơ quan 0258 3822 111",
         "Cán bộ đòi 2 triệu đồng",
+        "[đã xóa: số điện thoại]",
         "Hẹn ba lần không giải quyết.",
         "Có giấy tờ, biên nhận, tin nhắn; Có người chứng kiến",
     ] {
@@ -74,7 +99,10 @@ async fn complete_vietnamese_report_then_status_and_replies() {
             "review lacks {expected:?}:\n{review}"
         );
     }
-    assert!(!review.contains("Lan") && !review.contains("lan_tran"));
+    assert!(
+        !review.contains("Lan") && !review.contains("lan_tran") && !review.contains("0905 000 123"),
+        "{review}"
+    );
     c.press("✅ Gửi phản ánh").await;
 
     // The receipt arrives protected; the case code and receipt can be read off it.

@@ -15,7 +15,11 @@ fn tipline(dir: &Path, args: &[&str]) -> Output {
 }
 
 fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 fn mode(p: &Path) -> u32 {
@@ -38,7 +42,10 @@ fn init_keys_recipients_audit() {
     let o = tipline(d, &["init"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("Kept the existing server secret"));
-    assert_eq!(std::fs::read(d.join("data/server-secret")).unwrap(), secret_before);
+    assert_eq!(
+        std::fs::read(d.join("data/server-secret")).unwrap(),
+        secret_before
+    );
 
     // keys new: 0600, prints a key string; a second run on the same path refuses and changes nothing.
     let pass = d.join("pass");
@@ -46,13 +53,45 @@ fn init_keys_recipients_audit() {
     let key = d.join("reviewer.key");
     let pass_s = pass.to_str().unwrap();
     let key_s = key.to_str().unwrap();
-    let o = tipline(d, &["keys", "new", "--role", "reviewer", "--name", "Trần Văn Bình", "--out", key_s, "--passphrase-file", pass_s]);
+    let o = tipline(
+        d,
+        &[
+            "keys",
+            "new",
+            "--role",
+            "reviewer",
+            "--name",
+            "Trần Văn Bình",
+            "--out",
+            key_s,
+            "--passphrase-file",
+            pass_s,
+        ],
+    );
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(mode(&key), 0o600);
     let out = String::from_utf8(o.stdout).unwrap();
-    let key_string = out.lines().find(|l| l.starts_with("tlrev1")).unwrap().to_owned();
+    let key_string = out
+        .lines()
+        .find(|l| l.starts_with("tlrev1"))
+        .unwrap()
+        .to_owned();
     let before = std::fs::read(&key).unwrap();
-    let o = tipline(d, &["keys", "new", "--role", "reviewer", "--name", "X", "--out", key_s, "--passphrase-file", pass_s]);
+    let o = tipline(
+        d,
+        &[
+            "keys",
+            "new",
+            "--role",
+            "reviewer",
+            "--name",
+            "X",
+            "--out",
+            key_s,
+            "--passphrase-file",
+            pass_s,
+        ],
+    );
     assert!(!o.status.success());
     assert!(text(&o).contains("already exists"), "{}", text(&o));
     assert_eq!(std::fs::read(&key).unwrap(), before);
@@ -64,7 +103,16 @@ fn init_keys_recipients_audit() {
     assert!(o.status.success(), "{}", text(&o));
     let wrong = d.join("wrong");
     std::fs::write(&wrong, "not the passphrase\n").unwrap();
-    let o = tipline(d, &["keys", "check", key_s, "--passphrase-file", wrong.to_str().unwrap()]);
+    let o = tipline(
+        d,
+        &[
+            "keys",
+            "check",
+            key_s,
+            "--passphrase-file",
+            wrong.to_str().unwrap(),
+        ],
+    );
     assert!(!o.status.success());
     let t = text(&o);
     assert!(t.contains("wrong passphrase"), "{t}");
@@ -74,23 +122,82 @@ fn init_keys_recipients_audit() {
     let mut typo = key_string.clone();
     let last = typo.pop().unwrap();
     typo.push(if last == 'a' { 'b' } else { 'a' });
-    let o = tipline(d, &["admin", "recipients", "add", "--role", "reviewer", "--name", "B", "--public-key", &typo]);
+    let o = tipline(
+        d,
+        &[
+            "admin",
+            "recipients",
+            "add",
+            "--role",
+            "reviewer",
+            "--name",
+            "B",
+            "--public-key",
+            &typo,
+        ],
+    );
     assert!(!o.status.success());
     assert!(text(&o).contains("not valid"), "{}", text(&o));
-    let o = tipline(d, &["admin", "recipients", "add", "--role", "custodian", "--name", "B", "--public-key", &key_string]);
+    let o = tipline(
+        d,
+        &[
+            "admin",
+            "recipients",
+            "add",
+            "--role",
+            "custodian",
+            "--name",
+            "B",
+            "--public-key",
+            &key_string,
+        ],
+    );
     assert!(!o.status.success());
     assert!(text(&o).contains("reviewer key"), "{}", text(&o));
-    let o = tipline(d, &["admin", "recipients", "add", "--role", "reviewer", "--name", "Trần Văn Bình", "--public-key", &key_string]);
+    let o = tipline(
+        d,
+        &[
+            "admin",
+            "recipients",
+            "add",
+            "--role",
+            "reviewer",
+            "--name",
+            "Trần Văn Bình",
+            "--public-key",
+            &key_string,
+        ],
+    );
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("epoch is now 1"));
-    let o = tipline(d, &["admin", "recipients", "add", "--role", "reviewer", "--name", "B", "--public-key", &key_string]);
+    let o = tipline(
+        d,
+        &[
+            "admin",
+            "recipients",
+            "add",
+            "--role",
+            "reviewer",
+            "--name",
+            "B",
+            "--public-key",
+            &key_string,
+        ],
+    );
     assert!(!o.status.success());
     let o = tipline(d, &["admin", "recipients", "list"]);
     let t = text(&o);
     assert!(t.contains("Trần Văn Bình") && t.contains("active"), "{t}");
 
     // Retire it; the audit log records both changes and verifies.
-    let key_id = t.lines().find(|l| l.contains("Trần Văn Bình")).unwrap().split_whitespace().next().unwrap().to_owned();
+    let key_id = t
+        .lines()
+        .find(|l| l.contains("Trần Văn Bình"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
     let o = tipline(d, &["admin", "recipients", "retire", &key_id]);
     assert!(o.status.success(), "{}", text(&o));
     let o = tipline(d, &["admin", "recipients", "retire", &key_id]);

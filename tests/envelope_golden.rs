@@ -60,7 +60,11 @@ fn h(s: &str) -> Vec<u8> {
 #[test]
 fn golden_blob_v1_opens_and_reproduces() {
     let g: Golden = serde_json::from_str(include_str!("data/envelope/golden-v1.json")).unwrap();
-    let keys: Vec<_> = g.recipient_ikms.iter().map(|i| suite::derive_keypair(&h(i))).collect();
+    let keys: Vec<_> = g
+        .recipient_ikms
+        .iter()
+        .map(|i| suite::derive_keypair(&h(i)))
+        .collect();
     let kind = ItemKind::parse(&g.kind).unwrap();
     let case = CaseId::parse(&g.case_id).unwrap();
     let pks: Vec<_> = keys.iter().map(|k| k.1).collect();
@@ -74,9 +78,16 @@ fn golden_blob_v1_opens_and_reproduces() {
         println!("{}", hex::encode(&sealed));
     }
     let blob = h(&g.blob);
-    assert_eq!(hex::encode(&sealed), g.blob, "sealing no longer reproduces the golden blob");
+    assert_eq!(
+        hex::encode(&sealed),
+        g.blob,
+        "sealing no longer reproduces the golden blob"
+    );
     for (sk, _) in &keys {
-        assert_eq!(&envelope::open(&blob, kind, &case, sk).unwrap()[..], &h(&g.plaintext)[..]);
+        assert_eq!(
+            &envelope::open(&blob, kind, &case, sk).unwrap()[..],
+            &h(&g.plaintext)[..]
+        );
     }
     // The layout's fixed fields, spelled out.
     assert_eq!(&blob[..4], b"TLSE");
@@ -84,5 +95,8 @@ fn golden_blob_v1_opens_and_reproduces() {
     assert_eq!(blob[5], kind.code());
     assert_eq!(&blob[6..22], case.as_bytes());
     assert_eq!(usize::from(blob[54]), keys.len());
-    assert_eq!(envelope::parse(&blob).unwrap().header_len(), 55 + 88 * keys.len() + 32);
+    assert_eq!(
+        envelope::parse(&blob).unwrap().header_len(),
+        55 + 88 * keys.len() + 32
+    );
 }

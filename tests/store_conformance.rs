@@ -5,7 +5,9 @@ mod common;
 use tipline::crypto::keyfile::KdfParams;
 use tipline::crypto::{ItemKind, Receipt, RecipientRole, Sealed, suite};
 use tipline::ids::CaseId;
-use tipline::store::{AuditVerifyError, CaseStatus, DraftSave, NewCase, NewItem, Store, StoreError};
+use tipline::store::{
+    AuditVerifyError, CaseStatus, DraftSave, NewCase, NewItem, Store, StoreError,
+};
 
 async fn story(store: &Store, raw_url: &str) {
     assert!(store.migrations_current().await.unwrap());
@@ -14,10 +16,18 @@ async fn story(store: &Store, raw_url: &str) {
     // Keyring.
     let (rev_sk, rev_pk) = suite::generate_keypair();
     let (cus_sk, cus_pk) = suite::generate_keypair();
-    store.add_recipient(&rev_pk, RecipientRole::Reviewer, "Reviewer A", "test").await.unwrap();
-    store.add_recipient(&cus_pk, RecipientRole::Custodian, "Custodian B", "test").await.unwrap();
+    store
+        .add_recipient(&rev_pk, RecipientRole::Reviewer, "Reviewer A", "test")
+        .await
+        .unwrap();
+    store
+        .add_recipient(&cus_pk, RecipientRole::Custodian, "Custodian B", "test")
+        .await
+        .unwrap();
     assert!(matches!(
-        store.add_recipient(&rev_pk, RecipientRole::Reviewer, "again", "test").await,
+        store
+            .add_recipient(&rev_pk, RecipientRole::Reviewer, "again", "test")
+            .await,
         Err(StoreError::AlreadyExists)
     ));
     let ring = store.keyring().await.unwrap();
@@ -27,11 +37,25 @@ async fn story(store: &Store, raw_url: &str) {
 
     // A case with a summary, an identity and a receipt, in one transaction.
     let case_id = CaseId::random();
-    let summary = Sealed::seal(&b"summary".to_vec(), ItemKind::Summary, &case_id, &ring.reviewers).unwrap();
-    let identity = Sealed::seal(&b"identity".to_vec(), ItemKind::Identity, &case_id, &ring.custodians).unwrap();
+    let summary = Sealed::seal(
+        &b"summary".to_vec(),
+        ItemKind::Summary,
+        &case_id,
+        &ring.reviewers,
+    )
+    .unwrap();
+    let identity = Sealed::seal(
+        &b"identity".to_vec(),
+        ItemKind::Identity,
+        &case_id,
+        &ring.custodians,
+    )
+    .unwrap();
     let receipt = Receipt::generate();
     let text = receipt.expose_text();
-    let keys = receipt.derive_blocking(KdfParams::INSECURE_FOR_TESTS).unwrap();
+    let keys = receipt
+        .derive_blocking(KdfParams::INSECURE_FOR_TESTS)
+        .unwrap();
     let code = store
         .submit_case(&NewCase {
             id: case_id,
@@ -48,29 +72,63 @@ async fn story(store: &Store, raw_url: &str) {
         .unwrap();
 
     // The receipt finds the case again; another does not.
-    let again = Receipt::parse(&text.to_lowercase()).unwrap().derive_blocking(KdfParams::INSECURE_FOR_TESTS).unwrap();
-    let found = store.case_by_receipt(&again.lookup_id).await.unwrap().unwrap();
+    let again = Receipt::parse(&text.to_lowercase())
+        .unwrap()
+        .derive_blocking(KdfParams::INSECURE_FOR_TESTS)
+        .unwrap();
+    let found = store
+        .case_by_receipt(&again.lookup_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found.case.code, code);
     assert_eq!(found.case.status, CaseStatus::New);
     assert_eq!(found.mailbox_public, keys.mailbox_public);
-    let other = Receipt::generate().derive_blocking(KdfParams::INSECURE_FOR_TESTS).unwrap();
-    assert!(store.case_by_receipt(&other.lookup_id).await.unwrap().is_none());
+    let other = Receipt::generate()
+        .derive_blocking(KdfParams::INSECURE_FOR_TESTS)
+        .unwrap();
+    assert!(
+        store
+            .case_by_receipt(&other.lookup_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(store.case_by_code(&code).await.unwrap().id, case_id);
-    assert!(matches!(store.case(&CaseId::random()).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.case(&CaseId::random()).await,
+        Err(StoreError::NotFound)
+    ));
 
     // Items come back and open only for the right keys.
     let items = store.items(&case_id).await.unwrap();
     assert_eq!(items.len(), 2);
     let s: Sealed<Vec<u8>> = Sealed::from_bytes(items[0].blob.clone());
-    assert_eq!(s.open(ItemKind::Summary, &case_id, &rev_sk).unwrap(), b"summary");
+    assert_eq!(
+        s.open(ItemKind::Summary, &case_id, &rev_sk).unwrap(),
+        b"summary"
+    );
     let i: Sealed<Vec<u8>> = Sealed::from_bytes(items[1].blob.clone());
-    assert_eq!(i.open(ItemKind::Identity, &case_id, &cus_sk).unwrap(), b"identity");
+    assert_eq!(
+        i.open(ItemKind::Identity, &case_id, &cus_sk).unwrap(),
+        b"identity"
+    );
     assert!(i.open(ItemKind::Identity, &case_id, &rev_sk).is_err());
 
     // A reporter's message marks the case unread.
-    let msg = Sealed::seal(&b"more".to_vec(), ItemKind::FromReporter, &case_id, &ring.reviewers).unwrap();
+    let msg = Sealed::seal(
+        &b"more".to_vec(),
+        ItemKind::FromReporter,
+        &case_id,
+        &ring.reviewers,
+    )
+    .unwrap();
     store
-        .add_item(&case_id, &NewItem::from_bot(ItemKind::FromReporter, msg.into_bytes()), "reporter")
+        .add_item(
+            &case_id,
+            &NewItem::from_bot(ItemKind::FromReporter, msg.into_bytes()),
+            "reporter",
+        )
         .await
         .unwrap();
     assert!(store.case(&case_id).await.unwrap().unread_from_reporter);
@@ -86,40 +144,96 @@ async fn story(store: &Store, raw_url: &str) {
         expected_version: expected,
         expires_at,
     };
-    assert_eq!(store.save_draft(&save(b"s1", None, now + 3600)).await.unwrap(), 1);
-    assert!(matches!(store.save_draft(&save(b"dup", None, now + 3600)).await, Err(StoreError::Conflict)));
-    assert_eq!(store.save_draft(&save(b"s2", Some(1), now + 3600)).await.unwrap(), 2);
-    assert!(matches!(store.save_draft(&save(b"stale", Some(1), now + 3600)).await, Err(StoreError::Conflict)));
+    assert_eq!(
+        store
+            .save_draft(&save(b"s1", None, now + 3600))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(matches!(
+        store.save_draft(&save(b"dup", None, now + 3600)).await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(
+        store
+            .save_draft(&save(b"s2", Some(1), now + 3600))
+            .await
+            .unwrap(),
+        2
+    );
+    assert!(matches!(
+        store.save_draft(&save(b"stale", Some(1), now + 3600)).await,
+        Err(StoreError::Conflict)
+    ));
     let d = store.load_draft(&p, now).await.unwrap().unwrap();
     assert_eq!((d.state.as_slice(), d.version), (&b"s2"[..], 2));
     assert_eq!(d.expires_at % 3600, 0, "expiry is coarsened to the hour");
-    assert!(store.load_draft(&p, now + 10 * 3600).await.unwrap().is_none());
-    assert_eq!(store.purge_expired_drafts(now + 10 * 3600).await.unwrap(), 1);
+    assert!(
+        store
+            .load_draft(&p, now + 10 * 3600)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store.purge_expired_drafts(now + 10 * 3600).await.unwrap(),
+        1
+    );
     assert!(store.load_draft(&p, now).await.unwrap().is_none());
-    assert_eq!(store.save_draft(&save(b"new", None, now + 3600)).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .save_draft(&save(b"new", None, now + 3600))
+            .await
+            .unwrap(),
+        1
+    );
     store.delete_draft(&p).await.unwrap();
     assert!(store.load_draft(&p, now).await.unwrap().is_none());
 
     // Rate limits.
     for _ in 0..3 {
-        assert!(store.rate_limit_hit(&p, "reports", 86_400, 3, now).await.unwrap());
+        assert!(
+            store
+                .rate_limit_hit(&p, "reports", 86_400, 3, now)
+                .await
+                .unwrap()
+        );
     }
-    assert!(!store.rate_limit_hit(&p, "reports", 86_400, 3, now).await.unwrap());
-    assert!(store.rate_limit_hit(&p, "reports", 86_400, 3, now + 86_400).await.unwrap());
+    assert!(
+        !store
+            .rate_limit_hit(&p, "reports", 86_400, 3, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .rate_limit_hit(&p, "reports", 86_400, 3, now + 86_400)
+            .await
+            .unwrap()
+    );
 
     // Retiring a key changes the epoch and the active set.
-    store.retire_recipient(&rev_pk.key_id(), "test").await.unwrap();
+    store
+        .retire_recipient(&rev_pk.key_id(), "test")
+        .await
+        .unwrap();
     let ring = store.keyring().await.unwrap();
     assert_eq!(ring.epoch, 3);
     assert!(ring.reviewers.is_empty());
-    assert!(matches!(store.retire_recipient(&rev_pk.key_id(), "test").await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.retire_recipient(&rev_pk.key_id(), "test").await,
+        Err(StoreError::NotFound)
+    ));
 
     // Concurrent audit appends keep one unbroken chain.
     let mut tasks = Vec::new();
     for i in 0..20 {
         let s = store.clone();
         tasks.push(tokio::spawn(async move {
-            s.audit(tipline::store::AuditEntry::new("test", "concurrent").detail(format!("{i}"))).await.unwrap()
+            s.audit(tipline::store::AuditEntry::new("test", "concurrent").detail(format!("{i}")))
+                .await
+                .unwrap()
         }));
     }
     let mut seqs = Vec::new();
@@ -135,10 +249,26 @@ async fn story(store: &Store, raw_url: &str) {
     assert_eq!(n, 2 + 1 + 1 + 1 + 20);
     let entries = store.audit_entries(1, 100).await.unwrap();
     let actions: Vec<&str> = entries.iter().map(|e| e.entry.action.as_str()).collect();
-    assert_eq!(&actions[..5], ["recipient.add", "recipient.add", "case.submit", "item.add", "recipient.retire"]);
+    assert_eq!(
+        &actions[..5],
+        [
+            "recipient.add",
+            "recipient.add",
+            "case.submit",
+            "item.add",
+            "recipient.retire"
+        ]
+    );
     assert_eq!(entries[2].entry.case_code.as_deref(), Some(code.as_str()));
-    tamper(raw_url, "UPDATE audit_log SET detail = 'altered' WHERE seq = 4").await;
-    assert_eq!(store.audit_verify().await.unwrap(), Err(AuditVerifyError::BrokenAt(4)));
+    tamper(
+        raw_url,
+        "UPDATE audit_log SET detail = 'altered' WHERE seq = 4",
+    )
+    .await;
+    assert_eq!(
+        store.audit_verify().await.unwrap(),
+        Err(AuditVerifyError::BrokenAt(4))
+    );
 }
 
 async fn tamper(url: &str, sql: &'static str) {
@@ -175,13 +305,22 @@ async fn conformance_postgres() {
 async fn deleting_an_audit_row_breaks_the_chain_there() {
     let (store, _dir, url) = common::sqlite_store().await;
     for i in 0..5 {
-        store.audit(tipline::store::AuditEntry::new("t", "a").detail(format!("{i}"))).await.unwrap();
+        store
+            .audit(tipline::store::AuditEntry::new("t", "a").detail(format!("{i}")))
+            .await
+            .unwrap();
     }
     tamper(&url, "DELETE FROM audit_log WHERE seq = 3").await;
-    assert_eq!(store.audit_verify().await.unwrap(), Err(AuditVerifyError::BrokenAt(3)));
+    assert_eq!(
+        store.audit_verify().await.unwrap(),
+        Err(AuditVerifyError::BrokenAt(3))
+    );
 }
 
 #[tokio::test]
 async fn unsupported_url_is_refused() {
-    assert!(matches!(Store::connect("mysql://x").await, Err(StoreError::UnsupportedUrl)));
+    assert!(matches!(
+        Store::connect("mysql://x").await,
+        Err(StoreError::UnsupportedUrl)
+    ));
 }

@@ -43,6 +43,8 @@ pub enum Step {
     Contact,
     /// Typing contact details.
     ContactText,
+    /// Choosing, for each identifying detail found in the text, whether to remove it.
+    Findings,
     /// Reviewing the summary.
     Review,
     /// Choosing which field to edit.
@@ -84,6 +86,34 @@ pub enum When {
         /// Month 1–12.
         month: u8,
     },
+}
+
+/// Which free-text field a finding is in.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum TextField {
+    /// The office, when typed.
+    Office,
+    /// The officials named.
+    Officials,
+    /// What happened (all story messages joined by newlines).
+    Story,
+    /// The verification note.
+    VerificationNote,
+}
+
+/// One finding of [`crate::deid`] and whether the reporter wants it removed.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FindingChoice {
+    /// The field.
+    pub field: TextField,
+    /// Byte range in that field's text.
+    pub start: usize,
+    /// End of the byte range.
+    pub end: usize,
+    /// The finding kind's code.
+    pub kind: String,
+    /// Remove (default) or keep.
+    pub remove: bool,
 }
 
 /// A dialogue in progress.
@@ -129,8 +159,12 @@ pub struct Draft {
     pub messages: Vec<i32>,
     /// The message holding the receipt, to delete once saved.
     pub receipt_message: Option<i32>,
-    /// For /status replies: the case being answered (hex id).
-    pub status_case: Option<String>,
+    /// Whether the person agreed to the processing notice (Law 91/2025/QH15).
+    pub consented: bool,
+    /// The day the review screen was first shown, so the summary sent is the one reviewed.
+    pub review_day: Option<i64>,
+    /// Findings of the de-identification check and the reporter's decision for each.
+    pub findings: Vec<FindingChoice>,
     /// The report step to return to after a /status detour.
     pub return_step: Option<Step>,
 }
@@ -148,10 +182,30 @@ pub enum DraftError {
 
 /// A loaded draft and the version it was read at.
 pub struct Loaded {
-    /// The draft.
+    /// The pseudonym to save under (the current server secret version's).
+    pub pseudonym: Pseudonym,
+    /// The draft (default when there was none).
     pub draft: Draft,
-    /// The stored version, `None` when there was no draft.
+    /// The stored version to save against; `None` inserts a new row.
     pub version: Option<i64>,
+    /// Whether a draft existed (possibly under an older secret version).
+    pub exists: bool,
+    /// The pseudonym of an older secret version the draft was found under; delete it after
+    /// the draft is saved under the current one.
+    pub old_pseudonym: Option<Pseudonym>,
+}
+
+impl Loaded {
+    /// No draft.
+    pub fn empty(pseudonym: Pseudonym) -> Self {
+        Self {
+            pseudonym,
+            draft: Draft::default(),
+            version: None,
+            exists: false,
+            old_pseudonym: None,
+        }
+    }
 }
 
 fn aad(p: &Pseudonym) -> Vec<u8> {
@@ -160,14 +214,16 @@ fn aad(p: &Pseudonym) -> Vec<u8> {
     a
 }
 
-/// Loads the draft of `p`, trying every server secret version (newest first) so drafts survive
-/// a rotation's grace period.
+/// Loads the draft of a Telegram user, trying every server secret version (newest first) so
+/// drafts survive a rotation's grace period. Read-only: a draft found under an older version
+/// is moved by the caller's next save (see [`Loaded::old_pseudonym`]).
 pub async fn load(
     store: &Store,
     secret: &ServerSecret,
     telegram_id: i64,
-) -> Result<(Pseudonym, Loaded), DraftError> {
+) -> Result<Loaded, DraftError> {
     let now = crate::clock::unix_now();
+    let current = secret.pseudonym(telegram_id);
     for version in secret.versions_newest_first() {
         let Some(p) = secret.pseudonym_with(version, telegram_id) else {
             continue;
@@ -181,34 +237,25 @@ pub async fn load(
                 .map_err(|_| DraftError::Unreadable)?;
             let draft: Draft =
                 serde_json::from_slice(&plain).map_err(|_| DraftError::Unreadable)?;
-            if version != secret.current_version() {
-                // Move the draft to the current pseudonym: delete the old row; the caller's
-                // save creates it anew.
-                store.delete_draft(&p).await?;
-                return Ok((
-                    secret.pseudonym(telegram_id),
-                    Loaded {
-                        draft,
-                        version: None,
-                    },
-                ));
-            }
-            return Ok((
-                p,
-                Loaded {
+            if p == current {
+                return Ok(Loaded {
+                    pseudonym: p,
                     draft,
                     version: Some(row.version),
-                },
-            ));
+                    exists: true,
+                    old_pseudonym: None,
+                });
+            }
+            return Ok(Loaded {
+                pseudonym: current,
+                draft,
+                version: None,
+                exists: true,
+                old_pseudonym: Some(p),
+            });
         }
     }
-    Ok((
-        secret.pseudonym(telegram_id),
-        Loaded {
-            draft: Draft::default(),
-            version: None,
-        },
-    ))
+    Ok(Loaded::empty(current))
 }
 
 /// Saves `draft` if nobody else changed it since `version`; returns the new version.

@@ -6,7 +6,7 @@
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
 use super::catalog::{self, Choice};
-use super::draft::{Draft, Place, Step, When};
+use super::draft::{Draft, FindingChoice, Place, Step, TextField, When};
 use super::summary::CaseSummary;
 use super::texts::{self as t, Lang};
 use crate::clock::Day;
@@ -76,6 +76,9 @@ pub enum Persist {
 pub struct Outbox {
     /// In order.
     pub items: Vec<Out>,
+    /// A report was committed in this turn: its receipt must be sent even if saving the
+    /// draft afterwards fails.
+    pub committed: bool,
 }
 
 impl Outbox {
@@ -262,7 +265,10 @@ pub fn prompt(d: &mut Draft, out: &mut Outbox) {
         ),
         Step::ContactText => (t::ask_contact_text(l).into(), vec![]),
         Step::Review => {
-            let summary = CaseSummary::from_draft(d, Day::today())
+            if d.review_day.is_none() {
+                d.review_day = Some(Day::today().0);
+            }
+            let summary = CaseSummary::from_draft(d)
                 .map(|s| s.render(l))
                 .unwrap_or_default();
             let rows = vec![
@@ -296,7 +302,37 @@ pub fn prompt(d: &mut Draft, out: &mut Outbox) {
             rows.push(vec![button(d, t::back(l), "back")]);
             return out.ask(t::ask_edit_field(l), InlineKeyboardMarkup::new(rows));
         }
-        Step::Submitted => return,
+        Step::Submitted => {
+            let rows = vec![vec![button(d, t::saved_receipt(l), "saved")]];
+            return out.ask(t::after_submit(l), InlineKeyboardMarkup::new(rows));
+        }
+        Step::Findings => {
+            let mut lines = vec![t::findings_intro(l).to_owned()];
+            let mut rows = Vec::new();
+            for (i, f) in d.findings.iter().enumerate().take(MAX_FINDING_BUTTONS) {
+                let kind = crate::deid::FindingKind::from_code(&f.kind)
+                    .map(|k| k.label(l.deid()))
+                    .unwrap_or("?");
+                let text = field_text(d, f.field)
+                    .get(f.start..f.end)
+                    .unwrap_or("")
+                    .to_owned();
+                lines.push(format!("{}. {kind}: «{}»", i + 1, short(&text, 40)));
+                let state = if f.remove {
+                    format!("🗑 {}", t::finding_remove(l))
+                } else {
+                    format!("✅ {}", t::finding_keep(l))
+                };
+                rows.push(vec![button(
+                    d,
+                    &format!("{}. {state}", i + 1),
+                    &format!("fk:{i}"),
+                )]);
+            }
+            rows.push(vec![button(d, t::continue_(l), "cont")]);
+            rows.push(nav_row(d));
+            return out.ask(lines.join("\n"), InlineKeyboardMarkup::new(rows));
+        }
         Step::WipeOffer => {
             let rows = vec![vec![
                 button(d, t::wipe_yes(l), "wipe:yes"),
@@ -308,7 +344,17 @@ pub fn prompt(d: &mut Draft, out: &mut Outbox) {
             t::ask_receipt(l).into(),
             vec![vec![button(d, t::cancel(l), "cancel")]],
         ),
-        Step::StatusShown => return,
+        Step::StatusShown => {
+            let close = match l {
+                Lang::Vi => "Xong",
+                Lang::En => "Done",
+            };
+            let rows = vec![vec![
+                button(d, t::reply_button(l), "reply"),
+                button(d, close, "close"),
+            ]];
+            return out.ask(t::status_next(l), InlineKeyboardMarkup::new(rows));
+        }
         Step::StatusReply => (
             t::ask_reply(l).into(),
             vec![vec![button(d, t::cancel(l), "cancel")]],
@@ -321,6 +367,64 @@ pub fn prompt(d: &mut Draft, out: &mut Outbox) {
         out.say(text);
     } else {
         out.ask(text, InlineKeyboardMarkup::new(rows));
+    }
+}
+
+/// At most this many findings get their own button; any further ones are removed.
+const MAX_FINDING_BUTTONS: usize = 20;
+
+/// The text of a free-text field as the summary will hold it.
+pub fn field_text(d: &Draft, field: TextField) -> String {
+    match field {
+        TextField::Office => d.office.clone().unwrap_or_default(),
+        TextField::Officials => d.officials.clone().unwrap_or_default(),
+        TextField::Story => d.story.join("\n"),
+        TextField::VerificationNote => d.verification_note.clone().unwrap_or_default(),
+    }
+}
+
+/// Runs the de-identification check over every free-text field, keeping the reporter's
+/// earlier decisions for findings that are still there.
+pub fn compute_findings(d: &mut Draft) {
+    let previous = std::mem::take(&mut d.findings);
+    let mut fresh = Vec::new();
+    for field in [
+        TextField::Office,
+        TextField::Officials,
+        TextField::Story,
+        TextField::VerificationNote,
+    ] {
+        let text = field_text(d, field);
+        for f in crate::deid::detect(&text) {
+            let kind = f.kind.code().to_owned();
+            let remove = previous
+                .iter()
+                .find(|p| {
+                    p.field == field
+                        && p.start == f.range.start
+                        && p.end == f.range.end
+                        && p.kind == kind
+                })
+                .is_none_or(|p| p.remove);
+            fresh.push(FindingChoice {
+                field,
+                start: f.range.start,
+                end: f.range.end,
+                kind,
+                remove,
+            });
+        }
+    }
+    d.findings = fresh;
+}
+
+/// The step that leads to the review: the findings check when there is something to decide.
+fn towards_review(d: &mut Draft) -> Step {
+    compute_findings(d);
+    if d.findings.is_empty() {
+        Step::Review
+    } else {
+        Step::Findings
     }
 }
 
@@ -355,7 +459,7 @@ fn main_step(s: Step) -> Step {
     }
 }
 
-const ORDER: [Step; 12] = [
+const ORDER: [Step; 13] = [
     Step::Category,
     Step::Behaviour,
     Step::Sector,
@@ -367,6 +471,7 @@ const ORDER: [Step; 12] = [
     Step::Verify,
     Step::VerifyNote,
     Step::Contact,
+    Step::Findings,
     Step::Review,
 ];
 
@@ -383,10 +488,15 @@ pub fn previous(s: Step) -> Step {
 fn next_after(d: &mut Draft, s: Step) -> Step {
     if d.editing {
         d.editing = false;
-        return Step::Review;
+        return towards_review(d);
     }
     let i = ORDER.iter().position(|x| *x == main_step(s)).unwrap_or(0);
-    ORDER[(i + 1).min(ORDER.len() - 1)]
+    let next = ORDER[(i + 1).min(ORDER.len() - 1)];
+    if next == Step::Findings {
+        towards_review(d)
+    } else {
+        next
+    }
 }
 
 /// Moves to the step after `from` and asks its question.
@@ -527,7 +637,6 @@ pub fn on_button(
                 Step::StatusReceipt | Step::StatusReply | Step::StatusShown
             ) {
                 d.step = d.return_step.take();
-                d.status_case = None;
                 if d.step.is_none() {
                     return Some(Persist::Delete);
                 }
@@ -535,18 +644,29 @@ pub fn on_button(
                 return Some(Persist::Save);
             }
             out.say(t::cancelled(l));
-            return Some(Persist::Delete);
+            if d.messages.is_empty() {
+                return Some(Persist::Delete);
+            }
+            // Keep only the message ids, so /wipe can still clean the chat.
+            clear_report(d);
+            return Some(Persist::Save);
         }
         (_, "back") if step_has_nav(step) => {
             out.items.push(Out::EditKeyboard {
                 msg_id,
                 keyboard: None,
             });
-            let to = if step == Step::EditMenu {
+            let mut to = if step == Step::EditMenu {
                 Step::Review
             } else {
                 previous(step)
             };
+            if to == Step::Findings {
+                compute_findings(d);
+                if d.findings.is_empty() {
+                    to = Step::Contact;
+                }
+            }
             goto(d, to, out);
         }
         (Step::Category, "cat") => {
@@ -665,6 +785,20 @@ pub fn on_button(
             "yes" => goto(d, Step::ContactText, out),
             _ => return None,
         },
+        (Step::Findings, "fk") => {
+            let i: usize = arg.parse().ok()?;
+            let f = d.findings.get_mut(i)?;
+            f.remove = !f.remove;
+            // Re-draw the same message with the new states, same token.
+            d.token = d.token.wrapping_sub(1);
+            let mut tmp = Outbox::default();
+            prompt(d, &mut tmp);
+            if let Some(Out::Send { keyboard, .. }) = tmp.items.pop() {
+                out.items.push(Out::EditKeyboard { msg_id, keyboard });
+            }
+            return Some(Persist::Save);
+        }
+        (Step::Findings, "cont") => goto(d, Step::Review, out),
         (Step::Review, "edit") => goto(d, Step::EditMenu, out),
         (Step::EditMenu, "ef") => {
             let to = match arg {
@@ -704,7 +838,9 @@ pub fn clear_report(d: &mut Draft) {
     let keep = Draft {
         lang: d.lang,
         token: d.token,
+        consented: d.consented,
         messages: std::mem::take(&mut d.messages),
+        receipt_message: d.receipt_message,
         ..Draft::default()
     };
     *d = keep;

@@ -33,7 +33,7 @@ use self::draft::{Draft, DraftError, Step};
 use self::flow::{Input, Out, Outbox, Persist};
 use self::summary::{CaseSummary, Identity, TextMessage};
 use self::texts::{self as t, Lang};
-use crate::clock::{Day, unix_now};
+use crate::clock::unix_now;
 use crate::config::{Contacts, Limits, Retention};
 use crate::crypto::receipt::ReceiptDeriver;
 use crate::crypto::{ItemKind, Pseudonym, Receipt, Sealed, ServerSecret};
@@ -100,6 +100,26 @@ pub struct App {
     /// Redirect contacts.
     pub contacts: Contacts,
     flood: Mutex<HashMap<[u8; 8], (i64, u32, bool)>>,
+    /// Which case a person opened with /status, for the reply that may follow. Kept in memory
+    /// only (ten minutes), never in the draft: a stored link from a pseudonym to a case is
+    /// exactly what a seized server must not find.
+    status_sessions: Mutex<HashMap<[u8; 32], (CaseId, i64)>>,
+}
+
+/// How long a /status session allows a reply, in seconds.
+const STATUS_SESSION_SECS: i64 = 600;
+
+/// Telegram's limits as the Throttle adaptor should apply them: about one message a second in
+/// a private chat (the per-minute figure only smooths bursts), 20 a minute in groups, 30 a
+/// second overall (Bot API FAQ). teloxide's default of 20 a minute per chat would stall a
+/// citizen who answers quickly.
+pub fn telegram_limits() -> teloxide::adaptors::throttle::Limits {
+    teloxide::adaptors::throttle::Limits {
+        messages_per_sec_chat: 1,
+        messages_per_min_chat: 60,
+        messages_per_min_channel_or_supergroup: 20,
+        messages_per_sec_overall: 30,
+    }
 }
 
 /// Updates one person may send per minute before the bot asks them to slow down.
@@ -123,7 +143,35 @@ impl App {
             retention,
             contacts,
             flood: Mutex::new(HashMap::new()),
+            status_sessions: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn open_status_session(&self, p: &Pseudonym, case: CaseId) {
+        let now = unix_now();
+        let mut map = self
+            .status_sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        map.retain(|_, (_, exp)| *exp > now);
+        map.insert(p.0, (case, now + STATUS_SESSION_SECS));
+    }
+
+    fn status_session(&self, p: &Pseudonym) -> Option<CaseId> {
+        let map = self
+            .status_sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        map.get(&p.0)
+            .filter(|(_, exp)| *exp > unix_now())
+            .map(|(c, _)| *c)
+    }
+
+    fn close_status_session(&self, p: &Pseudonym) {
+        self.status_sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&p.0);
     }
 
     /// Counts an update; `Some(true)` = over the limit and warn now, `Some(false)` = over and
@@ -166,6 +214,7 @@ enum Event {
     },
     Status {
         msg_id: i32,
+        receipt: Option<String>,
     },
     Cancel {
         msg_id: i32,
@@ -216,31 +265,54 @@ impl App {
         let started = Instant::now();
         let tg_id = i64::try_from(user.id.0).unwrap_or(i64::MAX);
         let p = self.secret.pseudonym(tg_id);
+        let fallback_lang = Lang::from_telegram(user.language_code.as_deref());
         if let Some(warn_now) = self.flood_check(&p) {
             if warn_now {
-                let lang = Lang::from_telegram(user.language_code.as_deref());
-                bot.send_message(chat, t::flood(lang)).await?;
+                bot.send_message(chat, t::flood(fallback_lang)).await?;
             }
             return Ok(());
         }
-        let loaded = draft::load(&self.store, &self.secret, tg_id).await;
-        let (p, mut d, version) = match loaded {
-            Ok((p, l)) => (p, l.draft, l.version),
+        let loaded = match draft::load(&self.store, &self.secret, tg_id).await {
+            Ok(l) => l,
             Err(DraftError::Unreadable) => {
-                warn!(pseudonym = %p, "unreadable draft replaced");
+                warn!("unreadable draft replaced");
                 self.store.delete_draft(&p).await?;
-                (p, Draft::default(), None)
+                draft::Loaded::empty(p)
             }
             Err(DraftError::Store(e)) => {
-                warn!(pseudonym = %p, error = %e, "store unavailable while loading a draft");
-                let lang = Lang::from_telegram(user.language_code.as_deref());
-                bot.send_message(chat, t::db_down(lang)).await?;
+                warn!(error = %e, "store unavailable while loading a draft");
+                // A receipt typed while the store is down must still leave the chat at once.
+                if let Event::Input(Input::Text { msg_id, .. }) | Event::Status { msg_id, .. } =
+                    &event
+                {
+                    let _ = bot.delete_message(chat, MessageId(*msg_id)).await;
+                }
+                bot.send_message(chat, t::db_down(fallback_lang)).await?;
                 return Ok(());
             }
         };
-        let has_draft = version.is_some();
+        let draft::Loaded {
+            pseudonym: p,
+            draft: mut d,
+            version,
+            exists: has_draft,
+            old_pseudonym,
+        } = loaded;
         if !has_draft {
-            d.lang = Lang::from_telegram(user.language_code.as_deref());
+            d.lang = fallback_lang;
+        }
+        // The message holding a receipt goes before anything that could fail.
+        match &event {
+            Event::Input(Input::Text { msg_id, .. }) if d.step == Some(Step::StatusReceipt) => {
+                let _ = bot.delete_message(chat, MessageId(*msg_id)).await;
+            }
+            Event::Status {
+                msg_id,
+                receipt: Some(_),
+            } => {
+                let _ = bot.delete_message(chat, MessageId(*msg_id)).await;
+            }
+            _ => {}
         }
         let mut out = Outbox::default();
         let mut track: Vec<i32> = Vec::new();
@@ -249,38 +321,54 @@ impl App {
             .await
         {
             Ok(p) => p,
-            Err(e) if matches!(&e, HandlerError::Store(s) if s.is_transient()) => {
-                warn!(pseudonym = %p, error = %e, "store unavailable during a turn");
-                bot.send_message(chat, t::db_down(d.lang)).await?;
+            Err(e) => {
+                let transient = matches!(&e, HandlerError::Store(s) if s.is_transient());
+                warn!(error = %e, transient, "a turn failed; nothing was saved");
+                let text = if transient {
+                    t::db_down(d.lang)
+                } else {
+                    t::error_generic(d.lang)
+                };
+                bot.send_message(chat, text).await?;
                 return Ok(());
             }
-            Err(e) => return Err(e),
         };
         if persist == Persist::Save {
             d.messages.extend(track.iter().copied());
         }
         let mut version = version;
         match persist {
-            Persist::Save => match draft::save(
-                &self.store,
-                &self.secret,
-                &p,
-                &d,
-                version,
-                self.retention.draft_hours,
-            )
-            .await
-            {
-                Ok(v) => version = Some(v),
-                Err(e) => {
-                    warn!(pseudonym = %p, error = %e, "could not save a draft");
-                    bot.send_message(chat, t::db_down(d.lang)).await?;
-                    return Ok(());
+            Persist::Save => {
+                match draft::save(
+                    &self.store,
+                    &self.secret,
+                    &p,
+                    &d,
+                    version,
+                    self.retention.draft_hours,
+                )
+                .await
+                {
+                    Ok(v) => version = Some(v),
+                    // After a committed submission the receipt must reach the reporter whatever
+                    // happens to the draft: fall through and send.
+                    Err(e) if out.committed => {
+                        warn!(error = %e, "could not save a draft after submission")
+                    }
+                    Err(e) => {
+                        warn!(error = %e, "could not save a draft");
+                        bot.send_message(chat, t::db_down(d.lang)).await?;
+                        return Ok(());
+                    }
                 }
-            },
+                if let Some(old) = old_pseudonym {
+                    // The draft moved to the current server secret version.
+                    let _ = self.store.delete_draft(&old).await;
+                }
+            }
             Persist::Delete => {
                 if let Err(e) = self.store.delete_draft(&p).await {
-                    warn!(pseudonym = %p, error = %e, "could not delete a draft");
+                    warn!(error = %e, "could not delete a draft");
                 }
             }
             Persist::Nothing => {}
@@ -288,8 +376,10 @@ impl App {
         let sent = self.send(bot, chat, &d, out).await?;
         if persist == Persist::Save && (!sent.ids.is_empty() || sent.receipt.is_some()) {
             d.messages.extend(sent.ids.iter().copied());
-            if sent.receipt.is_some() {
-                d.receipt_message = sent.receipt;
+            if let Some(r) = sent.receipt {
+                // Tracked like every other message so /wipe removes it too.
+                d.receipt_message = Some(r);
+                d.messages.push(r);
             }
             if let Err(e) = draft::save(
                 &self.store,
@@ -301,10 +391,13 @@ impl App {
             )
             .await
             {
-                warn!(pseudonym = %p, error = %e, "could not record message ids");
+                warn!(error = %e, "could not record message ids");
             }
         }
-        tracing::debug!(pseudonym = %p, elapsed_ms = started.elapsed().as_millis() as u64, "turn done");
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "turn done"
+        );
         Ok(())
     }
 
@@ -320,10 +413,10 @@ impl App {
         let l = d.lang;
         Ok(match event {
             Event::Start { msg_id } | Event::Report { msg_id }
-                if !has_draft || d.step.is_none() =>
+                if !has_draft || d.step.is_none() || !d.consented =>
             {
                 track.push(msg_id);
-                if has_draft {
+                if has_draft && d.consented {
                     d.step = Some(Step::Category);
                     flow::prompt(d, out);
                     Persist::Save
@@ -357,6 +450,12 @@ impl App {
                 flow::prompt(d, out);
                 Persist::Save
             }
+            Event::Consent { yes: false, .. } if has_draft && d.consented => {
+                // An old welcome's "I do not agree" must not throw away a report in progress.
+                out.say(t::stale_button(l));
+                flow::prompt(d, out);
+                Persist::Save
+            }
             Event::Consent {
                 yes: false, lang, ..
             } => {
@@ -378,9 +477,10 @@ impl App {
                 }
                 track.extend(asked_by);
                 track.push(msg_id);
-                if d.step.is_none() {
+                if d.step.is_none() || !d.consented {
                     d.step = Some(Step::Category);
                 }
+                d.consented = true;
                 out.items.push(Out::EditKeyboard {
                     msg_id,
                     keyboard: None,
@@ -396,7 +496,6 @@ impl App {
                     ) && d.return_step.is_some()
                     {
                         d.step = d.return_step.take();
-                        d.status_case = None;
                         track.push(msg_id);
                         flow::prompt(d, out);
                         return Ok(Persist::Save);
@@ -462,8 +561,7 @@ impl App {
                     Persist::Nothing
                 }
             }
-            Event::Status { msg_id } => {
-                track.push(msg_id);
+            Event::Status { msg_id, receipt } => {
                 if d.step.is_some()
                     && !matches!(
                         d.step,
@@ -478,7 +576,16 @@ impl App {
                 {
                     d.return_step = d.step;
                 }
-                flow::goto(d, Step::StatusReceipt, out);
+                match receipt {
+                    Some(text) => {
+                        d.step = Some(Step::StatusReceipt);
+                        return self.check_receipt(d, &text, user, out).await;
+                    }
+                    None => {
+                        track.push(msg_id);
+                        flow::goto(d, Step::StatusReceipt, out);
+                    }
+                }
                 Persist::Save
             }
             Event::StaleButton => {
@@ -532,11 +639,11 @@ impl App {
             Input::Text { text, msg_id } => {
                 match d.step {
                     Some(Step::StatusReceipt) => {
-                        return self.check_receipt(d, &text, msg_id, user, out).await;
+                        return self.check_receipt(d, &text, user, out).await;
                     }
                     Some(Step::StatusReply) => {
                         track.push(msg_id);
-                        return self.store_reply(d, &text, out).await;
+                        return self.store_reply(d, &text, user, out).await;
                     }
                     _ => {}
                 }
@@ -592,7 +699,6 @@ impl App {
                         msg_id,
                         keyboard: None,
                     });
-                    d.status_case = None;
                     d.step = d.return_step.take();
                     flow::prompt(d, out);
                     Ok(if d.step.is_none() && d.messages.is_empty() {
@@ -621,7 +727,7 @@ impl App {
         out: &mut Outbox,
     ) -> Result<Persist, HandlerError> {
         let l = d.lang;
-        let Some(summary) = CaseSummary::from_draft(d, Day::today()) else {
+        let Some(summary) = CaseSummary::from_draft(d) else {
             flow::prompt(d, out);
             return Ok(Persist::Save);
         };
@@ -672,7 +778,9 @@ impl App {
                 mailbox_public: keys.mailbox_public,
             })
             .await?;
-        info!(case = %code, "report submitted");
+        out.committed = true;
+        // No case code here: a log line has a precise time, the database only the day.
+        info!("report submitted");
         out.items.push(Out::EditKeyboard {
             msg_id,
             keyboard: None,
@@ -702,13 +810,10 @@ impl App {
         &self,
         d: &mut Draft,
         text: &str,
-        msg_id: i32,
         user: &User,
         out: &mut Outbox,
     ) -> Result<Persist, HandlerError> {
         let l = d.lang;
-        // The message holding the receipt goes at once, whatever happens next.
-        out.items.push(Out::Delete(vec![msg_id]));
         let p = self
             .secret
             .pseudonym(i64::try_from(user.id.0).unwrap_or(i64::MAX));
@@ -753,7 +858,7 @@ impl App {
             match sealed.open(ItemKind::ToReporter, &case.id, &keys.mailbox_secret) {
                 Ok(m) => messages.push(format!("— {}: {}", item.created_day, m.text)),
                 Err(_) => {
-                    warn!(case = %case.code, item = item.id, "a reply could not be opened with the mailbox key")
+                    warn!("a reply could not be opened with the mailbox key")
                 }
             }
         }
@@ -763,7 +868,7 @@ impl App {
             lines.push(t::messages_header(l).to_owned());
             lines.extend(messages);
         }
-        d.status_case = Some(case.id.to_string());
+        self.open_status_session(&p, case.id);
         d.step = Some(Step::StatusShown);
         d.token = d.token.wrapping_add(1);
         let close = match l {
@@ -778,7 +883,7 @@ impl App {
             InlineKeyboardButton::callback(close.to_owned(), format!("{}|close", d.token)),
         ]]);
         out.ask(lines.join("\n"), kb);
-        info!(case = %case.code, "status checked");
+        info!("status checked");
         Ok(Persist::Save)
     }
 
@@ -786,11 +891,17 @@ impl App {
         &self,
         d: &mut Draft,
         text: &str,
+        user: &User,
         out: &mut Outbox,
     ) -> Result<Persist, HandlerError> {
         let l = d.lang;
-        let Some(case_id) = d.status_case.as_deref().and_then(CaseId::parse) else {
-            d.step = d.return_step.take();
+        let p = self
+            .secret
+            .pseudonym(i64::try_from(user.id.0).unwrap_or(i64::MAX));
+        let Some(case_id) = self.status_session(&p) else {
+            // The session expired or another replica holds it: ask for the receipt again.
+            out.say(t::status_expired(l));
+            flow::goto(d, Step::StatusReceipt, out);
             return Ok(Persist::Save);
         };
         if text.trim().is_empty() || text.chars().count() > self.limits.max_report_chars {
@@ -814,7 +925,7 @@ impl App {
             )
             .await?;
         out.say(t::reply_stored(l));
-        d.status_case = None;
+        self.close_status_session(&p);
         d.step = d.return_step.take();
         flow::prompt(d, out);
         Ok(Persist::Save)
@@ -1008,7 +1119,15 @@ async fn on_command(
     let event = match cmd {
         Command::Start => Event::Start { msg_id },
         Command::Report => Event::Report { msg_id },
-        Command::Status => Event::Status { msg_id },
+        Command::Status => Event::Status {
+            msg_id,
+            // "/status 7Q4M-…": the rest of the message is the receipt.
+            receipt: msg
+                .text()
+                .and_then(|t| t.split_once(char::is_whitespace))
+                .map(|(_, rest)| rest.trim().to_owned())
+                .filter(|r| !r.is_empty()),
+        },
         Command::Cancel => Event::Cancel { msg_id },
         Command::Wipe => Event::Wipe { msg_id },
         Command::Lang => Event::SwitchLang { msg_id },
@@ -1144,7 +1263,7 @@ async fn on_callback(bot: TgBot, app: Arc<App>, q: CallbackQuery) -> Result<(), 
 async fn current_token(app: &App, user: &User) -> Option<u32> {
     let id = i64::try_from(user.id.0).ok()?;
     match draft::load(&app.store, &app.secret, id).await {
-        Ok((_, l)) if l.version.is_some() => Some(l.draft.token),
+        Ok(l) if l.exists => Some(l.draft.token),
         _ => None,
     }
 }

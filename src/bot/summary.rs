@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::catalog;
-use super::draft::{Draft, Place, When};
+use super::draft::{Draft, Place, TextField, When};
 use super::texts::{self, Lang};
 use crate::clock::Day;
 
@@ -79,24 +79,48 @@ fn when_text(w: When, day: Day, lang: Lang) -> String {
 }
 
 impl CaseSummary {
-    /// Builds the summary from a completed draft, or `None` if something required is missing.
-    pub fn from_draft(d: &Draft, day: Day) -> Option<CaseSummary> {
+    /// Builds the summary from a completed draft — with the identifying details the reporter
+    /// chose to remove replaced by placeholders — or `None` if something required is missing.
+    pub fn from_draft(d: &Draft) -> Option<CaseSummary> {
+        let day = Day(d.review_day?);
+        let redacted = |field: TextField| -> String {
+            let text = super::flow::field_text(d, field);
+            let mine: Vec<_> = d.findings.iter().filter(|f| f.field == field).collect();
+            let findings: Vec<crate::deid::Finding> = mine
+                .iter()
+                .filter_map(|f| {
+                    Some(crate::deid::Finding {
+                        kind: crate::deid::FindingKind::from_code(&f.kind)?,
+                        range: f.start..f.end,
+                    })
+                })
+                .collect();
+            let remove: Vec<bool> = mine.iter().map(|f| f.remove).collect();
+            if findings.is_empty() {
+                text
+            } else {
+                crate::deid::redact(&text, &findings, &remove, d.lang.deid())
+            }
+        };
         Some(CaseSummary {
             version: 1,
             language: d.lang,
             category: d.category.clone()?,
             behaviour: d.behaviour.clone()?,
             sector: d.sector.clone()?,
-            office: d.office.clone()?,
+            office: {
+                d.office.as_ref()?;
+                redacted(TextField::Office)
+            },
             place: match d.place.as_ref()? {
                 Place::Unit(u) => Some(u.clone()),
                 Place::Undisclosed => None,
             },
             when: when_text(d.when?, day, d.lang),
-            officials: d.officials.clone().unwrap_or_default(),
-            story: d.story.join("\n"),
+            officials: redacted(TextField::Officials),
+            story: redacted(TextField::Story),
             verification: d.verification.clone(),
-            verification_note: d.verification_note.clone().unwrap_or_default(),
+            verification_note: redacted(TextField::VerificationNote),
         })
     }
 

@@ -299,6 +299,21 @@ Your case code and receipt are in the next message. Write the receipt down somew
     status_awaiting => "Thanh tra đang chờ bạn trả lời", "The Inspectorate is waiting for your answer";
     status_closed => "Đã đóng", "Closed";
     status_header => "Hồ sơ", "Case";
+    error_generic =>
+"Xin lỗi, đã có lỗi và tin nhắn vừa rồi chưa được lưu. Vui lòng gửi lại sau ít phút.",
+"Sorry, something went wrong and your last message was not saved. Please send it again in a few minutes.";
+    status_expired =>
+"Phiên xem hồ sơ đã hết hạn. Hãy nhập lại mã biên nhận để trả lời.",
+"The status session has expired. Please enter your receipt again to reply.";
+    findings_intro =>
+"Trong nội dung có thông tin có thể cho biết bạn là ai. Mặc định bot sẽ xóa chúng khỏi bản tóm tắt. Nếu một mục không phải của bạn (ví dụ số điện thoại cơ quan của cán bộ), bấm để giữ lại:",
+"Your text contains details that could identify you. By default the bot removes them from the summary. If one is not yours (for example the official's office phone), press it to keep it:";
+    finding_remove => "sẽ xóa", "will be removed";
+    finding_keep => "giữ lại", "kept";
+    after_submit =>
+"Khi đã chép mã biên nhận ra nơi an toàn, bấm nút dưới đây để xóa tin nhắn chứa mã.",
+"Once you have copied the receipt somewhere safe, press the button below to delete the message that holds it.";
+    status_next => "Bạn có thể trả lời Thanh tra, hoặc bấm Xong.", "You can reply to the Inspectorate, or press Done.";
     messages_header => "Tin nhắn từ Thanh tra:", "Messages from the Inspectorate:";
 }
 

@@ -36,6 +36,9 @@ pub enum Command {
     Migrate,
     /// Run the bot (long polling) until SIGINT or SIGTERM.
     Serve,
+    /// See the whole pipeline in seconds: a simulated Telegram, a scripted citizen, the
+    /// Inspectorate's view. No token, no network.
+    Demo,
     /// Make and inspect key files (run on the key holder's own machine).
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -164,6 +167,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Keys(k) => keys(k),
         Command::Serve => serve(load_config()?).await,
+        Command::Demo => crate::demo::run().await,
         Command::Admin(a) => {
             let config = load_config()?;
             let store = Store::open(&config.database_url)
@@ -351,7 +355,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     ));
     let bot = teloxide::Bot::new(token.expose_secret())
         .set_api_url(api_url)
-        .throttle(teloxide::adaptors::throttle::Limits::default());
+        .throttle(crate::bot::telegram_limits());
     let housekeeping = tokio::spawn(housekeeping(store.clone()));
     tracing::info!(
         database = store.backend_name(),

@@ -1,0 +1,255 @@
+//! The real `tipline serve` binary against the simulator: killed with SIGKILL mid-dialogue and
+//! restarted, the citizen finishes the report; SIGTERM stops it within a bound; and with all
+//! logging at TRACE, planted canaries (Telegram id, username, names, a phone number typed in
+//! the text, the receipt) appear neither in its output nor anywhere in the SQLite files.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tipline::crypto::{RecipientRole, suite};
+use tipline::sim::{Content, ForwardOrigin, Incoming, SimUser, Simulator};
+use tipline::store::Store;
+
+const TELEGRAM_ID: u64 = 987_654_321_987;
+const USERNAME: &str = "canary_user_xq";
+const FIRST: &str = "Canaryfirst";
+const LAST: &str = "Canarylast";
+const PHONE_IN_TEXT: &str = "0905 123 987";
+const CONTACT_PHONE: &str = "+84905765432";
+
+/// Kills the server if the test fails half-way, so no process outlives the test.
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(data: &Path, sim: &Simulator, log: &Path) -> Guard {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(log)
+        .unwrap();
+    Command::new(env!("CARGO_BIN_EXE_tipline"))
+        .arg("serve")
+        .env("TIPLINE_DATA_DIR", data)
+        .env("TELEGRAM_BOT_TOKEN", sim.token())
+        .env("TELEGRAM_API_URL", sim.api_url())
+        .env("TIPLINE_LOG", "trace")
+        .env("RUST_LOG", "trace")
+        .stdout(Stdio::from(log.try_clone().unwrap()))
+        .stderr(Stdio::from(log))
+        .spawn()
+        .map(Guard)
+        .unwrap()
+}
+
+async fn wait_for_polling(sim: &Simulator, after: usize) {
+    let ok = sim
+        .wait_until(Duration::from_secs(30), |s| {
+            s.calls_to("getUpdates").len() > after
+        })
+        .await;
+    assert!(ok, "the bot did not start polling");
+}
+
+fn kill(child: &mut Guard, signal: &str) -> Duration {
+    let started = Instant::now();
+    Command::new("kill")
+        .args([signal, &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    let _ = child.0.wait();
+    started.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_restart_sigterm_and_no_canaries_anywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data: PathBuf = tmp.path().join("data");
+    let log = std::env::var("TIPLINE_DEBUG_LOG")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| tmp.path().join("serve.log"));
+    let o = Command::new(env!("CARGO_BIN_EXE_tipline"))
+        .args(["init"])
+        .env("TIPLINE_DATA_DIR", &data)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+
+    // Without keys the bot refuses to start, clearly.
+    let sim = Simulator::start().await.unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_tipline"))
+        .arg("serve")
+        .env("TIPLINE_DATA_DIR", &data)
+        .env("TELEGRAM_BOT_TOKEN", sim.token())
+        .env("TELEGRAM_API_URL", sim.api_url())
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no active reviewer key"));
+
+    let url = format!("sqlite:{}", data.join("tipline.db").display());
+    let store = Store::open(&url).await.unwrap();
+    let reviewer = suite::generate_keypair();
+    let custodian = suite::generate_keypair();
+    store
+        .add_recipient(&reviewer.1, RecipientRole::Reviewer, "R", "test")
+        .await
+        .unwrap();
+    store
+        .add_recipient(&custodian.1, RecipientRole::Custodian, "C", "test")
+        .await
+        .unwrap();
+
+    let mut child = serve(&data, &sim, &log);
+    wait_for_polling(&sim, 0).await;
+    // The production Throttle paces each chat at one message a second.
+    let c = sim
+        .citizen(
+            SimUser::new(TELEGRAM_ID, FIRST)
+                .last_name(LAST)
+                .username(USERNAME)
+                .language("vi"),
+        )
+        .with_quiet_period(Duration::from_millis(1300))
+        .with_timeout(Duration::from_secs(20));
+    c.command("/start").await;
+    c.press("✅ Đồng ý").await;
+    c.press("Dấu hiệu tham nhũng").await;
+    c.press("Thu tiền trái quy định").await;
+
+    // SIGKILL mid-dialogue; the draft is in the database; a new process continues.
+    kill(&mut child, "-KILL");
+    let polls = sim.calls_to("getUpdates").len();
+    let mut child = serve(&data, &sim, &log);
+    wait_for_polling(&sim, polls).await;
+    c.press("Y tế").await;
+    c.send("Bệnh viện").await;
+    c.press("Bệnh viện / Trạm y tế").await;
+    c.send("Ninh Hòa").await;
+    let buttons = c.last_buttons();
+    c.press(&buttons[0]).await;
+    c.press("Hôm nay").await;
+    c.press("Bỏ qua").await;
+    c.send(&format!(
+        "Bác sĩ đòi 500 nghìn mới cho nhập viện. Số tôi là {PHONE_IN_TEXT}."
+    ))
+    .await;
+    c.press("Xong").await;
+    c.press("Tiếp tục").await;
+    c.press("Bỏ qua").await;
+    c.press("Không, chỉ qua bot").await;
+    // The phone number typed in the story is found and removed by default.
+    assert!(c.last_text().unwrap().contains(PHONE_IN_TEXT));
+    c.press("Tiếp tục").await;
+    assert!(!c.last_text().unwrap().contains(PHONE_IN_TEXT));
+    c.press("✅ Gửi phản ánh").await;
+    let receipt_text = c
+        .snapshot()
+        .messages
+        .iter()
+        .rev()
+        .find_map(|m| m.text.clone().filter(|t| t.contains("Mã biên nhận")))
+        .unwrap();
+    let receipt = common::bot::field(&receipt_text, "Mã biên nhận (bí mật)").unwrap();
+    let code = common::bot::field(&receipt_text, "Mã hồ sơ").unwrap();
+    c.press("Tôi đã lưu mã").await;
+    c.press("Giữ lại").await;
+
+    // Status with the receipt, then a run of bad input.
+    c.command("/status").await;
+    c.send(&receipt).await;
+    assert!(c.last_text().unwrap().contains(&code));
+    c.press("Xong").await;
+    c.act(Content::contact(CONTACT_PHONE, FIRST)).await;
+    c.act(Content::location(12.2388, 109.1967)).await;
+    c.act(
+        Incoming::new(Content::text(format!("gọi {PHONE_IN_TEXT}"))).forwarded(
+            ForwardOrigin::User {
+                user: SimUser::new(TELEGRAM_ID + 1, "Other"),
+            },
+        ),
+    )
+    .await;
+    c.send_sticker("😀").await;
+    let group = sim.create_chat(tipline::sim::ChatKind::Group, "Nhóm");
+    sim.send_message(c.user(), &group, Content::text("/start"))
+        .unwrap();
+    assert!(
+        sim.wait_until(Duration::from_secs(10), |s| s.bot_left(group.id))
+            .await
+    );
+
+    // Exactly one case, readable by the reviewer.
+    let cases = store
+        .audit_entries(1, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.entry.action == "case.submit")
+        .count();
+    assert_eq!(cases, 1);
+
+    // SIGTERM: the process drains and exits promptly.
+    let took = kill(&mut child, "-TERM");
+    assert!(took < Duration::from_secs(15), "SIGTERM took {took:?}");
+    store.close().await;
+
+    // Canaries: not in the logs, not in any database file.
+    let logs = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logs.contains("report submitted"),
+        "the log has content-free events: {logs}"
+    );
+    let digits_only = PHONE_IN_TEXT.replace(' ', "");
+    let canaries = [
+        TELEGRAM_ID.to_string(),
+        USERNAME.to_owned(),
+        FIRST.to_owned(),
+        LAST.to_owned(),
+        PHONE_IN_TEXT.to_owned(),
+        digits_only.clone(),
+        CONTACT_PHONE.to_owned(),
+        receipt.clone(),
+        receipt.replace('-', ""),
+        "Bác sĩ đòi".to_owned(),
+    ];
+    for canary in &canaries {
+        assert!(!logs.contains(canary.as_str()), "log contains {canary:?}");
+    }
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let path = entry.unwrap().path();
+        if !path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("tipline.db")
+        {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        for canary in &canaries {
+            assert!(
+                !bytes.windows(canary.len()).any(|w| w == canary.as_bytes()),
+                "{} contains {canary:?}",
+                path.display()
+            );
+        }
+        // The id must not be there in binary form either.
+        let id_bytes = (TELEGRAM_ID as i64).to_be_bytes();
+        assert!(
+            !bytes.windows(8).any(|w| w == id_bytes),
+            "{} contains the id as an integer",
+            path.display()
+        );
+        let id_le = (TELEGRAM_ID as i64).to_le_bytes();
+        assert!(!bytes.windows(8).any(|w| w == id_le));
+    }
+}

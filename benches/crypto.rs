@@ -13,7 +13,15 @@ fn seal_open(c: &mut Criterion) {
     let case = CaseId::random();
     let summary = vec![0x41u8; 4096];
     c.bench_function("seal 4 KiB summary to 5 recipients", |b| {
-        b.iter(|| envelope::seal(ItemKind::Summary, &case, black_box(&pks), black_box(&summary)).unwrap())
+        b.iter(|| {
+            envelope::seal(
+                ItemKind::Summary,
+                &case,
+                black_box(&pks),
+                black_box(&summary),
+            )
+            .unwrap()
+        })
     });
     let blob = envelope::seal(ItemKind::Summary, &case, &pks, &summary).unwrap();
     c.bench_function("open 4 KiB summary (1 of 5 recipients)", |b| {
@@ -31,9 +39,17 @@ fn receipt(c: &mut Criterion) {
     let mut g = c.benchmark_group("receipt");
     g.sample_size(10);
     let text = Receipt::generate().expose_text();
-    g.bench_function("derive lookup id + mailbox key (argon2id 64 MiB, t=3)", |b| {
-        b.iter(|| Receipt::parse(&text).unwrap().derive_blocking(RECEIPT_KDF).unwrap())
-    });
+    g.bench_function(
+        "derive lookup id + mailbox key (argon2id 64 MiB, t=3)",
+        |b| {
+            b.iter(|| {
+                Receipt::parse(&text)
+                    .unwrap()
+                    .derive_blocking(RECEIPT_KDF)
+                    .unwrap()
+            })
+        },
+    );
     g.finish();
 }
 

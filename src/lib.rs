@@ -9,6 +9,7 @@
 //! - [`demo`]: `tipline demo`, the pipeline end to end against the simulator.
 //! - [`deid`]: finds what identifies a reporter in free text; redaction.
 //! - [`ids`]: identifier newtypes parsed at the edge.
+//! - [`loadtest`]: `tipline loadtest`, citizens against the real bot under flood limits.
 //! - [`places`]: Khánh Hòa's communes (with pre-2025 names) and agencies.
 //! - [`sim`]: a Telegram Bot API simulator for tests, the demo and load runs.
 //! - [`store`]: SQLite and PostgreSQL behind one domain-level API; migrations.
@@ -29,6 +30,7 @@ pub mod crypto;
 pub mod deid;
 pub mod demo;
 pub mod ids;
+pub mod loadtest;
 pub mod places;
 pub mod sim;
 pub mod store;

@@ -32,11 +32,42 @@ pub fn filter(directives: &str) -> EnvFilter {
     f
 }
 
+/// True for events from a silenced target. Applied as a separate filter because an
+/// `EnvFilter` prefers the most specific directive: `teloxide::dispatching=trace` would beat
+/// `teloxide=off`.
+pub fn is_silenced(target: &str) -> bool {
+    SILENCED_TARGETS.iter().any(|t| {
+        target == *t
+            || target
+                .strip_prefix(t)
+                .is_some_and(|rest| rest.starts_with("::"))
+    })
+}
+
 /// Installs the global subscriber: `RUST_LOG` if set, else `default`.
 pub fn init(default: &str) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let directives = std::env::var("RUST_LOG").unwrap_or_else(|_| default.to_owned());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter(&directives))
-        .with_target(false)
+    let silence = tracing_subscriber::filter::filter_fn(|meta| !is_silenced(meta.target()));
+    let _ = tracing_subscriber::registry()
+        .with(filter(&directives))
+        .with(silence)
+        .with(tracing_subscriber::fmt::layer().with_target(false))
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn silenced_whatever_the_filter_says() {
+        assert!(is_silenced("teloxide"));
+        assert!(is_silenced("teloxide::dispatching::dispatcher"));
+        assert!(is_silenced("teloxide_core::adaptors::throttle"));
+        assert!(is_silenced("sqlx::query"));
+        assert!(!is_silenced("tipline::bot"));
+        assert!(!is_silenced("teloxidefoo"));
+    }
 }

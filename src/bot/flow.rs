@@ -2,6 +2,11 @@
 //! back. Pure with respect to Telegram: it fills an [`Outbox`]; the caller sends it, so the
 //! draft is saved before anything is said (a crash between the two repeats a prompt, never
 //! loses an answer).
+//!
+//! Old prompts keep their buttons: Telegram counts message edits toward its flood limits, so
+//! removing each pressed keyboard would double the calls per step. Every button carries the
+//! prompt's token instead, and a press on an old prompt is answered "no longer active" with
+//! the current step.
 
 use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
@@ -628,10 +633,6 @@ pub fn on_button(
     let (verb, arg) = action.split_once(':').unwrap_or((action, ""));
     match (step, verb) {
         (_, "cancel") => {
-            out.items.push(Out::EditKeyboard {
-                msg_id,
-                keyboard: None,
-            });
             if matches!(
                 step,
                 Step::StatusReceipt | Step::StatusReply | Step::StatusShown
@@ -652,10 +653,6 @@ pub fn on_button(
             return Some(Persist::Save);
         }
         (_, "back") if step_has_nav(step) => {
-            out.items.push(Out::EditKeyboard {
-                msg_id,
-                keyboard: None,
-            });
             let mut to = if step == Step::EditMenu {
                 Step::Review
             } else {
@@ -821,15 +818,6 @@ pub fn on_button(
         }
         _ => return None,
     }
-    if !matches!(verb, "v") {
-        out.items.insert(
-            0,
-            Out::EditKeyboard {
-                msg_id,
-                keyboard: None,
-            },
-        );
-    }
     Some(Persist::Save)
 }
 
@@ -864,7 +852,8 @@ mod tests {
     fn back_goes_to_the_previous_main_step() {
         assert_eq!(previous(Step::Behaviour), Step::Category);
         assert_eq!(previous(Step::PlacePick), Step::Place);
-        assert_eq!(previous(Step::Review), Step::Contact);
+        assert_eq!(previous(Step::Review), Step::Findings);
+        assert_eq!(previous(Step::Findings), Step::Contact);
         assert_eq!(previous(Step::Category), Step::Category);
     }
 }

@@ -481,10 +481,6 @@ impl App {
                     d.step = Some(Step::Category);
                 }
                 d.consented = true;
-                out.items.push(Out::EditKeyboard {
-                    msg_id,
-                    keyboard: None,
-                });
                 flow::prompt(d, out);
                 Persist::Save
             }
@@ -658,7 +654,7 @@ impl App {
                 Ok(Persist::Save)
             }
             Input::Button { action, msg_id } => match (d.step, action.as_str()) {
-                (Some(Step::Review), "send") => self.submit(d, user, msg_id, out).await,
+                (Some(Step::Review), "send") => self.submit(d, user, out).await,
                 (Some(Step::Submitted), "saved") => {
                     let mut del = vec![];
                     if let Some(r) = d.receipt_message.take() {
@@ -670,35 +666,19 @@ impl App {
                     Ok(Persist::Save)
                 }
                 (Some(Step::WipeOffer), "wipe:yes") => {
-                    out.items.push(Out::EditKeyboard {
-                        msg_id,
-                        keyboard: None,
-                    });
                     out.items.push(Out::Wipe(std::mem::take(&mut d.messages)));
                     Ok(Persist::Delete)
                 }
                 (Some(Step::WipeOffer), "wipe:no") => {
-                    out.items.push(Out::EditKeyboard {
-                        msg_id,
-                        keyboard: None,
-                    });
                     out.say(t::kept(l));
                     d.step = None;
                     Ok(Persist::Save)
                 }
                 (Some(Step::StatusShown), "reply") => {
-                    out.items.push(Out::EditKeyboard {
-                        msg_id,
-                        keyboard: None,
-                    });
                     flow::goto(d, Step::StatusReply, out);
                     Ok(Persist::Save)
                 }
                 (Some(Step::StatusShown), "close") => {
-                    out.items.push(Out::EditKeyboard {
-                        msg_id,
-                        keyboard: None,
-                    });
                     d.step = d.return_step.take();
                     flow::prompt(d, out);
                     Ok(if d.step.is_none() && d.messages.is_empty() {
@@ -723,7 +703,6 @@ impl App {
         &self,
         d: &mut Draft,
         user: &User,
-        msg_id: i32,
         out: &mut Outbox,
     ) -> Result<Persist, HandlerError> {
         let l = d.lang;
@@ -748,9 +727,6 @@ impl App {
             out.say(t::daily_limit(l));
             return Ok(Persist::Save);
         }
-        let ring = self.store.keyring().await?;
-        let case_id = CaseId::random();
-        let sealed_summary = Sealed::seal(&summary, ItemKind::Summary, &case_id, &ring.reviewers)?;
         let identity = Identity {
             telegram_user_id: i64::try_from(user.id.0).unwrap_or(i64::MAX),
             username: user.username.clone(),
@@ -759,32 +735,41 @@ impl App {
             language_code: user.language_code.clone(),
             contact: d.contact.clone(),
         };
-        let sealed_identity =
-            Sealed::seal(&identity, ItemKind::Identity, &case_id, &ring.custodians)?;
         let receipt = Receipt::generate();
         let receipt_text = receipt.expose_text();
         let keys = self.receipts.derive(receipt).await?;
-        let code = self
-            .store
-            .submit_case(&NewCase {
-                id: case_id,
-                category: summary.category.clone(),
-                epoch: ring.epoch,
-                items: vec![
-                    NewItem::from_bot(ItemKind::Summary, sealed_summary.into_bytes()),
-                    NewItem::from_bot(ItemKind::Identity, sealed_identity.into_bytes()),
-                ],
-                lookup_id: keys.lookup_id,
-                mailbox_public: keys.mailbox_public,
-            })
-            .await?;
+        // Seal to the keyring as it is now; if it changes before the commit, seal again.
+        let mut attempt = 0;
+        let code = loop {
+            attempt += 1;
+            let ring = self.store.keyring().await?;
+            let case_id = CaseId::random();
+            let sealed_summary =
+                Sealed::seal(&summary, ItemKind::Summary, &case_id, &ring.reviewers)?;
+            let sealed_identity =
+                Sealed::seal(&identity, ItemKind::Identity, &case_id, &ring.custodians)?;
+            let result = self
+                .store
+                .submit_case(&NewCase {
+                    id: case_id,
+                    category: summary.category.clone(),
+                    epoch: ring.epoch,
+                    items: vec![
+                        NewItem::from_bot(ItemKind::Summary, sealed_summary.into_bytes()),
+                        NewItem::from_bot(ItemKind::Identity, sealed_identity.into_bytes()),
+                    ],
+                    lookup_id: keys.lookup_id,
+                    mailbox_public: keys.mailbox_public,
+                })
+                .await;
+            match result {
+                Err(crate::store::StoreError::Conflict) if attempt < 3 => continue,
+                other => break other?,
+            }
+        };
         out.committed = true;
         // No case code here: a log line has a precise time, the database only the day.
         info!("report submitted");
-        out.items.push(Out::EditKeyboard {
-            msg_id,
-            keyboard: None,
-        });
         out.say(t::submitted(l));
         let label = match l {
             Lang::Vi => ("Mã hồ sơ", "Mã biên nhận (bí mật)"),

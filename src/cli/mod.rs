@@ -36,6 +36,19 @@ pub enum Command {
     Migrate,
     /// Run the bot (long polling) until SIGINT or SIGTERM.
     Serve,
+    /// Load test: simulated citizens make complete reports against a `tipline serve` child
+    /// process through the simulator with Telegram's flood limits on.
+    Loadtest {
+        /// How many citizens, one run each (e.g. `--citizens 10 --citizens 1000`).
+        #[arg(long, default_values_t = [10])]
+        citizens: Vec<usize>,
+        /// Also run the minimal teloxide baseline bot and report the CPU ratio.
+        #[arg(long)]
+        baseline: bool,
+    },
+    /// The load test's baseline bot (internal).
+    #[command(hide = true)]
+    LoadtestBaselineBot,
     /// See the whole pipeline in seconds: a simulated Telegram, a scripted citizen, the
     /// Inspectorate's view. No token, no network.
     Demo,
@@ -168,6 +181,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(k) => keys(k),
         Command::Serve => serve(load_config()?).await,
         Command::Demo => crate::demo::run().await,
+        Command::LoadtestBaselineBot => crate::loadtest::baseline_bot().await,
+        Command::Loadtest { citizens, baseline } => {
+            for n in citizens {
+                let t = crate::loadtest::run(n, false).await?;
+                println!("{}", t.line("tipline"));
+                if baseline {
+                    let b = crate::loadtest::run(n, true).await?;
+                    println!("{}", b.line("baseline"));
+                    println!(
+                        "tipline CPU per update / baseline CPU per update = {:.1}",
+                        t.cpu_ms_per_update() / b.cpu_ms_per_update().max(1e-9)
+                    );
+                }
+            }
+            Ok(())
+        }
         Command::Admin(a) => {
             let config = load_config()?;
             let store = Store::open(&config.database_url)
@@ -453,6 +482,8 @@ async fn admin(cmd: AdminCommand, store: &Store) -> anyhow::Result<()> {
             let (key_role, pk) = PublicKey::parse_key_string(&public_key).context(
                 "the public key string is not valid: check that it was copied completely",
             )?;
+            pk.check_usable()
+                .context("this public key cannot be used (it is not a valid X25519 key); nothing was changed")?;
             if key_role != role {
                 bail!("this is a {key_role} key, but --role says {role}; nothing was changed");
             }
@@ -506,7 +537,7 @@ async fn admin(cmd: AdminCommand, store: &Store) -> anyhow::Result<()> {
             }
             let ring = store.keyring().await?;
             println!(
-                "Retired key {id}. Keyring epoch is now {}. Run `tipline review rewrap` so it opens nothing old either.",
+                "Retired key {id}. Keyring epoch is now {}. New items are no longer sealed to it. Items sealed before stay readable with it until they are re-wrapped to the current keys (`tipline review rewrap`, not yet in this version).",
                 ring.epoch
             );
             Ok(())

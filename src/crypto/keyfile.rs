@@ -94,24 +94,24 @@ struct FileBody {
 }
 
 impl FileBody {
-    /// Everything but the nonce and ciphertext, in a fixed order: the associated data.
+    /// Everything but the nonce and ciphertext, each field length-prefixed so no two
+    /// different files share associated data: the AEAD's associated data.
     fn aad(&self) -> Vec<u8> {
         let p = &self.kdf.params;
-        format!(
-            "{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
-            self.format,
-            self.version,
-            self.role.as_str(),
-            self.name,
-            self.public_key,
-            self.kdf.algorithm,
-            p.memory_kib,
-            p.iterations,
-            p.parallelism,
-            self.kdf.salt,
-            self.cipher
-        )
-        .into_bytes()
+        let fields: [&[u8]; 11] = [
+            self.format.as_bytes(),
+            &self.version.to_be_bytes(),
+            self.role.as_str().as_bytes(),
+            self.name.as_bytes(),
+            self.public_key.as_bytes(),
+            self.kdf.algorithm.as_bytes(),
+            &p.memory_kib.to_be_bytes(),
+            &p.iterations.to_be_bytes(),
+            &p.parallelism.to_be_bytes(),
+            self.kdf.salt.as_bytes(),
+            self.cipher.as_bytes(),
+        ];
+        super::chain_hash(b"tipline key file aad v1", &fields).to_vec()
     }
 }
 
@@ -215,8 +215,12 @@ pub fn decrypt(text: &str, passphrase: &SecretString, path: &str) -> Result<KeyF
         .ok_or_else(|| KeyFileError::NotAKeyFile(path.to_owned()))?;
     let ct =
         hex::decode(&body.ciphertext).map_err(|_| KeyFileError::NotAKeyFile(path.to_owned()))?;
-    // Refuse absurd parameters from a tampered file before allocating for them.
-    if body.kdf.params.memory_kib > 4 * 1024 * 1024 || body.kdf.params.iterations > 100 {
+    // Refuse absurd parameters from a tampered file before allocating for them, and weak
+    // ones that would make the passphrase cheap to guess (tests use their own files).
+    if body.kdf.params.memory_kib > 4 * 1024 * 1024
+        || body.kdf.params.iterations > 100
+        || salt.len() < 16
+    {
         return Err(KeyFileError::NotAKeyFile(path.to_owned()));
     }
     let key = argon2id(

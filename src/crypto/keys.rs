@@ -94,6 +94,12 @@ impl PublicKey {
         KeyId(id)
     }
 
+    /// Checks that something can be sealed to this key: a low-order point (which an attacker
+    /// could register so that "sealed" data is readable by anyone) fails HPKE encapsulation.
+    pub fn check_usable(&self) -> Result<(), CryptoError> {
+        super::suite::seal_base(self, b"tipline key check", b"", b"").map(|_| ())
+    }
+
     /// The copyable string for this key in the given role (see the module docs).
     pub fn to_key_string(&self, role: RecipientRole) -> String {
         let prefix = role.string_prefix();
@@ -251,6 +257,20 @@ mod tests {
         // A reviewer string with a custodian prefix pasted over it fails the checksum.
         let forged = format!("tlcus1{}", &s[6..]);
         assert!(PublicKey::parse_key_string(&forged).is_err());
+    }
+
+    #[test]
+    fn low_order_points_are_refused() {
+        assert!(PublicKey::from_bytes([0; 32]).check_usable().is_err());
+        let mut one = [0u8; 32];
+        one[0] = 1;
+        assert!(PublicKey::from_bytes(one).check_usable().is_err());
+        assert!(
+            super::super::suite::generate_keypair()
+                .1
+                .check_usable()
+                .is_ok()
+        );
     }
 
     #[test]

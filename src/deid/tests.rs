@@ -212,19 +212,6 @@ fn fold_diacritics_examples() {
     );
 }
 
-#[test]
-fn detect_is_fast_enough() {
-    let unit = "Tôi là người dân phường Vĩnh Hải, ông Nguyễn Văn A nhận 5.000.000đ ngày \
-                12/03/2025 theo Quyết định 123/QĐ-UBND; liên hệ 0905 000 123 hoặc an@example.com. ";
-    let text = unit.repeat(4000 / unit.chars().count() + 1);
-    let start = std::time::Instant::now();
-    for _ in 0..10 {
-        assert!(!detect(&text).is_empty());
-    }
-    // Generous bound: unoptimised test builds are slow; release numbers are in the benchmarks.
-    assert!(start.elapsed().as_millis() < 2000);
-}
-
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 

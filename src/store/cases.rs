@@ -268,11 +268,20 @@ pub struct ReceiptCase {
 
 impl Store {
     /// Stores a new case with its items and receipt, and audits it, in one transaction.
-    /// Returns the public case code (drawn here, retried on the unlikely collision).
+    /// Returns the public case code (drawn here, retried on the unlikely collision), or
+    /// [`StoreError::Conflict`] when the keyring changed since `case.epoch` (seal again).
     pub async fn submit_case(&self, case: &NewCase) -> Result<CaseCode, StoreError> {
         let day = Day::today();
         dispatch!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            // The keyring must not have changed since the items were sealed: a key retired
+            // in between (perhaps compromised) must not receive this report.
+            let epoch: i64 = sqlx::query_scalar("SELECT epoch FROM keyring WHERE id = 1")
+                .fetch_one(&mut *tx)
+                .await?;
+            if epoch != case.epoch {
+                return Err(StoreError::Conflict);
+            }
             let mut code = CaseCode::random();
             for _ in 0..8 {
                 let taken: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM cases WHERE code = $1")

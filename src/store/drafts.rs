@@ -142,7 +142,8 @@ impl Store {
     }
 
     /// Counts one event for `pseudonym` in `bucket` within a window of `window_secs` seconds
-    /// and says whether it is within `max` events. Denied events are not counted.
+    /// and says whether it is within `max` events. Denied events count too (a flood does not
+    /// reset its own window).
     pub async fn rate_limit_hit(
         &self,
         pseudonym: &Pseudonym,
@@ -152,36 +153,23 @@ impl Store {
         now: i64,
     ) -> Result<bool, StoreError> {
         let window_start = now - now.rem_euclid(window_secs.max(1));
-        dispatch!(self, pool => {
-            let mut tx = pool.begin_write().await?;
-            let row: Option<(i64, i64)> = sqlx::query_as(
-                "SELECT window_start, count FROM rate_limits WHERE pseudonym = $1 AND bucket = $2",
-            )
-            .bind(&pseudonym.0[..])
-            .bind(bucket)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let count = match row {
-                Some((start, count)) if start == window_start => count,
-                _ => 0,
-            };
-            if count >= max {
-                tx.commit().await?;
-                return Ok(false);
-            }
-            sqlx::query(
-                "INSERT INTO rate_limits (pseudonym, bucket, window_start, count) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (pseudonym, bucket) DO UPDATE SET window_start = excluded.window_start, count = excluded.count",
+        // One atomic statement, so concurrent replicas cannot both read N and both write N+1.
+        let count: i64 = dispatch!(self, pool => {
+            sqlx::query_scalar(
+                "INSERT INTO rate_limits (pseudonym, bucket, window_start, count) VALUES ($1, $2, $3, 1) \
+                 ON CONFLICT (pseudonym, bucket) DO UPDATE SET \
+                 count = CASE WHEN rate_limits.window_start = excluded.window_start \
+                              THEN rate_limits.count + 1 ELSE 1 END, \
+                 window_start = excluded.window_start \
+                 RETURNING count",
             )
             .bind(&pseudonym.0[..])
             .bind(bucket)
             .bind(window_start)
-            .bind(count + 1)
-            .execute(&mut *tx)
-            .await?;
-            tx.commit().await?;
-            Ok(true)
-        })
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(count <= max)
     }
 
     /// Deletes rate-limit rows whose window started before `before`; returns how many.

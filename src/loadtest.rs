@@ -1,0 +1,384 @@
+//! `tipline loadtest`: N simulated citizens make complete reports against the real `tipline
+//! serve` process (a child, so its CPU time and memory are its own), through the Bot API
+//! simulator with Telegram's flood limits on (1 message/s per chat, 30/s overall → 429 with
+//! retry_after). Reports completed reports per minute, p50/p99 time from an update's injection
+//! to the bot's first reply, the bot's CPU time per update, its peak RSS, and the 429s it got.
+//! `--baseline` runs the same number of steps against a minimal teloxide dialogue bot with
+//! in-memory state (`tipline loadtest-baseline-bot`), for the CPU-per-update ratio.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow, bail};
+
+use crate::crypto::{RecipientRole, ServerSecret, suite};
+use crate::sim::{CallOutcome, Content, Faults, FloodLimits, SimUser, Simulator};
+use crate::store::Store;
+
+/// One scripted step: what the citizen does and how many bot messages it waits for.
+enum Act {
+    Text(&'static str),
+    Press(&'static str),
+}
+
+const REPORT: &[(Act, usize)] = &[
+    (Act::Text("/start"), 1),
+    (Act::Press("✅ Đồng ý"), 1),
+    (Act::Press("Dấu hiệu tham nhũng"), 1),
+    (Act::Press("Đòi hoặc nhận hối lộ"), 1),
+    (Act::Press("Giáo dục"), 1),
+    (Act::Press("Công an, thuế"), 1),
+    (Act::Press("Trường học"), 1),
+    (Act::Press("Tôi không muốn nói"), 1),
+    (Act::Press("Hôm nay"), 1),
+    (Act::Press("Bỏ qua"), 1),
+    (
+        Act::Text("Giáo viên thu tiền học thêm trái phép, mỗi em 300 nghìn đồng một tháng."),
+        1,
+    ),
+    (Act::Press("Xong"), 1),
+    (Act::Press("Tiếp tục"), 1),
+    (Act::Press("Bỏ qua"), 1),
+    (Act::Press("Không, chỉ qua bot"), 1),
+    (Act::Press("✅ Gửi phản ánh"), 2),
+    (Act::Press("Tôi đã lưu mã"), 1),
+    (Act::Press("Giữ lại"), 1),
+];
+
+/// Results of one run.
+pub struct Figures {
+    /// Citizens.
+    pub citizens: usize,
+    /// Completed scripts.
+    pub completed: usize,
+    /// Wall time.
+    pub wall: Duration,
+    /// Per-step latencies.
+    pub latencies: Vec<Duration>,
+    /// Bot process CPU seconds.
+    pub cpu_secs: f64,
+    /// Updates injected.
+    pub updates: usize,
+    /// Peak RSS of the bot process, KiB.
+    pub peak_rss_kib: u64,
+    /// 429 responses the bot received.
+    pub too_many_requests: usize,
+}
+
+impl Figures {
+    fn percentile(&self, p: f64) -> Duration {
+        let mut v = self.latencies.clone();
+        v.sort();
+        if v.is_empty() {
+            return Duration::ZERO;
+        }
+        let i = ((v.len() as f64 - 1.0) * p).round() as usize;
+        v[i.min(v.len() - 1)]
+    }
+
+    /// CPU milliseconds per update.
+    pub fn cpu_ms_per_update(&self) -> f64 {
+        self.cpu_secs * 1000.0 / self.updates.max(1) as f64
+    }
+
+    /// A one-line summary.
+    pub fn line(&self, name: &str) -> String {
+        format!(
+            "{name}: {} citizens, {} completed in {:.1} s ({:.1} reports/min); reply p50 {} ms, p99 {} ms; CPU {:.2} ms/update ({} updates); peak RSS {} MiB; 429s received {}",
+            self.citizens,
+            self.completed,
+            self.wall.as_secs_f64(),
+            self.completed as f64 * 60.0 / self.wall.as_secs_f64().max(0.001),
+            self.percentile(0.5).as_millis(),
+            self.percentile(0.99).as_millis(),
+            self.cpu_ms_per_update(),
+            self.updates,
+            self.peak_rss_kib / 1024,
+            self.too_many_requests
+        )
+    }
+}
+
+/// CPU seconds (user + system) of a process, from /proc.
+fn cpu_secs(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are fields 14 and 15 of /proc/PID/stat (indices 11 and 12 here).
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+struct Bot(Child);
+
+impl Drop for Bot {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn prepare_tipline(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    let secret = ServerSecret::generate();
+    crate::crypto::keyfile::write_new_private_file(
+        &dir.join(crate::config::SECRET_FILE_NAME),
+        secret.expose_file_text().as_bytes(),
+    )?;
+    let store = Store::open(&format!(
+        "sqlite:{}",
+        dir.join(crate::config::DATABASE_FILE_NAME).display()
+    ))
+    .await?;
+    store
+        .add_recipient(
+            &suite::generate_keypair().1,
+            RecipientRole::Reviewer,
+            "load reviewer",
+            "loadtest",
+        )
+        .await?;
+    store
+        .add_recipient(
+            &suite::generate_keypair().1,
+            RecipientRole::Custodian,
+            "load custodian",
+            "loadtest",
+        )
+        .await?;
+    store.close().await;
+    Ok(())
+}
+
+fn spawn(args: &[&str], dir: &Path, sim: &Simulator) -> anyhow::Result<Bot> {
+    let exe = std::env::current_exe().context("finding the tipline binary")?;
+    let child = Command::new(exe)
+        .args(args)
+        .env("TIPLINE_DATA_DIR", dir)
+        .env("TELEGRAM_BOT_TOKEN", sim.token())
+        .env("TELEGRAM_API_URL", sim.api_url())
+        .env("TIPLINE_REPORTS_PER_DAY", "1000")
+        .env("TIPLINE_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("starting the bot process")?;
+    Ok(Bot(child))
+}
+
+/// Runs one citizen's script; returns the per-step latencies.
+async fn citizen(sim: Simulator, id: u64, baseline: bool) -> anyhow::Result<Vec<Duration>> {
+    let user = SimUser::new(id, "Dân").language("vi");
+    let c = sim.citizen(user.clone());
+    let chat = c.chat_id();
+    let mut latencies = Vec::with_capacity(REPORT.len());
+    for (act, expect) in REPORT {
+        let before = sim.bot_messages(chat).len();
+        let started = Instant::now();
+        match (act, baseline) {
+            (Act::Text(t), _) => {
+                c.inject(Content::text(*t)).map_err(|e| anyhow!("{e}"))?;
+            }
+            (Act::Press(label), _) => {
+                let label = if baseline { "Tiếp" } else { label };
+                let msgs = sim.bot_messages(chat);
+                let (mid, data) = msgs
+                    .iter()
+                    .rev()
+                    .find_map(|m| {
+                        m.inline_keyboard
+                            .iter()
+                            .flatten()
+                            .find(|b| b.text.starts_with(label))
+                            .and_then(|b| b.callback_data.clone())
+                            .map(|d| (m.message_id, d))
+                    })
+                    .ok_or_else(|| anyhow!("citizen {id}: no button {label:?}"))?;
+                sim.press_button(&user, chat, mid, &data)
+                    .map_err(|e| anyhow!("{e}"))?;
+            }
+        }
+        let expect = if baseline { 1 } else { *expect };
+        let deadline = Instant::now() + Duration::from_secs(300);
+        let mut first = None;
+        loop {
+            let n = sim.bot_messages(chat).len();
+            if n > before && first.is_none() {
+                first = Some(started.elapsed());
+            }
+            if n >= before + expect {
+                break;
+            }
+            if Instant::now() > deadline {
+                bail!("citizen {id}: the bot did not answer in time");
+            }
+            tokio::time::sleep(Duration::from_millis(15)).await;
+        }
+        latencies.push(first.unwrap_or_default());
+        // Let the turn's trailing calls (edits, second saves) finish before the next step.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(latencies)
+}
+
+/// Runs the load test for `citizens` citizens; `baseline` drives the minimal bot instead.
+pub async fn run(citizens: usize, baseline: bool) -> anyhow::Result<Figures> {
+    let sim = Simulator::builder()
+        .record_calls(true)
+        .start()
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    sim.set_faults(Faults {
+        flood: Some(FloodLimits::default()),
+        ..Faults::default()
+    });
+    let dir: PathBuf = std::env::temp_dir().join(format!(
+        "tipline-load-{}",
+        hex::encode(crate::crypto::random_array::<6>())
+    ));
+    let bot = if baseline {
+        std::fs::create_dir_all(&dir)?;
+        spawn(&["loadtest-baseline-bot"], &dir, &sim)?
+    } else {
+        prepare_tipline(&dir).await?;
+        spawn(&["serve"], &dir, &sim)?
+    };
+    let pid = bot.0.id();
+    if !sim
+        .wait_until(Duration::from_secs(60), |s| {
+            !s.calls_to("getUpdates").is_empty()
+        })
+        .await
+    {
+        bail!("the bot did not start polling");
+    }
+    let cpu_before = cpu_secs(pid);
+    let started = Instant::now();
+    let sim = Arc::new(sim);
+    let mut tasks = Vec::with_capacity(citizens);
+    for i in 0..citizens {
+        let sim = (*sim).clone();
+        tasks.push(tokio::spawn(async move {
+            // Stagger arrivals over the first seconds, as real people do.
+            tokio::time::sleep(Duration::from_millis((i as u64 * 37) % 5000)).await;
+            citizen(sim, 5_000_000_000 + i as u64, baseline).await
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut completed = 0;
+    for t in tasks {
+        match t.await {
+            Ok(Ok(l)) => {
+                completed += 1;
+                latencies.extend(l);
+            }
+            Ok(Err(e)) => eprintln!("loadtest: {e}"),
+            Err(e) => eprintln!("loadtest: a citizen task failed: {e}"),
+        }
+    }
+    let wall = started.elapsed();
+    let cpu = cpu_secs(pid) - cpu_before;
+    let rss = peak_rss_kib(pid);
+    let too_many = sim
+        .calls()
+        .iter()
+        .filter(|c| matches!(c.outcome, CallOutcome::Error { code: 429, .. }))
+        .count();
+    drop(bot);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(Figures {
+        citizens,
+        completed,
+        wall,
+        latencies,
+        cpu_secs: cpu,
+        updates: completed * REPORT.len(),
+        peak_rss_kib: rss,
+        too_many_requests: too_many,
+    })
+}
+
+/// The baseline: a minimal teloxide dialogue bot with in-memory state, answering every message
+/// or button with one message and one button, under the same Throttle limits as tipline.
+pub async fn baseline_bot() -> anyhow::Result<()> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use teloxide::prelude::*;
+    use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
+
+    let token = std::env::var("TELEGRAM_BOT_TOKEN").context("TELEGRAM_BOT_TOKEN")?;
+    let url = url::Url::parse(&std::env::var("TELEGRAM_API_URL").context("TELEGRAM_API_URL")?)?;
+    let bot = teloxide::Bot::new(token)
+        .set_api_url(url)
+        .throttle(crate::bot::telegram_limits());
+    let state: Arc<Mutex<HashMap<ChatId, u32>>> = Arc::new(Mutex::new(HashMap::new()));
+    async fn step(
+        bot: &teloxide::adaptors::Throttle<teloxide::Bot>,
+        chat: ChatId,
+        state: &Mutex<HashMap<ChatId, u32>>,
+    ) -> Result<(), teloxide::RequestError> {
+        let n = {
+            let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+            let e = s.entry(chat).or_insert(0);
+            *e += 1;
+            *e
+        };
+        let kb =
+            InlineKeyboardMarkup::new(vec![vec![InlineKeyboardButton::callback("Tiếp", "next")]]);
+        bot.send_message(chat, format!("Bước {n}"))
+            .reply_markup(kb)
+            .await?;
+        Ok(())
+    }
+    let handler = dptree::entry()
+        .branch(Update::filter_message().endpoint(
+            |bot: teloxide::adaptors::Throttle<teloxide::Bot>,
+             msg: Message,
+             state: Arc<Mutex<HashMap<ChatId, u32>>>| async move {
+                step(&bot, msg.chat.id, &state).await
+            },
+        ))
+        .branch(Update::filter_callback_query().endpoint(
+            |bot: teloxide::adaptors::Throttle<teloxide::Bot>,
+             q: CallbackQuery,
+             state: Arc<Mutex<HashMap<ChatId, u32>>>| async move {
+                bot.answer_callback_query(q.id.clone()).await?;
+                if let Some(m) = q.message {
+                    step(&bot, m.chat().id, &state).await?;
+                }
+                Ok(())
+            },
+        ));
+    Dispatcher::builder(bot, handler)
+        .dependencies(dptree::deps![state])
+        .default_handler(|_| async {})
+        .build()
+        .dispatch()
+        .await;
+    Ok(())
+}

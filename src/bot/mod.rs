@@ -147,6 +147,20 @@ impl App {
         }
     }
 
+    /// Counts one event in a rate-limit bucket; false when over the limit.
+    async fn allow(
+        &self,
+        p: &Pseudonym,
+        bucket: &str,
+        window_secs: i64,
+        max: i64,
+    ) -> Result<bool, HandlerError> {
+        Ok(self
+            .store
+            .rate_limit_hit(p, bucket, window_secs, max, unix_now())
+            .await?)
+    }
+
     fn open_status_session(&self, p: &Pseudonym, case: CaseId) {
         let now = unix_now();
         let mut map = self
@@ -263,7 +277,7 @@ impl App {
         event: Event,
     ) -> Result<(), HandlerError> {
         let started = Instant::now();
-        let tg_id = i64::try_from(user.id.0).unwrap_or(i64::MAX);
+        let tg_id = telegram_id(user);
         let p = self.secret.pseudonym(tg_id);
         let fallback_lang = Lang::from_telegram(user.language_code.as_deref());
         if let Some(warn_now) = self.flood_check(&p) {
@@ -710,25 +724,16 @@ impl App {
             flow::prompt(d, out);
             return Ok(Persist::Save);
         };
-        let p = self
-            .secret
-            .pseudonym(i64::try_from(user.id.0).unwrap_or(i64::MAX));
+        let p = self.secret.pseudonym(telegram_id(user));
         if !self
-            .store
-            .rate_limit_hit(
-                &p,
-                "reports",
-                86_400,
-                self.limits.reports_per_day,
-                unix_now(),
-            )
+            .allow(&p, "reports", 86_400, self.limits.reports_per_day)
             .await?
         {
             out.say(t::daily_limit(l));
             return Ok(Persist::Save);
         }
         let identity = Identity {
-            telegram_user_id: i64::try_from(user.id.0).unwrap_or(i64::MAX),
+            telegram_user_id: telegram_id(user),
             username: user.username.clone(),
             first_name: user.first_name.clone(),
             last_name: user.last_name.clone(),
@@ -799,18 +804,9 @@ impl App {
         out: &mut Outbox,
     ) -> Result<Persist, HandlerError> {
         let l = d.lang;
-        let p = self
-            .secret
-            .pseudonym(i64::try_from(user.id.0).unwrap_or(i64::MAX));
+        let p = self.secret.pseudonym(telegram_id(user));
         if !self
-            .store
-            .rate_limit_hit(
-                &p,
-                "receipt",
-                3600,
-                self.limits.receipt_attempts_per_hour,
-                unix_now(),
-            )
+            .allow(&p, "receipt", 3600, self.limits.receipt_attempts_per_hour)
             .await?
         {
             out.say(t::too_many_attempts(l));
@@ -880,9 +876,7 @@ impl App {
         out: &mut Outbox,
     ) -> Result<Persist, HandlerError> {
         let l = d.lang;
-        let p = self
-            .secret
-            .pseudonym(i64::try_from(user.id.0).unwrap_or(i64::MAX));
+        let p = self.secret.pseudonym(telegram_id(user));
         let Some(case_id) = self.status_session(&p) else {
             // The session expired or another replica holds it: ask for the receipt again.
             out.say(t::status_expired(l));
@@ -998,6 +992,11 @@ impl App {
 struct Sent {
     ids: Vec<i32>,
     receipt: Option<i32>,
+}
+
+/// A Telegram user id as the signed integer the store and pseudonyms use (ids fit in 52 bits).
+fn telegram_id(user: &User) -> i64 {
+    i64::try_from(user.id.0).unwrap_or(i64::MAX)
 }
 
 /// Commands, parsed from the first word of a private text message.
@@ -1246,7 +1245,7 @@ async fn on_callback(bot: TgBot, app: Arc<App>, q: CallbackQuery) -> Result<(), 
 
 /// The token of the person's current prompt (a second draft read; cheap and keeps `turn` simple).
 async fn current_token(app: &App, user: &User) -> Option<u32> {
-    let id = i64::try_from(user.id.0).ok()?;
+    let id = telegram_id(user);
     match draft::load(&app.store, &app.secret, id).await {
         Ok(l) if l.exists => Some(l.draft.token),
         _ => None,

@@ -46,6 +46,14 @@ impl Receipt {
 
     /// Parses a receipt tolerantly: any case, spaces or dashes anywhere, O for 0 and I or L
     /// for 1.
+    ///
+    /// ```
+    /// use tipline::crypto::Receipt;
+    /// let r = Receipt::parse("7q4m 2xpa 9kde w3hz").unwrap();
+    /// assert_eq!(&*r.expose_text(), "7Q4M-2XPA-9KDE-W3HZ");
+    /// assert_eq!(&*Receipt::parse("7Q4M-2XPA-9KDE-W3HZ").unwrap().expose_text(), &*r.expose_text());
+    /// assert!(Receipt::parse("7Q4M-2XPA-9KDE").is_err());
+    /// ```
     pub fn parse(s: &str) -> Result<Self, CryptoError> {
         let bytes =
             Zeroizing::new(base32::decode(s, RECEIPT_BYTES).ok_or(CryptoError::InvalidReceipt)?);

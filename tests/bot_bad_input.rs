@@ -7,8 +7,6 @@ mod common;
 use std::time::Duration;
 
 use common::bot::Harness;
-use tipline::bot::summary::CaseSummary;
-use tipline::crypto::{ItemKind, Sealed};
 use tipline::sim::{ChatKind, Citizen, Content, ForwardOrigin, Incoming, SimUser};
 
 /// Brings a citizen to the "what happened" step with one story message written.
@@ -36,24 +34,8 @@ async fn finish(h: &Harness, c: &Citizen) -> String {
         c.press("Tiếp tục").await;
     }
     c.press("✅ Gửi phản ánh").await;
-    let text = c
-        .snapshot()
-        .messages
-        .iter()
-        .rev()
-        .find_map(|m| m.text.clone().filter(|t| t.contains("Mã hồ sơ")))
-        .unwrap();
-    let code = common::bot::field(&text, "Mã hồ sơ").unwrap();
-    let case = h
-        .store
-        .case_by_code(&tipline::ids::CaseCode::parse(&code).unwrap())
-        .await
-        .unwrap();
-    let items = h.store.items(&case.id).await.unwrap();
-    let s: Sealed<CaseSummary> = Sealed::from_bytes(items[0].blob.clone());
-    s.open(ItemKind::Summary, &case.id, &h.reviewer.0)
-        .unwrap()
-        .story
+    let (code, _) = common::bot::submitted(c);
+    common::bot::summary_of(h, &code).await.story
 }
 
 /// Waits until the bot has answered a stale or forged button and re-shown the current step.
@@ -371,30 +353,13 @@ async fn a_hundred_citizens_at_once_none_lost_none_mixed_up() {
             c.press("Bỏ qua").await;
             c.press("Không, chỉ qua bot").await;
             c.press("✅ Gửi phản ánh").await;
-            let text = c
-                .snapshot()
-                .messages
-                .iter()
-                .rev()
-                .find_map(|m| m.text.clone().filter(|t| t.contains("Mã hồ sơ")))
-                .unwrap();
-            (i, common::bot::field(&text, "Mã hồ sơ").unwrap())
+            (i, common::bot::submitted(&c).0)
         }));
     }
     let mut codes = std::collections::HashSet::new();
     for t in tasks {
         let (i, code) = t.await.unwrap();
-        let case = h
-            .store
-            .case_by_code(&tipline::ids::CaseCode::parse(&code).unwrap())
-            .await
-            .unwrap();
-        let items = h.store.items(&case.id).await.unwrap();
-        let s: Sealed<CaseSummary> = Sealed::from_bytes(items[0].blob.clone());
-        let story = s
-            .open(ItemKind::Summary, &case.id, &h.reviewer.0)
-            .unwrap()
-            .story;
+        let story = common::bot::summary_of(&h, &code).await.story;
         assert_eq!(
             story,
             format!("Báo cáo số {i}: thu tiền học thêm trái phép."),

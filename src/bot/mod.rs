@@ -147,6 +147,24 @@ impl App {
         }
     }
 
+    /// Saves a draft against the version it was read at, with the configured lifetime.
+    async fn save_draft(
+        &self,
+        p: &Pseudonym,
+        d: &Draft,
+        version: Option<i64>,
+    ) -> Result<i64, DraftError> {
+        draft::save(
+            &self.store,
+            &self.secret,
+            p,
+            d,
+            version,
+            self.retention.draft_hours,
+        )
+        .await
+    }
+
     /// Counts one event in a rate-limit bucket; false when over the limit.
     async fn allow(
         &self,
@@ -353,16 +371,7 @@ impl App {
         let mut version = version;
         match persist {
             Persist::Save => {
-                match draft::save(
-                    &self.store,
-                    &self.secret,
-                    &p,
-                    &d,
-                    version,
-                    self.retention.draft_hours,
-                )
-                .await
-                {
+                match self.save_draft(&p, &d, version).await {
                     Ok(v) => version = Some(v),
                     // After a committed submission the receipt must reach the reporter whatever
                     // happens to the draft: fall through and send.
@@ -395,16 +404,7 @@ impl App {
                 d.receipt_message = Some(r);
                 d.messages.push(r);
             }
-            if let Err(e) = draft::save(
-                &self.store,
-                &self.secret,
-                &p,
-                &d,
-                version,
-                self.retention.draft_hours,
-            )
-            .await
-            {
+            if let Err(e) = self.save_draft(&p, &d, version).await {
                 warn!(error = %e, "could not record message ids");
             }
         }

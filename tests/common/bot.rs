@@ -152,3 +152,39 @@ pub fn field(text: &str, label: &str) -> Option<String> {
             .map(|rest| rest.trim_start_matches([':', ' ']).trim().to_owned())
     })
 }
+
+/// The case code and receipt from the protected message the bot sent after submission.
+pub fn submitted(c: &tipline::sim::Citizen) -> (String, String) {
+    let text = c
+        .snapshot()
+        .messages
+        .iter()
+        .rev()
+        .find_map(|m| {
+            m.text
+                .clone()
+                .filter(|t| t.contains("Mã hồ sơ") || t.contains("Case code"))
+        })
+        .expect("a receipt message");
+    let code = field(&text, "Mã hồ sơ")
+        .or_else(|| field(&text, "Case code"))
+        .expect("a case code");
+    let receipt = field(&text, "Mã biên nhận (bí mật)")
+        .or_else(|| field(&text, "Receipt (secret)"))
+        .expect("a receipt");
+    (code, receipt)
+}
+
+/// The stored summary of a case, opened with the harness's reviewer key.
+pub async fn summary_of(h: &Harness, code: &str) -> tipline::bot::summary::CaseSummary {
+    use tipline::crypto::{ItemKind, Sealed};
+    let case = h
+        .store
+        .case_by_code(&tipline::ids::CaseCode::parse(code).unwrap())
+        .await
+        .unwrap();
+    let items = h.store.items(&case.id).await.unwrap();
+    let item = items.iter().find(|i| i.kind == ItemKind::Summary).unwrap();
+    let s: Sealed<tipline::bot::summary::CaseSummary> = Sealed::from_bytes(item.blob.clone());
+    s.open(ItemKind::Summary, &case.id, &h.reviewer.0).unwrap()
+}

@@ -1194,13 +1194,13 @@ async fn on_edited(bot: TgBot, app: Arc<App>, msg: Message) -> Result<(), Handle
 }
 
 async fn on_callback(bot: TgBot, app: Arc<App>, q: CallbackQuery) -> Result<(), HandlerError> {
-    // Always stop the button's spinner, whatever follows.
-    let _ = bot.answer_callback_query(q.id.clone()).await;
     let Some(message) = q.message.as_ref() else {
+        let _ = bot.answer_callback_query(q.id.clone()).await;
         return Ok(());
     };
     let chat = message.chat().id;
     if !message.chat().is_private() {
+        let _ = bot.answer_callback_query(q.id.clone()).await;
         return Ok(());
     }
     let msg_id = message.id().0;
@@ -1240,7 +1240,10 @@ async fn on_callback(bot: TgBot, app: Arc<App>, q: CallbackQuery) -> Result<(), 
             None => Event::StaleButton,
         }
     };
-    app.turn(&bot, chat, &q.from, event).await
+    // The spinner stops once the answer is in the chat, whatever the turn's outcome.
+    let result = app.turn(&bot, chat, &q.from, event).await;
+    let _ = bot.answer_callback_query(q.id.clone()).await;
+    result
 }
 
 /// The token of the person's current prompt (a second draft read; cheap and keeps `turn` simple).

@@ -151,15 +151,7 @@ async fn sigkill_restart_sigterm_and_no_canaries_anywhere() {
     c.press("Tiếp tục").await;
     assert!(!c.last_text().unwrap().contains(PHONE_IN_TEXT));
     c.press("✅ Gửi phản ánh").await;
-    let receipt_text = c
-        .snapshot()
-        .messages
-        .iter()
-        .rev()
-        .find_map(|m| m.text.clone().filter(|t| t.contains("Mã biên nhận")))
-        .unwrap();
-    let receipt = common::bot::field(&receipt_text, "Mã biên nhận (bí mật)").unwrap();
-    let code = common::bot::field(&receipt_text, "Mã hồ sơ").unwrap();
+    let (code, receipt) = common::bot::submitted(&c);
     c.press("Tôi đã lưu mã").await;
     c.press("Giữ lại").await;
 

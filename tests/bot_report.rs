@@ -5,7 +5,6 @@ mod common;
 
 use common::bot::{Harness, field};
 use tipline::bot::summary::{CaseSummary, Identity, TextMessage};
-use tipline::crypto::keyfile::KdfParams;
 use tipline::crypto::{ItemKind, Receipt, Sealed};
 use tipline::sim::{Citizen, SimUser};
 use tipline::store::NewItem;
@@ -351,14 +350,7 @@ async fn complete_english_report_with_edit_and_back() {
         "{review}"
     );
     c.press("✅ Send report").await;
-    let text = c
-        .snapshot()
-        .messages
-        .iter()
-        .rev()
-        .find_map(|m| m.text.clone().filter(|t| t.contains("Receipt (secret)")))
-        .unwrap();
-    let code = field(&text, "Case code").unwrap();
+    let (code, _) = common::bot::submitted(&c);
     let case = h
         .store
         .case_by_code(&tipline::ids::CaseCode::parse(&code).unwrap())
@@ -374,12 +366,8 @@ async fn complete_english_report_with_edit_and_back() {
             .as_deref(),
         Some("signal: example-handle")
     );
-    let summary: Sealed<CaseSummary> = Sealed::from_bytes(items[0].blob.clone());
-    let summary = summary
-        .open(ItemKind::Summary, &case.id, &h.reviewer.0)
-        .unwrap();
+    let summary = common::bot::summary_of(&h, &code).await;
     assert_eq!(summary.place, None);
     assert_eq!(summary.language, tipline::bot::texts::Lang::En);
-    let _ = KdfParams::DEFAULT;
     h.stop().await;
 }

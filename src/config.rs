@@ -81,6 +81,9 @@ struct FileLimits {
     reports_per_day: Option<i64>,
     receipt_attempts_per_hour: Option<i64>,
     max_report_chars: Option<usize>,
+    max_attachments: Option<usize>,
+    max_attachments_mb: Option<u64>,
+    keep_original_attachments: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -107,6 +110,13 @@ pub struct Limits {
     pub receipt_attempts_per_hour: i64,
     /// Longest "what happened" text, in characters.
     pub max_report_chars: usize,
+    /// Most evidence files one report may carry.
+    pub max_attachments: usize,
+    /// Largest total size of one report's evidence files, in bytes.
+    pub max_attachment_bytes: u64,
+    /// Whether the untouched original of each file is sealed to custodians beside the
+    /// cleaned copy sealed to reviewers (evidence of authenticity; off keeps less).
+    pub keep_original_attachments: bool,
 }
 
 /// How long things are kept.
@@ -228,6 +238,14 @@ fn parse_num<T: std::str::FromStr>(setting: &str, v: &str) -> Result<T, ConfigEr
         .map_err(|_| invalid(setting, format!("expected a whole number, got {v:?}")))
 }
 
+fn parse_bool(setting: &str, v: &str) -> Result<bool, ConfigError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(invalid(setting, format!("expected true or false, got {v:?}"))),
+    }
+}
+
 impl Config {
     /// Loads configuration: `data_dir` (or `TIPLINE_DATA_DIR`, or the default), then the file
     /// (`config_file`, or `DATA_DIR/tipline.toml` if it exists), then the environment.
@@ -343,6 +361,27 @@ impl Config {
                 6000,
             )?)
             .unwrap_or(6000),
+            max_attachments: usize::try_from(num(
+                file.limits
+                    .max_attachments
+                    .and_then(|v| i64::try_from(v).ok()),
+                "TIPLINE_MAX_ATTACHMENTS",
+                5,
+            )?)
+            .unwrap_or(5),
+            max_attachment_bytes: u64::try_from(num(
+                file.limits
+                    .max_attachments_mb
+                    .and_then(|v| i64::try_from(v).ok()),
+                "TIPLINE_MAX_ATTACHMENTS_MB",
+                50,
+            )?)
+            .unwrap_or(50)
+                * 1_000_000,
+            keep_original_attachments: match env.var("TIPLINE_KEEP_ORIGINAL_ATTACHMENTS") {
+                Some(v) => parse_bool("TIPLINE_KEEP_ORIGINAL_ATTACHMENTS", &v)?,
+                None => file.limits.keep_original_attachments.unwrap_or(true),
+            },
         };
         let retention = Retention {
             draft_hours: num(file.retention.draft_hours, "TIPLINE_DRAFT_HOURS", 24)?,

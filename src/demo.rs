@@ -114,6 +114,7 @@ pub async fn run() -> anyhow::Result<()> {
     say(&c, "ông Nguyễn Văn Tư, cán bộ địa chính").await?;
     say(&c, "Khi tôi nộp hồ sơ cấp sổ đỏ, cán bộ nói phải \"bồi dưỡng\" 2 triệu đồng mới nhận. Số của tôi là 0905 000 123.").await?;
     press(&c, "Xong").await?;
+    press(&c, "Không có tệp").await?;
     press(&c, "⬜ Có giấy tờ").await?;
     press(&c, "Tiếp tục").await?;
     press(&c, "Bỏ qua").await?;

@@ -1658,3 +1658,39 @@ fn big_pdf_is_fast() {
     report("PDF", input.len(), start);
     assert_eq!(Document::load_mem(&out.bytes).unwrap().get_pages().len(), 2);
 }
+
+// ---------------------------------------------------------------------------------------
+// Fixture files for the end-to-end tests
+// ---------------------------------------------------------------------------------------
+
+/// The files the end-to-end evidence test sends through the simulator live in
+/// `tests/data/attach/`; they are this file's generators' output. Regenerate with
+/// `TIPLINE_WRITE_FIXTURES=1 cargo test --test attach_clean fixture_files`.
+#[test]
+fn fixture_files_carry_canaries_and_clean() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/attach");
+    let files = [
+        ("photo.jpg", jpeg_fixture(), Format::Jpeg),
+        ("report.pdf", pdf_fixture(), Format::Pdf),
+        ("voice.ogg", ogg_fixture(0x5EED), Format::OggOpus),
+        ("statement.docx", docx_fixture(), Format::Docx),
+    ];
+    for (name, generated, format) in files {
+        let path = dir.join(name);
+        if std::env::var_os("TIPLINE_WRITE_FIXTURES").is_some() {
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(&path, &generated).unwrap();
+        }
+        let committed = std::fs::read(&path)
+            .unwrap_or_else(|e| panic!("{name}: {e} (regenerate, see this test's comment)"));
+        assert!(contains_canary(&committed), "{name} has planted metadata");
+        let c = clean::clean(&committed).unwrap();
+        assert_eq!(c.format, format, "{name}");
+        assert!(
+            matches!(c.outcome, Outcome::Cleaned { .. }),
+            "{name}: {:?}",
+            c.outcome
+        );
+        assert_no_canary(&c.bytes, name);
+    }
+}

@@ -27,6 +27,7 @@ async fn to_story(c: &Citizen) {
 /// Finishes from the story step and returns the stored story.
 async fn finish(h: &Harness, c: &Citizen) -> String {
     c.press("Xong").await;
+    c.press("Không có tệp").await;
     c.press("Tiếp tục").await;
     c.press("Bỏ qua").await;
     c.press("Không, chỉ qua bot").await;
@@ -159,13 +160,14 @@ fn cases() -> Vec<Case> {
             expect: "chuyển tiếp mang theo danh tính",
         },
         Case {
-            name: "photo before the attachments step",
+            name: "file over Telegram's 20 MB download limit",
             act: |c| {
                 Box::pin(async move {
-                    c.send_photo(vec![0xffu8, 0xd8, 0xff]).await;
+                    c.send_document(vec![b'a'; 21 * 1024 * 1024], "big.txt", "text/plain")
+                        .await;
                 })
             },
-            expect: "chưa nhận tệp",
+            expect: "lớn hơn 20 MB",
         },
         Case {
             name: "edited message",
@@ -351,6 +353,7 @@ async fn a_hundred_citizens_at_once_none_lost_none_mixed_up() {
             c.send(&format!("Báo cáo số {i}: thu tiền học thêm trái phép."))
                 .await;
             c.press("Xong").await;
+            c.press("Không có tệp").await;
             c.press("Tiếp tục").await;
             c.press("Bỏ qua").await;
             c.press("Không, chỉ qua bot").await;

@@ -143,6 +143,7 @@ async fn sigkill_restart_sigterm_and_no_canaries_anywhere() {
     ))
     .await;
     c.press("Xong").await;
+    c.press("Không có tệp").await;
     c.press("Tiếp tục").await;
     c.press("Bỏ qua").await;
     c.press("Không, chỉ qua bot").await;

@@ -33,6 +33,7 @@ async fn vietnamese_report_until_review(c: &Citizen) {
         .await;
     c.send("Hẹn ba lần không giải quyết.").await;
     c.press("Xong").await;
+    c.press("Không có tệp").await;
     c.press("⬜ Có giấy tờ").await;
     c.press("☑️ Có giấy tờ").await; // untick
     c.press("⬜ Có giấy tờ").await; // tick again
@@ -325,6 +326,7 @@ async fn complete_english_report_with_edit_and_back() {
     c.send("Officers at the checkpoint took 500,000 dong without a receipt.")
         .await;
     c.press("Done").await;
+    c.press("No files").await;
     c.press("Continue").await;
     c.press("Skip").await;
     c.press("Yes, I'll leave a contact").await;

@@ -35,6 +35,8 @@ pub enum Step {
     Who,
     /// Telling what happened.
     Story,
+    /// Sending evidence files (photos, documents, voice notes …), or skipping.
+    Attachments,
     /// Choosing verification means.
     Verify,
     /// Optional verification note.
@@ -116,6 +118,46 @@ pub struct FindingChoice {
     pub remove: bool,
 }
 
+/// How a file arrived in Telegram: decides which warning the reporter gets.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub enum MediaKind {
+    /// A photo (Telegram re-encodes these).
+    Photo,
+    /// A file sent as a document.
+    Document,
+    /// A voice note.
+    Voice,
+    /// An audio file.
+    Audio,
+    /// A video.
+    Video,
+    /// A round video message.
+    VideoNote,
+}
+
+/// One evidence file of a draft. The bytes are never kept between turns: the file is
+/// fetched from Telegram again when the report is sent, and `sha256` proves it is the file
+/// that was checked and described to the reporter.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct DraftAttachment {
+    /// Telegram's file id, to fetch it again at submission.
+    pub file_id: String,
+    /// How it arrived.
+    pub media: MediaKind,
+    /// Size in bytes, as downloaded.
+    pub size: u64,
+    /// SHA-256 of the downloaded bytes, hex.
+    pub sha256: String,
+    /// The format recognised by content ([`crate::attach::clean::Format::label`]).
+    pub format: String,
+    /// Extension for the neutral name (`attachment-N.ext`).
+    pub extension: String,
+    /// Whether identifying metadata can be removed (or there was none).
+    pub cleanable: bool,
+    /// What cleaning removes, in the cleaner's words.
+    pub removed: Vec<String>,
+}
+
 /// A dialogue in progress.
 #[derive(Clone, Serialize, Deserialize, Default)]
 pub struct Draft {
@@ -167,6 +209,9 @@ pub struct Draft {
     pub findings: Vec<FindingChoice>,
     /// The report step to return to after a /status detour.
     pub return_step: Option<Step>,
+    /// Evidence files, in the order sent.
+    #[serde(default)]
+    pub attachments: Vec<DraftAttachment>,
 }
 
 /// Errors loading or saving drafts.

@@ -238,6 +238,30 @@ pub fn prompt(d: &mut Draft, out: &mut Outbox) {
             };
             (t::ask_story(l).into(), rows)
         }
+        Step::Attachments => {
+            let mut text = t::ask_attachments(l).to_owned();
+            let mut rows = Vec::new();
+            if !d.attachments.is_empty() {
+                text.push_str("\n\n");
+                text.push_str(t::attachments_list(l));
+                let notes = CaseSummary::attachment_notes(d);
+                for (i, note) in notes.iter().enumerate() {
+                    text.push_str(&format!("\n{}. {}", i + 1, note.render(l)));
+                    rows.push(vec![button(
+                        d,
+                        &format!("{} {}", t::remove_file(l), i + 1),
+                        &format!("rm:{i}"),
+                    )]);
+                }
+            }
+            let cont = if d.attachments.is_empty() {
+                t::attachments_none(l)
+            } else {
+                t::done(l)
+            };
+            rows.push(vec![button(d, cont, "cont")]);
+            (text, rows)
+        }
         Step::Verify => {
             let mut rows: Vec<Vec<InlineKeyboardButton>> = catalog::VERIFICATION
                 .iter()
@@ -289,7 +313,7 @@ pub fn prompt(d: &mut Draft, out: &mut Outbox) {
             );
         }
         Step::EditMenu => {
-            let fields: [(&str, &str); 9] = [
+            let fields: [(&str, &str); 10] = [
                 (t::field_category(l), "ef:cat"),
                 (t::field_behaviour(l), "ef:beh"),
                 (t::field_sector(l), "ef:sec"),
@@ -298,6 +322,7 @@ pub fn prompt(d: &mut Draft, out: &mut Outbox) {
                 (t::field_when(l), "ef:when"),
                 (t::field_who(l), "ef:who"),
                 (t::field_story(l), "ef:story"),
+                (t::field_attachments(l), "ef:files"),
                 (t::field_verify(l), "ef:verify"),
             ];
             let mut rows: Vec<Vec<InlineKeyboardButton>> = fields
@@ -424,13 +449,18 @@ pub fn compute_findings(d: &mut Draft) {
 }
 
 /// The step that leads to the review: the findings check when there is something to decide.
-fn towards_review(d: &mut Draft) -> Step {
+pub fn towards_review(d: &mut Draft) -> Step {
     compute_findings(d);
     if d.findings.is_empty() {
         Step::Review
     } else {
         Step::Findings
     }
+}
+
+/// Whether a file sent now belongs to the report being written (any step before sending).
+pub fn takes_files(step: Step) -> bool {
+    ORDER.contains(&main_step(step))
 }
 
 fn step_has_nav(step: Step) -> bool {
@@ -464,7 +494,7 @@ fn main_step(s: Step) -> Step {
     }
 }
 
-const ORDER: [Step; 13] = [
+const ORDER: [Step; 14] = [
     Step::Category,
     Step::Behaviour,
     Step::Sector,
@@ -473,6 +503,7 @@ const ORDER: [Step; 13] = [
     Step::When,
     Step::Who,
     Step::Story,
+    Step::Attachments,
     Step::Verify,
     Step::VerifyNote,
     Step::Contact,
@@ -753,6 +784,16 @@ pub fn on_button(
             }
             advance(d, Step::Story, out);
         }
+        (Step::Attachments, "cont") => advance(d, Step::Attachments, out),
+        (Step::Attachments, "rm") => {
+            let i: usize = arg.parse().ok()?;
+            if i >= d.attachments.len() {
+                return None;
+            }
+            d.attachments.remove(i);
+            out.say(t::file_removed(l));
+            prompt(d, out);
+        }
         (Step::Verify, "v") => {
             catalog::find(catalog::VERIFICATION, arg)?;
             if let Some(i) = d.verification.iter().position(|v| v == arg) {
@@ -811,6 +852,7 @@ pub fn on_button(
                     Step::Story
                 }
                 "verify" => Step::Verify,
+                "files" => Step::Attachments,
                 _ => return None,
             };
             d.editing = true;
@@ -851,6 +893,8 @@ mod tests {
     #[test]
     fn back_goes_to_the_previous_main_step() {
         assert_eq!(previous(Step::Behaviour), Step::Category);
+        assert_eq!(previous(Step::Attachments), Step::Story);
+        assert_eq!(previous(Step::Verify), Step::Attachments);
         assert_eq!(previous(Step::PlacePick), Step::Place);
         assert_eq!(previous(Step::Review), Step::Findings);
         assert_eq!(previous(Step::Findings), Step::Contact);

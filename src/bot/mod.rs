@@ -12,6 +12,7 @@
 
 pub mod catalog;
 pub mod draft;
+pub mod evidence;
 pub mod flow;
 pub mod summary;
 pub mod texts;
@@ -104,6 +105,8 @@ pub struct App {
     /// only (ten minutes), never in the draft: a stored link from a pseudonym to a case is
     /// exactly what a seized server must not find.
     status_sessions: Mutex<HashMap<[u8; 32], (CaseId, i64)>>,
+    /// Bounds evidence cleaning across all chats (CPU and memory).
+    cleaning: tokio::sync::Semaphore,
 }
 
 /// How long a /status session allows a reply, in seconds.
@@ -144,6 +147,7 @@ impl App {
             contacts,
             flood: Mutex::new(HashMap::new()),
             status_sessions: Mutex::new(HashMap::new()),
+            cleaning: tokio::sync::Semaphore::new(evidence::CLEANING_AT_ONCE),
         }
     }
 
@@ -267,6 +271,10 @@ enum Event {
         msg_id: i32,
     },
     Input(Input),
+    File {
+        file: evidence::Incoming,
+        msg_id: i32,
+    },
     StaleButton,
     Notice {
         text: fn(Lang) -> &'static str,
@@ -349,7 +357,7 @@ impl App {
         let mut out = Outbox::default();
         let mut track: Vec<i32> = Vec::new();
         let persist = match self
-            .decide(&mut d, has_draft, user, event, &mut out, &mut track)
+            .decide(bot, &mut d, has_draft, user, event, &mut out, &mut track)
             .await
         {
             Ok(p) => p,
@@ -415,8 +423,10 @@ impl App {
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn decide(
         &self,
+        bot: &TgBot,
         d: &mut Draft,
         has_draft: bool,
         user: &User,
@@ -631,13 +641,121 @@ impl App {
                     out.say(t::need_consent_first(l));
                     return Ok(Persist::Nothing);
                 }
-                self.on_input(d, user, input, out, track).await?
+                self.on_input(bot, d, user, input, out, track).await?
+            }
+            Event::File { file, msg_id } => {
+                if !has_draft || d.step.is_none() {
+                    out.say(t::need_consent_first(l));
+                    return Ok(Persist::Nothing);
+                }
+                track.push(msg_id);
+                if d.step.is_some_and(flow::takes_files) {
+                    self.add_attachment(bot, d, file, out).await;
+                } else {
+                    out.say(t::files_not_now(l));
+                    flow::prompt(d, out);
+                }
+                Persist::Save
             }
         })
     }
 
+    /// A file arrived during a report: check limits, fetch it, see what cleaning will do,
+    /// and tell the reporter, with the warning that fits the kind of file.
+    async fn add_attachment(
+        &self,
+        bot: &TgBot,
+        d: &mut Draft,
+        file: evidence::Incoming,
+        out: &mut Outbox,
+    ) {
+        let l = d.lang;
+        let used: u64 = d.attachments.iter().map(|a| a.size).sum();
+        let refusal = if d.attachments.len() >= self.limits.max_attachments {
+            Some(t::too_many_files(l).replace("{n}", &self.limits.max_attachments.to_string()))
+        } else if file.size > evidence::TELEGRAM_DOWNLOAD_LIMIT {
+            Some(t::file_too_big(l).to_owned())
+        } else if used + file.size > self.limits.max_attachment_bytes {
+            Some(t::files_too_large_total(l).replace(
+                "{n}",
+                &(self.limits.max_attachment_bytes / 1_000_000).to_string(),
+            ))
+        } else {
+            None
+        };
+        if let Some(text) = refusal {
+            out.say(text);
+            flow::prompt(d, out);
+            return;
+        }
+        let checked = match evidence::fetch(bot, &file.file_id).await {
+            Ok(bytes) if used + bytes.len() as u64 > self.limits.max_attachment_bytes => {
+                Err(evidence::FetchError::TooBig)
+            }
+            Ok(bytes) => evidence::check(&self.cleaning, &file, bytes).await,
+            Err(e) => Err(e),
+        };
+        let a = match checked {
+            Ok(a) => a,
+            Err(evidence::FetchError::TooBig) => {
+                out.say(t::file_too_big(l));
+                flow::prompt(d, out);
+                return;
+            }
+            Err(e) => {
+                warn!(error = %e, "an evidence file could not be fetched");
+                out.say(t::file_fetch_failed(l));
+                flow::prompt(d, out);
+                return;
+            }
+        };
+        info!(
+            format = a.format.as_str(),
+            cleanable = a.cleanable,
+            "evidence file checked"
+        );
+        let index = d.attachments.len();
+        let note = summary::AttachmentNote {
+            name: summary::attachment_name(index, &a.extension),
+            format: a.format.clone(),
+            metadata_removed: a.cleanable,
+            removed: a.removed.clone(),
+        };
+        let warning = match a.media {
+            draft::MediaKind::Photo => t::warn_photo(l),
+            draft::MediaKind::Voice | draft::MediaKind::Audio => t::warn_voice(l),
+            draft::MediaKind::Video | draft::MediaKind::VideoNote => t::warn_video(l),
+            draft::MediaKind::Document if a.format.contains("image") || a.extension == "jpg" || a.extension == "png" || a.extension == "webp" || a.extension == "gif" => t::warn_photo(l),
+            draft::MediaKind::Document => t::warn_document(l),
+        };
+        let mut text = format!("{} {}: {}\n\n{warning}", t::file_received(l), index + 1, note.render(l));
+        if !a.cleanable {
+            text.push_str("\n\n");
+            text.push_str(t::file_not_cleanable(l));
+        }
+        d.attachments.push(a);
+        if let Some(caption) = file.caption.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
+            let total: usize = d.story.iter().map(|s| s.chars().count()).sum::<usize>()
+                + caption.chars().count();
+            if total <= self.limits.max_report_chars {
+                d.story.push(caption.to_owned());
+                text.push_str("\n\n");
+                text.push_str(t::caption_added(l));
+                if matches!(d.step, Some(Step::Findings | Step::Review | Step::EditMenu)) {
+                    d.step = Some(flow::towards_review(d));
+                }
+            } else {
+                text.push_str("\n\n");
+                text.push_str(t::too_long(l));
+            }
+        }
+        out.say(text);
+        flow::prompt(d, out);
+    }
+
     async fn on_input(
         &self,
+        bot: &TgBot,
         d: &mut Draft,
         user: &User,
         input: Input,
@@ -668,7 +786,7 @@ impl App {
                 Ok(Persist::Save)
             }
             Input::Button { action, msg_id } => match (d.step, action.as_str()) {
-                (Some(Step::Review), "send") => self.submit(d, user, out).await,
+                (Some(Step::Review), "send") => self.submit(bot, d, user, out).await,
                 (Some(Step::Submitted), "saved") => {
                     let mut del = vec![];
                     if let Some(r) = d.receipt_message.take() {
@@ -715,6 +833,7 @@ impl App {
 
     async fn submit(
         &self,
+        bot: &TgBot,
         d: &mut Draft,
         user: &User,
         out: &mut Outbox,
@@ -740,6 +859,29 @@ impl App {
             language_code: user.language_code.clone(),
             contact: d.contact.clone(),
         };
+        // Fetch and clean every file again before anything is committed: a failure leaves
+        // the draft as it was, and the reporter can press Send again.
+        let mut files = Vec::with_capacity(d.attachments.len());
+        for (i, a) in d.attachments.iter().enumerate() {
+            match evidence::prepare(
+                bot,
+                &self.cleaning,
+                i,
+                a,
+                self.limits.keep_original_attachments,
+            )
+            .await
+            {
+                Ok(p) => files.push(p),
+                Err(e) => {
+                    warn!(error = %e, "an evidence file could not be prepared; nothing submitted");
+                    out.say(t::file_refetch_failed(l).replace("{n}", &(i + 1).to_string()));
+                    flow::prompt(d, out);
+                    return Ok(Persist::Save);
+                }
+            }
+        }
+        let files = Arc::new(files);
         let receipt = Receipt::generate();
         let receipt_text = receipt.expose_text();
         let keys = self.receipts.derive(receipt).await?;
@@ -753,16 +895,28 @@ impl App {
                 Sealed::seal(&summary, ItemKind::Summary, &case_id, &ring.reviewers)?;
             let sealed_identity =
                 Sealed::seal(&identity, ItemKind::Identity, &case_id, &ring.custodians)?;
+            let mut items = vec![
+                NewItem::from_bot(ItemKind::Summary, sealed_summary.into_bytes()),
+                NewItem::from_bot(ItemKind::Identity, sealed_identity.into_bytes()),
+            ];
+            if !files.is_empty() {
+                items.extend(
+                    evidence::seal_all(
+                        Arc::clone(&files),
+                        case_id,
+                        ring.reviewers.clone(),
+                        ring.custodians.clone(),
+                    )
+                    .await?,
+                );
+            }
             let result = self
                 .store
                 .submit_case(&NewCase {
                     id: case_id,
                     category: summary.category.clone(),
                     epoch: ring.epoch,
-                    items: vec![
-                        NewItem::from_bot(ItemKind::Summary, sealed_summary.into_bytes()),
-                        NewItem::from_bot(ItemKind::Identity, sealed_identity.into_bytes()),
-                    ],
+                    items,
                     lookup_id: keys.lookup_id,
                     mailbox_public: keys.mailbox_public,
                 })
@@ -1151,18 +1305,8 @@ async fn on_message(bot: TgBot, app: Arc<App>, msg: Message) -> Result<(), Handl
             text: text.to_owned(),
             msg_id,
         })
-    } else if msg.photo().is_some()
-        || msg.document().is_some()
-        || msg.voice().is_some()
-        || msg.audio().is_some()
-        || msg.video().is_some()
-        || msg.video_note().is_some()
-    {
-        Event::Notice {
-            text: t::no_files_yet,
-            msg_id,
-            delete: false,
-        }
+    } else if let Some(file) = incoming_file(&msg) {
+        Event::File { file, msg_id }
     } else {
         Event::Notice {
             text: t::unsupported_media,
@@ -1171,6 +1315,32 @@ async fn on_message(bot: TgBot, app: Arc<App>, msg: Message) -> Result<(), Handl
         }
     };
     app.turn(&bot, msg.chat.id, &user, event).await
+}
+
+/// The file of a message that carries one: the largest size of a photo; never the file name.
+fn incoming_file(msg: &Message) -> Option<evidence::Incoming> {
+    use draft::MediaKind as K;
+    let (meta, media) = if let Some(sizes) = msg.photo() {
+        (&sizes.iter().max_by_key(|p| u64::from(p.width) * u64::from(p.height))?.file, K::Photo)
+    } else if let Some(doc) = msg.document() {
+        (&doc.file, K::Document)
+    } else if let Some(v) = msg.voice() {
+        (&v.file, K::Voice)
+    } else if let Some(a) = msg.audio() {
+        (&a.file, K::Audio)
+    } else if let Some(v) = msg.video() {
+        (&v.file, K::Video)
+    } else if let Some(v) = msg.video_note() {
+        (&v.file, K::VideoNote)
+    } else {
+        return None;
+    };
+    Some(evidence::Incoming {
+        file_id: meta.id.0.clone(),
+        size: u64::from(meta.size),
+        media,
+        caption: msg.caption().map(str::to_owned),
+    })
 }
 
 async fn on_edited(bot: TgBot, app: Arc<App>, msg: Message) -> Result<(), HandlerError> {

@@ -35,6 +35,46 @@ pub struct CaseSummary {
     pub verification: Vec<String>,
     /// Verification note (empty when not given).
     pub verification_note: String,
+    /// The evidence files, as separate sealed items (this lists them, with what was done to
+    /// their metadata).
+    #[serde(default)]
+    pub attachments: Vec<AttachmentNote>,
+}
+
+/// One evidence file as the summary lists it.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AttachmentNote {
+    /// Neutral name, `attachment-N.ext`.
+    pub name: String,
+    /// Format recognised by content.
+    pub format: String,
+    /// False when the format could not be cleaned: the metadata is still in the file.
+    pub metadata_removed: bool,
+    /// What was removed.
+    pub removed: Vec<String>,
+}
+
+impl AttachmentNote {
+    /// One line: name, format, and what happened to the metadata.
+    pub fn render(&self, lang: Lang) -> String {
+        let state = if !self.metadata_removed {
+            format!("⚠️ {} {}", texts::metadata_not_removed(lang), self.format)
+        } else if self.removed.is_empty() {
+            texts::metadata_none_found(lang).to_owned()
+        } else {
+            format!(
+                "{} {}",
+                texts::metadata_removed(lang),
+                self.removed.join(", ")
+            )
+        };
+        format!("{} ({}) — {state}", self.name, self.format)
+    }
+}
+
+/// The neutral name of the `index`-th (0-based) file.
+pub fn attachment_name(index: usize, extension: &str) -> String {
+    format!("attachment-{}.{extension}", index + 1)
 }
 
 crate::json_payload!(CaseSummary);
@@ -79,6 +119,20 @@ fn when_text(w: When, day: Day, lang: Lang) -> String {
 }
 
 impl CaseSummary {
+    /// The draft's files as the summary will list them.
+    pub fn attachment_notes(d: &Draft) -> Vec<AttachmentNote> {
+        d.attachments
+            .iter()
+            .enumerate()
+            .map(|(i, a)| AttachmentNote {
+                name: attachment_name(i, &a.extension),
+                format: a.format.clone(),
+                metadata_removed: a.cleanable,
+                removed: a.removed.clone(),
+            })
+            .collect()
+    }
+
     /// Builds the summary from a completed draft — with the identifying details the reporter
     /// chose to remove replaced by placeholders — or `None` if something required is missing.
     pub fn from_draft(d: &Draft) -> Option<CaseSummary> {
@@ -121,6 +175,7 @@ impl CaseSummary {
             story: redacted(TextField::Story),
             verification: d.verification.clone(),
             verification_note: redacted(TextField::VerificationNote),
+            attachments: Self::attachment_notes(d),
         })
     }
 
@@ -151,8 +206,16 @@ impl CaseSummary {
             }
             verify.push_str(self.verification_note.trim());
         }
+        let files = if self.attachments.is_empty() {
+            texts::no_attachments(lang).to_owned()
+        } else {
+            self.attachments
+                .iter()
+                .map(|a| format!("\n  – {}", a.render(lang)))
+                .collect()
+        };
         format!(
-            "• {}: {}\n• {}: {}\n• {}: {}\n• {}: {}\n• {}: {}\n• {}: {}\n• {}: {}\n• {}: {}\n• {}:\n{}",
+            "• {}: {}\n• {}: {}\n• {}: {}\n• {}: {}\n• {}: {}\n• {}: {}\n• {}: {}\n• {}: {}\n• {}: {}\n• {}:\n{}",
             texts::field_category(lang),
             catalog::category_label(&self.category, lang),
             texts::field_behaviour(lang),
@@ -171,6 +234,8 @@ impl CaseSummary {
             or_not_given(&self.officials),
             texts::field_verify(lang),
             or_not_given(&verify),
+            texts::field_attachments(lang),
+            files,
             texts::field_story(lang),
             self.story.trim(),
         )

@@ -148,6 +148,63 @@ This is what lets the Inspectorate verify the report; if you don't know, press S
     ask_story =>
 "Chuyện gì đã xảy ra? Kể cụ thể: cán bộ nói gì, đòi gì, bao nhiêu tiền, hồ sơ gì. Bạn có thể gửi nhiều tin nhắn; xong thì bấm \"Xong\".",
 "What happened? Be specific: what the official said or asked for, how much money, which file. You can send several messages; press \"Done\" when finished.";
+    ask_attachments =>
+"📎 Bằng chứng (không bắt buộc): gửi ảnh, tài liệu (PDF, Word, Excel, văn bản), ghi âm hoặc video, mỗi tệp tối đa 20 MB. Bot tự xóa siêu dữ liệu (vị trí GPS, tên máy, tác giả…) trước khi chuyển cho Thanh tra, và cho bạn biết khi không xóa được.
+
+Trước khi gửi, hãy nghĩ:
+• Giọng nói có thể cho biết bạn là ai.
+• Ảnh, video có thể có khuôn mặt, bàn làm việc, hình phản chiếu, giấy tờ có tên bạn.
+• Tài liệu có thể ghi tên bạn ngay trong nội dung.
+Gửi xong thì bấm \"Xong\"; không có tệp thì bấm \"Không có tệp\".",
+"📎 Evidence (optional): send photos, documents (PDF, Word, Excel, text), voice notes or video, up to 20 MB each. The bot removes metadata (GPS position, device, author…) before the Inspectorate sees them, and tells you when it cannot.
+
+Before you send, think:
+• A voice can identify you.
+• A photo or video can show your face, your desk, a reflection, a paper with your name.
+• A document may carry your name inside its text.
+Press \"Done\" when finished, or \"No files\" if you have none.";
+    attachments_none => "Không có tệp", "No files";
+    attachments_list => "Tệp đã nhận:", "Files received:";
+    remove_file => "🗑 Gỡ tệp", "🗑 Remove file";
+    file_removed => "Đã gỡ tệp.", "File removed.";
+    file_received => "📎 Đã nhận tệp", "📎 File received";
+    warn_photo =>
+"Xem lại ảnh: có khuôn mặt, hình phản chiếu, bàn làm việc hay giấy tờ nào cho biết bạn là ai không? Nếu có, hãy gỡ tệp.",
+"Look at the photo again: does it show a face, a reflection, your desk or a paper that says who you are? If so, remove it.";
+    warn_voice =>
+"Giọng nói có thể nhận ra bạn, kể cả khi không nêu tên. Nếu lo ngại, hãy gỡ tệp và ghi lại nội dung bằng chữ.",
+"A voice can identify you even without a name. If that worries you, remove the file and write down what it says.";
+    warn_video =>
+"Video có thể ghi lại khuôn mặt, giọng nói và nơi quay. Nếu có gì cho biết bạn là ai, hãy gỡ tệp.",
+"A video can record faces, voices and where it was filmed. If anything in it shows who you are, remove it.";
+    warn_document =>
+"Siêu dữ liệu đã được xử lý, nhưng nội dung thì không: nếu tài liệu có tên, chữ ký hay số điện thoại của bạn, hãy gỡ tệp.",
+"Metadata is handled, but the content is not: if the document carries your name, signature or phone number, remove it.";
+    file_not_cleanable =>
+"⚠️ Bot không xóa được siêu dữ liệu của định dạng này. Nếu gửi, tệp đến Thanh tra đúng như bạn gửi, và bản tóm tắt sẽ ghi rõ điều đó. Bạn có thể gỡ tệp, hoặc gửi ảnh chụp màn hình thay thế.",
+"⚠️ The bot cannot remove metadata from this format. If you send it, the file reaches the Inspectorate exactly as you sent it, and the summary will say so. You can remove it, or send a screenshot instead.";
+    metadata_removed => "đã xóa siêu dữ liệu:", "metadata removed:";
+    metadata_none_found => "không thấy siêu dữ liệu nhận dạng", "no identifying metadata found";
+    metadata_not_removed => "CHƯA xóa được siêu dữ liệu — định dạng", "metadata NOT removed — format";
+    no_attachments => "(không có)", "(none)";
+    file_too_big =>
+"Tệp này lớn hơn 20 MB, mức tối đa Telegram cho phép bot tải về. Hãy nén hoặc cắt nhỏ, hoặc gửi ảnh thay vì tệp gốc.",
+"This file is larger than 20 MB, the most Telegram lets a bot download. Please compress or split it, or send a photo instead of the original file.";
+    too_many_files =>
+"Mỗi phản ánh nhận tối đa {n} tệp. Hãy gỡ bớt một tệp nếu muốn gửi tệp này.",
+"A report takes at most {n} files. Remove one if you want to send this one.";
+    files_too_large_total =>
+"Tổng dung lượng các tệp của một phản ánh tối đa {n} MB. Hãy gỡ bớt hoặc nén tệp.",
+"The files of one report may total at most {n} MB. Remove or compress some.";
+    file_fetch_failed =>
+"Bot chưa tải được tệp này từ Telegram. Hãy gửi lại sau ít phút.",
+"The bot could not fetch this file from Telegram. Please send it again in a few minutes.";
+    file_refetch_failed =>
+"Chưa gửi được: bot không tải lại được tệp số {n} từ Telegram. Bấm \"Gửi\" lại sau ít phút, hoặc gỡ tệp đó.",
+"Not sent yet: the bot could not fetch file {n} from Telegram again. Press \"Send\" again in a few minutes, or remove that file.";
+    caption_added =>
+"Chú thích kèm tệp đã được thêm vào phần mô tả sự việc.",
+"The file's caption was added to your description.";
     story_added => "Đã ghi nhận. Gửi thêm, hoặc bấm \"Xong\".", "Noted. Send more, or press \"Done\".";
     story_empty => "Hãy kể ít nhất một câu về việc đã xảy ra.", "Please write at least one sentence about what happened.";
     done => "Xong", "Done";
@@ -223,9 +280,9 @@ Your case code and receipt are in the next message. Write the receipt down somew
     unsupported_media =>
 "Bot chỉ đọc được chữ và nút bấm ở bước này. Hãy gõ nội dung bằng chữ.",
 "At this step the bot can only read text and buttons. Please type it as text.";
-    no_files_yet =>
-"Bước này chưa nhận tệp. Hãy mô tả bằng chữ; ở bước kiểm chứng bạn có thể cho biết bạn có ảnh, giấy tờ.",
-"This step does not take files. Please describe it in text; at the verification step you can say you have photos or documents.";
+    files_not_now =>
+"Bot chỉ nhận tệp khi bạn đang soạn một phản ánh. Câu trả lời cho Thanh tra hiện chỉ nhận chữ; nếu cần gửi thêm bằng chứng, hãy nói rõ trong câu trả lời.",
+"Files are only taken while you are writing a report. Answers to the Inspectorate take text only for now; if you have more evidence, say so in your answer.";
     contact_refused =>
 "Vì an toàn, bot không nhận danh bạ hay số điện thoại chia sẻ: chúng cho biết bạn là ai. Tin nhắn đó không được lưu. Bạn có thể tiếp tục bước hiện tại.",
 "For your safety the bot does not take shared contacts: they reveal who you are. That message was not stored. You can continue with the current step.";
@@ -292,6 +349,7 @@ Your case code and receipt are in the next message. Write the receipt down somew
     field_who => "Cán bộ liên quan", "Officials involved";
     field_story => "Nội dung", "What happened";
     field_verify => "Kiểm chứng", "Verification";
+    field_attachments => "Tệp bằng chứng", "Evidence files";
     not_given => "(không nêu)", "(not given)";
     place_undisclosed => "(người phản ánh không nêu)", "(reporter preferred not to say)";
     status_new => "Mới tiếp nhận", "Received";

@@ -1,0 +1,255 @@
+//! Evidence files in the dialogue: fetched from Telegram into memory, checked when they
+//! arrive (so the reporter hears what cleaning will and will not do), and at submission
+//! fetched again, cleaned and sealed: the cleaned copy to reviewers, the untouched original
+//! to custodians.
+//!
+//! Invariants:
+//! - File bytes exist only in memory, in zeroizing buffers; never on disk, never logged. The
+//!   draft keeps Telegram's file id, the format and a SHA-256 of the bytes, never the bytes
+//!   (a 20 MB file would otherwise be re-encrypted into the draft at every step).
+//! - The file name a reporter's device gave a document is never read: sealed files are named
+//!   `attachment-N.ext`, the extension from the format recognised by content.
+//! - At submission the bytes fetched again must hash to what was checked, so the summary
+//!   the reporter approved describes exactly the files sent.
+//! - Cleaning is CPU-bound: it runs on blocking threads, at most [`CLEANING_AT_ONCE`] files
+//!   at a time across all chats, which also bounds memory.
+
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use teloxide::net::Download;
+use teloxide::prelude::*;
+use teloxide::types::FileId;
+use tokio::sync::Semaphore;
+use zeroize::Zeroizing;
+
+use super::TgBot;
+use super::draft::{DraftAttachment, MediaKind};
+use super::summary::attachment_name;
+use crate::attach::EvidenceFile;
+use crate::attach::clean::{self, Format, Outcome};
+use crate::crypto::{CryptoError, ItemKind, PublicKey, Sealed};
+use crate::ids::CaseId;
+use crate::store::NewItem;
+
+/// The largest file the Bot API lets a bot download (getFile), in bytes.
+pub const TELEGRAM_DOWNLOAD_LIMIT: u64 = 20 * 1024 * 1024;
+
+/// Files cleaned at once across all chats.
+pub const CLEANING_AT_ONCE: usize = 2;
+
+/// A file as it arrived in a message.
+pub struct Incoming {
+    /// Telegram's file id.
+    pub file_id: String,
+    /// Size as Telegram reports it.
+    pub size: u64,
+    /// How it arrived.
+    pub media: MediaKind,
+    /// The caption typed with it, if any.
+    pub caption: Option<String>,
+}
+
+/// Why a file could not be fetched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    /// Larger than Telegram lets bots download.
+    #[error("the file is larger than the Bot API download limit")]
+    TooBig,
+    /// The Bot API or the download failed.
+    #[error("the file could not be fetched")]
+    Failed,
+    /// The bytes fetched at submission are not the ones checked earlier.
+    #[error("the file changed since it was checked")]
+    Changed,
+}
+
+/// Fetches a file's bytes into memory.
+pub async fn fetch(bot: &TgBot, file_id: &str) -> Result<Zeroizing<Vec<u8>>, FetchError> {
+    let file = bot.get_file(FileId(file_id.to_owned())).await.map_err(|e| {
+        // The Bot API refuses getFile above 20 MB with "file is too big".
+        if matches!(&e, teloxide::RequestError::Api(api) if api.to_string().contains("too big")) {
+            FetchError::TooBig
+        } else {
+            tracing::debug!(error = %super::request_error_kind(&e), "getFile failed");
+            FetchError::Failed
+        }
+    })?;
+    if u64::from(file.size) > TELEGRAM_DOWNLOAD_LIMIT {
+        return Err(FetchError::TooBig);
+    }
+    let mut buf = Zeroizing::new(Vec::with_capacity(file.size as usize));
+    bot.download_file(&file.path, &mut *buf)
+        .await
+        .map_err(|_| FetchError::Failed)?;
+    if buf.len() as u64 > TELEGRAM_DOWNLOAD_LIMIT {
+        return Err(FetchError::TooBig);
+    }
+    Ok(buf)
+}
+
+/// What cleaning does to one file.
+struct Cleaning {
+    format: Format,
+    /// Metadata removed (or none found).
+    cleanable: bool,
+    removed: Vec<String>,
+    /// The cleaned bytes; `None` when the format could not be cleaned.
+    cleaned: Option<Zeroizing<Vec<u8>>>,
+}
+
+fn run_clean(bytes: &[u8]) -> Cleaning {
+    match clean::clean(bytes) {
+        Ok(c) => {
+            let format = c.format;
+            match c.outcome {
+                Outcome::Cleaned { removed } => Cleaning {
+                    format,
+                    cleanable: true,
+                    removed: removed.iter().map(|r| (*r).to_owned()).collect(),
+                    cleaned: Some(Zeroizing::new(c.bytes)),
+                },
+                Outcome::NothingFound => Cleaning {
+                    format,
+                    cleanable: true,
+                    removed: Vec::new(),
+                    cleaned: Some(Zeroizing::new(c.bytes)),
+                },
+                Outcome::NotCleanable => {
+                    drop(Zeroizing::new(c.bytes));
+                    Cleaning {
+                        format,
+                        cleanable: false,
+                        removed: Vec::new(),
+                        cleaned: None,
+                    }
+                }
+            }
+        }
+        // Fail closed: a file that claims a format but cannot be parsed is passed on only as
+        // "metadata not removed", never as clean.
+        Err(
+            clean::CleanError::Malformed { format }
+            | clean::CleanError::TooLarge { format }
+            | clean::CleanError::Rewrite { format },
+        ) => Cleaning {
+            format,
+            cleanable: false,
+            removed: Vec::new(),
+            cleaned: None,
+        },
+    }
+}
+
+async fn clean_blocking(
+    limiter: &Semaphore,
+    bytes: Arc<Zeroizing<Vec<u8>>>,
+) -> Result<Cleaning, FetchError> {
+    let _permit = limiter.acquire().await.map_err(|_| FetchError::Failed)?;
+    tokio::task::spawn_blocking(move || run_clean(&bytes))
+        .await
+        .map_err(|_| FetchError::Failed)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Checks a file that just arrived: what it is and what cleaning will remove.
+pub async fn check(
+    limiter: &Semaphore,
+    incoming: &Incoming,
+    bytes: Zeroizing<Vec<u8>>,
+) -> Result<DraftAttachment, FetchError> {
+    let size = bytes.len() as u64;
+    let sha256 = sha256_hex(&bytes);
+    let c = clean_blocking(limiter, Arc::new(bytes)).await?;
+    Ok(DraftAttachment {
+        file_id: incoming.file_id.clone(),
+        media: incoming.media,
+        size,
+        sha256,
+        format: c.format.label().to_owned(),
+        extension: c.format.extension().to_owned(),
+        cleanable: c.cleanable,
+        removed: c.removed,
+    })
+}
+
+/// One file ready to seal: the copy for reviewers and, if kept, the original for custodians.
+pub struct Prepared {
+    reviewed: EvidenceFile,
+    original: Option<EvidenceFile>,
+}
+
+/// Fetches the `index`-th file again, checks it is the one the reporter approved, and
+/// cleans it.
+pub async fn prepare(
+    bot: &TgBot,
+    limiter: &Semaphore,
+    index: usize,
+    a: &DraftAttachment,
+    keep_original: bool,
+) -> Result<Prepared, FetchError> {
+    let bytes = fetch(bot, &a.file_id).await?;
+    if sha256_hex(&bytes) != a.sha256 {
+        return Err(FetchError::Changed);
+    }
+    let bytes = Arc::new(bytes);
+    let c = clean_blocking(limiter, Arc::clone(&bytes)).await?;
+    let name = attachment_name(index, c.format.extension());
+    let note = if c.cleanable {
+        c.removed.join(", ")
+    } else {
+        format!("metadata not removed: format {}", c.format.label())
+    };
+    let original = keep_original.then(|| EvidenceFile {
+        name: name.clone(),
+        format: c.format.label().to_owned(),
+        metadata_removed: false,
+        note: "original as sent by the reporter".to_owned(),
+        bytes: bytes.to_vec(),
+    });
+    let reviewed_bytes = match c.cleaned {
+        Some(cleaned) => cleaned.to_vec(),
+        None => bytes.to_vec(),
+    };
+    Ok(Prepared {
+        reviewed: EvidenceFile {
+            name,
+            format: c.format.label().to_owned(),
+            metadata_removed: c.cleanable,
+            note,
+            bytes: reviewed_bytes,
+        },
+        original,
+    })
+}
+
+/// Seals prepared files for one case: each cleaned copy to the reviewers, each original to
+/// the custodians. Runs on a blocking thread (tens of megabytes of AES-GCM).
+pub async fn seal_all(
+    files: Arc<Vec<Prepared>>,
+    case_id: CaseId,
+    reviewers: Vec<PublicKey>,
+    custodians: Vec<PublicKey>,
+) -> Result<Vec<NewItem>, CryptoError> {
+    tokio::task::spawn_blocking(move || {
+        let mut items = Vec::with_capacity(files.len() * 2);
+        for f in files.iter() {
+            let sealed = Sealed::seal(&f.reviewed, ItemKind::Attachment, &case_id, &reviewers)?;
+            items.push(NewItem::from_bot(ItemKind::Attachment, sealed.into_bytes()));
+            if let Some(o) = &f.original {
+                let sealed =
+                    Sealed::seal(o, ItemKind::AttachmentOriginal, &case_id, &custodians)?;
+                items.push(NewItem::from_bot(
+                    ItemKind::AttachmentOriginal,
+                    sealed.into_bytes(),
+                ));
+            }
+        }
+        Ok(items)
+    })
+    .await
+    .map_err(|_| CryptoError::InvalidEnvelope)?
+}

@@ -1,0 +1,273 @@
+//! Evidence files end to end, through real teloxide over HTTP against the Bot API simulator:
+//! a report with a photo, a PDF and a voice note whose planted metadata must never reach the
+//! reviewers, one text finding kept and one removed; the reviewer's key opens the cleaned
+//! copies and the placeholder, the custodian's key opens the untouched originals. Plus the
+//! limits, removal of a file, a file sent at another step, and originals switched off.
+
+mod common;
+
+use common::bot::{Harness, Options, submitted, summary_of};
+use tipline::attach::EvidenceFile;
+use tipline::crypto::{ItemKind, Sealed};
+use tipline::sim::{Citizen, Mark, SimUser};
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/attach")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The bot's texts after `mark`, joined.
+fn said_since(c: &Citizen, mark: Mark) -> String {
+    c.bot_messages_since(mark)
+        .into_iter()
+        .filter_map(|m| m.text)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn contains_canary(bytes: &[u8]) -> bool {
+    bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"canary"))
+}
+
+/// A reporter's name planted in a document's file name: it must go nowhere.
+const FILE_NAME: &str = "Don_Tran_Thi_Lan.pdf";
+
+/// From /start to the story step's Done, in Vietnamese.
+async fn until_attachments(c: &Citizen) {
+    c.command("/start").await;
+    c.press("✅ Đồng ý").await;
+    c.press("Nhũng nhiễu, gây phiền hà").await;
+    c.press("Đòi tiền").await;
+    c.press("Đất đai").await;
+    c.send("văn phòng đăng ký đất đai").await;
+    c.press("Sở Nông nghiệp và Môi trường").await;
+    c.send("Cam Lập").await;
+    c.press("xã Nam Cam Ranh").await;
+    c.press("Trong tháng này").await;
+    c.send("ông Nguyễn Văn Tư, cán bộ địa chính, điện thoại cơ quan 0258 3822 111")
+        .await;
+    c.send("Cán bộ đòi 2 triệu đồng mới nhận hồ sơ. Số của tôi 0905 000 123.")
+        .await;
+    c.press("Xong").await;
+}
+
+/// From the verification step to the review screen: keep the office phone, remove the
+/// reporter's own number.
+async fn until_review(c: &Citizen) {
+    c.press("⬜ Có giấy tờ").await;
+    c.press("Tiếp tục").await;
+    c.press("Bỏ qua").await;
+    c.press("Không, chỉ qua bot").await;
+    let findings = c.last_text().unwrap();
+    assert!(
+        findings.lines().nth(1).unwrap().contains("0258 3822 111"),
+        "{findings}"
+    );
+    let keep = c
+        .last_buttons()
+        .into_iter()
+        .find(|b| b.starts_with('1'))
+        .unwrap();
+    c.press(&keep).await;
+    c.press("Tiếp tục").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn photo_pdf_and_voice_are_cleaned_for_reviewers_and_kept_for_custodians() {
+    let h = Harness::start().await;
+    let c = h.citizen(SimUser::new(7_100_001, "Lan").username("lan_tran").language("vi"));
+    until_attachments(&c).await;
+
+    // The attachments step warns before anything is sent.
+    let prompt = c.last_text().unwrap();
+    for warning in ["Giọng nói có thể cho biết bạn là ai", "hình phản chiếu", "tên bạn ngay trong nội dung"] {
+        assert!(prompt.contains(warning), "{prompt}");
+    }
+    assert!(c.last_buttons().iter().any(|b| b == "Không có tệp"));
+
+    let photo = fixture("photo.jpg");
+    let pdf = fixture("report.pdf");
+    let voice = fixture("voice.ogg");
+    let m = c.mark();
+    c.send_photo(photo.clone()).await;
+    let ack = said_since(&c, m);
+    assert!(ack.contains("Đã nhận tệp 1: attachment-1.jpg (JPEG)"), "{ack}");
+    assert!(ack.contains("đã xóa siêu dữ liệu:") && ack.contains("khuôn mặt"), "{ack}");
+
+    let m = c.mark();
+    c.send_document(pdf.clone(), FILE_NAME, "application/pdf").await;
+    let ack = said_since(&c, m);
+    assert!(ack.contains("attachment-2.pdf (PDF)"), "{ack}");
+    assert!(ack.contains("tên, chữ ký hay số điện thoại"), "{ack}");
+    assert!(!ack.contains("Tran_Thi_Lan"), "the file name is never echoed: {ack}");
+
+    let m = c.mark();
+    c.send_voice(voice.clone()).await;
+    let ack = said_since(&c, m);
+    assert!(ack.contains("attachment-3.ogg (Ogg Opus audio)"), "{ack}");
+    assert!(ack.contains("Giọng nói có thể nhận ra bạn"), "{ack}");
+
+    // A format that cannot be cleaned is flagged at once, and can be removed.
+    let mut mp4 = vec![0, 0, 0, 0x18];
+    mp4.extend_from_slice(b"ftypisom\0\0\x02\0isomiso2");
+    mp4.extend_from_slice(&[0u8; 64]);
+    let m = c.mark();
+    c.send_video(mp4).await;
+    let ack = said_since(&c, m);
+    assert!(
+        ack.contains("CHƯA xóa được siêu dữ liệu") && ack.contains("Bot không xóa được siêu dữ liệu"),
+        "{ack}"
+    );
+    c.press("🗑 Gỡ tệp 4").await;
+    let list = c.last_text().unwrap();
+    assert!(list.contains("3. attachment-3.ogg") && !list.contains("attachment-4"), "{list}");
+    c.press("Xong").await;
+
+    until_review(&c).await;
+    let review = c.last_text().unwrap();
+    for expected in [
+        "Tệp bằng chứng:",
+        "attachment-1.jpg (JPEG) — đã xóa siêu dữ liệu:",
+        "attachment-2.pdf (PDF) — đã xóa siêu dữ liệu:",
+        "attachment-3.ogg (Ogg Opus audio) — đã xóa siêu dữ liệu:",
+        "0258 3822 111",
+        "[đã xóa: số điện thoại]",
+    ] {
+        assert!(review.contains(expected), "review lacks {expected:?}:\n{review}");
+    }
+    assert!(!review.contains("0905 000 123") && !review.contains("attachment-4"), "{review}");
+    c.press("✅ Gửi phản ánh").await;
+    let (code, _) = submitted(&c);
+
+    // Reviewer side.
+    let summary = summary_of(&h, &code).await;
+    assert!(summary.story.contains("[đã xóa: số điện thoại]") && !summary.story.contains("0905"));
+    assert!(summary.officials.contains("0258 3822 111"), "the kept finding stays");
+    let names: Vec<_> = summary.attachments.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["attachment-1.jpg", "attachment-2.pdf", "attachment-3.ogg"]);
+    assert!(summary.attachments.iter().all(|a| a.metadata_removed));
+
+    let case = h
+        .store
+        .case_by_code(&tipline::ids::CaseCode::parse(&code).unwrap())
+        .await
+        .unwrap();
+    let items = h.store.items(&case.id).await.unwrap();
+    let of = |kind: ItemKind| -> Vec<Vec<u8>> {
+        items
+            .iter()
+            .filter(|i| i.kind == kind)
+            .map(|i| i.blob.clone())
+            .collect()
+    };
+    let cleaned = of(ItemKind::Attachment);
+    let originals = of(ItemKind::AttachmentOriginal);
+    assert_eq!((cleaned.len(), originals.len()), (3, 3));
+    let originals_in: [&[u8]; 3] = [&photo, &pdf, &voice];
+    for (i, blob) in cleaned.iter().enumerate() {
+        let sealed: Sealed<EvidenceFile> = Sealed::from_bytes(blob.clone());
+        let f = sealed
+            .open(ItemKind::Attachment, &case.id, &h.reviewer.0)
+            .expect("the reviewer opens the cleaned copy");
+        assert_eq!(f.name, names[i]);
+        assert!(f.metadata_removed);
+        assert!(!contains_canary(&f.bytes), "{}: planted metadata reached reviewers", f.name);
+        assert_ne!(f.bytes, originals_in[i]);
+        let custodian_try: Sealed<EvidenceFile> = Sealed::from_bytes(blob.clone());
+        assert!(custodian_try.open(ItemKind::Attachment, &case.id, &h.custodian.0).is_err());
+    }
+    // The cleaned copies still open as what they are.
+    let first: Sealed<EvidenceFile> = Sealed::from_bytes(cleaned[0].clone());
+    let jpeg = first.open(ItemKind::Attachment, &case.id, &h.reviewer.0).unwrap();
+    let img = image::load_from_memory(&jpeg.bytes).expect("the cleaned photo decodes");
+    assert_eq!((img.width(), img.height()), (64, 48));
+    let second: Sealed<EvidenceFile> = Sealed::from_bytes(cleaned[1].clone());
+    let pdf_clean = second.open(ItemKind::Attachment, &case.id, &h.reviewer.0).unwrap();
+    let doc = lopdf::Document::load_mem(&pdf_clean.bytes).expect("the cleaned PDF loads");
+    assert!(!doc.get_pages().is_empty());
+
+    // Custodian side: the originals, byte for byte; the reviewer's key opens none of them.
+    for (i, blob) in originals.iter().enumerate() {
+        let sealed: Sealed<EvidenceFile> = Sealed::from_bytes(blob.clone());
+        let f = sealed
+            .open(ItemKind::AttachmentOriginal, &case.id, &h.custodian.0)
+            .expect("the custodian opens the original");
+        assert_eq!(f.bytes, originals_in[i], "original {i} is untouched");
+        assert_eq!(f.name, names[i]);
+        let reviewer_try: Sealed<EvidenceFile> = Sealed::from_bytes(blob.clone());
+        assert!(reviewer_try
+            .open(ItemKind::AttachmentOriginal, &case.id, &h.reviewer.0)
+            .is_err());
+    }
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_other_steps_and_originals_off() {
+    let h = Harness::start_with(Options {
+        env: vec![
+            ("TIPLINE_MAX_ATTACHMENTS", "2"),
+            ("TIPLINE_KEEP_ORIGINAL_ATTACHMENTS", "false"),
+        ],
+        ..Options::default()
+    })
+    .await;
+    let c = h.citizen(SimUser::new(7_100_002, "Minh").language("vi"));
+    c.command("/start").await;
+    c.press("✅ Đồng ý").await;
+    c.press("Nhũng nhiễu, gây phiền hà").await;
+    // A file sent before the attachments step is kept, and the current step asked again.
+    let m = c.mark();
+    c.send_document(fixture("statement.docx"), "Tờ trình của Minh.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
+        .await;
+    let texts = said_since(&c, m);
+    assert!(texts.contains("attachment-1.docx (Word document)"), "{texts}");
+    assert!(!texts.contains("Minh"), "the file name is never echoed: {texts}");
+    assert_eq!(c.last_text().unwrap(), "Cán bộ đã làm gì? Chọn điều gần nhất.");
+    c.press("Đòi tiền").await;
+    c.press("Đất đai").await;
+    c.send("văn phòng đăng ký đất đai").await;
+    c.press("Sở Nông nghiệp và Môi trường").await;
+    c.press("Tôi không muốn nói").await;
+    c.press("Hôm nay").await;
+    c.press("Bỏ qua").await;
+    c.send("Cán bộ đòi tiền mới nhận hồ sơ.").await;
+    c.press("Xong").await;
+    let list = c.last_text().unwrap();
+    assert!(list.contains("1. attachment-1.docx"), "{list}");
+
+    // Oversized and over the count: clear answers, nothing added.
+    let m = c.mark();
+    c.send_document(vec![b'a'; 21 * 1024 * 1024], "big.txt", "text/plain")
+        .await;
+    assert!(said_since(&c, m).contains("lớn hơn 20 MB"));
+    c.send_photo(fixture("photo.jpg")).await;
+    let m = c.mark();
+    c.send_photo(fixture("photo.jpg")).await;
+    let texts = said_since(&c, m);
+    assert!(texts.contains("tối đa 2 tệp"), "{texts}");
+    assert!(!c.last_text().unwrap().contains("attachment-3"));
+    c.press("Xong").await;
+    c.press("Tiếp tục").await;
+    c.press("Bỏ qua").await;
+    c.press("Không, chỉ qua bot").await;
+    if c.last_buttons().iter().any(|b| b.starts_with("Tiếp tục")) {
+        c.press("Tiếp tục").await;
+    }
+    c.press("✅ Gửi phản ánh").await;
+    let (code, _) = submitted(&c);
+    let case = h
+        .store
+        .case_by_code(&tipline::ids::CaseCode::parse(&code).unwrap())
+        .await
+        .unwrap();
+    let items = h.store.items(&case.id).await.unwrap();
+    let count = |k: ItemKind| items.iter().filter(|i| i.kind == k).count();
+    assert_eq!(count(ItemKind::Attachment), 2);
+    assert_eq!(count(ItemKind::AttachmentOriginal), 0, "originals are off");
+    let summary = summary_of(&h, &code).await;
+    assert_eq!(summary.attachments.len(), 2);
+    h.stop().await;
+}

@@ -242,7 +242,10 @@ fn parse_bool(setting: &str, v: &str) -> Result<bool, ConfigError> {
     match v.trim().to_ascii_lowercase().as_str() {
         "1" | "true" | "yes" | "on" => Ok(true),
         "0" | "false" | "no" | "off" => Ok(false),
-        _ => Err(invalid(setting, format!("expected true or false, got {v:?}"))),
+        _ => Err(invalid(
+            setting,
+            format!("expected true or false, got {v:?}"),
+        )),
     }
 }
 

@@ -19,6 +19,8 @@ const FIRST: &str = "Canaryfirst";
 const LAST: &str = "Canarylast";
 const PHONE_IN_TEXT: &str = "0905 123 987";
 const CONTACT_PHONE: &str = "+84905765432";
+/// A document's name on the reporter's device: never logged, never stored.
+const FILE_NAME: &str = "Don_Canaryfile_Lan.pdf";
 
 /// Kills the server if the test fails half-way, so no process outlives the test.
 struct Guard(Child);
@@ -143,7 +145,14 @@ async fn sigkill_restart_sigterm_and_no_canaries_anywhere() {
     ))
     .await;
     c.press("Xong").await;
-    c.press("Không có tệp").await;
+    let pdf = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/attach/report.pdf"
+    ))
+    .unwrap();
+    c.send_document(pdf, FILE_NAME, "application/pdf").await;
+    assert!(c.last_text().unwrap().contains("attachment-1.pdf"));
+    c.press("Xong").await;
     c.press("Tiếp tục").await;
     c.press("Bỏ qua").await;
     c.press("Không, chỉ qua bot").await;
@@ -213,6 +222,8 @@ async fn sigkill_restart_sigterm_and_no_canaries_anywhere() {
         receipt.clone(),
         receipt.replace('-', ""),
         "Bác sĩ đòi".to_owned(),
+        FILE_NAME.to_owned(),
+        "Canaryfile".to_owned(),
     ];
     for canary in &canaries {
         assert!(!logs.contains(canary.as_str()), "log contains {canary:?}");

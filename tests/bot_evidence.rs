@@ -77,12 +77,20 @@ async fn until_review(c: &Citizen) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn photo_pdf_and_voice_are_cleaned_for_reviewers_and_kept_for_custodians() {
     let h = Harness::start().await;
-    let c = h.citizen(SimUser::new(7_100_001, "Lan").username("lan_tran").language("vi"));
+    let c = h.citizen(
+        SimUser::new(7_100_001, "Lan")
+            .username("lan_tran")
+            .language("vi"),
+    );
     until_attachments(&c).await;
 
     // The attachments step warns before anything is sent.
     let prompt = c.last_text().unwrap();
-    for warning in ["Giọng nói có thể cho biết bạn là ai", "hình phản chiếu", "tên bạn ngay trong nội dung"] {
+    for warning in [
+        "Giọng nói có thể cho biết bạn là ai",
+        "hình phản chiếu",
+        "tên bạn ngay trong nội dung",
+    ] {
         assert!(prompt.contains(warning), "{prompt}");
     }
     assert!(c.last_buttons().iter().any(|b| b == "Không có tệp"));
@@ -93,15 +101,25 @@ async fn photo_pdf_and_voice_are_cleaned_for_reviewers_and_kept_for_custodians()
     let m = c.mark();
     c.send_photo(photo.clone()).await;
     let ack = said_since(&c, m);
-    assert!(ack.contains("Đã nhận tệp 1: attachment-1.jpg (JPEG)"), "{ack}");
-    assert!(ack.contains("đã xóa siêu dữ liệu:") && ack.contains("khuôn mặt"), "{ack}");
+    assert!(
+        ack.contains("Đã nhận tệp 1: attachment-1.jpg (JPEG)"),
+        "{ack}"
+    );
+    assert!(
+        ack.contains("đã xóa siêu dữ liệu:") && ack.contains("khuôn mặt"),
+        "{ack}"
+    );
 
     let m = c.mark();
-    c.send_document(pdf.clone(), FILE_NAME, "application/pdf").await;
+    c.send_document(pdf.clone(), FILE_NAME, "application/pdf")
+        .await;
     let ack = said_since(&c, m);
     assert!(ack.contains("attachment-2.pdf (PDF)"), "{ack}");
     assert!(ack.contains("tên, chữ ký hay số điện thoại"), "{ack}");
-    assert!(!ack.contains("Tran_Thi_Lan"), "the file name is never echoed: {ack}");
+    assert!(
+        !ack.contains("Tran_Thi_Lan"),
+        "the file name is never echoed: {ack}"
+    );
 
     let m = c.mark();
     c.send_voice(voice.clone()).await;
@@ -117,12 +135,16 @@ async fn photo_pdf_and_voice_are_cleaned_for_reviewers_and_kept_for_custodians()
     c.send_video(mp4).await;
     let ack = said_since(&c, m);
     assert!(
-        ack.contains("CHƯA xóa được siêu dữ liệu") && ack.contains("Bot không xóa được siêu dữ liệu"),
+        ack.contains("CHƯA xóa được siêu dữ liệu")
+            && ack.contains("Bot không xóa được siêu dữ liệu"),
         "{ack}"
     );
     c.press("🗑 Gỡ tệp 4").await;
     let list = c.last_text().unwrap();
-    assert!(list.contains("3. attachment-3.ogg") && !list.contains("attachment-4"), "{list}");
+    assert!(
+        list.contains("3. attachment-3.ogg") && !list.contains("attachment-4"),
+        "{list}"
+    );
     c.press("Xong").await;
 
     until_review(&c).await;
@@ -135,18 +157,34 @@ async fn photo_pdf_and_voice_are_cleaned_for_reviewers_and_kept_for_custodians()
         "0258 3822 111",
         "[đã xóa: số điện thoại]",
     ] {
-        assert!(review.contains(expected), "review lacks {expected:?}:\n{review}");
+        assert!(
+            review.contains(expected),
+            "review lacks {expected:?}:\n{review}"
+        );
     }
-    assert!(!review.contains("0905 000 123") && !review.contains("attachment-4"), "{review}");
+    assert!(
+        !review.contains("0905 000 123") && !review.contains("attachment-4"),
+        "{review}"
+    );
     c.press("✅ Gửi phản ánh").await;
     let (code, _) = submitted(&c);
 
     // Reviewer side.
     let summary = summary_of(&h, &code).await;
     assert!(summary.story.contains("[đã xóa: số điện thoại]") && !summary.story.contains("0905"));
-    assert!(summary.officials.contains("0258 3822 111"), "the kept finding stays");
-    let names: Vec<_> = summary.attachments.iter().map(|a| a.name.as_str()).collect();
-    assert_eq!(names, ["attachment-1.jpg", "attachment-2.pdf", "attachment-3.ogg"]);
+    assert!(
+        summary.officials.contains("0258 3822 111"),
+        "the kept finding stays"
+    );
+    let names: Vec<_> = summary
+        .attachments
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["attachment-1.jpg", "attachment-2.pdf", "attachment-3.ogg"]
+    );
     assert!(summary.attachments.iter().all(|a| a.metadata_removed));
 
     let case = h
@@ -173,18 +211,30 @@ async fn photo_pdf_and_voice_are_cleaned_for_reviewers_and_kept_for_custodians()
             .expect("the reviewer opens the cleaned copy");
         assert_eq!(f.name, names[i]);
         assert!(f.metadata_removed);
-        assert!(!contains_canary(&f.bytes), "{}: planted metadata reached reviewers", f.name);
+        assert!(
+            !contains_canary(&f.bytes),
+            "{}: planted metadata reached reviewers",
+            f.name
+        );
         assert_ne!(f.bytes, originals_in[i]);
         let custodian_try: Sealed<EvidenceFile> = Sealed::from_bytes(blob.clone());
-        assert!(custodian_try.open(ItemKind::Attachment, &case.id, &h.custodian.0).is_err());
+        assert!(
+            custodian_try
+                .open(ItemKind::Attachment, &case.id, &h.custodian.0)
+                .is_err()
+        );
     }
     // The cleaned copies still open as what they are.
     let first: Sealed<EvidenceFile> = Sealed::from_bytes(cleaned[0].clone());
-    let jpeg = first.open(ItemKind::Attachment, &case.id, &h.reviewer.0).unwrap();
+    let jpeg = first
+        .open(ItemKind::Attachment, &case.id, &h.reviewer.0)
+        .unwrap();
     let img = image::load_from_memory(&jpeg.bytes).expect("the cleaned photo decodes");
     assert_eq!((img.width(), img.height()), (64, 48));
     let second: Sealed<EvidenceFile> = Sealed::from_bytes(cleaned[1].clone());
-    let pdf_clean = second.open(ItemKind::Attachment, &case.id, &h.reviewer.0).unwrap();
+    let pdf_clean = second
+        .open(ItemKind::Attachment, &case.id, &h.reviewer.0)
+        .unwrap();
     let doc = lopdf::Document::load_mem(&pdf_clean.bytes).expect("the cleaned PDF loads");
     assert!(!doc.get_pages().is_empty());
 
@@ -197,9 +247,11 @@ async fn photo_pdf_and_voice_are_cleaned_for_reviewers_and_kept_for_custodians()
         assert_eq!(f.bytes, originals_in[i], "original {i} is untouched");
         assert_eq!(f.name, names[i]);
         let reviewer_try: Sealed<EvidenceFile> = Sealed::from_bytes(blob.clone());
-        assert!(reviewer_try
-            .open(ItemKind::AttachmentOriginal, &case.id, &h.reviewer.0)
-            .is_err());
+        assert!(
+            reviewer_try
+                .open(ItemKind::AttachmentOriginal, &case.id, &h.reviewer.0)
+                .is_err()
+        );
     }
     h.stop().await;
 }
@@ -220,12 +272,25 @@ async fn limits_other_steps_and_originals_off() {
     c.press("Nhũng nhiễu, gây phiền hà").await;
     // A file sent before the attachments step is kept, and the current step asked again.
     let m = c.mark();
-    c.send_document(fixture("statement.docx"), "Tờ trình của Minh.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document")
-        .await;
+    c.send_document(
+        fixture("statement.docx"),
+        "Tờ trình của Minh.docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    .await;
     let texts = said_since(&c, m);
-    assert!(texts.contains("attachment-1.docx (Word document)"), "{texts}");
-    assert!(!texts.contains("Minh"), "the file name is never echoed: {texts}");
-    assert_eq!(c.last_text().unwrap(), "Cán bộ đã làm gì? Chọn điều gần nhất.");
+    assert!(
+        texts.contains("attachment-1.docx (Word document)"),
+        "{texts}"
+    );
+    assert!(
+        !texts.contains("Minh"),
+        "the file name is never echoed: {texts}"
+    );
+    assert_eq!(
+        c.last_text().unwrap(),
+        "Cán bộ đã làm gì? Chọn điều gần nhất."
+    );
     c.press("Đòi tiền").await;
     c.press("Đất đai").await;
     c.send("văn phòng đăng ký đất đai").await;

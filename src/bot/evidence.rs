@@ -66,15 +66,19 @@ pub enum FetchError {
 
 /// Fetches a file's bytes into memory.
 pub async fn fetch(bot: &TgBot, file_id: &str) -> Result<Zeroizing<Vec<u8>>, FetchError> {
-    let file = bot.get_file(FileId(file_id.to_owned())).await.map_err(|e| {
-        // The Bot API refuses getFile above 20 MB with "file is too big".
-        if matches!(&e, teloxide::RequestError::Api(api) if api.to_string().contains("too big")) {
-            FetchError::TooBig
-        } else {
-            tracing::debug!(error = %super::request_error_kind(&e), "getFile failed");
-            FetchError::Failed
-        }
-    })?;
+    let file = bot
+        .get_file(FileId(file_id.to_owned()))
+        .await
+        .map_err(|e| {
+            // The Bot API refuses getFile above 20 MB with "file is too big".
+            if matches!(&e, teloxide::RequestError::Api(api) if api.to_string().contains("too big"))
+            {
+                FetchError::TooBig
+            } else {
+                tracing::debug!(error = %super::request_error_kind(&e), "getFile failed");
+                FetchError::Failed
+            }
+        })?;
     if u64::from(file.size) > TELEGRAM_DOWNLOAD_LIMIT {
         return Err(FetchError::TooBig);
     }
@@ -240,8 +244,7 @@ pub async fn seal_all(
             let sealed = Sealed::seal(&f.reviewed, ItemKind::Attachment, &case_id, &reviewers)?;
             items.push(NewItem::from_bot(ItemKind::Attachment, sealed.into_bytes()));
             if let Some(o) = &f.original {
-                let sealed =
-                    Sealed::seal(o, ItemKind::AttachmentOriginal, &case_id, &custodians)?;
+                let sealed = Sealed::seal(o, ItemKind::AttachmentOriginal, &case_id, &custodians)?;
                 items.push(NewItem::from_bot(
                     ItemKind::AttachmentOriginal,
                     sealed.into_bytes(),

@@ -725,18 +725,36 @@ impl App {
             draft::MediaKind::Photo => t::warn_photo(l),
             draft::MediaKind::Voice | draft::MediaKind::Audio => t::warn_voice(l),
             draft::MediaKind::Video | draft::MediaKind::VideoNote => t::warn_video(l),
-            draft::MediaKind::Document if a.format.contains("image") || a.extension == "jpg" || a.extension == "png" || a.extension == "webp" || a.extension == "gif" => t::warn_photo(l),
+            draft::MediaKind::Document
+                if a.format.contains("image")
+                    || a.extension == "jpg"
+                    || a.extension == "png"
+                    || a.extension == "webp"
+                    || a.extension == "gif" =>
+            {
+                t::warn_photo(l)
+            }
             draft::MediaKind::Document => t::warn_document(l),
         };
-        let mut text = format!("{} {}: {}\n\n{warning}", t::file_received(l), index + 1, note.render(l));
+        let mut text = format!(
+            "{} {}: {}\n\n{warning}",
+            t::file_received(l),
+            index + 1,
+            note.render(l)
+        );
         if !a.cleanable {
             text.push_str("\n\n");
             text.push_str(t::file_not_cleanable(l));
         }
         d.attachments.push(a);
-        if let Some(caption) = file.caption.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-            let total: usize = d.story.iter().map(|s| s.chars().count()).sum::<usize>()
-                + caption.chars().count();
+        if let Some(caption) = file
+            .caption
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            let total: usize =
+                d.story.iter().map(|s| s.chars().count()).sum::<usize>() + caption.chars().count();
             if total <= self.limits.max_report_chars {
                 d.story.push(caption.to_owned());
                 text.push_str("\n\n");
@@ -1321,7 +1339,13 @@ async fn on_message(bot: TgBot, app: Arc<App>, msg: Message) -> Result<(), Handl
 fn incoming_file(msg: &Message) -> Option<evidence::Incoming> {
     use draft::MediaKind as K;
     let (meta, media) = if let Some(sizes) = msg.photo() {
-        (&sizes.iter().max_by_key(|p| u64::from(p.width) * u64::from(p.height))?.file, K::Photo)
+        (
+            &sizes
+                .iter()
+                .max_by_key(|p| u64::from(p.width) * u64::from(p.height))?
+                .file,
+            K::Photo,
+        )
     } else if let Some(doc) = msg.document() {
         (&doc.file, K::Document)
     } else if let Some(v) = msg.voice() {

@@ -24,7 +24,8 @@ fn noise(len: usize, mut seed: u64) -> Vec<u8> {
     out
 }
 
-/// A photo-sized noise image at high quality: about 20 MB of JPEG, with a comment in front.
+/// A 12-megapixel noise image at high quality: 25.6 MB of JPEG (above the 20 MB a bot can
+/// download, so an upper bound), with a comment in front.
 fn jpeg_20mb() -> Vec<u8> {
     let (w, h) = (4000u32, 3000u32);
     let pixels = noise((w * h * 3) as usize, 0x9E37_79B9_7F4A_7C15);

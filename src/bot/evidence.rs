@@ -26,6 +26,7 @@ use zeroize::Zeroizing;
 use super::TgBot;
 use super::draft::{DraftAttachment, MediaKind};
 use super::summary::attachment_name;
+use super::texts::{self as t, Lang};
 use crate::attach::EvidenceFile;
 use crate::attach::clean::{self, Format, Outcome};
 use crate::crypto::{CryptoError, ItemKind, PublicKey, Sealed};
@@ -153,6 +154,22 @@ async fn clean_blocking(
     tokio::task::spawn_blocking(move || run_clean(&bytes))
         .await
         .map_err(|_| FetchError::Failed)
+}
+
+/// The warning that fits a file: by what its content is (a photo sent as a document is still
+/// a photo), else by how it was sent.
+pub fn warning(a: &DraftAttachment, l: Lang) -> &'static str {
+    match a.extension.as_str() {
+        "jpg" | "png" | "webp" | "gif" | "heif" => t::warn_photo(l),
+        "ogg" | "mp3" => t::warn_voice(l),
+        "mp4" => t::warn_video(l),
+        _ => match a.media {
+            MediaKind::Photo => t::warn_photo(l),
+            MediaKind::Voice | MediaKind::Audio => t::warn_voice(l),
+            MediaKind::Video | MediaKind::VideoNote => t::warn_video(l),
+            MediaKind::Document => t::warn_document(l),
+        },
+    }
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

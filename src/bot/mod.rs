@@ -721,21 +721,7 @@ impl App {
             metadata_removed: a.cleanable,
             removed: a.removed.clone(),
         };
-        let warning = match a.media {
-            draft::MediaKind::Photo => t::warn_photo(l),
-            draft::MediaKind::Voice | draft::MediaKind::Audio => t::warn_voice(l),
-            draft::MediaKind::Video | draft::MediaKind::VideoNote => t::warn_video(l),
-            draft::MediaKind::Document
-                if a.format.contains("image")
-                    || a.extension == "jpg"
-                    || a.extension == "png"
-                    || a.extension == "webp"
-                    || a.extension == "gif" =>
-            {
-                t::warn_photo(l)
-            }
-            draft::MediaKind::Document => t::warn_document(l),
-        };
+        let warning = evidence::warning(&a, l);
         let mut text = format!(
             "{} {}: {}\n\n{warning}",
             t::file_received(l),

@@ -33,7 +33,10 @@ async fn call(
     let resp = req.send().await.unwrap();
     let status = resp.status();
     let text = resp.text().await.unwrap();
-    (status, serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -67,9 +70,7 @@ async fn authorization_matrix() {
         .await
         .unwrap()
         .into_iter()
-        .find(|t| {
-            t.hash == tipline::review::auth::token_hash(revoked.expose_secret()).to_vec()
-        })
+        .find(|t| t.hash == tipline::review::auth::token_hash(revoked.expose_secret()).to_vec())
         .unwrap()
         .id;
     store.revoke_token(&revoked_id, "test").await.unwrap();
@@ -95,17 +96,42 @@ async fn authorization_matrix() {
     let rows: Vec<(Method, String, Option<serde_json::Value>, [S; 3])> = vec![
         (Method::GET, "/whoami".into(), None, [S::OK, S::OK, S::OK]),
         (Method::GET, "/keyring".into(), None, [S::OK, S::OK, S::OK]),
-        (Method::GET, "/cases".into(), None, [S::OK, S::OK, S::FORBIDDEN]),
-        (Method::POST, "/cases/claim".into(), None, [S::OK, S::FORBIDDEN, S::FORBIDDEN]),
-        (Method::GET, format!("/cases/{code}"), None, [S::OK, S::OK, S::FORBIDDEN]),
-        (Method::GET, format!("/cases/{code}/items"), None, [S::OK, S::OK, S::FORBIDDEN]),
+        (
+            Method::GET,
+            "/cases".into(),
+            None,
+            [S::OK, S::OK, S::FORBIDDEN],
+        ),
+        (
+            Method::POST,
+            "/cases/claim".into(),
+            None,
+            [S::OK, S::FORBIDDEN, S::FORBIDDEN],
+        ),
+        (
+            Method::GET,
+            format!("/cases/{code}"),
+            None,
+            [S::OK, S::OK, S::FORBIDDEN],
+        ),
+        (
+            Method::GET,
+            format!("/cases/{code}/items"),
+            None,
+            [S::OK, S::OK, S::FORBIDDEN],
+        ),
         (
             Method::POST,
             format!("/cases/{code}/items"),
             Some(note_body.clone()),
             [S::CREATED, S::FORBIDDEN, S::FORBIDDEN],
         ),
-        (Method::POST, format!("/cases/{code}/claim"), None, [S::OK, S::FORBIDDEN, S::FORBIDDEN]),
+        (
+            Method::POST,
+            format!("/cases/{code}/claim"),
+            None,
+            [S::OK, S::FORBIDDEN, S::FORBIDDEN],
+        ),
         (
             Method::POST,
             format!("/cases/{code}/status"),
@@ -124,30 +150,60 @@ async fn authorization_matrix() {
             Some(serde_json::json!({"reason": "cần xác minh"})),
             [S::CREATED, S::FORBIDDEN, S::FORBIDDEN],
         ),
-        (Method::GET, "/disclosures".into(), None, [S::OK, S::OK, S::FORBIDDEN]),
+        (
+            Method::GET,
+            "/disclosures".into(),
+            None,
+            [S::OK, S::OK, S::FORBIDDEN],
+        ),
         (
             Method::POST,
             "/disclosures/1/decision".into(),
             Some(serde_json::json!({"approve": false, "reason": "không đủ căn cứ"})),
             [S::FORBIDDEN, S::OK, S::FORBIDDEN],
         ),
-        (Method::GET, "/rewrap".into(), None, [S::OK, S::OK, S::FORBIDDEN]),
+        (
+            Method::GET,
+            "/rewrap".into(),
+            None,
+            [S::OK, S::OK, S::FORBIDDEN],
+        ),
         (
             Method::POST,
             "/items/1/rewrap".into(),
             Some(serde_json::json!({"version": 0, "header": "00"})),
             [S::UNPROCESSABLE_ENTITY, S::NOT_FOUND, S::FORBIDDEN],
         ),
-        (Method::GET, "/audit".into(), None, [S::FORBIDDEN, S::FORBIDDEN, S::OK]),
-        (Method::GET, "/audit/verify".into(), None, [S::FORBIDDEN, S::FORBIDDEN, S::OK]),
-        (Method::GET, "/tokens".into(), None, [S::FORBIDDEN, S::FORBIDDEN, S::OK]),
+        (
+            Method::GET,
+            "/audit".into(),
+            None,
+            [S::FORBIDDEN, S::FORBIDDEN, S::OK],
+        ),
+        (
+            Method::GET,
+            "/audit/verify".into(),
+            None,
+            [S::FORBIDDEN, S::FORBIDDEN, S::OK],
+        ),
+        (
+            Method::GET,
+            "/tokens".into(),
+            None,
+            [S::FORBIDDEN, S::FORBIDDEN, S::OK],
+        ),
         (
             Method::DELETE,
             format!("/tokens/{}", spare.row.id),
             None,
             [S::FORBIDDEN, S::FORBIDDEN, S::NO_CONTENT],
         ),
-        (Method::POST, "/purge".into(), None, [S::FORBIDDEN, S::FORBIDDEN, S::OK]),
+        (
+            Method::POST,
+            "/purge".into(),
+            None,
+            [S::FORBIDDEN, S::FORBIDDEN, S::OK],
+        ),
     ];
     let mut failures = Vec::new();
     for (method, path, body, expected) in &rows {
@@ -162,19 +218,31 @@ async fn authorization_matrix() {
         ] {
             let (got, json) = call(&http, &api, method.clone(), path, tok, body.clone()).await;
             if got != want {
-                failures.push(format!("{method} {path} as {label}: {got} (want {want}) {json}"));
+                failures.push(format!(
+                    "{method} {path} as {label}: {got} (want {want}) {json}"
+                ));
             }
             if got == S::UNAUTHORIZED {
-                assert_eq!(json["error"], "unauthorized", "one answer for every auth failure");
+                assert_eq!(
+                    json["error"], "unauthorized",
+                    "one answer for every auth failure"
+                );
             }
         }
     }
-    assert!(failures.is_empty(), "authorization matrix:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "authorization matrix:\n{}",
+        failures.join("\n")
+    );
 
     // Every auth failure is audited without the token; reading the reviewer's answer shows the
     // custodian's denial.
     let audit = store.audit_entries(1, 10_000).await.unwrap();
-    let fails = audit.iter().filter(|r| r.entry.action == "auth.fail").count();
+    let fails = audit
+        .iter()
+        .filter(|r| r.entry.action == "auth.fail")
+        .count();
     assert_eq!(fails, rows.len() * 4);
     for r in &audit {
         for t in [&reviewer, &custodian, &admin, &revoked] {
@@ -212,14 +280,25 @@ async fn unknown_and_not_yours_look_the_same_and_failures_are_limited() {
     let b = token(&store, TokenRole::Reviewer, Some(b_pk.key_id()), 3600).await;
     let api = Api::start_with(&store, 1, FailureLimiter::new(3)).await;
     let http = reqwest::Client::new();
-    let not_yours = call(&http, &api, Method::GET, &format!("/cases/{}", case.code), Some(&b), None).await;
+    let not_yours = call(
+        &http,
+        &api,
+        Method::GET,
+        &format!("/cases/{}", case.code),
+        Some(&b),
+        None,
+    )
+    .await;
     let unknown = call(&http, &api, Method::GET, "/cases/ZZZZ-ZZZZ", Some(&b), None).await;
     let garbage = call(&http, &api, Method::GET, "/cases/../../etc", Some(&b), None).await;
     assert_eq!(not_yours.0, StatusCode::NOT_FOUND);
     assert_eq!(not_yours, unknown);
     assert_eq!(garbage.0, StatusCode::NOT_FOUND);
     let listed = api.client(&b).queue("").await.unwrap();
-    assert_eq!(listed.total, 0, "B's queue does not show a case B cannot open");
+    assert_eq!(
+        listed.total, 0,
+        "B's queue does not show a case B cannot open"
+    );
 
     // Three failures from this address, then even a valid token is refused for the window.
     for _ in 0..3 {
@@ -263,30 +342,59 @@ async fn rotation_retired_keys_open_nothing_after_rewrap() {
             .unwrap();
         cases.push(c);
     }
-    store.set_status(&cases[2].id, &a_pk.key_id(), CaseStatus::InReview, None, 0).await.unwrap();
     store
-        .set_status(&cases[2].id, &a_pk.key_id(), CaseStatus::Closed, Some(Outcome::Referred), 0)
+        .set_status(&cases[2].id, &a_pk.key_id(), CaseStatus::InReview, None, 0)
+        .await
+        .unwrap();
+    store
+        .set_status(
+            &cases[2].id,
+            &a_pk.key_id(),
+            CaseStatus::Closed,
+            Some(Outcome::Referred),
+            0,
+        )
         .await
         .unwrap();
 
     // Retire A and C1; the epoch moves; A's token stops working at once.
-    store.retire_recipient(&a_pk.key_id(), "test").await.unwrap();
-    store.retire_recipient(&c1_pk.key_id(), "test").await.unwrap();
+    store
+        .retire_recipient(&a_pk.key_id(), "test")
+        .await
+        .unwrap();
+    store
+        .retire_recipient(&c1_pk.key_id(), "test")
+        .await
+        .unwrap();
     assert_eq!(
         api.client(&a_tok).whoami().await.unwrap_err().status(),
         Some(401)
     );
 
-    let r = client::rewrap_all(&api.client(&b_tok), &b_sk).await.unwrap();
+    let r = client::rewrap_all(&api.client(&b_tok), &b_sk)
+        .await
+        .unwrap();
     assert_eq!((r.rewrapped, r.failed, r.not_openable), (9, 0, 0), "{r:?}");
-    let r = client::rewrap_all(&api.client(&c2_tok), &c2_sk).await.unwrap();
+    let r = client::rewrap_all(&api.client(&c2_tok), &c2_sk)
+        .await
+        .unwrap();
     assert_eq!((r.rewrapped, r.failed, r.not_openable), (3, 0, 0), "{r:?}");
     // Nothing left to do.
-    assert!(api.client(&b_tok).rewrap_plan().await.unwrap().items.is_empty());
+    assert!(
+        api.client(&b_tok)
+            .rewrap_plan()
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
 
     for c in &cases {
         for item in store.items(&c.id).await.unwrap() {
-            let ids: BTreeSet<_> = envelope::recipients(&item.blob).unwrap().into_iter().collect();
+            let ids: BTreeSet<_> = envelope::recipients(&item.blob)
+                .unwrap()
+                .into_iter()
+                .collect();
             assert!(!ids.contains(&a_pk.key_id()) && !ids.contains(&c1_pk.key_id()));
             for retired in [&a_sk, &c1_sk] {
                 assert!(
@@ -303,7 +411,9 @@ async fn rotation_retired_keys_open_nothing_after_rewrap() {
             if item.kind == ItemKind::ToReporter {
                 let m: Sealed<TextMessage> = Sealed::from_bytes(item.blob.clone());
                 assert_eq!(
-                    m.open(ItemKind::ToReporter, &c.id, &c.mailbox).unwrap().text,
+                    m.open(ItemKind::ToReporter, &c.id, &c.mailbox)
+                        .unwrap()
+                        .text,
                     "Xin cho biết thêm?",
                     "the reporter's mailbox still opens replies"
                 );
@@ -321,21 +431,33 @@ async fn rotation_retired_keys_open_nothing_after_rewrap() {
     let foreign = envelope::rewrap(&other.blob, other.kind, &cases[1].id, &b_sk, &[b_pk]).unwrap();
     let bad = api
         .client(&b_tok)
-        .rewrap(summary.id, &tipline::review::wire::RewrapBody {
-            version: 1,
-            header: hex::encode(foreign),
-        })
+        .rewrap(
+            summary.id,
+            &tipline::review::wire::RewrapBody {
+                version: 1,
+                header: hex::encode(foreign),
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(bad.status(), Some(422));
-    let to_retired =
-        envelope::rewrap(&summary.blob, summary.kind, &cases[0].id, &b_sk, &[a_pk, b_pk]).unwrap();
+    let to_retired = envelope::rewrap(
+        &summary.blob,
+        summary.kind,
+        &cases[0].id,
+        &b_sk,
+        &[a_pk, b_pk],
+    )
+    .unwrap();
     let bad = api
         .client(&b_tok)
-        .rewrap(summary.id, &tipline::review::wire::RewrapBody {
-            version: 1,
-            header: hex::encode(to_retired),
-        })
+        .rewrap(
+            summary.id,
+            &tipline::review::wire::RewrapBody {
+                version: 1,
+                header: hex::encode(to_retired),
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(bad.status(), Some(422));
@@ -360,9 +482,18 @@ async fn retention_purges_closed_cases_with_items_and_receipts() {
     let open = submit(&store, "open").await;
     let k = r_pk.key_id();
     for c in [&old, &recent] {
-        store.set_status(&c.id, &k, CaseStatus::InReview, None, 0).await.unwrap();
         store
-            .set_status(&c.id, &k, CaseStatus::Closed, Some(Outcome::NotActionable), 0)
+            .set_status(&c.id, &k, CaseStatus::InReview, None, 0)
+            .await
+            .unwrap();
+        store
+            .set_status(
+                &c.id,
+                &k,
+                CaseStatus::Closed,
+                Some(Outcome::NotActionable),
+                0,
+            )
             .await
             .unwrap();
     }
@@ -373,16 +504,30 @@ async fn retention_purges_closed_cases_with_items_and_receipts() {
         .execute(&pool)
         .await
         .unwrap();
-    let r = tipline::review::server::run_purge(&store, 180, "test").await.unwrap();
+    let r = tipline::review::server::run_purge(&store, 180, "test")
+        .await
+        .unwrap();
     assert_eq!(r.cases, vec![old.code.as_str().to_owned()]);
-    assert!(matches!(store.case(&old.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.case(&old.id).await,
+        Err(StoreError::NotFound)
+    ));
     assert!(store.items(&old.id).await.unwrap().is_empty());
     let keys = old
         .receipt
         .derive_blocking(tipline::crypto::keyfile::KdfParams::INSECURE_FOR_TESTS)
         .unwrap();
-    assert!(store.case_by_receipt(&keys.lookup_id).await.unwrap().is_none());
-    assert_eq!(store.tombstone(&keys.lookup_id).await.unwrap(), Some(old.code.clone()));
+    assert!(
+        store
+            .case_by_receipt(&keys.lookup_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store.tombstone(&keys.lookup_id).await.unwrap(),
+        Some(old.code.clone())
+    );
     let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM receipts WHERE lookup_id = $1")
         .bind(&keys.lookup_id.0[..])
         .fetch_one(&pool)
@@ -393,7 +538,10 @@ async fn retention_purges_closed_cases_with_items_and_receipts() {
         assert_eq!(store.items(&c.id).await.unwrap().len(), 2);
     }
     let audit = store.audit_entries(1, 10_000).await.unwrap();
-    let purge = audit.iter().find(|r| r.entry.action == "case.purge").unwrap();
+    let purge = audit
+        .iter()
+        .find(|r| r.entry.action == "case.purge")
+        .unwrap();
     assert_eq!(purge.entry.case_code.as_deref(), Some(old.code.as_str()));
     assert_eq!(purge.entry.detail, "2 items, 1 receipt");
     assert!(store.audit_verify().await.unwrap().is_ok());
@@ -401,7 +549,13 @@ async fn retention_purges_closed_cases_with_items_and_receipts() {
     let wal = std::path::PathBuf::from(url.trim_start_matches("sqlite:")).with_extension("db-wal");
     assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0);
     // A second run finds nothing.
-    assert!(tipline::review::server::run_purge(&store, 180, "test").await.unwrap().cases.is_empty());
+    assert!(
+        tipline::review::server::run_purge(&store, 180, "test")
+            .await
+            .unwrap()
+            .cases
+            .is_empty()
+    );
     pool.close().await;
 }
 
@@ -428,9 +582,19 @@ async fn store_story(store: &Store) {
     let got = store.claim_next(&r, now + 100, now).await.unwrap().unwrap();
     assert_eq!(got.code, first.code);
     assert_eq!(got.status, CaseStatus::InReview);
-    let got2 = store.claim_next(&r2, now + 100, now).await.unwrap().unwrap();
+    let got2 = store
+        .claim_next(&r2, now + 100, now)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got2.code, second.code);
-    assert!(store.claim_next(&r2, now + 100, now).await.unwrap().is_none());
+    assert!(
+        store
+            .claim_next(&r2, now + 100, now)
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(matches!(
         store.claim_case(&first.id, &r2, now + 100, now).await,
         Err(StoreError::Conflict)
@@ -438,46 +602,79 @@ async fn store_story(store: &Store) {
     // An expired lease can be taken over.
     let later = now + 200;
     assert_eq!(
-        store.claim_case(&first.id, &r2, later + 100, later).await.unwrap().claimed_by,
+        store
+            .claim_case(&first.id, &r2, later + 100, later)
+            .await
+            .unwrap()
+            .claimed_by,
         Some(r2)
     );
-    assert!(matches!(store.release_case(&first.id, &r).await, Err(StoreError::Conflict)));
+    assert!(matches!(
+        store.release_case(&first.id, &r).await,
+        Err(StoreError::Conflict)
+    ));
     store.release_case(&first.id, &r2).await.unwrap();
 
     // Transitions.
     assert!(matches!(
-        store.set_status(&first.id, &r, CaseStatus::New, None, now).await,
+        store
+            .set_status(&first.id, &r, CaseStatus::New, None, now)
+            .await,
         Err(StoreError::Invalid(_))
     ));
     assert!(matches!(
-        store.set_status(&first.id, &r, CaseStatus::Closed, None, now).await,
+        store
+            .set_status(&first.id, &r, CaseStatus::Closed, None, now)
+            .await,
         Err(StoreError::Invalid(_))
     ));
-    store.set_status(&first.id, &r, CaseStatus::AwaitingReporter, None, now).await.unwrap();
-    store.set_status(&first.id, &r, CaseStatus::InReview, None, now).await.unwrap();
+    store
+        .set_status(&first.id, &r, CaseStatus::AwaitingReporter, None, now)
+        .await
+        .unwrap();
+    store
+        .set_status(&first.id, &r, CaseStatus::InReview, None, now)
+        .await
+        .unwrap();
     assert!(matches!(
-        store.set_status(&second.id, &r, CaseStatus::AwaitingReporter, None, now).await,
+        store
+            .set_status(&second.id, &r, CaseStatus::AwaitingReporter, None, now)
+            .await,
         Err(StoreError::Conflict)
     ));
     let closed = store
-        .set_status(&first.id, &r, CaseStatus::Closed, Some(Outcome::Substantiated), now)
+        .set_status(
+            &first.id,
+            &r,
+            CaseStatus::Closed,
+            Some(Outcome::Substantiated),
+            now,
+        )
         .await
         .unwrap();
     assert_eq!(closed.outcome, Some(Outcome::Substantiated));
     assert!(closed.closed_day.is_some() && closed.claimed_by.is_none());
     assert!(matches!(
-        store.set_status(&first.id, &r, CaseStatus::InReview, None, now).await,
+        store
+            .set_status(&first.id, &r, CaseStatus::InReview, None, now)
+            .await,
         Err(StoreError::Invalid(_))
     ));
 
     // Disclosure with two approvals required; a second custodian vote completes it.
-    let id = store.request_disclosure(&second.id, &r2, "lý do").await.unwrap();
+    let id = store
+        .request_disclosure(&second.id, &r2, "lý do")
+        .await
+        .unwrap();
     assert!(matches!(
         store.request_disclosure(&second.id, &r2, "again").await,
         Err(StoreError::AlreadyExists)
     ));
     assert_eq!(
-        store.decide_disclosure(id, &c, true, "ok", 2).await.unwrap(),
+        store
+            .decide_disclosure(id, &c, true, "ok", 2)
+            .await
+            .unwrap(),
         DisclosureStatus::Pending
     );
     assert!(matches!(
@@ -491,28 +688,55 @@ async fn store_story(store: &Store) {
         for_key: Some(r2),
     };
     assert!(matches!(
-        store.fulfil_disclosure(id, &second.id, &disclosed, &c).await,
+        store
+            .fulfil_disclosure(id, &second.id, &disclosed, &c)
+            .await,
         Err(StoreError::Invalid(_))
     ));
     assert_eq!(
-        store.decide_disclosure(id, &c2, true, "ok", 2).await.unwrap(),
+        store
+            .decide_disclosure(id, &c2, true, "ok", 2)
+            .await
+            .unwrap(),
         DisclosureStatus::Approved
     );
-    store.fulfil_disclosure(id, &second.id, &disclosed, &c).await.unwrap();
+    store
+        .fulfil_disclosure(id, &second.id, &disclosed, &c)
+        .await
+        .unwrap();
     let req = store.disclosure_request(id).await.unwrap();
     assert_eq!(req.status, DisclosureStatus::Fulfilled);
     assert_eq!(req.decisions.len(), 2);
-    assert_eq!(store.disclosure_requests(Some(&r), None).await.unwrap().len(), 0);
+    assert_eq!(
+        store
+            .disclosure_requests(Some(&r), None)
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
 
     // Header swap with compare-and-swap on the version.
     let items = store.item_headers(&second.id).await.unwrap();
     let ident = items.iter().find(|h| h.kind == ItemKind::Identity).unwrap();
     assert_eq!(ident.recipients.len(), 2);
     let full = store.item(ident.id).await.unwrap();
-    let header =
-        envelope::rewrap(&full.item.blob, ItemKind::Identity, &second.id, &c_sk, &[c_pk]).unwrap();
+    let header = envelope::rewrap(
+        &full.item.blob,
+        ItemKind::Identity,
+        &second.id,
+        &c_sk,
+        &[c_pk],
+    )
+    .unwrap();
     let blob = envelope::splice_header(&full.item.blob, &header).unwrap();
-    assert_eq!(store.swap_item_blob(ident.id, 0, &blob, "test").await.unwrap(), 1);
+    assert_eq!(
+        store
+            .swap_item_blob(ident.id, 0, &blob, "test")
+            .await
+            .unwrap(),
+        1
+    );
     assert!(matches!(
         store.swap_item_blob(ident.id, 0, &blob, "test").await,
         Err(StoreError::Conflict)
@@ -531,7 +755,10 @@ async fn store_story(store: &Store) {
     assert_eq!(found, t.row);
     store.revoke_token(&t.row.id, "test").await.unwrap();
     assert!(store.tokens().await.unwrap()[0].revoked);
-    assert!(matches!(store.revoke_token("nope", "test").await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        store.revoke_token("nope", "test").await,
+        Err(StoreError::NotFound)
+    ));
 
     assert!(store.audit_verify().await.unwrap().is_ok());
 }
@@ -570,7 +797,7 @@ async fn concurrent_claims(store: &Store, claimers: usize, cases: usize) {
     }
     let mut all = BTreeSet::new();
     for i in 0..cases {
-        all.insert(submit(store, &format!("{i}")).await.code);
+        all.insert(submit(store, &format!("{i}")).await.code.as_str().to_owned());
     }
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(claimers));
     let mut tasks = Vec::new();
@@ -583,7 +810,7 @@ async fn concurrent_claims(store: &Store, claimers: usize, cases: usize) {
             let now = tipline::clock::unix_now();
             while let Some(c) = store.claim_next(&k, now + 3600, now).await.unwrap() {
                 assert_eq!(c.claimed_by, Some(k));
-                mine.push(c.code);
+                mine.push(c.code.as_str().to_owned());
             }
             mine
         }));
@@ -602,7 +829,8 @@ async fn concurrent_claims(store: &Store, claimers: usize, cases: usize) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_claims_postgres_never_share_a_case() {
-    let Some(db) = common::PgDatabase::create("concurrent_claims_postgres_never_share_a_case").await
+    let Some(db) =
+        common::PgDatabase::create("concurrent_claims_postgres_never_share_a_case").await
     else {
         return;
     };

@@ -36,7 +36,7 @@ async fn english_report(c: &Citizen) {
     c.press("✅ Send report").await;
 }
 
-fn said_since(c: &Citizen, mark: usize) -> String {
+fn said_since(c: &Citizen, mark: tipline::sim::Mark) -> String {
     c.bot_messages_since(mark)
         .into_iter()
         .filter_map(|m| m.text)
@@ -67,7 +67,9 @@ async fn citizen_reviewer_custodian_full_loop() {
     assert_eq!(claimed.code, code);
     assert_eq!(claimed.status, CaseStatus::InReview);
     assert!(claimed.flags.identity_present && !claimed.flags.identity_disclosed_to_you);
-    let opened = client::open_case(&reviewer, &h.reviewer.0, &code).await.unwrap();
+    let opened = client::open_case(&reviewer, &h.reviewer.0, &code)
+        .await
+        .unwrap();
     let summary = opened.summary.as_ref().unwrap();
     assert!(summary.story.contains("500,000 dong"), "{}", summary.story);
     assert!(opened.identity.is_none() && opened.unreadable == 0);
@@ -80,9 +82,13 @@ async fn citizen_reviewer_custodian_full_loop() {
     );
 
     // 3. The reviewer replies; the reply is readable by the mailbox (the citizen) and the team.
-    client::reply(&reviewer, &code, "Câu hỏi: anh/chị có nhớ biển số xe không?")
-        .await
-        .unwrap();
+    client::reply(
+        &reviewer,
+        &code,
+        "Câu hỏi: anh/chị có nhớ biển số xe không?",
+    )
+    .await
+    .unwrap();
     reviewer
         .set_status(&code, CaseStatus::AwaitingReporter, None)
         .await
@@ -105,7 +111,9 @@ async fn citizen_reviewer_custodian_full_loop() {
     let q = reviewer.queue("unread=true").await.unwrap();
     assert_eq!(q.cases.len(), 1);
     assert!(q.cases[0].flags.unread_from_reporter);
-    let opened = client::open_case(&reviewer, &h.reviewer.0, &code).await.unwrap();
+    let opened = client::open_case(&reviewer, &h.reviewer.0, &code)
+        .await
+        .unwrap();
     let texts: Vec<(&str, &str)> = opened
         .thread
         .iter()
@@ -139,7 +147,15 @@ async fn citizen_reviewer_custodian_full_loop() {
         .into_iter()
         .find(|i| i.kind == ItemKind::Identity)
         .unwrap();
-    assert!(envelope::open(&identity_item.blob, ItemKind::Identity, &case.id, &h.reviewer.0).is_err());
+    assert!(
+        envelope::open(
+            &identity_item.blob,
+            ItemKind::Identity,
+            &case.id,
+            &h.reviewer.0
+        )
+        .is_err()
+    );
     let served = reviewer.items(&code, None).await.unwrap();
     assert!(served.items.iter().all(|i| i.meta.kind != "identity"));
     let req = reviewer
@@ -151,9 +167,15 @@ async fn citizen_reviewer_custodian_full_loop() {
         DisclosureStatus::Pending
     );
     // A custodian cannot upload a disclosed identity for a request that is not approved.
-    let pending = custodian.disclosures(Some(DisclosureStatus::Pending)).await.unwrap();
+    let pending = custodian
+        .disclosures(Some(DisclosureStatus::Pending))
+        .await
+        .unwrap();
     assert_eq!(pending.requests.len(), 1);
-    assert_eq!(pending.requests[0].reason, "Cần liên hệ nhân chứng để xác minh");
+    assert_eq!(
+        pending.requests[0].reason,
+        "Cần liên hệ nhân chứng để xác minh"
+    );
     let refused = client::disclose(&custodian, &h.custodian.0, &pending.requests[0])
         .await
         .unwrap_err();
@@ -172,7 +194,9 @@ async fn citizen_reviewer_custodian_full_loop() {
     assert_eq!(mine.requests[0].status, DisclosureStatus::Fulfilled);
     assert_eq!(mine.requests[0].decisions[0].reason, "Đủ căn cứ");
     assert_eq!(mine.requests[0].decisions[0].custodian, cus_key);
-    let opened = client::open_case(&reviewer, &h.reviewer.0, &code).await.unwrap();
+    let opened = client::open_case(&reviewer, &h.reviewer.0, &code)
+        .await
+        .unwrap();
     let identity = opened.identity.unwrap();
     assert_eq!(identity.telegram_user_id, 7_000_123);
     assert_eq!(identity.first_name, "Sam");
@@ -193,11 +217,17 @@ async fn citizen_reviewer_custodian_full_loop() {
         "disclosure.decide",
         "disclosure.fulfil",
     ] {
-        assert!(log.iter().any(|e| e.action == action), "no {action} in the audit log");
+        assert!(
+            log.iter().any(|e| e.action == action),
+            "no {action} in the audit log"
+        );
     }
     for e in &log {
         for secret in ["79A-123.45", "Sam", "example-handle", "biển số", &receipt] {
-            assert!(!e.detail.contains(secret) && !e.actor.contains(secret), "{e:?}");
+            assert!(
+                !e.detail.contains(secret) && !e.actor.contains(secret),
+                "{e:?}"
+            );
         }
     }
 

@@ -208,9 +208,8 @@ pub async fn authenticate(
         if reached {
             store
                 .audit(
-                    crate::store::AuditEntry::new("unauthenticated", "auth.rate_limited").detail(
-                        format!("failure limit reached in {FAILURE_WINDOW_SECS} s"),
-                    ),
+                    crate::store::AuditEntry::new("unauthenticated", "auth.rate_limited")
+                        .detail(format!("failure limit reached in {FAILURE_WINDOW_SECS} s")),
                 )
                 .await?;
         }

@@ -53,7 +53,12 @@ pub struct ApiState {
 impl ApiState {
     /// New state.
     pub fn new(store: Store, approvals_required: i64, closed_case_days: i64) -> Arc<Self> {
-        Self::with_limiter(store, approvals_required, closed_case_days, FailureLimiter::default())
+        Self::with_limiter(
+            store,
+            approvals_required,
+            closed_case_days,
+            FailureLimiter::default(),
+        )
     }
 
     /// New state with a given failed-authentication limiter (tests use a generous one).

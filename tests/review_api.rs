@@ -582,7 +582,11 @@ async fn store_story(store: &Store) {
     // same day, so which comes first is not fixed.)
     let got = store.claim_next(&r, now + 100, now).await.unwrap().unwrap();
     assert_eq!(got.status, CaseStatus::InReview);
-    let (first, second) = if got.code == one.code { (one, two) } else { (two, one) };
+    let (first, second) = if got.code == one.code {
+        (one, two)
+    } else {
+        (two, one)
+    };
     assert_eq!(got.code, first.code);
     let got2 = store
         .claim_next(&r2, now + 100, now)
@@ -799,7 +803,13 @@ async fn concurrent_claims(store: &Store, claimers: usize, cases: usize) {
     }
     let mut all = BTreeSet::new();
     for i in 0..cases {
-        all.insert(submit(store, &format!("{i}")).await.code.as_str().to_owned());
+        all.insert(
+            submit(store, &format!("{i}"))
+                .await
+                .code
+                .as_str()
+                .to_owned(),
+        );
     }
     let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(claimers));
     let mut tasks = Vec::new();

@@ -433,6 +433,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.review_listen)
         .await
         .with_context(|| format!("listening on {} (review.listen)", config.review_listen))?;
+    let review_addr = listener.local_addr().unwrap_or(config.review_listen);
     let api_state = crate::review::server::ApiState::new(
         store.clone(),
         config.approvals_required,
@@ -445,7 +446,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     ));
     tracing::info!(
         database = store.backend_name(),
-        review_api = %config.review_listen,
+        review_api = %review_addr,
         "tipline bot starting (long polling)"
     );
     crate::bot::run_polling(bot, app, shutdown_signal())

@@ -629,3 +629,27 @@ pub async fn rewrap_all(client: &Client, sk: &SecretKey) -> Result<RewrapReport>
     }
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::safe_file_name;
+
+    #[test]
+    fn attachment_names_cannot_escape_the_directory() {
+        assert!(safe_file_name("attachment-1.jpg"));
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../x",
+            "a/b",
+            "a\\b",
+            ".hidden",
+            "x\0y",
+            "line\nbreak",
+        ] {
+            assert!(!safe_file_name(bad), "{bad:?}");
+        }
+        assert!(!safe_file_name(&"a".repeat(200)));
+    }
+}

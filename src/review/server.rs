@@ -348,7 +348,8 @@ async fn audit(
 
 // ---- handlers ---------------------------------------------------------------------------------
 
-async fn whoami(caller: Caller) -> ApiResult<Json<WhoAmI>> {
+async fn whoami(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<WhoAmI>> {
+    audit(&state, &caller, "whoami", None, String::new()).await?;
     Ok(Json(WhoAmI {
         token_id: caller.token_id.clone(),
         role: caller.role,

@@ -73,6 +73,7 @@ struct FileTelegram {
 #[serde(deny_unknown_fields)]
 struct FileReview {
     listen: Option<String>,
+    approvals_required: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -155,6 +156,8 @@ pub struct Config {
     pub telegram_token: Option<SecretString>,
     /// Where the review API listens.
     pub review_listen: SocketAddr,
+    /// Custodian approvals needed before an identity is disclosed to a reviewer.
+    pub approvals_required: i64,
     /// A `tracing` filter (e.g. `info`), overridden by `RUST_LOG`.
     pub log: String,
     /// Limits for citizens.
@@ -349,6 +352,11 @@ impl Config {
             }
             Ok(v)
         };
+        let approvals_required = num(
+            file.review.approvals_required,
+            "TIPLINE_DISCLOSURE_APPROVALS",
+            1,
+        )?;
         let limits = Limits {
             reports_per_day: num(file.limits.reports_per_day, "TIPLINE_REPORTS_PER_DAY", 3)?,
             receipt_attempts_per_hour: num(
@@ -418,6 +426,7 @@ impl Config {
             telegram_api_url,
             telegram_token,
             review_listen,
+            approvals_required,
             log,
             limits,
             retention,
@@ -470,6 +479,8 @@ pub fn sample_file() -> &'static str {
 [review]
 # The review API's address. Keep it on the Inspectorate's network.
 # listen = "127.0.0.1:8470"
+# Custodian approvals needed before a reporter's identity is re-sealed to a reviewer.
+# approvals_required = 1
 
 [limits]
 # reports_per_day = 3

@@ -11,6 +11,7 @@
 //! - [`ids`]: identifier newtypes parsed at the edge.
 //! - [`loadtest`]: `tipline loadtest`, citizens against the real bot under flood limits.
 //! - [`places`]: Khánh Hòa's communes (with pre-2025 names) and agencies.
+//! - [`review`]: the review API, its tokens, and the reviewer's and custodian's client.
 //! - [`sim`]: a Telegram Bot API simulator for tests, the demo and load runs.
 //! - [`store`]: SQLite and PostgreSQL behind one domain-level API; migrations.
 //! - [`cli`]: the `tipline` command line (init, migrate, keys, admin, serve).
@@ -32,6 +33,7 @@ pub mod demo;
 pub mod ids;
 pub mod loadtest;
 pub mod places;
+pub mod review;
 pub mod sim;
 pub mod store;
 pub mod telemetry;

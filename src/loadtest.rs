@@ -183,6 +183,7 @@ fn spawn(args: &[&str], dir: &Path, sim: &Simulator) -> anyhow::Result<Bot> {
         .env("TIPLINE_DATA_DIR", dir)
         .env("TELEGRAM_BOT_TOKEN", sim.token())
         .env("TELEGRAM_API_URL", sim.api_url())
+        .env("TIPLINE_REVIEW_LISTEN", "127.0.0.1:0")
         .env("TIPLINE_REPORTS_PER_DAY", "1000")
         .env("TIPLINE_LOG", "warn")
         .stdout(Stdio::null())

@@ -43,6 +43,8 @@ fn serve(data: &Path, sim: &Simulator, log: &Path) -> Guard {
         .env("TIPLINE_DATA_DIR", data)
         .env("TELEGRAM_BOT_TOKEN", sim.token())
         .env("TELEGRAM_API_URL", sim.api_url())
+        // Any free port: tests run serve processes side by side.
+        .env("TIPLINE_REVIEW_LISTEN", "127.0.0.1:0")
         .env("TIPLINE_LOG", "trace")
         .env("RUST_LOG", "trace")
         .stdout(Stdio::from(log.try_clone().unwrap()))
@@ -92,6 +94,8 @@ async fn sigkill_restart_sigterm_and_no_canaries_anywhere() {
         .env("TIPLINE_DATA_DIR", &data)
         .env("TELEGRAM_BOT_TOKEN", sim.token())
         .env("TELEGRAM_API_URL", sim.api_url())
+        // Any free port: tests run serve processes side by side.
+        .env("TIPLINE_REVIEW_LISTEN", "127.0.0.1:0")
         .output()
         .unwrap();
     assert!(!o.status.success());

@@ -977,6 +977,13 @@ impl App {
         };
         let keys = self.receipts.derive(receipt).await?;
         let Some(found) = self.store.case_by_receipt(&keys.lookup_id).await? else {
+            // A case purged after retention leaves a tombstone: say so rather than "not found".
+            if let Some(code) = self.store.tombstone(&keys.lookup_id).await? {
+                out.say(format!("{code}: {}", t::case_purged(l)));
+                d.step = d.return_step.take();
+                flow::prompt(d, out);
+                return Ok(Persist::Save);
+            }
             out.say(t::receipt_not_found(l));
             flow::prompt(d, out);
             return Ok(Persist::Save);

@@ -1,5 +1,7 @@
 //! The `tipline` command line: the binary's edge, where errors become one clear sentence.
 
+mod review;
+
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -55,9 +57,27 @@ pub enum Command {
     /// Make and inspect key files (run on the key holder's own machine).
     #[command(subcommand)]
     Keys(KeysCommand),
-    /// Administration: recipients, audit log.
+    /// Administration: recipients, audit log, tokens, server secret, purges.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Reviewers: work on cases through the review API (keys stay on this machine).
+    Review {
+        /// Client options.
+        #[command(flatten)]
+        args: review::ClientArgs,
+        /// What to do.
+        #[command(subcommand)]
+        cmd: review::ReviewCommand,
+    },
+    /// Custodians: decide identity-disclosure requests; rewrap identities.
+    Custodian {
+        /// Client options.
+        #[command(flatten)]
+        args: review::ClientArgs,
+        /// What to do.
+        #[command(subcommand)]
+        cmd: review::CustodianCommand,
+    },
 }
 
 /// `tipline keys …`
@@ -111,6 +131,17 @@ pub enum AdminCommand {
     /// Inspect the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Bearer tokens for the review API.
+    #[command(subcommand)]
+    Tokens(review::TokensCommand),
+    /// Start a new server secret version (drafts in progress stay readable with the old one).
+    RotateServerSecret {
+        /// Drop all older versions now instead of keeping the previous one.
+        #[arg(long)]
+        drop_old: bool,
+    },
+    /// Delete closed cases past retention and expired drafts now.
+    Purge,
 }
 
 /// `tipline admin recipients …`
@@ -202,8 +233,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = Store::open(&config.database_url)
                 .await
                 .context("opening the database")?;
-            admin(a, &store).await
+            match a {
+                AdminCommand::Tokens(t) => review::tokens(t, &store).await,
+                AdminCommand::RotateServerSecret { drop_old } => {
+                    review::rotate_server_secret(&config, &store, drop_old).await
+                }
+                AdminCommand::Purge => review::purge(&config, &store).await,
+                other => admin(other, &store).await,
+            }
         }
+        Command::Review { args, cmd } => review::review(cmd, args).await,
+        Command::Custodian { args, cmd } => review::custodian(cmd, args).await,
     }
 }
 
@@ -386,14 +426,35 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         .set_api_url(api_url)
         .throttle(crate::bot::telegram_limits());
     let housekeeping = tokio::spawn(housekeeping(store.clone()));
+    let purges = tokio::spawn(daily_purge(
+        store.clone(),
+        config.retention.closed_case_days,
+    ));
+    let listener = tokio::net::TcpListener::bind(config.review_listen)
+        .await
+        .with_context(|| format!("listening on {} (review.listen)", config.review_listen))?;
+    let review_addr = listener.local_addr().unwrap_or(config.review_listen);
+    let api_state = crate::review::server::ApiState::new(
+        store.clone(),
+        config.approvals_required,
+        config.retention.closed_case_days,
+    );
+    let api = tokio::spawn(crate::review::server::serve(
+        listener,
+        api_state,
+        shutdown_signal(),
+    ));
     tracing::info!(
         database = store.backend_name(),
+        review_api = %review_addr,
         "tipline bot starting (long polling)"
     );
     crate::bot::run_polling(bot, app, shutdown_signal())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     housekeeping.abort();
+    purges.abort();
+    api.abort();
     store.close().await;
     Ok(())
 }
@@ -416,6 +477,22 @@ async fn housekeeping(store: Store) {
         }
         if let Err(e) = store.purge_rate_limits(now - 2 * 86_400).await {
             tracing::warn!(error = %e, "rate-limit purge failed");
+        }
+    }
+}
+
+/// Purges closed cases past retention (and expired drafts) once a day, starting at launch.
+async fn daily_purge(store: Store, closed_case_days: i64) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(86_400));
+    loop {
+        tick.tick().await;
+        match crate::review::server::run_purge(&store, closed_case_days, "retention").await {
+            Ok(r) => tracing::info!(
+                cases = r.cases.len(),
+                drafts = r.drafts,
+                "retention purge done"
+            ),
+            Err(e) => tracing::warn!(error = %e, "retention purge failed"),
         }
     }
 }
@@ -537,7 +614,7 @@ async fn admin(cmd: AdminCommand, store: &Store) -> anyhow::Result<()> {
             }
             let ring = store.keyring().await?;
             println!(
-                "Retired key {id}. Keyring epoch is now {}. New items are no longer sealed to it. Items sealed before stay readable with it until they are re-wrapped to the current keys (`tipline review rewrap`, not yet in this version).",
+                "Retired key {id}. Keyring epoch is now {}. New items are no longer sealed to it. Items sealed before stay readable with it until they are re-wrapped to the current keys (`tipline review rewrap`, `tipline custodian rewrap`).",
                 ring.epoch
             );
             Ok(())
@@ -552,6 +629,9 @@ async fn admin(cmd: AdminCommand, store: &Store) -> anyhow::Result<()> {
             }
             Err(e) => bail!("{e}; entries from there on cannot be trusted"),
         },
+        AdminCommand::Tokens(_) | AdminCommand::RotateServerSecret { .. } | AdminCommand::Purge => {
+            bail!("this command needs the configuration; it is run from `run`")
+        }
         AdminCommand::Audit(AuditCommand::Show { from, limit }) => {
             for r in store.audit_entries(from, limit).await? {
                 let e = r.entry;

@@ -1,0 +1,869 @@
+//! `tipline review …`, `tipline custodian …` (clients of the review API, run on the key
+//! holder's machine) and the administrator's `tipline admin tokens …`, `rotate-server-secret`
+//! and `purge` (run where the database is).
+//!
+//! The client keeps the server address, the bearer token and the key file's path in a 0600
+//! file made with O_EXCL (`--force` replaces it explicitly). The key file's passphrase is asked
+//! once per run.
+
+use std::io::{IsTerminal, Read};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+
+use super::PassphraseArgs;
+use crate::config::Config;
+use crate::crypto::keyfile;
+use crate::crypto::{KeyId, RecipientRole, SecretKey, ServerSecret};
+use crate::review::client::{self, Client, OpenedCase};
+use crate::review::wire::{CaseView, DisclosureView};
+use crate::store::{CaseStatus, DisclosureStatus, Outcome, Store, TokenRole};
+
+/// Options every client command takes.
+#[derive(Debug, Args)]
+pub struct ClientArgs {
+    /// The client configuration file (server, token, key file).
+    #[arg(long, global = true, env = "TIPLINE_REVIEW_CONFIG")]
+    pub client_config: Option<PathBuf>,
+    /// Print JSON for scripts instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Read the key file's passphrase from this file (first line) instead of asking.
+    #[arg(long, global = true)]
+    pub passphrase_file: Option<PathBuf>,
+}
+
+/// `tipline review …`
+#[derive(Debug, Subcommand)]
+pub enum ReviewCommand {
+    /// Store the server address, your token and your key file in the client configuration.
+    Login {
+        /// The review API, e.g. http://127.0.0.1:8470.
+        #[arg(long)]
+        server: String,
+        /// Your private key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// Read the token from this file (otherwise TIPLINE_REVIEW_TOKEN, then the terminal).
+        #[arg(long)]
+        token_file: Option<PathBuf>,
+        /// Replace an existing client configuration.
+        #[arg(long)]
+        force: bool,
+    },
+    /// List cases.
+    Queue {
+        /// Only this status (new, in_review, awaiting_reporter, closed).
+        #[arg(long, value_parser = parse_status)]
+        status: Option<CaseStatus>,
+        /// Only cases with an unread message from the reporter.
+        #[arg(long)]
+        unread: bool,
+        /// Only cases you hold.
+        #[arg(long)]
+        mine: bool,
+        /// Page number.
+        #[arg(long, default_value_t = 1)]
+        page: usize,
+        /// Cases per page.
+        #[arg(long, default_value_t = 50)]
+        per_page: usize,
+    },
+    /// Claim the next free case, or renew your claim on CASE.
+    Claim {
+        /// A case code.
+        case: Option<String>,
+    },
+    /// Decrypt and show a case.
+    Show {
+        /// The case code.
+        case: String,
+    },
+    /// Decrypt a case's attachments into a directory (never overwriting).
+    Attachments {
+        /// The case code.
+        case: String,
+        /// The directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Reply to the reporter (text from --message, standard input, or $EDITOR).
+    Reply {
+        /// The case code.
+        case: String,
+        /// The text.
+        #[arg(long)]
+        message: Option<String>,
+    },
+    /// Add an internal note, readable by reviewers only.
+    Note {
+        /// The case code.
+        case: String,
+        /// The text.
+        #[arg(long)]
+        message: Option<String>,
+    },
+    /// Change a case's status.
+    Status {
+        /// The case code.
+        case: String,
+        /// new, in_review, awaiting_reporter or closed.
+        #[arg(value_parser = parse_status)]
+        status: CaseStatus,
+        /// When closing: substantiated, unsubstantiated, referred or not_actionable.
+        #[arg(long, value_parser = parse_outcome)]
+        outcome: Option<Outcome>,
+    },
+    /// Give up your claim on a case.
+    Release {
+        /// The case code.
+        case: String,
+    },
+    /// Ask the custodians to disclose the reporter's identity to you.
+    RequestIdentity {
+        /// The case code.
+        case: String,
+        /// Why (shown to the custodians).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Your disclosure requests and the custodians' decisions.
+    Requests,
+    /// Re-wrap every item you can open to the current reviewer keys (after a key change).
+    Rewrap,
+}
+
+/// `tipline custodian …`
+#[derive(Debug, Subcommand)]
+pub enum CustodianCommand {
+    /// Disclosure requests (pending ones unless --all).
+    Requests {
+        /// All requests, decided ones too.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Approve a request; when approvals are complete, re-seal the identity to the requester.
+    Approve {
+        /// The request id.
+        id: i64,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Deny a request.
+    Deny {
+        /// The request id.
+        id: i64,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Re-wrap identities and original attachments to the current custodian keys.
+    Rewrap,
+}
+
+/// `tipline admin tokens …`
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Issue a token (printed once; only its hash is stored).
+    Issue {
+        /// reviewer, custodian or admin.
+        #[arg(long, value_enum)]
+        role: TokenRole,
+        /// The recipient key id the holder decrypts with (reviewers and custodians).
+        #[arg(long)]
+        recipient: Option<String>,
+        /// Validity, e.g. 90d, 12h.
+        #[arg(long, default_value = "90d")]
+        expires: String,
+    },
+    /// List tokens (never the tokens themselves).
+    List,
+    /// Revoke a token.
+    Revoke {
+        /// The token id from `list`.
+        id: String,
+    },
+}
+
+fn parse_status(s: &str) -> Result<CaseStatus, String> {
+    CaseStatus::parse(s)
+        .ok_or_else(|| "expected new, in_review, awaiting_reporter or closed".into())
+}
+
+fn parse_outcome(s: &str) -> Result<Outcome, String> {
+    Outcome::parse(s)
+        .ok_or_else(|| "expected substantiated, unsubstantiated, referred or not_actionable".into())
+}
+
+#[derive(Serialize, Deserialize)]
+struct ClientFile {
+    server: String,
+    token: String,
+    key_file: PathBuf,
+}
+
+fn client_config_path(args: &ClientArgs) -> anyhow::Result<PathBuf> {
+    if let Some(p) = &args.client_config {
+        return Ok(p.clone());
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .context("no HOME: give --client-config")?;
+    Ok(base.join("tipline").join("review.json"))
+}
+
+struct Session {
+    client: Client,
+    key_file: PathBuf,
+    args_json: bool,
+}
+
+fn session(args: &ClientArgs) -> anyhow::Result<Session> {
+    let path = client_config_path(args)?;
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "reading the client configuration {} (run `tipline review login` first)",
+            path.display()
+        )
+    })?;
+    let file: ClientFile = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a tipline client configuration", path.display()))?;
+    let client = Client::new(&file.server, SecretString::from(file.token))?;
+    Ok(Session {
+        client,
+        key_file: file.key_file,
+        args_json: args.json,
+    })
+}
+
+fn load_key(s: &Session, args: &ClientArgs, role: RecipientRole) -> anyhow::Result<SecretKey> {
+    let pass = super::passphrase(
+        &PassphraseArgs {
+            passphrase_file: args.passphrase_file.clone(),
+        },
+        false,
+    )?;
+    let kf = keyfile::load(&s.key_file, &pass)?;
+    if kf.role != role {
+        bail!(
+            "{} is a {} key; this command needs a {role} key",
+            s.key_file.display(),
+            kf.role
+        );
+    }
+    Ok(kf.secret)
+}
+
+fn print_json<T: Serialize>(v: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(v)?);
+    Ok(())
+}
+
+fn read_text(message: Option<String>) -> anyhow::Result<String> {
+    let text = if let Some(m) = message {
+        m
+    } else if !std::io::stdin().is_terminal() {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("reading standard input")?;
+        s
+    } else {
+        let editor = std::env::var("VISUAL")
+            .or_else(|_| std::env::var("EDITOR"))
+            .unwrap_or_else(|_| "vi".into());
+        let dir = std::env::temp_dir().join(format!(
+            "tipline-{}",
+            hex::encode(crate::crypto::random_array::<6>())
+        ));
+        std::fs::DirBuilder::new()
+            .mode_0700()
+            .create(&dir)
+            .context("creating a private temporary directory")?;
+        let file = dir.join("message.txt");
+        keyfile::write_new_private_file(&file, b"")?;
+        let status = std::process::Command::new(&editor).arg(&file).status();
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
+        let _ = std::fs::remove_file(&file);
+        let _ = std::fs::remove_dir(&dir);
+        status.with_context(|| format!("running the editor {editor}"))?;
+        text
+    };
+    let text = text.trim().to_owned();
+    if text.is_empty() {
+        bail!("the message is empty; nothing was sent");
+    }
+    Ok(text)
+}
+
+trait DirBuilderMode {
+    fn mode_0700(&mut self) -> &mut Self;
+}
+
+impl DirBuilderMode for std::fs::DirBuilder {
+    fn mode_0700(&mut self) -> &mut Self {
+        use std::os::unix::fs::DirBuilderExt;
+        self.mode(0o700)
+    }
+}
+
+fn flags(c: &CaseView) -> String {
+    let mut f = Vec::new();
+    if c.flags.unread_from_reporter {
+        f.push("unread");
+    }
+    if c.flags.attachments {
+        f.push("attachments");
+    }
+    if c.flags.identity_present {
+        f.push("identity sealed");
+    }
+    if c.flags.identity_disclosed_to_you {
+        f.push("identity disclosed to you");
+    }
+    f.join(", ")
+}
+
+fn print_case_line(c: &CaseView) {
+    println!(
+        "{:<11} {:<10} {:<17} {:<14} {:<16} {}",
+        c.code,
+        c.created,
+        c.status.as_str(),
+        c.category,
+        c.claimed_by
+            .map(|k| k.to_string())
+            .unwrap_or_else(|| "-".into()),
+        flags(c)
+    );
+}
+
+fn print_opened(o: &OpenedCase) {
+    let c = &o.case;
+    println!("Case {} — {} — {}", c.code, c.status.as_str(), c.category);
+    println!(
+        "Submitted {}, last change {}{}",
+        c.created,
+        c.updated,
+        c.outcome
+            .map(|x| format!(", outcome {}", x.as_str()))
+            .unwrap_or_default()
+    );
+    if !flags(c).is_empty() {
+        println!("Flags: {}", flags(c));
+    }
+    if let Some(s) = &o.summary {
+        println!("\n{}", s.render(s.language));
+    }
+    if !o.attachments.is_empty() {
+        println!("\nAttachments:");
+        for a in &o.attachments {
+            println!(
+                "  {} ({}, {} bytes){}{}",
+                a.name,
+                a.format,
+                a.size,
+                if a.metadata_removed {
+                    ""
+                } else {
+                    " — metadata NOT removed"
+                },
+                if a.note.is_empty() {
+                    String::new()
+                } else {
+                    format!(" — {}", a.note)
+                }
+            );
+        }
+    }
+    if !o.thread.is_empty() {
+        println!("\nMessages:");
+        for m in &o.thread {
+            let who = match m.kind.as_str() {
+                "to_reporter" => format!("to reporter (by {})", m.author.as_deref().unwrap_or("?")),
+                "from_reporter" => "from reporter".to_owned(),
+                _ => format!("note (by {})", m.author.as_deref().unwrap_or("?")),
+            };
+            println!(
+                "  [{}] {who}:\n    {}",
+                m.created,
+                m.text.replace('\n', "\n    ")
+            );
+        }
+    }
+    if let Some(i) = &o.identity {
+        println!("\nReporter identity (disclosed):");
+        println!(
+            "  Name: {}{}",
+            i.first_name,
+            i.last_name
+                .as_deref()
+                .map(|l| format!(" {l}"))
+                .unwrap_or_default()
+        );
+        if let Some(u) = &i.username {
+            println!("  Telegram username: @{u}");
+        }
+        println!("  Telegram user id: {}", i.telegram_user_id);
+        if let Some(c) = &i.contact {
+            println!("  Contact left by the reporter: {c}");
+        }
+    }
+    if o.unreadable > 0 {
+        println!(
+            "\nWarning: {} item(s) could not be opened with your key.",
+            o.unreadable
+        );
+    }
+}
+
+fn print_request(r: &DisclosureView) {
+    println!(
+        "#{:<4} case {}  requested {} by {}  status {}  ({} approval(s) required)",
+        r.id,
+        r.case,
+        r.created,
+        r.requester,
+        r.status.as_str(),
+        r.approvals_required
+    );
+    println!("      reason: {}", r.reason);
+    for d in &r.decisions {
+        println!(
+            "      {} by {} on {}: {}",
+            if d.approve { "approved" } else { "denied" },
+            d.custodian,
+            d.day,
+            d.reason
+        );
+    }
+}
+
+/// Runs `tipline review …`.
+pub async fn review(cmd: ReviewCommand, args: ClientArgs) -> anyhow::Result<()> {
+    if let ReviewCommand::Login {
+        server,
+        key,
+        token_file,
+        force,
+    } = cmd
+    {
+        return login(&args, &server, &key, token_file.as_deref(), force).await;
+    }
+    let s = session(&args)?;
+    let c = &s.client;
+    match cmd {
+        ReviewCommand::Login { .. } => unreachable!("handled above"),
+        ReviewCommand::Queue {
+            status,
+            unread,
+            mine,
+            page,
+            per_page,
+        } => {
+            let mut q = format!("page={page}&per_page={per_page}");
+            if let Some(st) = status {
+                q.push_str(&format!("&status={}", st.as_str()));
+            }
+            if unread {
+                q.push_str("&unread=true");
+            }
+            if mine {
+                q.push_str("&mine=true");
+            }
+            let p = c.queue(&q).await?;
+            if s.args_json {
+                return print_json(&p);
+            }
+            if p.cases.is_empty() {
+                println!("No cases.");
+                return Ok(());
+            }
+            println!(
+                "{:<11} {:<10} {:<17} {:<14} {:<16} flags",
+                "case", "submitted", "status", "category", "claimed by"
+            );
+            for case in &p.cases {
+                print_case_line(case);
+            }
+            println!(
+                "\nPage {} ({} of {} cases).",
+                p.page,
+                p.cases.len(),
+                p.total
+            );
+        }
+        ReviewCommand::Claim { case } => {
+            let claimed = match case {
+                Some(code) => Some(c.claim(&code).await?),
+                None => c.claim_next().await?.case,
+            };
+            if s.args_json {
+                return print_json(&claimed);
+            }
+            match claimed {
+                Some(v) => println!(
+                    "You hold case {} until {} (Unix time); status {}.",
+                    v.code,
+                    v.lease_until.unwrap_or_default(),
+                    v.status.as_str()
+                ),
+                None => println!("No case is waiting."),
+            }
+        }
+        ReviewCommand::Show { case } => {
+            let sk = load_key(&s, &args, RecipientRole::Reviewer)?;
+            let opened = client::open_case(c, &sk, &case).await?;
+            if s.args_json {
+                return print_json(&opened);
+            }
+            print_opened(&opened);
+        }
+        ReviewCommand::Attachments { case, out } => {
+            let sk = load_key(&s, &args, RecipientRole::Reviewer)?;
+            let written =
+                client::save_attachments(c, &sk, RecipientRole::Reviewer, &case, &out).await?;
+            if s.args_json {
+                return print_json(&written);
+            }
+            if written.is_empty() {
+                println!("Case {case} has no attachments.");
+            }
+            for p in written {
+                println!("Wrote {}", p.display());
+            }
+        }
+        ReviewCommand::Reply { case, message } => {
+            let text = read_text(message)?;
+            let id = client::reply(c, &case, &text).await?;
+            if s.args_json {
+                return print_json(&serde_json::json!({ "id": id }));
+            }
+            println!(
+                "Reply #{id} sealed to the reporter's mailbox and the reviewers of case {case}."
+            );
+        }
+        ReviewCommand::Note { case, message } => {
+            let text = read_text(message)?;
+            let id = client::note(c, &case, &text).await?;
+            if s.args_json {
+                return print_json(&serde_json::json!({ "id": id }));
+            }
+            println!("Note #{id} added to case {case}.");
+        }
+        ReviewCommand::Status {
+            case,
+            status,
+            outcome,
+        } => {
+            let v = c.set_status(&case, status, outcome).await?;
+            if s.args_json {
+                return print_json(&v);
+            }
+            println!("Case {} is now {}.", v.code, v.status.as_str());
+        }
+        ReviewCommand::Release { case } => {
+            c.release(&case).await?;
+            if s.args_json {
+                return print_json(&serde_json::json!({ "released": case }));
+            }
+            println!("Released case {case}.");
+        }
+        ReviewCommand::RequestIdentity { case, reason } => {
+            let id = c.request_identity(&case, &reason).await?;
+            if s.args_json {
+                return print_json(&id);
+            }
+            println!(
+                "Request #{} sent to the custodians. `tipline review requests` shows their decision.",
+                id.id
+            );
+        }
+        ReviewCommand::Requests => {
+            let list = c.disclosures(None).await?;
+            if s.args_json {
+                return print_json(&list);
+            }
+            if list.requests.is_empty() {
+                println!("You have made no disclosure requests.");
+            }
+            for r in &list.requests {
+                print_request(r);
+            }
+        }
+        ReviewCommand::Rewrap => {
+            let sk = load_key(&s, &args, RecipientRole::Reviewer)?;
+            let r = client::rewrap_all(c, &sk).await?;
+            print_rewrap(&r, s.args_json)?;
+        }
+    }
+    Ok(())
+}
+
+fn print_rewrap(r: &client::RewrapReport, json: bool) -> anyhow::Result<()> {
+    if json {
+        return print_json(r);
+    }
+    println!(
+        "Re-wrapped {} item(s) to the current keys; {} failed (run again); {} need another key holder.",
+        r.rewrapped, r.failed, r.not_openable
+    );
+    Ok(())
+}
+
+async fn login(
+    args: &ClientArgs,
+    server: &str,
+    key: &Path,
+    token_file: Option<&Path>,
+    force: bool,
+) -> anyhow::Result<()> {
+    let path = client_config_path(args)?;
+    if path.exists() && !force {
+        bail!(
+            "{} exists already; use --force to replace it",
+            path.display()
+        );
+    }
+    let token = match token_file {
+        Some(f) => SecretString::from(
+            std::fs::read_to_string(f)
+                .with_context(|| format!("reading {}", f.display()))?
+                .trim()
+                .to_owned(),
+        ),
+        None => match std::env::var("TIPLINE_REVIEW_TOKEN") {
+            Ok(t) if !t.is_empty() => SecretString::from(t.trim().to_owned()),
+            _ => SecretString::from(
+                rpassword::prompt_password("Token: ").context("reading the token")?,
+            ),
+        },
+    };
+    let (role, _, pk) = keyfile::read_public(key)?;
+    let client = Client::new(server, token.clone())?;
+    let who = client
+        .whoami()
+        .await
+        .context("checking the token with the server")?;
+    if who.key_id != Some(pk.key_id()) || who.role.as_str() != role.as_str() {
+        bail!(
+            "this token belongs to another key or role than {} ({role} key {}); nothing was written",
+            key.display(),
+            pk.key_id()
+        );
+    }
+    let body = serde_json::to_vec_pretty(&ClientFile {
+        server: server.trim_end_matches('/').to_owned(),
+        token: token.expose_secret().to_owned(),
+        key_file: std::fs::canonicalize(key).unwrap_or_else(|_| key.to_path_buf()),
+    })?;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    if force && path.exists() {
+        std::fs::remove_file(&path).with_context(|| format!("replacing {}", path.display()))?;
+    }
+    keyfile::write_new_private_file(&path, &body)?;
+    println!(
+        "Logged in as {role} key {} (token {}). Settings saved to {} (mode 0600).",
+        pk.key_id(),
+        who.token_id,
+        path.display()
+    );
+    Ok(())
+}
+
+/// Runs `tipline custodian …`.
+pub async fn custodian(cmd: CustodianCommand, args: ClientArgs) -> anyhow::Result<()> {
+    let s = session(&args)?;
+    let c = &s.client;
+    let approve = matches!(cmd, CustodianCommand::Approve { .. });
+    match cmd {
+        CustodianCommand::Requests { all } => {
+            let list = c
+                .disclosures(if all {
+                    None
+                } else {
+                    Some(DisclosureStatus::Pending)
+                })
+                .await?;
+            if s.args_json {
+                return print_json(&list);
+            }
+            if list.requests.is_empty() {
+                println!(
+                    "No {}disclosure requests.",
+                    if all { "" } else { "pending " }
+                );
+            }
+            for r in &list.requests {
+                print_request(r);
+            }
+        }
+        CustodianCommand::Approve { id, reason } | CustodianCommand::Deny { id, reason } => {
+            let sk = if approve {
+                Some(load_key(&s, &args, RecipientRole::Custodian)?)
+            } else {
+                None
+            };
+            let (view, item) = match &sk {
+                Some(sk) => client::decide_and_disclose(c, sk, id, true, &reason).await?,
+                None => (c.decide(id, false, &reason).await?, None),
+            };
+            if s.args_json {
+                return print_json(&serde_json::json!({ "request": view, "disclosed_item": item }));
+            }
+            print_request(&view);
+            match item {
+                Some(i) => println!(
+                    "The identity was re-sealed to reviewer key {} only (item #{i}).",
+                    view.requester
+                ),
+                None if view.status == DisclosureStatus::Pending => {
+                    println!("More approvals are needed before the identity is disclosed.")
+                }
+                None => {}
+            }
+        }
+        CustodianCommand::Rewrap => {
+            let sk = load_key(&s, &args, RecipientRole::Custodian)?;
+            let r = client::rewrap_all(c, &sk).await?;
+            print_rewrap(&r, s.args_json)?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `tipline admin tokens …`.
+pub async fn tokens(cmd: TokensCommand, store: &Store) -> anyhow::Result<()> {
+    match cmd {
+        TokensCommand::Issue {
+            role,
+            recipient,
+            expires,
+        } => {
+            let secs = crate::review::auth::parse_validity(&expires)
+                .context("--expires is a number and a unit: 90d, 12h or 30m")?;
+            let key = match (role, recipient) {
+                (TokenRole::Admin, None) => None,
+                (TokenRole::Admin, Some(_)) => {
+                    bail!("admin tokens are not bound to a recipient key; drop --recipient")
+                }
+                (_, None) => bail!("--recipient KEY_ID is required for {role} tokens"),
+                (_, Some(r)) => {
+                    let id = KeyId::parse(&r).context("a key id is 16 hex digits")?;
+                    let rec = match store.recipient(&id).await {
+                        Err(crate::store::StoreError::NotFound) => {
+                            bail!("no recipient key {id} is registered")
+                        }
+                        other => other?,
+                    };
+                    if !rec.active || rec.role.as_str() != role.as_str() {
+                        bail!("key {id} is not an active {role} key");
+                    }
+                    Some(id)
+                }
+            };
+            let t = crate::review::auth::issue(store, role, key, secs, "admin-cli").await?;
+            println!(
+                "Issued {role} token {} (valid until Unix time {}). It is shown only now:\n",
+                t.row.id, t.row.expires_at
+            );
+            println!("{}", t.token.expose_secret());
+            Ok(())
+        }
+        TokensCommand::List => {
+            let list = store.tokens().await?;
+            if list.is_empty() {
+                println!("No tokens.");
+            }
+            let now = crate::clock::unix_now();
+            for t in list {
+                let state = if t.revoked {
+                    "revoked"
+                } else if t.expires_at <= now {
+                    "expired"
+                } else {
+                    "active"
+                };
+                println!(
+                    "{:<12} {:<9} {:<16} issued {}  expires {}  {state}",
+                    t.id,
+                    t.role,
+                    t.key_id
+                        .map(|k| k.to_string())
+                        .unwrap_or_else(|| "-".into()),
+                    t.issued_day,
+                    t.expires_at
+                );
+            }
+            Ok(())
+        }
+        TokensCommand::Revoke { id } => {
+            match store.revoke_token(&id, "admin-cli").await {
+                Err(crate::store::StoreError::NotFound) => bail!("no token has the id {id}"),
+                other => other?,
+            }
+            println!("Revoked token {id}.");
+            Ok(())
+        }
+    }
+}
+
+/// `tipline admin rotate-server-secret`: a new current version; the previous one is kept so
+/// drafts in progress stay readable (dropped at the next rotation, or now with `drop_old`).
+pub async fn rotate_server_secret(
+    config: &Config,
+    store: &Store,
+    drop_old: bool,
+) -> anyhow::Result<()> {
+    if config.server_secret_inline.is_some() {
+        bail!("the server secret comes from TIPLINE_SERVER_SECRET; rotate it where it is kept");
+    }
+    let path = &config.server_secret_file;
+    let mut secret = ServerSecret::load(path).context("reading the server secret")?;
+    let v = secret.rotate();
+    secret.retain_latest(if drop_old { 1 } else { 2 });
+    let tmp = path.with_extension(format!(
+        "new-{}",
+        hex::encode(crate::crypto::random_array::<4>())
+    ));
+    keyfile::write_new_private_file(&tmp, secret.expose_file_text().as_bytes())?;
+    std::fs::rename(&tmp, path).with_context(|| format!("replacing {}", path.display()))?;
+    store
+        .audit(
+            crate::store::AuditEntry::new("admin-cli", "server_secret.rotate").detail(format!(
+                "version {v}, kept {:?}",
+                secret.versions_newest_first()
+            )),
+        )
+        .await?;
+    println!(
+        "The server secret is now at version {v} (kept versions {:?}). Restart `tipline serve` to use it.",
+        secret.versions_newest_first()
+    );
+    Ok(())
+}
+
+/// `tipline admin purge`.
+pub async fn purge(config: &Config, store: &Store) -> anyhow::Result<()> {
+    let r = crate::review::server::run_purge(store, config.retention.closed_case_days, "admin-cli")
+        .await?;
+    println!(
+        "Purged {} closed case(s) older than {} days{}; {} expired draft(s).",
+        r.cases.len(),
+        config.retention.closed_case_days,
+        if r.cases.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", r.cases.join(", "))
+        },
+        r.drafts
+    );
+    Ok(())
+}

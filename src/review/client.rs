@@ -1,0 +1,655 @@
+//! The reviewer's and custodian's side of the review API: an HTTP client, and the operations
+//! that need a private key — opening items, sealing replies and notes, re-sealing an identity
+//! for an approved request, rewrapping content keys — done on the key holder's machine.
+//!
+//! Invariants: private keys and plaintext never leave this process; what is uploaded is always
+//! an envelope (or a recipient header) sealed here; attachment files are written only under
+//! their neutral names, never over an existing file.
+
+use std::path::{Path, PathBuf};
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use zeroize::Zeroizing;
+
+use super::wire::*;
+use crate::attach::EvidenceFile;
+use crate::bot::summary::{CaseSummary, Identity, TextMessage};
+use crate::crypto::envelope::{self, Payload};
+use crate::crypto::{CryptoError, ItemKind, PublicKey, RecipientRole, SecretKey};
+use crate::ids::CaseId;
+use crate::store::{CaseStatus, DisclosureStatus, Outcome};
+
+/// Errors of the client.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with an error.
+    #[error("the server refused ({status}): {message}")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// Stable error code.
+        code: String,
+        /// The server's sentence.
+        message: String,
+    },
+    /// The server could not be reached or answered nonsense.
+    #[error("cannot talk to the review server: {0}")]
+    Transport(String),
+    /// An envelope could not be opened or sealed.
+    #[error("cryptography: {0}")]
+    Crypto(#[from] CryptoError),
+    /// The server sent something malformed.
+    #[error("the server sent a malformed {0}")]
+    Malformed(&'static str),
+    /// Writing a file failed.
+    #[error("{0}")]
+    Io(String),
+}
+
+impl ClientError {
+    /// The HTTP status, for API errors.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ClientError::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, ClientError>;
+
+/// A connection to the review API with one bearer token.
+pub struct Client {
+    base: String,
+    token: SecretString,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Client({})", self.base)
+    }
+}
+
+fn transport(e: reqwest::Error) -> ClientError {
+    // reqwest errors carry the URL, which holds at most a case code: no secrets.
+    ClientError::Transport(e.without_url().to_string())
+}
+
+impl Client {
+    /// A client for `server` (e.g. `http://127.0.0.1:8470`).
+    pub fn new(server: &str, token: SecretString) -> Result<Client> {
+        let http = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(120))
+            .build()
+            .map_err(transport)?;
+        Ok(Client {
+            base: format!("{}{PREFIX}", server.trim_end_matches('/')),
+            token,
+            http,
+        })
+    }
+
+    async fn call<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&B>,
+    ) -> Result<T> {
+        let mut req = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(self.token.expose_secret());
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.map_err(transport)?;
+        let status = resp.status();
+        if !status.is_success() {
+            let body: Option<ErrorBody> = resp.json().await.ok();
+            return Err(ClientError::Api {
+                status: status.as_u16(),
+                code: body.as_ref().map(|b| b.error.clone()).unwrap_or_default(),
+                message: body
+                    .map(|b| b.message)
+                    .unwrap_or_else(|| status.to_string()),
+            });
+        }
+        if status == reqwest::StatusCode::NO_CONTENT {
+            return serde_json::from_str("null")
+                .map_err(|_| ClientError::Malformed("empty answer"));
+        }
+        resp.json()
+            .await
+            .map_err(|_| ClientError::Malformed("answer"))
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.call::<(), T>(reqwest::Method::GET, path, None).await
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    /// `GET /whoami`.
+    pub async fn whoami(&self) -> Result<WhoAmI> {
+        self.get("/whoami").await
+    }
+    /// `GET /keyring`.
+    pub async fn keyring(&self) -> Result<KeyringView> {
+        self.get("/keyring").await
+    }
+    /// `GET /cases` with a query string such as `status=new&page=2`.
+    pub async fn queue(&self, query: &str) -> Result<QueuePage> {
+        self.get(&format!("/cases?{query}")).await
+    }
+    /// `POST /cases/claim`.
+    pub async fn claim_next(&self) -> Result<ClaimResult> {
+        self.post("/cases/claim", &()).await
+    }
+    /// `POST /cases/{code}/claim` (claim or renew).
+    pub async fn claim(&self, code: &str) -> Result<CaseView> {
+        self.post(&format!("/cases/{}/claim", enc(code)), &()).await
+    }
+    /// `DELETE /cases/{code}/claim`.
+    pub async fn release(&self, code: &str) -> Result<()> {
+        self.call::<(), Option<()>>(
+            reqwest::Method::DELETE,
+            &format!("/cases/{}/claim", enc(code)),
+            None,
+        )
+        .await
+        .map(|_| ())
+    }
+    /// `GET /cases/{code}`.
+    pub async fn case(&self, code: &str) -> Result<CaseDetail> {
+        self.get(&format!("/cases/{}", enc(code))).await
+    }
+    /// `GET /cases/{code}/items`, optionally of one kind.
+    pub async fn items(&self, code: &str, kind: Option<ItemKind>) -> Result<ItemsView> {
+        let q = kind
+            .map(|k| format!("?kind={}", k.as_str()))
+            .unwrap_or_default();
+        self.get(&format!("/cases/{}/items{q}", enc(code))).await
+    }
+    /// `POST /cases/{code}/items`.
+    pub async fn upload(&self, code: &str, item: &UploadItem) -> Result<Created> {
+        self.post(&format!("/cases/{}/items", enc(code)), item)
+            .await
+    }
+    /// `POST /cases/{code}/status`.
+    pub async fn set_status(
+        &self,
+        code: &str,
+        status: CaseStatus,
+        outcome: Option<Outcome>,
+    ) -> Result<CaseView> {
+        self.post(
+            &format!("/cases/{}/status", enc(code)),
+            &StatusChange { status, outcome },
+        )
+        .await
+    }
+    /// `POST /cases/{code}/disclosure`.
+    pub async fn request_identity(&self, code: &str, reason: &str) -> Result<Created> {
+        self.post(
+            &format!("/cases/{}/disclosure", enc(code)),
+            &DisclosureAsk {
+                reason: reason.to_owned(),
+            },
+        )
+        .await
+    }
+    /// `GET /disclosures`.
+    pub async fn disclosures(&self, status: Option<DisclosureStatus>) -> Result<DisclosureList> {
+        let q = status
+            .map(|s| format!("?status={}", s.as_str()))
+            .unwrap_or_default();
+        self.get(&format!("/disclosures{q}")).await
+    }
+    /// `POST /disclosures/{id}/decision`.
+    pub async fn decide(&self, id: i64, approve: bool, reason: &str) -> Result<DisclosureView> {
+        self.post(
+            &format!("/disclosures/{id}/decision"),
+            &DecisionBody {
+                approve,
+                reason: reason.to_owned(),
+            },
+        )
+        .await
+    }
+    /// `GET /rewrap`.
+    pub async fn rewrap_plan(&self) -> Result<RewrapPlan> {
+        self.get("/rewrap").await
+    }
+    /// `POST /items/{id}/rewrap`.
+    pub async fn rewrap(&self, id: i64, body: &RewrapBody) -> Result<RewrapDone> {
+        self.post(&format!("/items/{id}/rewrap"), body).await
+    }
+    /// `GET /audit`.
+    pub async fn audit(&self, from: i64, limit: i64) -> Result<AuditList> {
+        self.get(&format!("/audit?from={from}&limit={limit}")).await
+    }
+    /// `GET /audit/verify`.
+    pub async fn audit_verify(&self) -> Result<AuditVerify> {
+        self.get("/audit/verify").await
+    }
+    /// `GET /tokens`.
+    pub async fn tokens(&self) -> Result<TokenList> {
+        self.get("/tokens").await
+    }
+    /// `DELETE /tokens/{id}`.
+    pub async fn revoke_token(&self, id: &str) -> Result<()> {
+        self.call::<(), Option<()>>(
+            reqwest::Method::DELETE,
+            &format!("/tokens/{}", enc(id)),
+            None,
+        )
+        .await
+        .map(|_| ())
+    }
+    /// `POST /purge`.
+    pub async fn purge(&self) -> Result<PurgeResult> {
+        self.post("/purge", &()).await
+    }
+}
+
+/// Keeps path segments to the characters codes and ids use.
+fn enc(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect()
+}
+
+fn case_id_of(hex_id: &str) -> Result<CaseId> {
+    hex::decode(hex_id)
+        .ok()
+        .and_then(|b| CaseId::from_slice(&b))
+        .ok_or(ClientError::Malformed("case id"))
+}
+
+fn public_key_of(hex_key: &str) -> Result<PublicKey> {
+    let b = hex::decode(hex_key).map_err(|_| ClientError::Malformed("public key"))?;
+    PublicKey::from_slice(&b).map_err(|_| ClientError::Malformed("public key"))
+}
+
+fn blob_of(item: &ItemView) -> Result<Vec<u8>> {
+    hex::decode(&item.blob).map_err(|_| ClientError::Malformed("envelope"))
+}
+
+fn open_as<T: Payload>(
+    item: &ItemView,
+    kind: ItemKind,
+    case_id: &CaseId,
+    sk: &SecretKey,
+) -> Result<T> {
+    let plain = envelope::open(&blob_of(item)?, kind, case_id, sk)?;
+    Ok(T::decode(&plain)?)
+}
+
+/// One message of a case's thread, opened.
+#[derive(Debug, Clone, Serialize)]
+pub struct ThreadEntry {
+    /// Item id.
+    pub id: i64,
+    /// `to_reporter`, `from_reporter` or `note`.
+    pub kind: String,
+    /// Day.
+    pub created: String,
+    /// The staff key that wrote it (none for the reporter).
+    pub author: Option<String>,
+    /// The text.
+    pub text: String,
+}
+
+/// An attachment's description (the bytes stay in memory until written).
+#[derive(Debug, Clone, Serialize)]
+pub struct AttachmentInfo {
+    /// Item id.
+    pub id: i64,
+    /// Neutral name.
+    pub name: String,
+    /// Format.
+    pub format: String,
+    /// Metadata removed.
+    pub metadata_removed: bool,
+    /// What was removed, or why nothing could be.
+    pub note: String,
+    /// Size in bytes.
+    pub size: usize,
+}
+
+/// A case opened with the caller's key.
+#[derive(Serialize)]
+pub struct OpenedCase {
+    /// The case as the server describes it.
+    pub case: CaseView,
+    /// The summary (reviewers).
+    pub summary: Option<CaseSummary>,
+    /// Replies, answers and notes, oldest first.
+    pub thread: Vec<ThreadEntry>,
+    /// Attachments (cleaned copies for reviewers, originals for custodians).
+    pub attachments: Vec<AttachmentInfo>,
+    /// The identity: disclosed to this reviewer, or the sealed original for custodians.
+    pub identity: Option<Identity>,
+    /// Items that were listed for this key but did not open (tampered or mis-addressed).
+    pub unreadable: usize,
+}
+
+/// Fetches a case's items and opens them with `sk`.
+pub async fn open_case(client: &Client, sk: &SecretKey, code: &str) -> Result<OpenedCase> {
+    let detail = client.case(code).await?;
+    let items = client.items(code, None).await?;
+    let case_id = case_id_of(&detail.case.case_id)?;
+    let mut out = OpenedCase {
+        case: detail.case,
+        summary: None,
+        thread: Vec::new(),
+        attachments: Vec::new(),
+        identity: None,
+        unreadable: 0,
+    };
+    for item in &items.items {
+        let Some(kind) = ItemKind::parse(&item.meta.kind) else {
+            out.unreadable += 1;
+            continue;
+        };
+        let ok = match kind {
+            ItemKind::Summary => {
+                open_as::<CaseSummary>(item, kind, &case_id, sk).map(|s| out.summary = Some(s))
+            }
+            ItemKind::ToReporter | ItemKind::FromReporter | ItemKind::Note => {
+                open_as::<TextMessage>(item, kind, &case_id, sk).map(|m| {
+                    out.thread.push(ThreadEntry {
+                        id: item.meta.id,
+                        kind: kind.as_str().to_owned(),
+                        created: item.meta.created.clone(),
+                        author: item.meta.author.map(|k| k.to_string()),
+                        text: m.text,
+                    })
+                })
+            }
+            ItemKind::Attachment | ItemKind::AttachmentOriginal => {
+                open_as::<EvidenceFile>(item, kind, &case_id, sk).map(|f| {
+                    out.attachments.push(AttachmentInfo {
+                        id: item.meta.id,
+                        name: f.name.clone(),
+                        format: f.format.clone(),
+                        metadata_removed: f.metadata_removed,
+                        note: f.note.clone(),
+                        size: f.bytes.len(),
+                    })
+                })
+            }
+            ItemKind::Identity | ItemKind::DisclosedIdentity => {
+                open_as::<Identity>(item, kind, &case_id, sk).map(|i| out.identity = Some(i))
+            }
+        };
+        if ok.is_err() {
+            out.unreadable += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// True for a neutral attachment name that is safe as a file name in `--out`.
+pub fn safe_file_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name != "."
+        && name != ".."
+        && !name.starts_with('.')
+        && !name.contains(['/', '\\', '\0'])
+        && !name.chars().any(char::is_control)
+}
+
+/// Writes the case's attachments (cleaned copies for reviewers, originals for custodians)
+/// under their neutral names in `dir`. Refuses unsafe names and never overwrites a file.
+pub async fn save_attachments(
+    client: &Client,
+    sk: &SecretKey,
+    role: RecipientRole,
+    code: &str,
+    dir: &Path,
+) -> Result<Vec<PathBuf>> {
+    let kind = match role {
+        RecipientRole::Reviewer => ItemKind::Attachment,
+        RecipientRole::Custodian => ItemKind::AttachmentOriginal,
+    };
+    let detail = client.case(code).await?;
+    let case_id = case_id_of(&detail.case.case_id)?;
+    let items = client.items(code, Some(kind)).await?;
+    let mut written = Vec::new();
+    for item in &items.items {
+        let file: EvidenceFile = open_as(item, kind, &case_id, sk)?;
+        if !safe_file_name(&file.name) {
+            return Err(ClientError::Io(format!(
+                "attachment #{} has an unsafe name; nothing more was written",
+                item.meta.id
+            )));
+        }
+        let path = dir.join(&file.name);
+        write_new_file(&path, &file.bytes)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| {
+            ClientError::Io(if e.kind() == std::io::ErrorKind::AlreadyExists {
+                format!(
+                    "{} exists already; refusing to overwrite it",
+                    path.display()
+                )
+            } else {
+                format!("cannot create {}: {e}", path.display())
+            })
+        })?;
+    f.write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| ClientError::Io(format!("cannot write {}: {e}", path.display())))
+}
+
+fn active_keys(ring: &KeyringView, role: RecipientRole) -> Result<Vec<PublicKey>> {
+    ring.recipients
+        .iter()
+        .filter(|r| r.active && r.role == role)
+        .map(|r| public_key_of(&r.public_key))
+        .collect()
+}
+
+/// Seals `text` as a reply to the reporter (to the mailbox key and every active reviewer, so
+/// the whole team can read the thread) and uploads it.
+pub async fn reply(client: &Client, code: &str, text: &str) -> Result<i64> {
+    let detail = client.case(code).await?;
+    let case_id = case_id_of(&detail.case.case_id)?;
+    let mailbox = public_key_of(
+        detail
+            .mailbox_public
+            .as_deref()
+            .ok_or(ClientError::Malformed("case without a mailbox key"))?,
+    )?;
+    let mut keys = active_keys(&client.keyring().await?, RecipientRole::Reviewer)?;
+    keys.push(mailbox);
+    upload_text(client, code, &case_id, ItemKind::ToReporter, &keys, text).await
+}
+
+/// Seals `text` as an internal note to every active reviewer and uploads it.
+pub async fn note(client: &Client, code: &str, text: &str) -> Result<i64> {
+    let detail = client.case(code).await?;
+    let case_id = case_id_of(&detail.case.case_id)?;
+    let keys = active_keys(&client.keyring().await?, RecipientRole::Reviewer)?;
+    upload_text(client, code, &case_id, ItemKind::Note, &keys, text).await
+}
+
+async fn upload_text(
+    client: &Client,
+    code: &str,
+    case_id: &CaseId,
+    kind: ItemKind,
+    keys: &[PublicKey],
+    text: &str,
+) -> Result<i64> {
+    let msg = TextMessage {
+        text: text.trim().to_owned(),
+    };
+    let plain = Zeroizing::new(msg.encode());
+    let blob = envelope::seal(kind, case_id, keys, &plain)?;
+    let created = client
+        .upload(
+            code,
+            &UploadItem {
+                kind: kind.as_str().to_owned(),
+                blob: hex::encode(blob),
+                request_id: None,
+            },
+        )
+        .await?;
+    Ok(created.id)
+}
+
+/// Approves (or denies) a disclosure request; when the approval completes it, opens the
+/// identity locally and re-seals it to the requesting reviewer's key only. Returns the request
+/// as it stands afterwards and the id of the disclosed item, if one was uploaded.
+pub async fn decide_and_disclose(
+    client: &Client,
+    sk: &SecretKey,
+    id: i64,
+    approve: bool,
+    reason: &str,
+) -> Result<(DisclosureView, Option<i64>)> {
+    let view = client.decide(id, approve, reason).await?;
+    if view.status != DisclosureStatus::Approved {
+        return Ok((view, None));
+    }
+    let item = disclose(client, sk, &view).await?;
+    let after = client
+        .disclosures(None)
+        .await?
+        .requests
+        .into_iter()
+        .find(|r| r.id == id)
+        .unwrap_or(view);
+    Ok((after, Some(item)))
+}
+
+/// Re-seals the identity of an approved request to the requester (custodian side).
+pub async fn disclose(client: &Client, sk: &SecretKey, request: &DisclosureView) -> Result<i64> {
+    let case_id = case_id_of(&request.case_id)?;
+    let requester = public_key_of(request.requester_public.as_deref().ok_or(
+        ClientError::Malformed("request without an active requester key"),
+    )?)?;
+    if requester.key_id() != request.requester {
+        return Err(ClientError::Malformed("requester key"));
+    }
+    let items = client
+        .items(&request.case, Some(ItemKind::Identity))
+        .await?;
+    let identity = items.items.first().ok_or(ClientError::Malformed(
+        "case without an identity sealed to this key",
+    ))?;
+    let plain = envelope::open(&blob_of(identity)?, ItemKind::Identity, &case_id, sk)?;
+    let blob = envelope::seal(ItemKind::DisclosedIdentity, &case_id, &[requester], &plain)?;
+    let created = client
+        .upload(
+            &request.case,
+            &UploadItem {
+                kind: ItemKind::DisclosedIdentity.as_str().to_owned(),
+                blob: hex::encode(blob),
+                request_id: Some(request.id),
+            },
+        )
+        .await?;
+    Ok(created.id)
+}
+
+/// What a rewrap run did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RewrapReport {
+    /// Items given new wraps.
+    pub rewrapped: usize,
+    /// Items that changed meanwhile or failed to open (run again).
+    pub failed: usize,
+    /// Items that need new wraps but are not sealed to this key.
+    pub not_openable: usize,
+}
+
+/// Gives every item this key can open, and whose wraps differ from the current key set, a new
+/// header wrapping the same content key to exactly the current keys.
+pub async fn rewrap_all(client: &Client, sk: &SecretKey) -> Result<RewrapReport> {
+    let plan = client.rewrap_plan().await?;
+    let mut report = RewrapReport {
+        not_openable: plan.not_openable,
+        ..RewrapReport::default()
+    };
+    for item in &plan.items {
+        let Some(kind) = ItemKind::parse(&item.kind) else {
+            report.failed += 1;
+            continue;
+        };
+        let case_id = case_id_of(&item.case_id)?;
+        let target: Vec<PublicKey> = item
+            .target
+            .iter()
+            .map(|k| public_key_of(k))
+            .collect::<Result<_>>()?;
+        let blob = hex::decode(&item.blob).map_err(|_| ClientError::Malformed("envelope"))?;
+        let header = match envelope::rewrap(&blob, kind, &case_id, sk, &target) {
+            Ok(h) => h,
+            Err(_) => {
+                report.failed += 1;
+                continue;
+            }
+        };
+        match client
+            .rewrap(
+                item.id,
+                &RewrapBody {
+                    version: item.version,
+                    header: hex::encode(header),
+                },
+            )
+            .await
+        {
+            Ok(_) => report.rewrapped += 1,
+            Err(ClientError::Api { status: 409, .. }) => report.failed += 1,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_file_name;
+
+    #[test]
+    fn attachment_names_cannot_escape_the_directory() {
+        assert!(safe_file_name("attachment-1.jpg"));
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../x",
+            "a/b",
+            "a\\b",
+            ".hidden",
+            "x\0y",
+            "line\nbreak",
+        ] {
+            assert!(!safe_file_name(bad), "{bad:?}");
+        }
+        assert!(!safe_file_name(&"a".repeat(200)));
+    }
+}

@@ -1,0 +1,1100 @@
+//! The review API (axum), under `/api/v1`, JSON. Documented endpoint by endpoint in
+//! `docs/review-api.md`.
+//!
+//! Invariants:
+//! - The server never holds a private key: it hands out envelopes and accepts envelopes and
+//!   recipient headers, checking only what it can check without keys (kind, case binding,
+//!   recipient key ids, approvals).
+//! - A caller receives only items whose envelope wraps the content key to the caller's key
+//!   (reviewers never receive identity or original-attachment items, custodians nothing but
+//!   those); a case with no such item answers exactly like a case that does not exist.
+//! - Every request that reaches a handler is audited with the caller's key id (or
+//!   `unauthenticated`), an action, the case code and counts: never content.
+
+use std::collections::BTreeSet;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use serde::Deserialize;
+
+use super::auth::{self, AuthFailure, Caller, FailureLimiter};
+use super::wire::*;
+use crate::clock::{Day, unix_now};
+use crate::crypto::envelope;
+use crate::crypto::{ItemKind, KeyId, PublicKey, RecipientRole};
+use crate::ids::{CaseCode, CaseId};
+use crate::store::{
+    AuditEntry, CaseRow, DisclosureRequest, ItemHeader, NewItem, QueueFilter, Store, StoreError,
+    TokenRole,
+};
+
+/// How long a claim lasts before another reviewer may take the case.
+pub const LEASE_SECS: i64 = 2 * 3600;
+
+/// Shared state of the API.
+pub struct ApiState {
+    /// The store.
+    pub store: Store,
+    /// Custodian approvals needed for a disclosure.
+    pub approvals_required: i64,
+    /// Closed cases are purged this many days after closure.
+    pub closed_case_days: i64,
+    /// Failed-authentication counters.
+    pub limiter: FailureLimiter,
+}
+
+impl ApiState {
+    /// New state.
+    pub fn new(store: Store, approvals_required: i64, closed_case_days: i64) -> Arc<Self> {
+        Self::with_limiter(
+            store,
+            approvals_required,
+            closed_case_days,
+            FailureLimiter::default(),
+        )
+    }
+
+    /// New state with a given failed-authentication limiter (tests use a generous one).
+    pub fn with_limiter(
+        store: Store,
+        approvals_required: i64,
+        closed_case_days: i64,
+        limiter: FailureLimiter,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            approvals_required,
+            closed_case_days,
+            limiter,
+        })
+    }
+}
+
+type AppState = Arc<ApiState>;
+
+/// An error answer.
+#[derive(Debug)]
+pub enum ApiError {
+    /// 401: no, unknown, expired or revoked token (one answer for all).
+    Unauthorized,
+    /// 403: the token's role may not use this endpoint.
+    Forbidden,
+    /// 404: no such object, or not one the caller may see (one answer for both).
+    NotFound,
+    /// 409: the state changed or is held by someone else.
+    Conflict(String),
+    /// 422: the request is understood but not allowed in the object's state.
+    Invalid(String),
+    /// 400: malformed input.
+    BadRequest(String),
+    /// 429: too many failed authentications from this address.
+    TooManyRequests,
+    /// 503: the database failed.
+    Unavailable,
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Conflict => {
+                ApiError::Conflict("the record was changed or is held by someone else".into())
+            }
+            StoreError::AlreadyExists => ApiError::Conflict("this exists already".into()),
+            StoreError::Invalid(m) => ApiError::Invalid(m),
+            other => {
+                tracing::warn!(error = %other, "review API store error");
+                ApiError::Unavailable
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = match self {
+            ApiError::Unauthorized => (
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "a valid bearer token is required".to_owned(),
+            ),
+            ApiError::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this token's role may not do this".to_owned(),
+            ),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "not found".to_owned()),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
+            ApiError::Invalid(m) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m),
+            ApiError::TooManyRequests => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                "too many failed attempts from this address; wait a minute".to_owned(),
+            ),
+            ApiError::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the database is not available; try again".to_owned(),
+            ),
+        };
+        let mut r = (
+            status,
+            Json(ErrorBody {
+                error: code.to_owned(),
+                message,
+            }),
+        )
+            .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            r.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static("Bearer"),
+            );
+        }
+        r
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let bearer = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        match auth::authenticate(&state.store, &state.limiter, ip, bearer).await? {
+            Ok(c) => Ok(c),
+            Err(AuthFailure::RateLimited) => Err(ApiError::TooManyRequests),
+            Err(_) => Err(ApiError::Unauthorized),
+        }
+    }
+}
+
+impl Caller {
+    fn require(&self, roles: &[TokenRole]) -> ApiResult<()> {
+        if roles.contains(&self.role) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden)
+        }
+    }
+
+    fn key_id(&self) -> ApiResult<KeyId> {
+        self.key.ok_or(ApiError::Forbidden)
+    }
+}
+
+/// The API's routes, without the connection-info layer (see [`serve`]).
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/whoami", get(whoami))
+        .route("/keyring", get(keyring))
+        .route("/cases", get(list_cases))
+        .route("/cases/claim", post(claim_next))
+        .route("/cases/{code}", get(case_detail))
+        .route("/cases/{code}/items", get(case_items).post(upload_item))
+        .route("/cases/{code}/claim", post(claim_case).delete(release_case))
+        .route("/cases/{code}/status", post(change_status))
+        .route("/cases/{code}/disclosure", post(request_disclosure))
+        .route("/disclosures", get(list_disclosures))
+        .route("/disclosures/{id}/decision", post(decide))
+        .route("/rewrap", get(rewrap_plan))
+        .route("/items/{id}/rewrap", post(rewrap_item))
+        .route("/audit", get(audit_list))
+        .route("/audit/verify", get(audit_verify))
+        .route("/tokens", get(token_list))
+        .route("/tokens/{id}", delete(token_revoke))
+        .route("/purge", post(purge))
+        .with_state(state);
+    Router::new()
+        .nest(PREFIX, api)
+        // Envelopes of replies, notes and identities are small; headers for rewrap smaller.
+        .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
+}
+
+/// Serves the API on `listener` until `shutdown` resolves.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+// ---- visibility -----------------------------------------------------------------------------
+
+const REVIEWER_KINDS: [ItemKind; 6] = [
+    ItemKind::Summary,
+    ItemKind::Attachment,
+    ItemKind::ToReporter,
+    ItemKind::FromReporter,
+    ItemKind::Note,
+    ItemKind::DisclosedIdentity,
+];
+const CUSTODIAN_KINDS: [ItemKind; 2] = [ItemKind::Identity, ItemKind::AttachmentOriginal];
+
+fn item_visible(h: &ItemHeader, caller: &Caller) -> bool {
+    let Some(key) = caller.key else {
+        return false;
+    };
+    if !h.recipients.contains(&key) {
+        return false;
+    }
+    match caller.role {
+        TokenRole::Reviewer => {
+            REVIEWER_KINDS.contains(&h.kind)
+                && (h.kind != ItemKind::DisclosedIdentity || h.for_key == Some(key))
+        }
+        TokenRole::Custodian => CUSTODIAN_KINDS.contains(&h.kind),
+        TokenRole::Admin => false,
+    }
+}
+
+fn hex_id(id: &CaseId) -> String {
+    hex::encode(id.as_bytes())
+}
+
+fn case_view(c: &CaseRow, headers: &[ItemHeader], caller: &Caller, now: i64) -> CaseView {
+    let live = c.lease_until.is_some_and(|t| t > now);
+    CaseView {
+        code: c.code.as_str().to_owned(),
+        case_id: hex_id(&c.id),
+        created: c.created_day.to_string(),
+        updated: c.updated_day.to_string(),
+        category: c.category.clone(),
+        status: c.status,
+        outcome: c.outcome,
+        closed: c.closed_day.map(|d| d.to_string()),
+        claimed_by: if live { c.claimed_by } else { None },
+        lease_until: if live { c.lease_until } else { None },
+        flags: CaseFlags {
+            attachments: headers.iter().any(|h| h.kind == ItemKind::Attachment),
+            unread_from_reporter: c.unread_from_reporter,
+            identity_present: headers.iter().any(|h| h.kind == ItemKind::Identity),
+            identity_disclosed_to_you: headers.iter().any(|h| {
+                h.kind == ItemKind::DisclosedIdentity
+                    && caller.key.is_some()
+                    && h.for_key == caller.key
+            }),
+        },
+    }
+}
+
+fn item_meta(h: &ItemHeader) -> ItemMeta {
+    ItemMeta {
+        id: h.id,
+        kind: h.kind.as_str().to_owned(),
+        created: h.created_day.to_string(),
+        author: h.author,
+        for_key: h.for_key,
+        size: h.size,
+        version: h.version,
+    }
+}
+
+/// The case `code` if the caller may see it, with its item headers; otherwise `NotFound`
+/// (unknown and not-yours are indistinguishable).
+async fn visible_case(
+    state: &ApiState,
+    caller: &Caller,
+    code: &str,
+) -> ApiResult<(CaseRow, Vec<ItemHeader>)> {
+    let code = CaseCode::parse(code).ok_or(ApiError::NotFound)?;
+    let case = state.store.case_by_code(&code).await?;
+    let headers = state.store.item_headers(&case.id).await?;
+    if headers.iter().any(|h| item_visible(h, caller)) {
+        Ok((case, headers))
+    } else {
+        Err(ApiError::NotFound)
+    }
+}
+
+async fn audit(
+    state: &ApiState,
+    caller: &Caller,
+    action: &str,
+    case: Option<&str>,
+    detail: String,
+) -> ApiResult<()> {
+    let mut e = AuditEntry::new(caller.actor(), action).detail(detail);
+    if let Some(c) = case {
+        e = e.case(c);
+    }
+    state.store.audit(e).await?;
+    Ok(())
+}
+
+// ---- handlers ---------------------------------------------------------------------------------
+
+async fn whoami(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<WhoAmI>> {
+    audit(&state, &caller, "whoami", None, String::new()).await?;
+    Ok(Json(WhoAmI {
+        token_id: caller.token_id.clone(),
+        role: caller.role,
+        key_id: caller.key,
+        expires_at: caller.expires_at,
+    }))
+}
+
+async fn keyring(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<KeyringView>> {
+    let ring = state.store.keyring().await?;
+    let recipients = state
+        .store
+        .recipients()
+        .await?
+        .into_iter()
+        .map(|r| RecipientView {
+            key_id: r.key_id,
+            role: r.role,
+            name: r.name,
+            public_key: hex::encode(r.public_key.as_bytes()),
+            active: r.active,
+        })
+        .collect();
+    audit(&state, &caller, "keyring.read", None, String::new()).await?;
+    Ok(Json(KeyringView {
+        epoch: ring.epoch,
+        recipients,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    unread: Option<bool>,
+    mine: Option<bool>,
+    page: Option<usize>,
+    per_page: Option<usize>,
+}
+
+async fn list_cases(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<QueuePage>> {
+    caller.require(&[TokenRole::Reviewer, TokenRole::Custodian])?;
+    let status = match q.status.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(crate::store::CaseStatus::parse(s).ok_or_else(|| {
+            ApiError::BadRequest(
+                "status is one of new, in_review, awaiting_reporter, closed".into(),
+            )
+        })?),
+    };
+    let per_page = q.per_page.unwrap_or(50).clamp(1, 200);
+    let page = q.page.unwrap_or(1).max(1);
+    let filter = QueueFilter {
+        status,
+        unread: q.unread,
+        claimed_by: if q.mine == Some(true) {
+            caller.key
+        } else {
+            None
+        },
+    };
+    let now = unix_now();
+    let mut visible = Vec::new();
+    for c in state.store.queue(&filter).await? {
+        let headers = state.store.item_headers(&c.id).await?;
+        if headers.iter().any(|h| item_visible(h, &caller)) {
+            visible.push(case_view(&c, &headers, &caller, now));
+        }
+    }
+    let total = visible.len();
+    let cases: Vec<CaseView> = visible
+        .into_iter()
+        .skip((page - 1) * per_page)
+        .take(per_page)
+        .collect();
+    audit(
+        &state,
+        &caller,
+        "cases.list",
+        None,
+        format!("{} of {total}", cases.len()),
+    )
+    .await?;
+    Ok(Json(QueuePage {
+        cases,
+        total,
+        page,
+        per_page,
+    }))
+}
+
+async fn claim_next(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<ClaimResult>> {
+    caller.require(&[TokenRole::Reviewer])?;
+    let key = caller.key_id()?;
+    let now = unix_now();
+    let case = state.store.claim_next(&key, now + LEASE_SECS, now).await?;
+    let case = match case {
+        Some(c) => {
+            let headers = state.store.item_headers(&c.id).await?;
+            Some(case_view(&c, &headers, &caller, now))
+        }
+        None => {
+            audit(&state, &caller, "case.claim", None, "queue empty".into()).await?;
+            None
+        }
+    };
+    Ok(Json(ClaimResult { case }))
+}
+
+async fn claim_case(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> ApiResult<Json<CaseView>> {
+    caller.require(&[TokenRole::Reviewer])?;
+    let key = caller.key_id()?;
+    let (case, headers) = visible_case(&state, &caller, &code).await?;
+    let now = unix_now();
+    let case = match state
+        .store
+        .claim_case(&case.id, &key, now + LEASE_SECS, now)
+        .await
+    {
+        Err(StoreError::Conflict) => {
+            return Err(ApiError::Conflict(
+                "another reviewer holds this case".into(),
+            ));
+        }
+        other => other?,
+    };
+    Ok(Json(case_view(&case, &headers, &caller, now)))
+}
+
+async fn release_case(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> ApiResult<StatusCode> {
+    caller.require(&[TokenRole::Reviewer])?;
+    let key = caller.key_id()?;
+    let (case, _) = visible_case(&state, &caller, &code).await?;
+    match state.store.release_case(&case.id, &key).await {
+        Err(StoreError::Conflict) => Err(ApiError::Conflict("you do not hold this case".into())),
+        other => {
+            other?;
+            Ok(StatusCode::NO_CONTENT)
+        }
+    }
+}
+
+async fn case_detail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+) -> ApiResult<Json<CaseDetail>> {
+    caller.require(&[TokenRole::Reviewer, TokenRole::Custodian])?;
+    let (case, headers) = visible_case(&state, &caller, &code).await?;
+    let mailbox_public = if caller.role == TokenRole::Reviewer {
+        state
+            .store
+            .mailbox_of(&case.id)
+            .await?
+            .map(|k| hex::encode(k.as_bytes()))
+    } else {
+        None
+    };
+    let items: Vec<ItemMeta> = headers
+        .iter()
+        .filter(|h| item_visible(h, &caller))
+        .map(item_meta)
+        .collect();
+    audit(
+        &state,
+        &caller,
+        "case.view",
+        Some(case.code.as_str()),
+        format!("{} items", items.len()),
+    )
+    .await?;
+    Ok(Json(CaseDetail {
+        case: case_view(&case, &headers, &caller, unix_now()),
+        mailbox_public,
+        items,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+struct ItemsQuery {
+    kind: Option<String>,
+}
+
+async fn case_items(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Query(q): Query<ItemsQuery>,
+) -> ApiResult<Json<ItemsView>> {
+    caller.require(&[TokenRole::Reviewer, TokenRole::Custodian])?;
+    let kind = match q.kind.as_deref() {
+        None | Some("") => None,
+        Some(k) => Some(
+            ItemKind::parse(k).ok_or_else(|| ApiError::BadRequest("unknown item kind".into()))?,
+        ),
+    };
+    let (case, headers) = visible_case(&state, &caller, &code).await?;
+    let mut items = Vec::new();
+    let mut reporter_input = false;
+    for h in headers.iter().filter(|h| item_visible(h, &caller)) {
+        if kind.is_some_and(|k| k != h.kind) {
+            continue;
+        }
+        let full = state.store.item(h.id).await?;
+        reporter_input |= h.kind == ItemKind::FromReporter;
+        items.push(ItemView {
+            meta: item_meta(h),
+            blob: hex::encode(&full.item.blob),
+        });
+    }
+    if reporter_input && caller.role == TokenRole::Reviewer && case.unread_from_reporter {
+        state.store.mark_read(&case.id).await?;
+    }
+    audit(
+        &state,
+        &caller,
+        "items.fetch",
+        Some(case.code.as_str()),
+        format!("{} items", items.len()),
+    )
+    .await?;
+    Ok(Json(ItemsView { items }))
+}
+
+fn key_set(keys: &[PublicKey]) -> BTreeSet<KeyId> {
+    keys.iter().map(PublicKey::key_id).collect()
+}
+
+async fn upload_item(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Json(body): Json<UploadItem>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    caller.require(&[TokenRole::Reviewer, TokenRole::Custodian])?;
+    let key = caller.key_id()?;
+    let kind = ItemKind::parse(&body.kind)
+        .ok_or_else(|| ApiError::BadRequest("unknown item kind".into()))?;
+    let allowed: &[ItemKind] = match caller.role {
+        TokenRole::Reviewer => &[ItemKind::ToReporter, ItemKind::Note],
+        _ => &[ItemKind::DisclosedIdentity],
+    };
+    if !allowed.contains(&kind) {
+        return Err(ApiError::Forbidden);
+    }
+    let (case, _) = visible_case(&state, &caller, &code).await?;
+    let blob = hex::decode(body.blob.trim())
+        .map_err(|_| ApiError::BadRequest("blob is not hex".into()))?;
+    let parsed = envelope::parse(&blob)
+        .map_err(|_| ApiError::BadRequest("blob is not an envelope".into()))?;
+    if parsed.kind != kind || parsed.case_id != case.id {
+        return Err(ApiError::Invalid(
+            "the envelope is sealed for another kind or case".into(),
+        ));
+    }
+    let recipients: BTreeSet<KeyId> = parsed.recipients.iter().copied().collect();
+    let ring = state.store.keyring().await?;
+    if kind == ItemKind::DisclosedIdentity {
+        let request_id = body
+            .request_id
+            .ok_or_else(|| ApiError::BadRequest("request_id is required".into()))?;
+        let request = state.store.disclosure_request(request_id).await?;
+        if request.case_id != case.id {
+            return Err(ApiError::NotFound);
+        }
+        if recipients != BTreeSet::from([request.requester]) {
+            return Err(ApiError::Invalid(
+                "a disclosed identity must be sealed to the requesting reviewer's key only".into(),
+            ));
+        }
+        let item = NewItem {
+            kind,
+            blob,
+            author: Some(key),
+            for_key: Some(request.requester),
+        };
+        let id = state
+            .store
+            .fulfil_disclosure(request_id, &case.id, &item, &key)
+            .await?;
+        return Ok((StatusCode::CREATED, Json(Created { id })));
+    }
+    if case.status == crate::store::CaseStatus::Closed {
+        return Err(ApiError::Invalid("the case is closed".into()));
+    }
+    let mut expected = key_set(&ring.reviewers);
+    if kind == ItemKind::ToReporter {
+        let mailbox = state
+            .store
+            .mailbox_of(&case.id)
+            .await?
+            .ok_or_else(|| ApiError::Invalid("the reporter's mailbox is gone".into()))?;
+        expected.insert(mailbox.key_id());
+    }
+    if recipients != expected {
+        return Err(ApiError::Invalid(
+            "the envelope must be sealed to exactly the active reviewers (and, for replies, the reporter's mailbox); fetch /keyring and seal again".into(),
+        ));
+    }
+    let item = NewItem {
+        kind,
+        blob,
+        author: Some(key),
+        for_key: None,
+    };
+    let id = state
+        .store
+        .add_item(&case.id, &item, &caller.actor())
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+async fn change_status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Json(body): Json<StatusChange>,
+) -> ApiResult<Json<CaseView>> {
+    caller.require(&[TokenRole::Reviewer])?;
+    let key = caller.key_id()?;
+    let (case, headers) = visible_case(&state, &caller, &code).await?;
+    let now = unix_now();
+    let case = match state
+        .store
+        .set_status(&case.id, &key, body.status, body.outcome, now)
+        .await
+    {
+        Err(StoreError::Conflict) => {
+            return Err(ApiError::Conflict(
+                "another reviewer holds this case".into(),
+            ));
+        }
+        other => other?,
+    };
+    Ok(Json(case_view(&case, &headers, &caller, now)))
+}
+
+async fn request_disclosure(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(code): Path<String>,
+    Json(body): Json<DisclosureAsk>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    caller.require(&[TokenRole::Reviewer])?;
+    let key = caller.key_id()?;
+    let reason = body.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        return Err(ApiError::BadRequest(
+            "a reason of 1 to 2000 characters is required".into(),
+        ));
+    }
+    let (case, headers) = visible_case(&state, &caller, &code).await?;
+    if !headers.iter().any(|h| h.kind == ItemKind::Identity) {
+        return Err(ApiError::Invalid(
+            "this case has no identity to disclose".into(),
+        ));
+    }
+    let id = match state.store.request_disclosure(&case.id, &key, reason).await {
+        Err(StoreError::AlreadyExists) => {
+            return Err(ApiError::Conflict(
+                "you have an open request for this case already".into(),
+            ));
+        }
+        other => other?,
+    };
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+#[derive(Debug, Deserialize)]
+struct DisclosureQuery {
+    status: Option<String>,
+}
+
+async fn disclosure_view(state: &ApiState, r: DisclosureRequest) -> ApiResult<DisclosureView> {
+    let requester_public = match state.store.recipient(&r.requester).await {
+        Ok(rec) if rec.active && rec.role == RecipientRole::Reviewer => {
+            Some(hex::encode(rec.public_key.as_bytes()))
+        }
+        Ok(_) | Err(StoreError::NotFound) => None,
+        Err(e) => return Err(e.into()),
+    };
+    Ok(DisclosureView {
+        id: r.id,
+        case: r.case_code.as_str().to_owned(),
+        case_id: hex_id(&r.case_id),
+        requester: r.requester,
+        requester_public,
+        reason: r.reason,
+        status: r.status,
+        created: r.created_day.to_string(),
+        decided: r.decided_day.map(|d| d.to_string()),
+        decisions: r
+            .decisions
+            .into_iter()
+            .map(|d| DecisionView {
+                custodian: d.custodian,
+                approve: d.approve,
+                reason: d.reason,
+                day: d.day.to_string(),
+            })
+            .collect(),
+        approvals_required: state.approvals_required,
+    })
+}
+
+async fn list_disclosures(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<DisclosureQuery>,
+) -> ApiResult<Json<DisclosureList>> {
+    caller.require(&[TokenRole::Reviewer, TokenRole::Custodian])?;
+    let status = match q.status.as_deref() {
+        None | Some("") => None,
+        Some(s) => Some(crate::store::DisclosureStatus::parse(s).ok_or_else(|| {
+            ApiError::BadRequest("status is one of pending, approved, denied, fulfilled".into())
+        })?),
+    };
+    // Reviewers see their own requests; custodians all of them.
+    let own = if caller.role == TokenRole::Reviewer {
+        caller.key
+    } else {
+        None
+    };
+    let mut requests = Vec::new();
+    for r in state
+        .store
+        .disclosure_requests(own.as_ref(), status)
+        .await?
+    {
+        requests.push(disclosure_view(&state, r).await?);
+    }
+    audit(
+        &state,
+        &caller,
+        "disclosures.list",
+        None,
+        format!("{} requests", requests.len()),
+    )
+    .await?;
+    Ok(Json(DisclosureList { requests }))
+}
+
+async fn decide(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<DecisionBody>,
+) -> ApiResult<Json<DisclosureView>> {
+    caller.require(&[TokenRole::Custodian])?;
+    let key = caller.key_id()?;
+    let reason = body.reason.trim();
+    if reason.is_empty() || reason.chars().count() > 2000 {
+        return Err(ApiError::BadRequest(
+            "a reason of 1 to 2000 characters is required".into(),
+        ));
+    }
+    match state
+        .store
+        .decide_disclosure(id, &key, body.approve, reason, state.approvals_required)
+        .await
+    {
+        Err(StoreError::AlreadyExists) => {
+            return Err(ApiError::Conflict(
+                "you decided this request already".into(),
+            ));
+        }
+        other => other?,
+    };
+    let r = state.store.disclosure_request(id).await?;
+    Ok(Json(disclosure_view(&state, r).await?))
+}
+
+fn role_kinds(role: TokenRole) -> &'static [ItemKind] {
+    match role {
+        TokenRole::Reviewer => &[
+            ItemKind::Summary,
+            ItemKind::Attachment,
+            ItemKind::ToReporter,
+            ItemKind::FromReporter,
+            ItemKind::Note,
+        ],
+        TokenRole::Custodian => &CUSTODIAN_KINDS,
+        TokenRole::Admin => &[],
+    }
+}
+
+/// The keys an item of `kind` in `case` must be wrapped to now.
+async fn target_keys(
+    state: &ApiState,
+    case_id: &CaseId,
+    kind: ItemKind,
+) -> ApiResult<Vec<PublicKey>> {
+    let ring = state.store.keyring().await?;
+    let mut keys = if CUSTODIAN_KINDS.contains(&kind) {
+        ring.custodians
+    } else {
+        ring.reviewers
+    };
+    if kind == ItemKind::ToReporter
+        && let Some(m) = state.store.mailbox_of(case_id).await?
+    {
+        keys.push(m);
+    }
+    Ok(keys)
+}
+
+async fn rewrap_plan(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<RewrapPlan>> {
+    caller.require(&[TokenRole::Reviewer, TokenRole::Custodian])?;
+    let key = caller.key_id()?;
+    let kinds = role_kinds(caller.role);
+    let epoch = state.store.keyring().await?.epoch;
+    let mut items = Vec::new();
+    let mut not_openable = 0;
+    for case in state.store.queue(&QueueFilter::default()).await? {
+        for h in state.store.item_headers(&case.id).await? {
+            if !kinds.contains(&h.kind) {
+                continue;
+            }
+            let target = target_keys(&state, &case.id, h.kind).await?;
+            let have: BTreeSet<KeyId> = h.recipients.iter().copied().collect();
+            if have == key_set(&target) {
+                continue;
+            }
+            if !have.contains(&key) {
+                not_openable += 1;
+                continue;
+            }
+            let full = state.store.item(h.id).await?;
+            items.push(RewrapItem {
+                id: h.id,
+                case: case.code.as_str().to_owned(),
+                case_id: hex_id(&case.id),
+                kind: h.kind.as_str().to_owned(),
+                version: full.version,
+                blob: hex::encode(&full.item.blob),
+                target: target.iter().map(|k| hex::encode(k.as_bytes())).collect(),
+            });
+        }
+    }
+    audit(
+        &state,
+        &caller,
+        "rewrap.plan",
+        None,
+        format!("{} items, {not_openable} not openable", items.len()),
+    )
+    .await?;
+    Ok(Json(RewrapPlan {
+        epoch,
+        items,
+        not_openable,
+    }))
+}
+
+async fn rewrap_item(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<RewrapBody>,
+) -> ApiResult<Json<RewrapDone>> {
+    caller.require(&[TokenRole::Reviewer, TokenRole::Custodian])?;
+    let key = caller.key_id()?;
+    let stored = state.store.item(id).await?;
+    let have = envelope::recipients(&stored.item.blob).unwrap_or_default();
+    // Only an item the caller could open (and of the caller's kinds) may be re-addressed.
+    if !role_kinds(caller.role).contains(&stored.item.kind) || !have.contains(&key) {
+        return Err(ApiError::NotFound);
+    }
+    let header = hex::decode(body.header.trim())
+        .map_err(|_| ApiError::BadRequest("header is not hex".into()))?;
+    let blob = envelope::splice_header(&stored.item.blob, &header)
+        .map_err(|_| ApiError::Invalid("the header does not belong to this item".into()))?;
+    let target = target_keys(&state, &stored.item.case_id, stored.item.kind).await?;
+    let new: BTreeSet<KeyId> = envelope::recipients(&blob)
+        .map_err(|_| ApiError::Invalid("the header does not parse".into()))?
+        .into_iter()
+        .collect();
+    if new != key_set(&target) {
+        return Err(ApiError::Invalid(
+            "the new header must wrap to exactly the current keys; fetch /rewrap again".into(),
+        ));
+    }
+    if body.version != stored.version {
+        return Err(ApiError::Conflict(
+            "the item changed since it was fetched".into(),
+        ));
+    }
+    let version = match state
+        .store
+        .swap_item_blob(id, body.version, &blob, &caller.actor())
+        .await
+    {
+        Err(StoreError::Conflict) => {
+            return Err(ApiError::Conflict(
+                "the item changed since it was fetched".into(),
+            ));
+        }
+        other => other?,
+    };
+    Ok(Json(RewrapDone { version }))
+}
+
+#[derive(Debug, Deserialize)]
+struct AuditQuery {
+    from: Option<i64>,
+    limit: Option<i64>,
+}
+
+async fn audit_list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<AuditList>> {
+    caller.require(&[TokenRole::Admin])?;
+    let entries = state
+        .store
+        .audit_entries(q.from.unwrap_or(1), q.limit.unwrap_or(200).clamp(1, 5000))
+        .await?
+        .into_iter()
+        .map(|r| AuditView {
+            seq: r.seq,
+            day: r.entry.day.to_string(),
+            actor: r.entry.actor,
+            action: r.entry.action,
+            case: r.entry.case_code,
+            detail: r.entry.detail,
+        })
+        .collect::<Vec<_>>();
+    audit(
+        &state,
+        &caller,
+        "audit.read",
+        None,
+        format!("{} entries", entries.len()),
+    )
+    .await?;
+    Ok(Json(AuditList { entries }))
+}
+
+async fn audit_verify(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<AuditVerify>> {
+    caller.require(&[TokenRole::Admin])?;
+    let v = match state.store.audit_verify().await? {
+        Ok((n, head)) => AuditVerify {
+            ok: true,
+            entries: n,
+            head: Some(hex::encode(head)),
+            broken_at: None,
+        },
+        Err(crate::store::AuditVerifyError::BrokenAt(seq)) => AuditVerify {
+            ok: false,
+            entries: seq - 1,
+            head: None,
+            broken_at: Some(seq),
+        },
+    };
+    audit(
+        &state,
+        &caller,
+        "audit.verify",
+        None,
+        if v.ok {
+            "intact".into()
+        } else {
+            "broken".into()
+        },
+    )
+    .await?;
+    Ok(Json(v))
+}
+
+async fn token_list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<TokenList>> {
+    caller.require(&[TokenRole::Admin])?;
+    let tokens: Vec<TokenView> = state
+        .store
+        .tokens()
+        .await?
+        .into_iter()
+        .map(|t| TokenView {
+            id: t.id,
+            role: t.role,
+            key_id: t.key_id,
+            issued: t.issued_day.to_string(),
+            expires_at: t.expires_at,
+            revoked: t.revoked,
+        })
+        .collect();
+    audit(
+        &state,
+        &caller,
+        "tokens.list",
+        None,
+        format!("{} tokens", tokens.len()),
+    )
+    .await?;
+    Ok(Json(TokenList { tokens }))
+}
+
+async fn token_revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    caller.require(&[TokenRole::Admin])?;
+    state.store.revoke_token(&id, &caller.actor()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Purges closed cases past retention and expired drafts; used by the API, the daily task in
+/// `tipline serve` and `tipline admin purge`.
+pub async fn run_purge(
+    store: &Store,
+    closed_case_days: i64,
+    actor: &str,
+) -> Result<PurgeResult, StoreError> {
+    let cutoff = Day::today().plus(-closed_case_days);
+    let cases = store.purge_closed_cases(cutoff, actor).await?;
+    let drafts = store.purge_expired_drafts(unix_now()).await?;
+    store.purge_rate_limits(unix_now() - 2 * 86_400).await?;
+    if drafts > 0 {
+        store
+            .audit(AuditEntry::new(actor, "drafts.purge").detail(format!("{drafts} drafts")))
+            .await?;
+    }
+    Ok(PurgeResult {
+        cases: cases.iter().map(|c| c.as_str().to_owned()).collect(),
+        drafts,
+    })
+}
+
+async fn purge(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<PurgeResult>> {
+    caller.require(&[TokenRole::Admin])?;
+    let r = run_purge(&state.store, state.closed_case_days, &caller.actor()).await?;
+    Ok(Json(r))
+}

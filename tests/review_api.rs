@@ -1,0 +1,859 @@
+//! The review API over real HTTP: the authorization matrix, "not found" equal to "not yours",
+//! the failed-authentication limit, key rotation with rewrap, retention, the queue's leases
+//! and transitions on SQLite and PostgreSQL, and concurrent claims on PostgreSQL.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::review::{Api, submit, token};
+use reqwest::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use tipline::bot::summary::TextMessage;
+use tipline::crypto::{ItemKind, RecipientRole, Sealed, envelope, suite};
+use tipline::review::auth::FailureLimiter;
+use tipline::review::client;
+use tipline::store::{CaseStatus, DisclosureStatus, Outcome, Store, StoreError, TokenRole};
+
+async fn call(
+    http: &reqwest::Client,
+    api: &Api,
+    method: Method,
+    path: &str,
+    token: Option<&SecretString>,
+    body: Option<serde_json::Value>,
+) -> (StatusCode, serde_json::Value) {
+    let mut req = http.request(method, format!("{}/api/v1{path}", api.url));
+    if let Some(t) = token {
+        req = req.bearer_auth(t.expose_secret());
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authorization_matrix() {
+    let (store, _dir, _) = common::sqlite_store().await;
+    let (rev_sk, rev_pk) = suite::generate_keypair();
+    let (_cus_sk, cus_pk) = suite::generate_keypair();
+    store
+        .add_recipient(&rev_pk, RecipientRole::Reviewer, "R", "test")
+        .await
+        .unwrap();
+    store
+        .add_recipient(&cus_pk, RecipientRole::Custodian, "C", "test")
+        .await
+        .unwrap();
+    let case = submit(&store, "Cán bộ đòi tiền.").await;
+    let code = case.code.as_str().to_owned();
+    let api = Api::start(&store, 1).await;
+    let http = reqwest::Client::new();
+
+    let reviewer = token(&store, TokenRole::Reviewer, Some(rev_pk.key_id()), 3600).await;
+    let custodian = token(&store, TokenRole::Custodian, Some(cus_pk.key_id()), 3600).await;
+    let admin = token(&store, TokenRole::Admin, None, 3600).await;
+    let expired = token(&store, TokenRole::Admin, None, -10).await;
+    let revoked = token(&store, TokenRole::Admin, None, 3600).await;
+    let spare = tipline::review::auth::issue(&store, TokenRole::Admin, None, 3600, "test")
+        .await
+        .unwrap();
+    let revoked_id = store
+        .tokens()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.hash == tipline::review::auth::token_hash(revoked.expose_secret()).to_vec())
+        .unwrap()
+        .id;
+    store.revoke_token(&revoked_id, "test").await.unwrap();
+    let garbage = SecretString::from("tlt_notatoken".to_owned());
+
+    // A note sealed to the active reviewers: valid for a reviewer to upload.
+    let note = Sealed::seal(
+        &TextMessage {
+            text: "ghi chú".into(),
+        },
+        ItemKind::Note,
+        &case.id,
+        &[rev_pk],
+    )
+    .unwrap();
+    let note_body = serde_json::json!({"kind": "note", "blob": hex::encode(note.as_bytes())});
+
+    use StatusCode as S;
+    const R: usize = 0;
+    const C: usize = 1;
+    const A: usize = 2;
+    // (method, path, body, [reviewer, custodian, admin])
+    let rows: Vec<(Method, String, Option<serde_json::Value>, [S; 3])> = vec![
+        (Method::GET, "/whoami".into(), None, [S::OK, S::OK, S::OK]),
+        (Method::GET, "/keyring".into(), None, [S::OK, S::OK, S::OK]),
+        (
+            Method::GET,
+            "/cases".into(),
+            None,
+            [S::OK, S::OK, S::FORBIDDEN],
+        ),
+        (
+            Method::POST,
+            "/cases/claim".into(),
+            None,
+            [S::OK, S::FORBIDDEN, S::FORBIDDEN],
+        ),
+        (
+            Method::GET,
+            format!("/cases/{code}"),
+            None,
+            [S::OK, S::OK, S::FORBIDDEN],
+        ),
+        (
+            Method::GET,
+            format!("/cases/{code}/items"),
+            None,
+            [S::OK, S::OK, S::FORBIDDEN],
+        ),
+        (
+            Method::POST,
+            format!("/cases/{code}/items"),
+            Some(note_body.clone()),
+            [S::CREATED, S::FORBIDDEN, S::FORBIDDEN],
+        ),
+        (
+            Method::POST,
+            format!("/cases/{code}/claim"),
+            None,
+            [S::OK, S::FORBIDDEN, S::FORBIDDEN],
+        ),
+        (
+            Method::POST,
+            format!("/cases/{code}/status"),
+            Some(serde_json::json!({"status": "awaiting_reporter"})),
+            [S::OK, S::FORBIDDEN, S::FORBIDDEN],
+        ),
+        (
+            Method::DELETE,
+            format!("/cases/{code}/claim"),
+            None,
+            [S::NO_CONTENT, S::FORBIDDEN, S::FORBIDDEN],
+        ),
+        (
+            Method::POST,
+            format!("/cases/{code}/disclosure"),
+            Some(serde_json::json!({"reason": "cần xác minh"})),
+            [S::CREATED, S::FORBIDDEN, S::FORBIDDEN],
+        ),
+        (
+            Method::GET,
+            "/disclosures".into(),
+            None,
+            [S::OK, S::OK, S::FORBIDDEN],
+        ),
+        (
+            Method::POST,
+            "/disclosures/1/decision".into(),
+            Some(serde_json::json!({"approve": false, "reason": "không đủ căn cứ"})),
+            [S::FORBIDDEN, S::OK, S::FORBIDDEN],
+        ),
+        (
+            Method::GET,
+            "/rewrap".into(),
+            None,
+            [S::OK, S::OK, S::FORBIDDEN],
+        ),
+        (
+            Method::POST,
+            "/items/1/rewrap".into(),
+            Some(serde_json::json!({"version": 0, "header": "00"})),
+            [S::UNPROCESSABLE_ENTITY, S::NOT_FOUND, S::FORBIDDEN],
+        ),
+        (
+            Method::GET,
+            "/audit".into(),
+            None,
+            [S::FORBIDDEN, S::FORBIDDEN, S::OK],
+        ),
+        (
+            Method::GET,
+            "/audit/verify".into(),
+            None,
+            [S::FORBIDDEN, S::FORBIDDEN, S::OK],
+        ),
+        (
+            Method::GET,
+            "/tokens".into(),
+            None,
+            [S::FORBIDDEN, S::FORBIDDEN, S::OK],
+        ),
+        (
+            Method::DELETE,
+            format!("/tokens/{}", spare.row.id),
+            None,
+            [S::FORBIDDEN, S::FORBIDDEN, S::NO_CONTENT],
+        ),
+        (
+            Method::POST,
+            "/purge".into(),
+            None,
+            [S::FORBIDDEN, S::FORBIDDEN, S::OK],
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (method, path, body, expected) in &rows {
+        for (label, tok, want) in [
+            ("no token", None, S::UNAUTHORIZED),
+            ("garbage", Some(&garbage), S::UNAUTHORIZED),
+            ("expired", Some(&expired), S::UNAUTHORIZED),
+            ("revoked", Some(&revoked), S::UNAUTHORIZED),
+            ("reviewer", Some(&reviewer), expected[R]),
+            ("custodian", Some(&custodian), expected[C]),
+            ("admin", Some(&admin), expected[A]),
+        ] {
+            let (got, json) = call(&http, &api, method.clone(), path, tok, body.clone()).await;
+            if got != want {
+                failures.push(format!(
+                    "{method} {path} as {label}: {got} (want {want}) {json}"
+                ));
+            }
+            if got == S::UNAUTHORIZED {
+                assert_eq!(
+                    json["error"], "unauthorized",
+                    "one answer for every auth failure"
+                );
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "authorization matrix:\n{}",
+        failures.join("\n")
+    );
+
+    // Every auth failure is audited without the token; reading the reviewer's answer shows the
+    // custodian's denial.
+    let audit = store.audit_entries(1, 10_000).await.unwrap();
+    let fails = audit
+        .iter()
+        .filter(|r| r.entry.action == "auth.fail")
+        .count();
+    assert_eq!(fails, rows.len() * 4);
+    for r in &audit {
+        for t in [&reviewer, &custodian, &admin, &revoked] {
+            assert!(!r.entry.detail.contains(t.expose_secret()));
+        }
+    }
+    let mine = api.client(&reviewer).disclosures(None).await.unwrap();
+    assert_eq!(mine.requests.len(), 1);
+    assert_eq!(mine.requests[0].status, DisclosureStatus::Denied);
+    assert_eq!(mine.requests[0].decisions[0].reason, "không đủ căn cứ");
+    drop(rev_sk);
+    api.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_and_not_yours_look_the_same_and_failures_are_limited() {
+    let (store, _dir, _) = common::sqlite_store().await;
+    let (_a_sk, a_pk) = suite::generate_keypair();
+    let (_c_sk, c_pk) = suite::generate_keypair();
+    store
+        .add_recipient(&a_pk, RecipientRole::Reviewer, "A", "test")
+        .await
+        .unwrap();
+    store
+        .add_recipient(&c_pk, RecipientRole::Custodian, "C", "test")
+        .await
+        .unwrap();
+    // Sealed to A only; then B joins (no rewrap yet): B may not see it.
+    let case = submit(&store, "x").await;
+    let (_b_sk, b_pk) = suite::generate_keypair();
+    store
+        .add_recipient(&b_pk, RecipientRole::Reviewer, "B", "test")
+        .await
+        .unwrap();
+    let b = token(&store, TokenRole::Reviewer, Some(b_pk.key_id()), 3600).await;
+    let api = Api::start_with(&store, 1, FailureLimiter::new(3)).await;
+    let http = reqwest::Client::new();
+    let not_yours = call(
+        &http,
+        &api,
+        Method::GET,
+        &format!("/cases/{}", case.code),
+        Some(&b),
+        None,
+    )
+    .await;
+    let unknown = call(&http, &api, Method::GET, "/cases/ZZZZ-ZZZZ", Some(&b), None).await;
+    let garbage = call(&http, &api, Method::GET, "/cases/../../etc", Some(&b), None).await;
+    assert_eq!(not_yours.0, StatusCode::NOT_FOUND);
+    assert_eq!(not_yours, unknown);
+    assert_eq!(garbage.0, StatusCode::NOT_FOUND);
+    let listed = api.client(&b).queue("").await.unwrap();
+    assert_eq!(
+        listed.total, 0,
+        "B's queue does not show a case B cannot open"
+    );
+
+    // Three failures from this address, then even a valid token is refused for the window.
+    for _ in 0..3 {
+        let (s, _) = call(&http, &api, Method::GET, "/whoami", None, None).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let (s, json) = call(&http, &api, Method::GET, "/whoami", Some(&b), None).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{json}");
+    let audit = store.audit_entries(1, 10_000).await.unwrap();
+    assert!(audit.iter().any(|r| r.entry.action == "auth.rate_limited"));
+    api.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rotation_retired_keys_open_nothing_after_rewrap() {
+    let (store, _dir, _) = common::sqlite_store().await;
+    let (a_sk, a_pk) = suite::generate_keypair();
+    let (b_sk, b_pk) = suite::generate_keypair();
+    let (c1_sk, c1_pk) = suite::generate_keypair();
+    let (c2_sk, c2_pk) = suite::generate_keypair();
+    for (pk, role, name) in [
+        (a_pk, RecipientRole::Reviewer, "A"),
+        (b_pk, RecipientRole::Reviewer, "B"),
+        (c1_pk, RecipientRole::Custodian, "C1"),
+        (c2_pk, RecipientRole::Custodian, "C2"),
+    ] {
+        store.add_recipient(&pk, role, name, "test").await.unwrap();
+    }
+    let api = Api::start(&store, 1).await;
+    let a_tok = token(&store, TokenRole::Reviewer, Some(a_pk.key_id()), 3600).await;
+    let b_tok = token(&store, TokenRole::Reviewer, Some(b_pk.key_id()), 3600).await;
+    let c2_tok = token(&store, TokenRole::Custodian, Some(c2_pk.key_id()), 3600).await;
+    let mut cases = Vec::new();
+    for i in 0..3 {
+        let c = submit(&store, &format!("case {i}")).await;
+        client::reply(&api.client(&a_tok), c.code.as_str(), "Xin cho biết thêm?")
+            .await
+            .unwrap();
+        client::note(&api.client(&a_tok), c.code.as_str(), "ghi chú nội bộ")
+            .await
+            .unwrap();
+        cases.push(c);
+    }
+    store
+        .set_status(&cases[2].id, &a_pk.key_id(), CaseStatus::InReview, None, 0)
+        .await
+        .unwrap();
+    store
+        .set_status(
+            &cases[2].id,
+            &a_pk.key_id(),
+            CaseStatus::Closed,
+            Some(Outcome::Referred),
+            0,
+        )
+        .await
+        .unwrap();
+
+    // Retire A and C1; the epoch moves; A's token stops working at once.
+    store
+        .retire_recipient(&a_pk.key_id(), "test")
+        .await
+        .unwrap();
+    store
+        .retire_recipient(&c1_pk.key_id(), "test")
+        .await
+        .unwrap();
+    assert_eq!(
+        api.client(&a_tok).whoami().await.unwrap_err().status(),
+        Some(401)
+    );
+
+    let r = client::rewrap_all(&api.client(&b_tok), &b_sk)
+        .await
+        .unwrap();
+    assert_eq!((r.rewrapped, r.failed, r.not_openable), (9, 0, 0), "{r:?}");
+    let r = client::rewrap_all(&api.client(&c2_tok), &c2_sk)
+        .await
+        .unwrap();
+    assert_eq!((r.rewrapped, r.failed, r.not_openable), (3, 0, 0), "{r:?}");
+    // Nothing left to do.
+    assert!(
+        api.client(&b_tok)
+            .rewrap_plan()
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
+
+    for c in &cases {
+        for item in store.items(&c.id).await.unwrap() {
+            let ids: BTreeSet<_> = envelope::recipients(&item.blob)
+                .unwrap()
+                .into_iter()
+                .collect();
+            assert!(!ids.contains(&a_pk.key_id()) && !ids.contains(&c1_pk.key_id()));
+            for retired in [&a_sk, &c1_sk] {
+                assert!(
+                    envelope::open(&item.blob, item.kind, &c.id, retired).is_err(),
+                    "a retired key opened a {} item",
+                    item.kind.as_str()
+                );
+            }
+            let holder = match item.kind {
+                ItemKind::Identity | ItemKind::AttachmentOriginal => &c2_sk,
+                _ => &b_sk,
+            };
+            envelope::open(&item.blob, item.kind, &c.id, holder).unwrap();
+            if item.kind == ItemKind::ToReporter {
+                let m: Sealed<TextMessage> = Sealed::from_bytes(item.blob.clone());
+                assert_eq!(
+                    m.open(ItemKind::ToReporter, &c.id, &c.mailbox)
+                        .unwrap()
+                        .text,
+                    "Xin cho biết thêm?",
+                    "the reporter's mailbox still opens replies"
+                );
+            }
+        }
+        let opened = client::open_case(&api.client(&b_tok), &b_sk, c.code.as_str())
+            .await
+            .unwrap();
+        assert!(opened.summary.is_some() && opened.thread.len() == 2 && opened.unreadable == 0);
+    }
+    // A header for another item, or to a retired key, is refused.
+    let items = store.items(&cases[0].id).await.unwrap();
+    let summary = &items[0];
+    let other = &store.items(&cases[1].id).await.unwrap()[0];
+    let foreign = envelope::rewrap(&other.blob, other.kind, &cases[1].id, &b_sk, &[b_pk]).unwrap();
+    let bad = api
+        .client(&b_tok)
+        .rewrap(
+            summary.id,
+            &tipline::review::wire::RewrapBody {
+                version: 1,
+                header: hex::encode(foreign),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(bad.status(), Some(422));
+    let to_retired = envelope::rewrap(
+        &summary.blob,
+        summary.kind,
+        &cases[0].id,
+        &b_sk,
+        &[a_pk, b_pk],
+    )
+    .unwrap();
+    let bad = api
+        .client(&b_tok)
+        .rewrap(
+            summary.id,
+            &tipline::review::wire::RewrapBody {
+                version: 1,
+                header: hex::encode(to_retired),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(bad.status(), Some(422));
+    api.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retention_purges_closed_cases_with_items_and_receipts() {
+    let (store, _dir, url) = common::sqlite_store().await;
+    let (_r_sk, r_pk) = suite::generate_keypair();
+    let (_c_sk, c_pk) = suite::generate_keypair();
+    store
+        .add_recipient(&r_pk, RecipientRole::Reviewer, "R", "test")
+        .await
+        .unwrap();
+    store
+        .add_recipient(&c_pk, RecipientRole::Custodian, "C", "test")
+        .await
+        .unwrap();
+    let old = submit(&store, "old").await;
+    let recent = submit(&store, "recent").await;
+    let open = submit(&store, "open").await;
+    let k = r_pk.key_id();
+    for c in [&old, &recent] {
+        store
+            .set_status(&c.id, &k, CaseStatus::InReview, None, 0)
+            .await
+            .unwrap();
+        store
+            .set_status(
+                &c.id,
+                &k,
+                CaseStatus::Closed,
+                Some(Outcome::NotActionable),
+                0,
+            )
+            .await
+            .unwrap();
+    }
+    // Pretend the old case was closed 200 days ago.
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE cases SET closed_day = closed_day - 200 WHERE id = $1")
+        .bind(&old.id.as_bytes()[..])
+        .execute(&pool)
+        .await
+        .unwrap();
+    let r = tipline::review::server::run_purge(&store, 180, "test")
+        .await
+        .unwrap();
+    assert_eq!(r.cases, vec![old.code.as_str().to_owned()]);
+    assert!(matches!(
+        store.case(&old.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(store.items(&old.id).await.unwrap().is_empty());
+    let keys = old
+        .receipt
+        .derive_blocking(tipline::crypto::keyfile::KdfParams::INSECURE_FOR_TESTS)
+        .unwrap();
+    assert!(
+        store
+            .case_by_receipt(&keys.lookup_id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        store.tombstone(&keys.lookup_id).await.unwrap(),
+        Some(old.code.clone())
+    );
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM receipts WHERE lookup_id = $1")
+        .bind(&keys.lookup_id.0[..])
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the receipt and its mailbox key are gone");
+    for c in [&recent, &open] {
+        assert_eq!(store.items(&c.id).await.unwrap().len(), 2);
+    }
+    let audit = store.audit_entries(1, 10_000).await.unwrap();
+    let purge = audit
+        .iter()
+        .find(|r| r.entry.action == "case.purge")
+        .unwrap();
+    assert_eq!(purge.entry.case_code.as_deref(), Some(old.code.as_str()));
+    assert_eq!(purge.entry.detail, "2 items, 1 receipt");
+    assert!(store.audit_verify().await.unwrap().is_ok());
+    // The WAL was checkpointed and truncated.
+    let wal = std::path::PathBuf::from(url.trim_start_matches("sqlite:")).with_extension("db-wal");
+    assert!(!wal.exists() || std::fs::metadata(&wal).unwrap().len() == 0);
+    // A second run finds nothing.
+    assert!(
+        tipline::review::server::run_purge(&store, 180, "test")
+            .await
+            .unwrap()
+            .cases
+            .is_empty()
+    );
+    pool.close().await;
+}
+
+/// Leases, transitions, disclosure and header swaps: the same story on both backends.
+async fn store_story(store: &Store) {
+    let (_r_sk, r_pk) = suite::generate_keypair();
+    let (_r2_sk, r2_pk) = suite::generate_keypair();
+    let (c_sk, c_pk) = suite::generate_keypair();
+    let (_c2_sk, c2_pk) = suite::generate_keypair();
+    for (pk, role) in [
+        (r_pk, RecipientRole::Reviewer),
+        (r2_pk, RecipientRole::Reviewer),
+        (c_pk, RecipientRole::Custodian),
+        (c2_pk, RecipientRole::Custodian),
+    ] {
+        store.add_recipient(&pk, role, "x", "test").await.unwrap();
+    }
+    let (r, r2, c, c2) = (r_pk.key_id(), r2_pk.key_id(), c_pk.key_id(), c2_pk.key_id());
+    let one = submit(store, "1").await;
+    let two = submit(store, "2").await;
+    let now = tipline::clock::unix_now();
+
+    // Claims: a new case goes in review, nobody takes a held case. (Both were submitted the
+    // same day, so which comes first is not fixed.)
+    let got = store.claim_next(&r, now + 100, now).await.unwrap().unwrap();
+    assert_eq!(got.status, CaseStatus::InReview);
+    let (first, second) = if got.code == one.code {
+        (one, two)
+    } else {
+        (two, one)
+    };
+    assert_eq!(got.code, first.code);
+    let got2 = store
+        .claim_next(&r2, now + 100, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(got2.code, second.code);
+    assert!(
+        store
+            .claim_next(&r2, now + 100, now)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(matches!(
+        store.claim_case(&first.id, &r2, now + 100, now).await,
+        Err(StoreError::Conflict)
+    ));
+    // An expired lease can be taken over.
+    let later = now + 200;
+    assert_eq!(
+        store
+            .claim_case(&first.id, &r2, later + 100, later)
+            .await
+            .unwrap()
+            .claimed_by,
+        Some(r2)
+    );
+    assert!(matches!(
+        store.release_case(&first.id, &r).await,
+        Err(StoreError::Conflict)
+    ));
+    store.release_case(&first.id, &r2).await.unwrap();
+
+    // Transitions.
+    assert!(matches!(
+        store
+            .set_status(&first.id, &r, CaseStatus::New, None, now)
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert!(matches!(
+        store
+            .set_status(&first.id, &r, CaseStatus::Closed, None, now)
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    store
+        .set_status(&first.id, &r, CaseStatus::AwaitingReporter, None, now)
+        .await
+        .unwrap();
+    store
+        .set_status(&first.id, &r, CaseStatus::InReview, None, now)
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .set_status(&second.id, &r, CaseStatus::AwaitingReporter, None, now)
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    let closed = store
+        .set_status(
+            &first.id,
+            &r,
+            CaseStatus::Closed,
+            Some(Outcome::Substantiated),
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(closed.outcome, Some(Outcome::Substantiated));
+    assert!(closed.closed_day.is_some() && closed.claimed_by.is_none());
+    assert!(matches!(
+        store
+            .set_status(&first.id, &r, CaseStatus::InReview, None, now)
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+
+    // Disclosure with two approvals required; a second custodian vote completes it.
+    let id = store
+        .request_disclosure(&second.id, &r2, "lý do")
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.request_disclosure(&second.id, &r2, "again").await,
+        Err(StoreError::AlreadyExists)
+    ));
+    assert_eq!(
+        store
+            .decide_disclosure(id, &c, true, "ok", 2)
+            .await
+            .unwrap(),
+        DisclosureStatus::Pending
+    );
+    assert!(matches!(
+        store.decide_disclosure(id, &c, true, "ok", 2).await,
+        Err(StoreError::AlreadyExists)
+    ));
+    let disclosed = tipline::store::NewItem {
+        kind: ItemKind::DisclosedIdentity,
+        blob: vec![1, 2, 3],
+        author: Some(c),
+        for_key: Some(r2),
+    };
+    assert!(matches!(
+        store
+            .fulfil_disclosure(id, &second.id, &disclosed, &c)
+            .await,
+        Err(StoreError::Invalid(_))
+    ));
+    assert_eq!(
+        store
+            .decide_disclosure(id, &c2, true, "ok", 2)
+            .await
+            .unwrap(),
+        DisclosureStatus::Approved
+    );
+    store
+        .fulfil_disclosure(id, &second.id, &disclosed, &c)
+        .await
+        .unwrap();
+    let req = store.disclosure_request(id).await.unwrap();
+    assert_eq!(req.status, DisclosureStatus::Fulfilled);
+    assert_eq!(req.decisions.len(), 2);
+    assert_eq!(
+        store
+            .disclosure_requests(Some(&r), None)
+            .await
+            .unwrap()
+            .len(),
+        0
+    );
+
+    // Header swap with compare-and-swap on the version.
+    let items = store.item_headers(&second.id).await.unwrap();
+    let ident = items.iter().find(|h| h.kind == ItemKind::Identity).unwrap();
+    assert_eq!(ident.recipients.len(), 2);
+    let full = store.item(ident.id).await.unwrap();
+    let header = envelope::rewrap(
+        &full.item.blob,
+        ItemKind::Identity,
+        &second.id,
+        &c_sk,
+        &[c_pk],
+    )
+    .unwrap();
+    let blob = envelope::splice_header(&full.item.blob, &header).unwrap();
+    assert_eq!(
+        store
+            .swap_item_blob(ident.id, 0, &blob, "test")
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(matches!(
+        store.swap_item_blob(ident.id, 0, &blob, "test").await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(store.item(ident.id).await.unwrap().item.blob, blob);
+
+    // Tokens.
+    let t = tipline::review::auth::issue(store, TokenRole::Reviewer, Some(r), 60, "test")
+        .await
+        .unwrap();
+    let found = store
+        .token_by_hash(&tipline::review::auth::token_hash(t.token.expose_secret()))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, t.row);
+    store.revoke_token(&t.row.id, "test").await.unwrap();
+    assert!(store.tokens().await.unwrap()[0].revoked);
+    assert!(matches!(
+        store.revoke_token("nope", "test").await,
+        Err(StoreError::NotFound)
+    ));
+
+    assert!(store.audit_verify().await.unwrap().is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_review_story_sqlite() {
+    let (store, _dir, _) = common::sqlite_store().await;
+    store_story(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_review_story_postgres() {
+    let Some(db) = common::PgDatabase::create("store_review_story_postgres").await else {
+        return;
+    };
+    let store = Store::open(&db.url).await.unwrap();
+    store_story(&store).await;
+    store.close().await;
+    db.drop_database().await;
+}
+
+async fn concurrent_claims(store: &Store, claimers: usize, cases: usize) {
+    let (_c_sk, c_pk) = suite::generate_keypair();
+    store
+        .add_recipient(&c_pk, RecipientRole::Custodian, "C", "test")
+        .await
+        .unwrap();
+    let mut keys = Vec::new();
+    for i in 0..claimers {
+        let (_sk, pk) = suite::generate_keypair();
+        store
+            .add_recipient(&pk, RecipientRole::Reviewer, &format!("R{i}"), "test")
+            .await
+            .unwrap();
+        keys.push(pk.key_id());
+    }
+    let mut all = BTreeSet::new();
+    for i in 0..cases {
+        all.insert(
+            submit(store, &format!("{i}"))
+                .await
+                .code
+                .as_str()
+                .to_owned(),
+        );
+    }
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(claimers));
+    let mut tasks = Vec::new();
+    for k in keys {
+        let store = store.clone();
+        let barrier = barrier.clone();
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            let mut mine = Vec::new();
+            let now = tipline::clock::unix_now();
+            while let Some(c) = store.claim_next(&k, now + 3600, now).await.unwrap() {
+                assert_eq!(c.claimed_by, Some(k));
+                mine.push(c.code.as_str().to_owned());
+            }
+            mine
+        }));
+    }
+    let mut seen = BTreeSet::new();
+    let mut per = Vec::new();
+    for t in tasks {
+        let mine = t.await.unwrap();
+        per.push(mine.len());
+        for code in mine {
+            assert!(seen.insert(code.clone()), "case {code} was claimed twice");
+        }
+    }
+    assert_eq!(seen, all, "every case was claimed exactly once ({per:?})");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_claims_postgres_never_share_a_case() {
+    let Some(db) =
+        common::PgDatabase::create("concurrent_claims_postgres_never_share_a_case").await
+    else {
+        return;
+    };
+    let store = Store::open(&db.url).await.unwrap();
+    concurrent_claims(&store, 4, 40).await;
+    store.close().await;
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_claims_sqlite_never_share_a_case() {
+    let (store, _dir, _) = common::sqlite_store().await;
+    concurrent_claims(&store, 4, 20).await;
+}

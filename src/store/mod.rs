@@ -25,11 +25,13 @@ mod audit;
 mod cases;
 mod drafts;
 mod keyring;
+mod ops;
 
 pub use audit::{AuditEntry, AuditRecord, AuditVerifyError};
 pub use cases::{CaseRow, CaseStatus, ItemRow, NewCase, NewItem, Outcome, ReceiptCase};
 pub use drafts::{DraftRow, DraftSave};
 pub use keyring::{Keyring, Recipient};
+pub use ops::{BackupError, ChatLock};
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");

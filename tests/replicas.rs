@@ -175,7 +175,7 @@ async fn citizen(sim: Simulator, n: u64, a: String, b: String) -> usize {
         };
         let u = injected.update_id;
         // The chat alternates between replicas; some updates arrive twice.
-        let (first, other) = if (n as usize + step) % 2 == 0 {
+        let (first, other) = if (n as usize + step).is_multiple_of(2) {
             (&a, &b)
         } else {
             (&b, &a)

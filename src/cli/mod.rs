@@ -64,7 +64,7 @@ pub enum Command {
     /// Make and inspect key files (run on the key holder's own machine).
     #[command(subcommand)]
     Keys(KeysCommand),
-    /// Administration: recipients, audit log.
+    /// Administration: recipients, audit log, backup.
     #[command(subcommand)]
     Admin(AdminCommand),
 }

@@ -185,11 +185,13 @@ async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes)
             return StatusCode::OK;
         }
     };
+    let key = lock_key(&hook.app, &update);
+    // The person's local lock first: waiting for it holds no database connection, so one
+    // person's burst cannot take every permit while the others wait.
+    let _local = hook.local.lock(key).await;
     let Ok(_permit) = hook.permits.acquire().await else {
         return StatusCode::SERVICE_UNAVAILABLE;
     };
-    let key = lock_key(&hook.app, &update);
-    let _local = hook.local.lock(key).await;
     let lock = match hook.app.store.lock_chat(key).await {
         Ok(l) => l,
         Err(e) => {

@@ -58,11 +58,7 @@ impl Payload for EvidenceFile {
         let mut out = Vec::with_capacity(8 + header.len() + self.bytes.len());
         out.extend_from_slice(MAGIC);
         // The header is a few hundred bytes; its length always fits in 32 bits.
-        out.extend_from_slice(
-            &u32::try_from(header.len())
-                .unwrap_or(u32::MAX)
-                .to_be_bytes(),
-        );
+        out.extend_from_slice(&u32::try_from(header.len()).unwrap_or(u32::MAX).to_be_bytes());
         out.extend_from_slice(&header);
         out.extend_from_slice(&self.bytes);
         out
@@ -72,9 +68,7 @@ impl Payload for EvidenceFile {
         let rest = bytes
             .strip_prefix(MAGIC.as_slice())
             .ok_or(CryptoError::InvalidEnvelope)?;
-        let (len, rest) = rest
-            .split_first_chunk::<4>()
-            .ok_or(CryptoError::InvalidEnvelope)?;
+        let (len, rest) = rest.split_first_chunk::<4>().ok_or(CryptoError::InvalidEnvelope)?;
         let len = u32::from_be_bytes(*len) as usize;
         if len > MAX_HEADER || len > rest.len() {
             return Err(CryptoError::InvalidEnvelope);
@@ -116,9 +110,6 @@ mod tests {
         assert!(back.metadata_removed);
         assert!(EvidenceFile::decode(b"TLA1\xff\xff\xff\xff{}").is_err());
         assert!(EvidenceFile::decode(b"nope").is_err());
-        assert!(
-            EvidenceFile::decode(b"TLA1\0\0\0\x02{}").is_err(),
-            "header lacks fields"
-        );
+        assert!(EvidenceFile::decode(b"TLA1\0\0\0\x02{}").is_err(), "header lacks fields");
     }
 }

@@ -60,6 +60,23 @@ struct FileConfig {
     retention: FileRetention,
     #[serde(default)]
     contacts: FileContacts,
+    #[serde(default)]
+    webhook: FileWebhook,
+    #[serde(default)]
+    ops: FileOps,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileWebhook {
+    listen: Option<String>,
+    secret_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileOps {
+    listen: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -166,6 +183,12 @@ pub struct Config {
     pub retention: Retention,
     /// Redirect contacts.
     pub contacts: Contacts,
+    /// Where the webhook listens in webhook mode (behind the TLS-terminating proxy).
+    pub webhook_listen: SocketAddr,
+    /// The webhook secret token Telegram sends with every update (webhook mode only).
+    pub webhook_secret: Option<SecretString>,
+    /// Where /healthz, /readyz and /metrics listen.
+    pub ops_listen: SocketAddr,
 }
 
 impl std::fmt::Debug for Config {
@@ -186,6 +209,12 @@ impl std::fmt::Debug for Config {
                 &self.telegram_token.as_ref().map(|_| "[set]"),
             )
             .field("review_listen", &self.review_listen)
+            .field("webhook_listen", &self.webhook_listen)
+            .field(
+                "webhook_secret",
+                &self.webhook_secret.as_ref().map(|_| "[set]"),
+            )
+            .field("ops_listen", &self.ops_listen)
             .finish_non_exhaustive()
     }
 }
@@ -280,8 +309,21 @@ impl Config {
             }
         };
 
+        // A URL with a password is a secret: TIPLINE_DATABASE_URL_FILE names a file holding it.
+        let url_from_file = match env.var("TIPLINE_DATABASE_URL_FILE") {
+            Some(p) => {
+                use secrecy::ExposeSecret;
+                Some(
+                    read_secret_file("TIPLINE_DATABASE_URL_FILE", Path::new(&p))?
+                        .expose_secret()
+                        .to_owned(),
+                )
+            }
+            None => None,
+        };
         let database_url = env
             .var("TIPLINE_DATABASE_URL")
+            .or(url_from_file)
             .or(file.database_url)
             .unwrap_or_else(|| format!("sqlite:{}", data_dir.join(DATABASE_FILE_NAME).display()));
         if !(database_url.starts_with("sqlite:")
@@ -341,6 +383,60 @@ impl Config {
                 format!("expected an address like 127.0.0.1:8470, got {listen:?}"),
             )
         })?;
+
+        let addr = |var: &str, setting: &str, file_value: Option<String>, default: &str| {
+            let v = env
+                .var(var)
+                .or(file_value)
+                .unwrap_or_else(|| default.to_owned());
+            v.parse::<SocketAddr>().map_err(|_| {
+                invalid(
+                    &format!("{setting} ({var})"),
+                    format!("expected an address like {default}, got {v:?}"),
+                )
+            })
+        };
+        let webhook_listen = addr(
+            "TIPLINE_WEBHOOK_LISTEN",
+            "webhook.listen",
+            file.webhook.listen,
+            "127.0.0.1:8472",
+        )?;
+        let ops_listen = addr(
+            "TIPLINE_OPS_LISTEN",
+            "ops.listen",
+            file.ops.listen,
+            "127.0.0.1:8471",
+        )?;
+        let webhook_secret = match (
+            env.var("TIPLINE_WEBHOOK_SECRET"),
+            env.var("TIPLINE_WEBHOOK_SECRET_FILE"),
+            file.webhook.secret_file,
+        ) {
+            (Some(t), _, _) => Some(SecretString::from(t)),
+            (None, Some(p), _) => Some(read_secret_file(
+                "TIPLINE_WEBHOOK_SECRET_FILE",
+                Path::new(&p),
+            )?),
+            (None, None, Some(p)) => Some(read_secret_file("webhook.secret_file", &p)?),
+            (None, None, None) => None,
+        };
+        if let Some(s) = &webhook_secret {
+            use secrecy::ExposeSecret;
+            let s = s.expose_secret();
+            // Telegram's rule for secret_token; too short a secret would be guessable.
+            if s.len() < 32
+                || s.len() > 256
+                || !s
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+            {
+                return Err(invalid(
+                    "webhook secret (TIPLINE_WEBHOOK_SECRET)",
+                    "expected 32 to 256 characters from A-Z, a-z, 0-9, _ and -",
+                ));
+            }
+        }
 
         let num = |file_value: Option<i64>, var: &str, default: i64| -> Result<i64, ConfigError> {
             let v = match env.var(var) {
@@ -431,6 +527,9 @@ impl Config {
             limits,
             retention,
             contacts,
+            webhook_listen,
+            webhook_secret,
+            ops_listen,
         })
     }
 
@@ -481,6 +580,17 @@ pub fn sample_file() -> &'static str {
 # listen = "127.0.0.1:8470"
 # Custodian approvals needed before a reporter's identity is re-sealed to a reviewer.
 # approvals_required = 1
+
+[webhook]
+# Webhook mode (`tipline serve --webhook-url https://bot.example.org/telegram`): where the
+# webhook listens behind the TLS-terminating reverse proxy, and the secret token file
+# (or TIPLINE_WEBHOOK_SECRET / TIPLINE_WEBHOOK_SECRET_FILE; 32-256 of A-Z a-z 0-9 _ -).
+# listen = "127.0.0.1:8472"
+# secret_file = "/run/secrets/tipline-webhook-secret"
+
+[ops]
+# /healthz, /readyz and /metrics (Prometheus). Keep it off the public network.
+# listen = "127.0.0.1:8471"
 
 [limits]
 # reports_per_day = 3
@@ -556,6 +666,34 @@ mod tests {
         .unwrap();
         assert!(c.telegram_token.is_some());
         assert!(!format!("{c:?}").contains("SECRET"));
+    }
+
+    #[test]
+    fn webhook_and_ops_settings() {
+        let c = Config::load(None, None, &[]).unwrap();
+        assert_eq!(c.ops_listen.port(), 8471);
+        assert_eq!(c.webhook_listen.port(), 8472);
+        assert!(c.webhook_secret.is_none());
+        let good = "a".repeat(40);
+        let c = Config::load(
+            None,
+            None,
+            &[
+                ("TIPLINE_WEBHOOK_SECRET", good.as_str()),
+                ("TIPLINE_OPS_LISTEN", "127.0.0.1:9999"),
+            ],
+        )
+        .unwrap();
+        assert!(c.webhook_secret.is_some());
+        assert_eq!(c.ops_listen.port(), 9999);
+        assert!(!format!("{c:?}").contains(&good));
+        for bad in ["short", "has space in it and is long enough to pass len"] {
+            let e = Config::load(None, None, &[("TIPLINE_WEBHOOK_SECRET", bad)])
+                .err()
+                .unwrap()
+                .to_string();
+            assert!(e.contains("webhook secret") && !e.contains(bad), "{e}");
+        }
     }
 
     #[test]

@@ -17,6 +17,8 @@
 //! - [`cli`]: the `tipline` command line (init, migrate, keys, admin, serve).
 //! - [`clock`]: days in Vietnam time, the only time reporter activity is stored in.
 //! - [`telemetry`]: logging that silences libraries able to print raw updates.
+//! - [`webhook`]: webhook mode; the per-update guard that lets replicas act as one bot.
+//! - [`metrics`], [`ops`]: Prometheus metrics, /healthz, /readyz.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -32,8 +34,11 @@ pub mod deid;
 pub mod demo;
 pub mod ids;
 pub mod loadtest;
+pub mod metrics;
+pub mod ops;
 pub mod places;
 pub mod review;
 pub mod sim;
 pub mod store;
 pub mod telemetry;
+pub mod webhook;

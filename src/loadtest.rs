@@ -186,6 +186,8 @@ fn spawn(args: &[&str], dir: &Path, sim: &Simulator) -> anyhow::Result<Bot> {
         .env("TIPLINE_REVIEW_LISTEN", "127.0.0.1:0")
         .env("TIPLINE_REPORTS_PER_DAY", "1000")
         .env("TIPLINE_LOG", "warn")
+        // Any free port: the load test must not collide with a service on this host.
+        .env("TIPLINE_OPS_LISTEN", "127.0.0.1:0")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()

@@ -1,7 +1,8 @@
 //! The real `tipline serve` binary against the simulator: killed with SIGKILL mid-dialogue and
 //! restarted, the citizen finishes the report; SIGTERM stops it within a bound; and with all
 //! logging at TRACE, planted canaries (Telegram id, username, names, a phone number typed in
-//! the text, the receipt) appear neither in its output nor anywhere in the SQLite files.
+//! the text, the receipt) appear neither in its output nor anywhere in the SQLite files, nor in
+//! what /metrics serves.
 
 mod common;
 
@@ -32,7 +33,7 @@ impl Drop for Guard {
     }
 }
 
-fn serve(data: &Path, sim: &Simulator, log: &Path) -> Guard {
+fn serve(data: &Path, sim: &Simulator, log: &Path, ops: u16) -> Guard {
     let log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -46,6 +47,7 @@ fn serve(data: &Path, sim: &Simulator, log: &Path) -> Guard {
         // Any free port: tests run serve processes side by side.
         .env("TIPLINE_REVIEW_LISTEN", "127.0.0.1:0")
         .env("TIPLINE_LOG", "trace")
+        .env("TIPLINE_OPS_LISTEN", format!("127.0.0.1:{ops}"))
         .env("RUST_LOG", "trace")
         .stdout(Stdio::from(log.try_clone().unwrap()))
         .stderr(Stdio::from(log))
@@ -114,7 +116,12 @@ async fn sigkill_restart_sigterm_and_no_canaries_anywhere() {
         .await
         .unwrap();
 
-    let mut child = serve(&data, &sim, &log);
+    let ops = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = serve(&data, &sim, &log, ops);
     wait_for_polling(&sim, 0).await;
     // The production Throttle paces each chat at one message a second.
     let c = sim
@@ -134,7 +141,7 @@ async fn sigkill_restart_sigterm_and_no_canaries_anywhere() {
     // SIGKILL mid-dialogue; the draft is in the database; a new process continues.
     kill(&mut child, "-KILL");
     let polls = sim.calls_to("getUpdates").len();
-    let mut child = serve(&data, &sim, &log);
+    let mut child = serve(&data, &sim, &log, ops);
     wait_for_polling(&sim, polls).await;
     c.press("Y tế").await;
     c.send("Bệnh viện").await;
@@ -203,6 +210,32 @@ async fn sigkill_restart_sigterm_and_no_canaries_anywhere() {
         .count();
     assert_eq!(cases, 1);
 
+    // /healthz, /readyz, and /metrics without a canary (checked below with the logs).
+    let http = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{ops}");
+    for path in ["/healthz", "/readyz"] {
+        let r = http.get(format!("{base}{path}")).send().await.unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+    }
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("tipline_reports_submitted_total 1\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("tipline_cases{status=\"new\"} 1\n"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("tipline_updates_total{kind=\"callback_query\"}"));
+    assert!(!metrics.contains("tipline_update_duration_seconds_count 0\n"));
+
     // SIGTERM: the process drains and exits promptly.
     let took = kill(&mut child, "-TERM");
     assert!(took < Duration::from_secs(15), "SIGTERM took {took:?}");
@@ -231,7 +264,12 @@ async fn sigkill_restart_sigterm_and_no_canaries_anywhere() {
     ];
     for canary in &canaries {
         assert!(!logs.contains(canary.as_str()), "log contains {canary:?}");
+        assert!(
+            !metrics.contains(canary.as_str()),
+            "/metrics contains {canary:?}"
+        );
     }
+    assert!(!metrics.contains(&code), "/metrics contains the case code");
     for entry in std::fs::read_dir(&data).unwrap() {
         let path = entry.unwrap().path();
         if !path

@@ -67,6 +67,7 @@ impl From<RequestError> for HandlerError {
 
 /// A content-free description of a Bot API error: the kind and code, never the payload.
 pub fn request_error_kind(e: &RequestError) -> String {
+    crate::metrics::METRICS.telegram_error(crate::metrics::telegram_error_code(e));
     match e {
         RequestError::Api(api) => {
             format!("api error {:?}", std::mem::discriminant(api)).replace("Discriminant", "")
@@ -933,6 +934,7 @@ impl App {
         out.committed = true;
         // No case code here: a log line has a precise time, the database only the day.
         info!("report submitted");
+        crate::metrics::METRICS.report_submitted();
         out.say(t::submitted(l));
         let label = match l {
             Lang::Vi => ("Mã hồ sơ", "Mã biên nhận (bí mật)"),
@@ -1485,10 +1487,40 @@ impl<E: std::fmt::Display + Send + Sync + 'static> teloxide::error_handlers::Err
     }
 }
 
-/// Builds the dispatcher.
+/// Handles one update through the handler tree `handler` (built once by [`schema`]), counting
+/// it and its duration in [`crate::metrics`]. Both modes end here: long polling through the
+/// dispatcher, webhooks through [`crate::webhook`] after its per-update guard.
+pub async fn handle_update(
+    handler: &UpdateHandler<HandlerError>,
+    bot: TgBot,
+    app: Arc<App>,
+    update: Update,
+) {
+    let started = Instant::now();
+    crate::metrics::METRICS.update(crate::metrics::update_kind(&update));
+    if let std::ops::ControlFlow::Break(Err(e)) =
+        handler.dispatch(dptree::deps![bot, app, update]).await
+    {
+        warn!(error = %e, "update handling failed");
+    }
+    crate::metrics::METRICS.observe(started.elapsed());
+}
+
+/// Builds the dispatcher (long polling): one endpoint that hands each update to
+/// [`handle_update`]; the dispatcher still queues updates per chat.
 pub fn dispatcher(bot: TgBot, app: Arc<App>) -> Dispatcher<TgBot, HandlerError, DefaultKey> {
-    Dispatcher::builder(bot, schema())
-        .dependencies(dptree::deps![app])
+    let tree = Arc::new(schema());
+    let entry = dptree::entry().endpoint(
+        |bot: TgBot,
+         app: Arc<App>,
+         update: Update,
+         tree: Arc<UpdateHandler<HandlerError>>| async move {
+            handle_update(&tree, bot, app, update).await;
+            Ok::<(), HandlerError>(())
+        },
+    );
+    Dispatcher::builder(bot, entry)
+        .dependencies(dptree::deps![app, tree])
         .default_handler(|_| async {})
         .error_handler(Arc::new(SafeErrorHandler))
         .build()

@@ -36,8 +36,9 @@ pub enum Command {
     Init,
     /// Apply pending database migrations.
     Migrate,
-    /// Run the bot (long polling) until SIGINT or SIGTERM.
-    Serve,
+    /// Run the bot until SIGINT or SIGTERM: long polling (one instance), or with
+    /// `--webhook-url` a webhook (several replicas on one PostgreSQL database).
+    Serve(ServeArgs),
     /// Load test: simulated citizens make complete reports against a `tipline serve` child
     /// process through the simulator with Telegram's flood limits on.
     Loadtest {
@@ -48,6 +49,14 @@ pub enum Command {
         #[arg(long)]
         baseline: bool,
     },
+    /// Exit 0 when URL answers 2xx within 5 s (a container health check without a shell or
+    /// curl in the image).
+    #[command(hide = true)]
+    Healthcheck {
+        /// What to ask.
+        #[arg(default_value = "http://127.0.0.1:8471/readyz")]
+        url: String,
+    },
     /// The load test's baseline bot (internal).
     #[command(hide = true)]
     LoadtestBaselineBot,
@@ -57,7 +66,7 @@ pub enum Command {
     /// Make and inspect key files (run on the key holder's own machine).
     #[command(subcommand)]
     Keys(KeysCommand),
-    /// Administration: recipients, audit log, tokens, server secret, purges.
+    /// Administration: recipients, audit log, tokens, server secret, purges, backup.
     #[command(subcommand)]
     Admin(AdminCommand),
     /// Reviewers: work on cases through the review API (keys stay on this machine).
@@ -78,6 +87,15 @@ pub enum Command {
         #[command(subcommand)]
         cmd: review::CustodianCommand,
     },
+}
+
+/// `tipline serve` options.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Webhook mode: the public HTTPS URL Telegram posts updates to (the reverse proxy forwards
+    /// its path to webhook.listen). Needs a webhook secret (TIPLINE_WEBHOOK_SECRET_FILE).
+    #[arg(long, env = "TIPLINE_WEBHOOK_URL")]
+    pub webhook_url: Option<String>,
 }
 
 /// `tipline keys …`
@@ -142,6 +160,13 @@ pub enum AdminCommand {
     },
     /// Delete closed cases past retention and expired drafts now.
     Purge,
+    /// Write a consistent copy of the SQLite database while the service runs (file mode 0600;
+    /// an existing file is never overwritten). For PostgreSQL use pg_dump (deploy/README.md).
+    Backup {
+        /// The backup file to create.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// `tipline admin recipients …`
@@ -210,8 +235,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(k) => keys(k),
-        Command::Serve => serve(load_config()?).await,
+        Command::Serve(args) => serve(load_config()?, args).await,
         Command::Demo => crate::demo::run().await,
+        Command::Healthcheck { url } => {
+            let resp = reqwest::Client::new()
+                .get(&url)
+                .timeout(std::time::Duration::from_secs(5))
+                .send()
+                .await
+                .context("asking the ops listener")?;
+            if !resp.status().is_success() {
+                bail!("{}", resp.text().await.unwrap_or_default().trim());
+            }
+            Ok(())
+        }
         Command::LoadtestBaselineBot => crate::loadtest::baseline_bot().await,
         Command::Loadtest { citizens, baseline } => {
             for n in citizens {
@@ -406,7 +443,7 @@ pub async fn open_for_bot(config: &Config) -> anyhow::Result<(Store, ServerSecre
     Ok((store, secret))
 }
 
-async fn serve(config: Config) -> anyhow::Result<()> {
+async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     use teloxide::requests::RequesterExt;
     crate::telemetry::init(&config.log);
     let Some(token) = config.telegram_token.as_ref() else {
@@ -425,7 +462,9 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let bot = teloxide::Bot::new(token.expose_secret())
         .set_api_url(api_url)
         .throttle(crate::bot::telegram_limits());
-    let housekeeping = tokio::spawn(housekeeping(store.clone()));
+    let ops = crate::ops::spawn(config.ops_listen, store.clone())
+        .await
+        .with_context(|| format!("listening on ops.listen {}", config.ops_listen))?;
     let purges = tokio::spawn(daily_purge(
         store.clone(),
         config.retention.closed_case_days,
@@ -444,17 +483,53 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         api_state,
         shutdown_signal(),
     ));
-    tracing::info!(
-        database = store.backend_name(),
-        review_api = %review_addr,
-        "tipline bot starting (long polling)"
-    );
-    crate::bot::run_polling(bot, app, shutdown_signal())
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    tracing::info!(review_api = %review_addr, "review API listening");
+    let housekeeping = tokio::spawn(housekeeping(store.clone()));
+    match args.webhook_url {
+        None => {
+            tracing::info!(
+                database = store.backend_name(),
+                "tipline bot starting (long polling)"
+            );
+            crate::bot::run_polling(bot, app, shutdown_signal())
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        Some(url) => {
+            let url = url::Url::parse(&url).context("invalid --webhook-url")?;
+            if url.scheme() != "https" {
+                bail!("--webhook-url must be an https:// URL (Telegram posts only to HTTPS)");
+            }
+            let Some(secret) = config.webhook_secret.clone() else {
+                bail!(
+                    "webhook mode needs a secret token: set TIPLINE_WEBHOOK_SECRET_FILE (32-256 characters of A-Z a-z 0-9 _ -)"
+                );
+            };
+            if store.backend_name() == "sqlite" {
+                tracing::warn!("webhook mode on SQLite: run one instance only");
+            }
+            tracing::info!(
+                database = store.backend_name(),
+                "tipline bot starting (webhook)"
+            );
+            crate::webhook::run_webhook(
+                bot,
+                app,
+                crate::webhook::WebhookOptions {
+                    url,
+                    listen: config.webhook_listen,
+                    secret,
+                    drain: std::time::Duration::from_secs(20),
+                },
+                shutdown_signal(),
+            )
+            .await?;
+        }
+    }
     housekeeping.abort();
     purges.abort();
     api.abort();
+    ops.abort();
     store.close().await;
     Ok(())
 }
@@ -477,6 +552,11 @@ async fn housekeeping(store: Store) {
         }
         if let Err(e) = store.purge_rate_limits(now - 2 * 86_400).await {
             tracing::warn!(error = %e, "rate-limit purge failed");
+        }
+        // Telegram gives up on an update after 24 hours; two days of claims is plenty.
+        let two_days_ago = crate::clock::Day::today().0 - 2;
+        if let Err(e) = store.purge_processed_updates(two_days_ago).await {
+            tracing::warn!(error = %e, "update-claim purge failed");
         }
     }
 }
@@ -616,6 +696,15 @@ async fn admin(cmd: AdminCommand, store: &Store) -> anyhow::Result<()> {
             println!(
                 "Retired key {id}. Keyring epoch is now {}. New items are no longer sealed to it. Items sealed before stay readable with it until they are re-wrapped to the current keys (`tipline review rewrap`, `tipline custodian rewrap`).",
                 ring.epoch
+            );
+            Ok(())
+        }
+        AdminCommand::Backup { out } => {
+            let bytes = store.backup_sqlite(&out).await?;
+            println!(
+                "Wrote the backup {} ({bytes} bytes, mode 0600). It holds sealed items only; keep it\n\
+                 as private as the database. The server secret and key files are not in it.",
+                out.display()
             );
             Ok(())
         }

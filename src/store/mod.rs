@@ -25,12 +25,14 @@ mod audit;
 mod cases;
 mod drafts;
 mod keyring;
+mod ops;
 mod review;
 
 pub use audit::{AuditEntry, AuditRecord, AuditVerifyError};
 pub use cases::{CaseRow, CaseStatus, ItemRow, NewCase, NewItem, Outcome, ReceiptCase};
 pub use drafts::{DraftRow, DraftSave};
 pub use keyring::{Keyring, Recipient};
+pub use ops::{BackupError, ChatLock};
 pub use review::{
     DisclosureDecision, DisclosureRequest, DisclosureStatus, ItemHeader, QueueFilter, TokenRole,
     TokenRow, VersionedItem, transition_allowed,

@@ -95,6 +95,7 @@ pub async fn submit(store: &Store, story: &str) -> TestCase {
         story: story.into(),
         verification: vec![],
         verification_note: String::new(),
+        attachments: vec![],
     };
     let identity = Identity {
         telegram_user_id: 4242,

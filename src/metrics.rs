@@ -1,0 +1,276 @@
+//! A small metrics registry rendered in the Prometheus text format (version 0.0.4).
+//!
+//! Invariant: every label value comes from a fixed list in this file (update kinds, error
+//! codes, case statuses); no label can carry a user, a chat, a case code or any text, whatever
+//! the caller passes. Counters are process-wide atomics: with several replicas, Prometheus sums
+//! the instances.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::store::CaseStatus;
+
+/// Update kinds counted separately; everything else is "other".
+pub const UPDATE_KINDS: [&str; 6] = [
+    "message",
+    "edited_message",
+    "callback_query",
+    "channel_post",
+    "my_chat_member",
+    "other",
+];
+
+/// Telegram API error classes (HTTP-like codes where Telegram gives one).
+pub const ERROR_CODES: [&str; 9] = [
+    "400",
+    "401",
+    "403",
+    "409",
+    "429",
+    "network",
+    "invalid_json",
+    "io",
+    "other",
+];
+
+/// Upper bounds (seconds) of the update latency histogram's buckets; +Inf is implied.
+pub const LATENCY_BUCKETS: [f64; 11] =
+    [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+
+/// The registry.
+pub struct Metrics {
+    updates: [AtomicU64; UPDATE_KINDS.len()],
+    duplicates: AtomicU64,
+    rejected: AtomicU64,
+    reports: AtomicU64,
+    errors: [AtomicU64; ERROR_CODES.len()],
+    buckets: [AtomicU64; LATENCY_BUCKETS.len()],
+    latency_count: AtomicU64,
+    latency_sum_us: AtomicU64,
+}
+
+/// The process's registry.
+pub static METRICS: Metrics = Metrics::new();
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// An empty registry.
+    pub const fn new() -> Self {
+        Self {
+            updates: [const { AtomicU64::new(0) }; UPDATE_KINDS.len()],
+            duplicates: AtomicU64::new(0),
+            rejected: AtomicU64::new(0),
+            reports: AtomicU64::new(0),
+            errors: [const { AtomicU64::new(0) }; ERROR_CODES.len()],
+            buckets: [const { AtomicU64::new(0) }; LATENCY_BUCKETS.len()],
+            latency_count: AtomicU64::new(0),
+            latency_sum_us: AtomicU64::new(0),
+        }
+    }
+
+    /// Counts one handled update of `kind` (unknown kinds count as "other").
+    pub fn update(&self, kind: &str) {
+        let i = UPDATE_KINDS
+            .iter()
+            .position(|k| *k == kind)
+            .unwrap_or(UPDATE_KINDS.len() - 1);
+        self.updates[i].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a redelivered update that was recognised and not handled again.
+    pub fn duplicate(&self) {
+        self.duplicates.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a webhook request refused for a wrong or missing secret token.
+    pub fn rejected(&self) {
+        self.rejected.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a submitted report.
+    pub fn report_submitted(&self) {
+        self.reports.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a Telegram API error of class `code` (unknown classes count as "other").
+    pub fn telegram_error(&self, code: &str) {
+        let i = ERROR_CODES
+            .iter()
+            .position(|k| *k == code)
+            .unwrap_or(ERROR_CODES.len() - 1);
+        self.errors[i].fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Records how long handling one update took.
+    pub fn observe(&self, took: Duration) {
+        let secs = took.as_secs_f64();
+        for (i, le) in LATENCY_BUCKETS.iter().enumerate() {
+            if secs <= *le {
+                self.buckets[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.latency_count.fetch_add(1, Ordering::Relaxed);
+        self.latency_sum_us.fetch_add(
+            u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Renders every metric; `queue` is the case count per status, when the database answered.
+    pub fn render(&self, queue: Option<&[(CaseStatus, i64)]>) -> String {
+        let mut o = String::with_capacity(4096);
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let _ = writeln!(
+            o,
+            "# HELP tipline_updates_total Telegram updates handled, by kind."
+        );
+        let _ = writeln!(o, "# TYPE tipline_updates_total counter");
+        for (k, c) in UPDATE_KINDS.iter().zip(&self.updates) {
+            let _ = writeln!(o, "tipline_updates_total{{kind=\"{k}\"}} {}", get(c));
+        }
+        let _ = writeln!(
+            o,
+            "# HELP tipline_duplicate_updates_total Redelivered updates recognised and not handled again."
+        );
+        let _ = writeln!(o, "# TYPE tipline_duplicate_updates_total counter");
+        let _ = writeln!(
+            o,
+            "tipline_duplicate_updates_total {}",
+            get(&self.duplicates)
+        );
+        let _ = writeln!(
+            o,
+            "# HELP tipline_webhook_rejected_total Webhook requests refused for a wrong or missing secret token."
+        );
+        let _ = writeln!(o, "# TYPE tipline_webhook_rejected_total counter");
+        let _ = writeln!(o, "tipline_webhook_rejected_total {}", get(&self.rejected));
+        let _ = writeln!(
+            o,
+            "# HELP tipline_reports_submitted_total Reports submitted."
+        );
+        let _ = writeln!(o, "# TYPE tipline_reports_submitted_total counter");
+        let _ = writeln!(o, "tipline_reports_submitted_total {}", get(&self.reports));
+        let _ = writeln!(
+            o,
+            "# HELP tipline_telegram_api_errors_total Bot API errors seen by the handlers, by code."
+        );
+        let _ = writeln!(o, "# TYPE tipline_telegram_api_errors_total counter");
+        for (k, c) in ERROR_CODES.iter().zip(&self.errors) {
+            let _ = writeln!(
+                o,
+                "tipline_telegram_api_errors_total{{code=\"{k}\"}} {}",
+                get(c)
+            );
+        }
+        let _ = writeln!(
+            o,
+            "# HELP tipline_update_duration_seconds Time to handle one update, replies included."
+        );
+        let _ = writeln!(o, "# TYPE tipline_update_duration_seconds histogram");
+        for (le, c) in LATENCY_BUCKETS.iter().zip(&self.buckets) {
+            let _ = writeln!(
+                o,
+                "tipline_update_duration_seconds_bucket{{le=\"{le}\"}} {}",
+                get(c)
+            );
+        }
+        let count = get(&self.latency_count);
+        let _ = writeln!(
+            o,
+            "tipline_update_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
+        let _ = writeln!(
+            o,
+            "tipline_update_duration_seconds_sum {}",
+            get(&self.latency_sum_us) as f64 / 1e6
+        );
+        let _ = writeln!(o, "tipline_update_duration_seconds_count {count}");
+        if let Some(queue) = queue {
+            let _ = writeln!(o, "# HELP tipline_cases Cases in the queue, by status.");
+            let _ = writeln!(o, "# TYPE tipline_cases gauge");
+            for (s, n) in queue {
+                let _ = writeln!(o, "tipline_cases{{status=\"{}\"}} {n}", s.as_str());
+            }
+        }
+        let _ = writeln!(
+            o,
+            "# HELP tipline_database_up Whether the database answered this scrape."
+        );
+        let _ = writeln!(o, "# TYPE tipline_database_up gauge");
+        let _ = writeln!(o, "tipline_database_up {}", u8::from(queue.is_some()));
+        o
+    }
+}
+
+/// The error class of a Bot API error, for [`Metrics::telegram_error`].
+pub fn telegram_error_code(e: &teloxide::RequestError) -> &'static str {
+    use teloxide::RequestError as R;
+    match e {
+        // Only the description's fixed prefix is looked at, never kept.
+        R::Api(api) => {
+            let d = api.to_string();
+            if d.starts_with("Bad Request") {
+                "400"
+            } else if d.starts_with("Unauthorized") {
+                "401"
+            } else if d.starts_with("Forbidden") {
+                "403"
+            } else if d.starts_with("Conflict") {
+                "409"
+            } else {
+                "other"
+            }
+        }
+        R::MigrateToChatId(_) => "400",
+        R::RetryAfter(_) => "429",
+        R::Network(_) => "network",
+        R::InvalidJson { .. } => "invalid_json",
+        R::Io(_) => "io",
+    }
+}
+
+/// The kind of an update, as counted.
+pub fn update_kind(u: &teloxide::types::Update) -> &'static str {
+    use teloxide::types::UpdateKind as K;
+    match &u.kind {
+        K::Message(_) => "message",
+        K::EditedMessage(_) => "edited_message",
+        K::CallbackQuery(_) => "callback_query",
+        K::ChannelPost(_) => "channel_post",
+        K::MyChatMember(_) => "my_chat_member",
+        _ => "other",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_come_only_from_fixed_lists() {
+        let m = Metrics::new();
+        m.update("message");
+        m.update("a user's text 0905123987");
+        m.telegram_error("Forbidden: bot was blocked by 12345");
+        m.observe(Duration::from_millis(30));
+        let text = m.render(Some(&[(CaseStatus::New, 2)]));
+        assert!(text.contains("tipline_updates_total{kind=\"message\"} 1"));
+        assert!(text.contains("tipline_updates_total{kind=\"other\"} 1"));
+        assert!(text.contains("tipline_telegram_api_errors_total{code=\"other\"} 1"));
+        assert!(text.contains("tipline_update_duration_seconds_bucket{le=\"0.05\"} 1"));
+        assert!(text.contains("tipline_update_duration_seconds_bucket{le=\"0.025\"} 0"));
+        assert!(text.contains("tipline_cases{status=\"new\"} 2"));
+        assert!(!text.contains("0905123987") && !text.contains("12345"));
+        // Every sample line is `name{fixed labels} number` or `name number`.
+        for line in text.lines().filter(|l| !l.starts_with('#')) {
+            let (_, value) = line.rsplit_once(' ').unwrap();
+            assert!(value.parse::<f64>().is_ok(), "{line}");
+        }
+    }
+}

@@ -44,6 +44,7 @@ const REPORT: &[(Act, usize)] = &[
         1,
     ),
     (Act::Press("Xong"), 1),
+    (Act::Press("Không có tệp"), 1),
     (Act::Press("Tiếp tục"), 1),
     (Act::Press("Bỏ qua"), 1),
     (Act::Press("Không, chỉ qua bot"), 1),

@@ -29,6 +29,7 @@ async fn english_report(c: &Citizen) {
     c.send("Officers at the checkpoint took 500,000 dong without a receipt.")
         .await;
     c.press("Done").await;
+    c.press("No files").await;
     c.press("Continue").await;
     c.press("Skip").await;
     c.press("Yes, I'll leave a contact").await;

@@ -112,6 +112,8 @@ fn spawn(
         .env("TIPLINE_WEBHOOK_SECRET", token)
         .env("TIPLINE_WEBHOOK_LISTEN", format!("127.0.0.1:{hook_port}"))
         .env("TIPLINE_OPS_LISTEN", format!("127.0.0.1:{ops_port}"))
+        // serve also runs the review API: a free port each, so replicas do not collide.
+        .env("TIPLINE_REVIEW_LISTEN", "127.0.0.1:0")
         .env("TIPLINE_REPORTS_PER_DAY", "5")
         .env("TIPLINE_LOG", "info")
         .stdout(Stdio::from(log.try_clone().unwrap()))

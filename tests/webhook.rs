@@ -62,6 +62,7 @@ async fn webhook_secret_redelivery_and_sigterm_drain() {
             .env("TELEGRAM_API_URL", sim.api_url())
             .env("TIPLINE_WEBHOOK_LISTEN", format!("127.0.0.1:{hook_port}"))
             .env("TIPLINE_OPS_LISTEN", format!("127.0.0.1:{ops_port}"))
+            .env("TIPLINE_REVIEW_LISTEN", "127.0.0.1:0")
             .env("TIPLINE_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::piped());

@@ -716,12 +716,7 @@ impl App {
             "evidence file checked"
         );
         let index = d.attachments.len();
-        let note = summary::AttachmentNote {
-            name: summary::attachment_name(index, &a.extension),
-            format: a.format.clone(),
-            metadata_removed: a.cleanable,
-            removed: a.removed.clone(),
-        };
+        let note = summary::AttachmentNote::of(index, &a);
         let warning = evidence::warning(&a, l);
         let mut text = format!(
             "{} {}: {}\n\n{warning}",

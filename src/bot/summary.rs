@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::catalog;
-use super::draft::{Draft, Place, TextField, When};
+use super::draft::{Draft, DraftAttachment, Place, TextField, When};
 use super::texts::{self, Lang};
 use crate::clock::Day;
 
@@ -55,6 +55,16 @@ pub struct AttachmentNote {
 }
 
 impl AttachmentNote {
+    /// How the `index`-th (0-based) file of a draft is listed.
+    pub fn of(index: usize, a: &DraftAttachment) -> Self {
+        AttachmentNote {
+            name: attachment_name(index, &a.extension),
+            format: a.format.clone(),
+            metadata_removed: a.cleanable,
+            removed: a.removed.clone(),
+        }
+    }
+
     /// One line: name, format, and what happened to the metadata.
     pub fn render(&self, lang: Lang) -> String {
         let state = if !self.metadata_removed {
@@ -124,12 +134,7 @@ impl CaseSummary {
         d.attachments
             .iter()
             .enumerate()
-            .map(|(i, a)| AttachmentNote {
-                name: attachment_name(i, &a.extension),
-                format: a.format.clone(),
-                metadata_removed: a.cleanable,
-                removed: a.removed.clone(),
-            })
+            .map(|(i, a)| AttachmentNote::of(i, a))
             .collect()
     }
 

@@ -18,12 +18,16 @@ use crate::sim::{CallOutcome, Content, Faults, FloodLimits, SimUser, Simulator};
 use crate::store::Store;
 
 /// One scripted step: what the citizen does and how many bot messages it waits for.
-enum Act {
+pub enum Act {
+    /// Types this text (or command).
     Text(&'static str),
+    /// Presses the button whose label starts with this.
     Press(&'static str),
 }
 
-const REPORT: &[(Act, usize)] = &[
+/// One complete Vietnamese report, from /start to the wipe offer, with how many bot messages
+/// each step brings. Shared with the replica test so both drive the same dialogue.
+pub const REPORT: &[(Act, usize)] = &[
     (Act::Text("/start"), 1),
     (Act::Press("✅ Đồng ý"), 1),
     (Act::Press("Dấu hiệu tham nhũng"), 1),

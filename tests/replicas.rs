@@ -16,42 +16,12 @@ use std::time::{Duration, Instant};
 
 use tipline::bot::texts::Lang;
 use tipline::crypto::{ItemKind, RecipientRole, Sealed, ServerSecret, suite};
+use tipline::loadtest::{Act, REPORT};
 use tipline::sim::{Content, Faults, SimUser, Simulator, Stall, WebhookRouting};
 use tipline::store::Store;
 
 const CITIZENS: u64 = 50;
 const FIRST_ID: u64 = 7_300_000_000;
-
-enum Act {
-    Text(&'static str),
-    Press(&'static str),
-}
-
-/// One full report, with how many bot messages each step brings.
-const REPORT: &[(Act, usize)] = &[
-    (Act::Text("/start"), 1),
-    (Act::Press("✅ Đồng ý"), 1),
-    (Act::Press("Dấu hiệu tham nhũng"), 1),
-    (Act::Press("Đòi hoặc nhận hối lộ"), 1),
-    (Act::Press("Giáo dục"), 1),
-    (Act::Press("Công an, thuế"), 1),
-    (Act::Press("Trường học"), 1),
-    (Act::Press("Tôi không muốn nói"), 1),
-    (Act::Press("Hôm nay"), 1),
-    (Act::Press("Bỏ qua"), 1),
-    (
-        Act::Text("Giáo viên thu tiền học thêm trái phép, mỗi em 300 nghìn đồng một tháng."),
-        1,
-    ),
-    (Act::Press("Xong"), 1),
-    (Act::Press("Không có tệp"), 1),
-    (Act::Press("Tiếp tục"), 1),
-    (Act::Press("Bỏ qua"), 1),
-    (Act::Press("Không, chỉ qua bot"), 1),
-    (Act::Press("✅ Gửi phản ánh"), 2),
-    (Act::Press("Tôi đã lưu mã"), 1),
-    (Act::Press("Giữ lại"), 1),
-];
 
 struct Replica {
     child: Child,

@@ -178,7 +178,7 @@ async fn sigkill_restart_sigterm_and_no_canaries_anywhere() {
 
     // Status with the receipt, then a run of bad input.
     c.command("/status").await;
-    c.send(&receipt).await;
+    common::bot::send_receipt(&c, &receipt).await;
     assert!(c.last_text().unwrap().contains(&code));
     c.press("Xong").await;
     c.act(Content::contact(CONTACT_PHONE, FIRST)).await;

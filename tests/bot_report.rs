@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::bot::{Harness, field};
+use common::bot::{Harness, field, send_receipt};
 use tipline::bot::summary::{CaseSummary, Identity, TextMessage};
 use tipline::crypto::{ItemKind, Receipt, Sealed};
 use tipline::sim::{Citizen, SimUser};
@@ -189,7 +189,7 @@ async fn complete_vietnamese_report_then_status_and_replies() {
 
     // /status with the receipt typed sloppily: the message holding it is deleted at once.
     c.command("/status").await;
-    let typed = c.send(&receipt.to_lowercase().replace('-', " ")).await;
+    let typed = send_receipt(&c, &receipt.to_lowercase().replace('-', " ")).await;
     assert!(
         c.snapshot()
             .messages
@@ -240,7 +240,7 @@ async fn complete_vietnamese_report_then_status_and_replies() {
         .await
         .unwrap();
     c.command("/status").await;
-    c.send(&receipt).await;
+    send_receipt(&c, &receipt).await;
     assert!(
         c.last_text()
             .unwrap()
@@ -273,7 +273,7 @@ async fn complete_vietnamese_report_then_status_and_replies() {
     // A wrong receipt gets the same answer as any unknown one.
     c.command("/status").await;
     let mark = c.mark();
-    c.send(&Receipt::generate().expose_text()).await;
+    send_receipt(&c, &Receipt::generate().expose_text()).await;
     let said: Vec<String> = c
         .bot_messages_since(mark)
         .into_iter()

@@ -98,7 +98,7 @@ async fn citizen_reviewer_custodian_full_loop() {
     // 4. The citizen reads it in /status and answers.
     let mark = citizen.mark();
     citizen.command("/status").await;
-    citizen.send(&receipt).await;
+    common::bot::send_receipt(&citizen, &receipt).await;
     let status = said_since(&citizen, mark);
     assert!(
         status.contains("Câu hỏi: anh/chị có nhớ biển số xe không?"),
@@ -247,7 +247,7 @@ async fn citizen_reviewer_custodian_full_loop() {
     assert_eq!(purged.cases, vec![code.clone()]);
     let mark = citizen.mark();
     citizen.command("/status").await;
-    citizen.send(&receipt).await;
+    common::bot::send_receipt(&citizen, &receipt).await;
     let said = said_since(&citizen, mark);
     assert!(said.contains("closed and has been removed"), "{said}");
     assert!(admin.audit_verify().await.unwrap().ok);

@@ -188,3 +188,21 @@ pub async fn summary_of(h: &Harness, code: &str) -> tipline::bot::summary::CaseS
     let s: Sealed<tipline::bot::summary::CaseSummary> = Sealed::from_bytes(item.blob.clone());
     s.open(ItemKind::Summary, &case.id, &h.reviewer.0).unwrap()
 }
+
+/// Types a receipt (in /status) and waits for the bot's answer to it.
+///
+/// The bot deletes the message holding the receipt at once and answers only after the slow
+/// receipt derivation, so the ordinary "response, then a quiet period" wait could end on the
+/// deletion alone when the machine is loaded. This waits for a new bot message instead.
+pub async fn send_receipt(c: &tipline::sim::Citizen, receipt: &str) -> tipline::sim::Injected {
+    let mark = c.mark();
+    let typed = c.send(receipt).await;
+    c.wait_for(|_| {
+        c.bot_messages_since(mark)
+            .iter()
+            .any(|m| !m.deleted && m.text.is_some())
+    })
+    .await;
+    c.settle().await;
+    typed
+}

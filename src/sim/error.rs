@@ -73,6 +73,11 @@ impl ApiError {
         Self::new(502, "Bad Gateway")
     }
 
+    /// 500 Internal Server Error, as Telegram answers when it has trouble of its own.
+    pub fn internal_server_error() -> Self {
+        Self::new(500, "Internal Server Error")
+    }
+
     /// 400 for a message sent to a group that became a supergroup.
     pub fn migrated(to: i64) -> Self {
         let mut e = Self::bad_request("group chat was upgraded to a supergroup chat");

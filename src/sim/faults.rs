@@ -104,8 +104,14 @@ pub struct Faults {
     pub bad_gateway: Option<EveryNth>,
     /// Delay responses.
     pub stall: Option<Stall>,
-    /// Close the connection without a response.
+    /// Close the connection without a response (before the call takes effect).
     pub drop_connection: Option<EveryNth>,
+    /// Answer 500 Internal Server Error (before the call takes effect).
+    pub internal_error: Option<EveryNth>,
+    /// Let the call take effect, then close the connection before the answer: the client
+    /// sees a network error for a message that was in fact sent (what makes a retry send a
+    /// duplicate, and a client that does not retry believe a sent message lost).
+    pub lose_response: Option<EveryNth>,
 }
 
 /// What to do to one call.
@@ -114,6 +120,8 @@ pub(crate) struct Decision {
     pub stall: Option<Duration>,
     pub drop: bool,
     pub bad_gateway: bool,
+    pub internal_error: bool,
+    pub lose_response: bool,
 }
 
 /// Counters behind [`Faults`].
@@ -122,6 +130,8 @@ pub(crate) struct FaultState {
     stall_count: u64,
     drop_count: u64,
     bad_gateway_count: u64,
+    internal_error_count: u64,
+    lose_response_count: u64,
     per_chat: HashMap<i64, VecDeque<Instant>>,
     global: VecDeque<Instant>,
 }
@@ -165,10 +175,27 @@ impl FaultState {
                 &mut self.bad_gateway_count,
                 method,
             );
+        let internal_error = !drop
+            && !bad_gateway
+            && hit(
+                faults.internal_error.as_ref(),
+                &mut self.internal_error_count,
+                method,
+            );
+        let lose_response = !drop
+            && !bad_gateway
+            && !internal_error
+            && hit(
+                faults.lose_response.as_ref(),
+                &mut self.lose_response_count,
+                method,
+            );
         Decision {
             stall,
             drop,
             bad_gateway,
+            internal_error,
+            lose_response,
         }
     }
 

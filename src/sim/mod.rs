@@ -415,6 +415,13 @@ impl Simulator {
         self.send_message(from, &SimChat::private(from), incoming)
     }
 
+    /// `from` adds the bot to `chat` (the bot receives `my_chat_member`).
+    pub fn add_bot_to_chat(&self, from: &SimUser, chat: &SimChat) -> Injected {
+        let injected = self.shared.lock().inject_bot_added(from, chat);
+        self.shared.notify_updates();
+        injected
+    }
+
     /// A post in a channel (the bot receives `channel_post`).
     ///
     /// # Errors

@@ -137,13 +137,14 @@ fn outcome_of(r: &Result<Value, ApiError>) -> CallOutcome {
     }
 }
 
-/// Applies transport faults; `Some(response)` short-circuits the call.
+/// Applies transport faults before the call: `Err(response)` short-circuits it; `Ok(true)`
+/// means "let it take effect, then drop the connection instead of answering".
 async fn apply_faults(
     sh: &Shared,
     conn: &ConnHandle,
     method: &str,
     params: &Params,
-) -> Option<Response> {
+) -> Result<bool, Response> {
     let decision = {
         let mut guard = sh.lock();
         let st = &mut *guard;
@@ -157,10 +158,14 @@ async fn apply_faults(
             .record_call(method, || params.to_record(), None, CallOutcome::Dropped);
         sh.notify_activity();
         conn.kill();
-        return Some(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+        return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
     }
-    if decision.bad_gateway {
-        let e = ApiError::bad_gateway();
+    if decision.bad_gateway || decision.internal_error {
+        let e = if decision.bad_gateway {
+            ApiError::bad_gateway()
+        } else {
+            ApiError::internal_server_error()
+        };
         sh.lock().record_call(
             method,
             || params.to_record(),
@@ -168,9 +173,9 @@ async fn apply_faults(
             outcome_of(&Err(e.clone())),
         );
         sh.notify_activity();
-        return Some(error_response(&e));
+        return Err(error_response(&e));
     }
-    None
+    Ok(decision.lose_response)
 }
 
 async fn api(
@@ -217,9 +222,10 @@ async fn api(
         let chat = canonical.and_then(|m| methods::chat_hint(&st, m, &params));
         InFlight::begin(&sh, &mut st, chat)
     };
-    if let Some(resp) = apply_faults(&sh, &conn, &name, &params).await {
-        return resp;
-    }
+    let lose_response = match apply_faults(&sh, &conn, &name, &params).await {
+        Ok(lose) => lose,
+        Err(resp) => return resp,
+    };
     let Some(m) = canonical else {
         let e = ApiError::not_found();
         sh.lock().record_call(
@@ -248,6 +254,11 @@ async fn api(
     sh.notify_activity();
     if matches!(m, "setWebhook" | "deleteWebhook") {
         sh.notify_updates();
+    }
+    if lose_response {
+        // The call took effect; the answer never arrives.
+        conn.kill();
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     match result {
         Ok(v) => ok_response(v),
@@ -381,7 +392,8 @@ async fn download(
         sh.notify_activity();
         return error_response(&e);
     }
-    if let Some(resp) = apply_faults(&sh, &conn, METHOD, &params).await {
+    // A lost answer to a download is a failed download: nothing to take effect.
+    if let Err(resp) = apply_faults(&sh, &conn, METHOD, &params).await {
         return resp;
     }
     let found = {

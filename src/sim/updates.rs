@@ -415,6 +415,28 @@ impl State {
     }
 }
 
+impl State {
+    /// `from` adds the bot to `chat` (or changes its membership): a `my_chat_member` update
+    /// with the bot's old status `left` and the new one `member`.
+    pub(crate) fn inject_bot_added(&mut self, from: &SimUser, chat: &SimChat) -> Injected {
+        let date = self.now();
+        let bot = self.bot.user_json();
+        let payload = json!({
+            "chat": chat.to_json(),
+            "from": from.to_json(),
+            "date": date,
+            "old_chat_member": { "status": "left", "user": bot },
+            "new_chat_member": { "status": "member", "user": bot },
+        });
+        let update_id = self.push_update("my_chat_member", payload);
+        Injected {
+            update_id,
+            message_id: None,
+            callback_query_id: None,
+        }
+    }
+}
+
 fn put_caption(m: &mut Map<String, Value>, caption: Option<&str>) {
     if let Some(c) = caption {
         m.insert("caption".into(), json!(c));

@@ -21,7 +21,7 @@ use teloxide::net::Download;
 use teloxide::prelude::*;
 use teloxide::types::FileId;
 use tokio::sync::Semaphore;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::TgBot;
 use super::draft::{DraftAttachment, MediaKind};
@@ -67,8 +67,7 @@ pub enum FetchError {
 
 /// Fetches a file's bytes into memory.
 pub async fn fetch(bot: &TgBot, file_id: &str) -> Result<Zeroizing<Vec<u8>>, FetchError> {
-    let file = bot
-        .get_file(FileId(file_id.to_owned()))
+    let file = super::outgoing::deliver(bot.get_file(FileId(file_id.to_owned())))
         .await
         .map_err(|e| {
             // The Bot API refuses getFile above 20 MB with "file is too big".
@@ -84,9 +83,14 @@ pub async fn fetch(bot: &TgBot, file_id: &str) -> Result<Zeroizing<Vec<u8>>, Fet
         return Err(FetchError::TooBig);
     }
     let mut buf = Zeroizing::new(Vec::with_capacity(file.size as usize));
-    bot.download_file(&file.path, &mut *buf)
-        .await
-        .map_err(|_| FetchError::Failed)?;
+    // One retry for a dropped download; the partial bytes are zeroized with the buffer.
+    if bot.download_file(&file.path, &mut *buf).await.is_err() {
+        buf.zeroize();
+        buf.clear();
+        bot.download_file(&file.path, &mut *buf)
+            .await
+            .map_err(|_| FetchError::Failed)?;
+    }
     if buf.len() as u64 > TELEGRAM_DOWNLOAD_LIMIT {
         return Err(FetchError::TooBig);
     }

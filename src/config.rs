@@ -98,6 +98,7 @@ struct FileReview {
 struct FileLimits {
     reports_per_day: Option<i64>,
     receipt_attempts_per_hour: Option<i64>,
+    updates_per_minute: Option<i64>,
     max_report_chars: Option<usize>,
     max_attachments: Option<usize>,
     max_attachments_mb: Option<u64>,
@@ -126,6 +127,9 @@ pub struct Limits {
     pub reports_per_day: i64,
     /// Receipt entries one person may try per hour in /status.
     pub receipt_attempts_per_hour: i64,
+    /// Updates one person may send per minute before the bot asks them to slow down (once)
+    /// and ignores the rest of that minute.
+    pub updates_per_minute: u32,
     /// Longest "what happened" text, in characters.
     pub max_report_chars: usize,
     /// Most evidence files one report may carry.
@@ -460,6 +464,12 @@ impl Config {
                 "TIPLINE_RECEIPT_ATTEMPTS_PER_HOUR",
                 10,
             )?,
+            updates_per_minute: u32::try_from(num(
+                file.limits.updates_per_minute,
+                "TIPLINE_UPDATES_PER_MINUTE",
+                40,
+            )?)
+            .unwrap_or(u32::MAX),
             max_report_chars: usize::try_from(num(
                 file.limits
                     .max_report_chars
@@ -595,6 +605,8 @@ pub fn sample_file() -> &'static str {
 [limits]
 # reports_per_day = 3
 # receipt_attempts_per_hour = 10
+# Updates one person may send per minute before the bot asks them to slow down.
+# updates_per_minute = 40
 # max_report_chars = 6000
 
 [retention]

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::bot::Harness;
+use common::bot::{Harness, Options};
 use tipline::sim::{ChatKind, Citizen, Content, ForwardOrigin, Incoming, SimUser};
 
 /// Brings a citizen to the "what happened" step with one story message written.
@@ -27,7 +27,12 @@ async fn to_story(c: &Citizen) {
 /// Finishes from the story step and returns the stored story.
 async fn finish(h: &Harness, c: &Citizen) -> String {
     c.press("Xong").await;
-    c.press("Không có tệp").await;
+    // A file sent at an earlier step is already there: then the button is "Done".
+    if c.last_buttons().iter().any(|b| b == "Không có tệp") {
+        c.press("Không có tệp").await;
+    } else {
+        c.press("Xong").await;
+    }
     c.press("Tiếp tục").await;
     c.press("Bỏ qua").await;
     c.press("Không, chỉ qua bot").await;
@@ -160,6 +165,58 @@ fn cases() -> Vec<Case> {
             expect: "chuyển tiếp mang theo danh tính",
         },
         Case {
+            name: "a receipt typed in the story",
+            act: |c| {
+                Box::pin(async move {
+                    let typed = c
+                        .send(&tipline::crypto::Receipt::generate().expose_text())
+                        .await;
+                    c.wait_for(|s| {
+                        s.messages
+                            .iter()
+                            .any(|m| m.message_id == typed.message_id.unwrap() && m.deleted)
+                    })
+                    .await;
+                    c.wait_for(|s| {
+                        s.messages.last().and_then(|m| m.text.as_deref())
+                            == Some("Đã ghi nhận. Gửi thêm, hoặc bấm \"Xong\".")
+                            || s.messages.last().is_some_and(|m| {
+                                m.text
+                                    .as_deref()
+                                    .is_some_and(|t| t.starts_with("Chuyện gì đã xảy ra?"))
+                            })
+                    })
+                    .await;
+                })
+            },
+            expect: "trông giống mã biên nhận",
+        },
+        Case {
+            name: "forwarded photo",
+            act: |c| {
+                Box::pin(async move {
+                    let file = c.simulator().add_file(
+                        std::fs::read(concat!(
+                            env!("CARGO_MANIFEST_DIR"),
+                            "/tests/data/attach/photo.jpg"
+                        ))
+                        .unwrap(),
+                    );
+                    c.act(
+                        Incoming::new(Content::Photo {
+                            file,
+                            caption: None,
+                        })
+                        .forwarded(ForwardOrigin::HiddenUser {
+                            name: "Ai đó".into(),
+                        }),
+                    )
+                    .await;
+                })
+            },
+            expect: "không lưu người gửi gốc",
+        },
+        Case {
             name: "file over Telegram's 20 MB download limit",
             act: |c| {
                 Box::pin(async move {
@@ -243,30 +300,39 @@ fn cases() -> Vec<Case> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_kind_of_bad_input_gets_an_answer_and_loses_nothing() {
     let h = Harness::start().await;
-    for (i, case) in cases().into_iter().enumerate() {
-        let c = h.citizen(SimUser::new(8_000_000 + i as u64, "An").language("vi"));
-        to_story(&c).await;
-        let mark = c.mark();
-        (case.act)(&c).await;
-        let said: Vec<String> = c
-            .bot_messages_since(mark)
-            .into_iter()
-            .filter_map(|m| m.text)
-            .collect();
-        assert!(
-            said.iter().any(|t| t.contains(case.expect)),
-            "{}: expected {:?} in {said:#?}",
-            case.name,
-            case.expect
-        );
-        // Still at the story step with the story intact: finishing gives the whole report.
-        let story = finish(&h, &c).await;
-        assert_eq!(
-            story, "Hồ sơ khai sinh bị hẹn lại năm lần.",
-            "{}",
-            case.name
-        );
-    }
+    // Every case is its own citizen, all at once (the cases are independent; one after the
+    // other they took most of the suite's time).
+    let runs = cases().into_iter().enumerate().map(|(i, case)| {
+        let h = &h;
+        async move {
+            let c = h
+                .citizen(SimUser::new(8_000_000 + i as u64, "An").language("vi"))
+                .with_timeout(Duration::from_secs(60))
+                .with_quiet_period(Duration::from_millis(800));
+            to_story(&c).await;
+            let mark = c.mark();
+            (case.act)(&c).await;
+            let said: Vec<String> = c
+                .bot_messages_since(mark)
+                .into_iter()
+                .filter_map(|m| m.text)
+                .collect();
+            assert!(
+                said.iter().any(|t| t.contains(case.expect)),
+                "{}: expected {:?} in {said:#?}",
+                case.name,
+                case.expect
+            );
+            // Still at the story step with the story intact: finishing gives the whole report.
+            let story = finish(h, &c).await;
+            assert_eq!(
+                story, "Hồ sơ khai sinh bị hẹn lại năm lần.",
+                "{}",
+                case.name
+            );
+        }
+    });
+    futures_util::future::join_all(runs).await;
     h.stop().await;
 }
 
@@ -306,15 +372,13 @@ async fn groups_channels_and_bots_are_refused() {
     h.stop().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn database_briefly_down_keeps_the_draft() {
-    let h = Harness::start().await;
-    let c = h.citizen(SimUser::new(8_200_000, "An").language("vi"));
-    to_story(&c).await;
-    // Take the database away: the pool is closed under the bot.
-    h.store.close().await;
+/// The database goes away under the bot, at the story step: the reporter hears that the
+/// draft is safe and the message was not saved, and the message stays in the chat to send
+/// again. `back` brings the database back; then the message is sent again and the report
+/// completes with the whole story.
+async fn outage_then_recovery(h: &mut Harness, c: &Citizen, back: impl AsyncFnOnce(&mut Harness)) {
     let mark = c.mark();
-    c.send("Thêm một chi tiết.").await;
+    let typed = c.send("Thêm một chi tiết.").await;
     let said: Vec<String> = c
         .bot_messages_since(mark)
         .into_iter()
@@ -322,11 +386,71 @@ async fn database_briefly_down_keeps_the_draft() {
         .collect();
     assert!(
         said.iter()
-            .any(|t| t.contains("bản nháp của bạn vẫn an toàn")
-                || t.contains("Bản nháp của bạn vẫn an toàn")),
+            .any(|t| t.contains("Bản nháp của bạn vẫn an toàn") && t.contains("chưa được lưu")),
         "{said:?}"
     );
+    let snap = c.snapshot();
+    let kept = snap
+        .messages
+        .iter()
+        .find(|m| m.message_id == typed.message_id.unwrap())
+        .unwrap();
+    assert!(
+        !kept.deleted,
+        "the reporter's text stays in the chat to send again"
+    );
+    back(h).await;
+    c.send("Thêm một chi tiết.").await;
+    assert!(c.last_text().unwrap().contains("Đã ghi nhận"));
+    let story = finish(h, c).await;
+    assert_eq!(
+        story,
+        "Hồ sơ khai sinh bị hẹn lại năm lần.\nThêm một chi tiết."
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_briefly_down_on_sqlite_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("tipline.db").display());
+    let store = tipline::store::Store::open(&url).await.unwrap();
+    let mut h = Harness::start_on(store, Options::default(), dir.path()).await;
+    let c = h.citizen(SimUser::new(8_200_000, "An").language("vi"));
+    to_story(&c).await;
+    // The pool is closed under the bot; "back" is the database opened again.
+    h.store.close().await;
+    outage_then_recovery(&mut h, &c, async |h: &mut Harness| {
+        let store = tipline::store::Store::open(&url).await.unwrap();
+        h.restart_on(store).await;
+    })
+    .await;
     h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_briefly_unreachable_on_postgres_loses_nothing() {
+    let Some(db) =
+        common::PgDatabase::create("database_briefly_unreachable_on_postgres_loses_nothing").await
+    else {
+        return;
+    };
+    // The bot reaches PostgreSQL through a proxy the test cuts and restores: the same pool,
+    // broken connections, sqlx reconnecting once the server is reachable again.
+    let proxy = common::CuttableProxy::start(common::pg_addr(&db.url)).await;
+    let store = tipline::store::Store::open(&common::via(&db.url, proxy.addr))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = Harness::start_on(store, Options::default(), dir.path()).await;
+    let c = h
+        .citizen(SimUser::new(8_200_001, "An").language("vi"))
+        .with_timeout(Duration::from_secs(30));
+    to_story(&c).await;
+    proxy.cut();
+    outage_then_recovery(&mut h, &c, async |_: &mut Harness| proxy.restore()).await;
+    h.store.close().await;
+    h.stop().await;
+    db.drop_database().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

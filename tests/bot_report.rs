@@ -305,13 +305,18 @@ async fn complete_english_report_with_edit_and_back() {
     c.press("Traffic police").await;
     c.press("Police, tax").await;
     c.press("Traffic Police").await;
+    let mark = c.mark();
     c.send("zzzz").await;
+    let said: Vec<String> = c
+        .bot_messages_since(mark)
+        .into_iter()
+        .filter_map(|m| m.text)
+        .collect();
     assert!(
-        c.last_text().unwrap().contains("Type part of the name")
-            || c.snapshot()
-                .messages
-                .iter()
-                .any(|m| m.text.as_deref().is_some_and(|t| t.contains("No commune")))
+        said.iter()
+            .any(|t| t.contains("No commune or ward of Khánh Hòa matches"))
+            && said.last().unwrap().contains("Type part of the name"),
+        "{said:?}"
     );
     c.press("I prefer not to say").await;
     c.press("Earlier").await;
@@ -340,9 +345,29 @@ async fn complete_english_report_with_edit_and_back() {
         !review.contains("example-handle"),
         "contact details never go into the summary"
     );
+    // Every field has its own edit button on the review screen, and Back leaves it.
+    let buttons = c.last_buttons();
+    for field in [
+        "✏️ Kind of report",
+        "✏️ What happened",
+        "✏️ Evidence files",
+        "⬅️ Back",
+        "Cancel",
+    ] {
+        assert!(buttons.iter().any(|b| b == field), "{field} in {buttons:?}");
+    }
+    // Starting to edit the story and going back loses nothing.
+    c.press("✏️ What happened").await;
+    assert!(c.last_text().unwrap().contains("replaces the old text"));
+    c.press("⬅️ Back").await;
+    c.press("✏️ What happened").await;
+    c.press("Done").await;
+    assert!(
+        c.last_text().unwrap().contains("checkpoint"),
+        "the old story stays"
+    );
     // Edit the story from the review screen.
-    c.press("✏️ Edit").await;
-    c.press("What happened").await;
+    c.press("✏️ What happened").await;
     c.send("Officers took 500,000 dong without a receipt, twice.")
         .await;
     c.press("Done").await;

@@ -49,7 +49,8 @@ pub enum Step {
     Findings,
     /// Reviewing the summary.
     Review,
-    /// Choosing which field to edit.
+    /// Choosing which field to edit (drafts from before the review screen carried a button
+    /// per field; shown as [`Step::Review`] now).
     EditMenu,
     /// Submitted: the receipt message is shown.
     Submitted,
@@ -212,6 +213,17 @@ pub struct Draft {
     /// Evidence files, in the order sent.
     #[serde(default)]
     pub attachments: Vec<DraftAttachment>,
+    /// The reporter chose to rewrite what happened: their next story message replaces the old
+    /// text (kept until then, so Back or Done loses nothing).
+    #[serde(default)]
+    pub replacing_story: bool,
+}
+
+impl Draft {
+    /// Remembers messages of this conversation for /wipe.
+    pub fn track(&mut self, ids: impl IntoIterator<Item = i32>) {
+        self.messages.extend(ids);
+    }
 }
 
 /// Errors loading or saving drafts.

@@ -42,6 +42,7 @@ pub enum Input {
 /// Something to say or do in the chat.
 pub enum Out {
     /// Send a message, optionally with buttons, optionally protected from forwarding/saving.
+    /// A text longer than Telegram allows goes as several messages, the buttons on the last.
     Send {
         /// The text.
         text: String,
@@ -49,9 +50,19 @@ pub enum Out {
         keyboard: Option<InlineKeyboardMarkup>,
         /// `protect_content`.
         protect: bool,
-        /// Remember the sent message as the receipt message.
-        is_receipt: bool,
     },
+    /// Send the receipt message (protected, tracked as the receipt message). The text is
+    /// zeroized when the outbox is dropped; if it cannot be delivered it is held in memory
+    /// and sent again on the person's next update.
+    Receipt {
+        /// Case code and receipt (secret).
+        text: zeroize::Zeroizing<String>,
+        /// The "I have saved the code" button.
+        keyboard: InlineKeyboardMarkup,
+    },
+    /// Delete the receipt message; if Telegram refuses, tell the reporter to delete it and
+    /// keep it tracked for /wipe.
+    DeleteReceipt(i32),
     /// Replace the buttons of a message.
     EditKeyboard {
         /// The message.
@@ -84,16 +95,25 @@ pub struct Outbox {
     /// A report was committed in this turn: its receipt must be sent even if saving the
     /// draft afterwards fails.
     pub committed: bool,
+    /// The configured limit on "what happened", in characters (prompts state it).
+    pub story_limit: usize,
 }
 
 impl Outbox {
+    /// An empty outbox for a turn under the given limit on "what happened".
+    pub fn new(story_limit: usize) -> Self {
+        Self {
+            story_limit,
+            ..Self::default()
+        }
+    }
+
     /// Queues a plain message.
     pub fn say(&mut self, text: impl Into<String>) {
         self.items.push(Out::Send {
             text: text.into(),
             keyboard: None,
             protect: false,
-            is_receipt: false,
         });
     }
 
@@ -103,7 +123,6 @@ impl Outbox {
             text: text.into(),
             keyboard: Some(keyboard),
             protect: false,
-            is_receipt: false,
         });
     }
 }
@@ -117,6 +136,31 @@ fn nav_row(d: &Draft) -> Vec<InlineKeyboardButton> {
         button(d, t::back(d.lang), "back"),
         button(d, t::cancel(d.lang), "cancel"),
     ]
+}
+
+/// The review screen's "✏️ field" buttons, two to a row.
+fn edit_rows(d: &Draft) -> Vec<Vec<InlineKeyboardButton>> {
+    let l = d.lang;
+    let fields: [(&str, &str); 10] = [
+        (t::field_category(l), "ef:cat"),
+        (t::field_behaviour(l), "ef:beh"),
+        (t::field_sector(l), "ef:sec"),
+        (t::field_office(l), "ef:off"),
+        (t::field_place(l), "ef:place"),
+        (t::field_when(l), "ef:when"),
+        (t::field_who(l), "ef:who"),
+        (t::field_story(l), "ef:story"),
+        (t::field_attachments(l), "ef:files"),
+        (t::field_verify(l), "ef:verify"),
+    ];
+    fields
+        .chunks(2)
+        .map(|c| {
+            c.iter()
+                .map(|(label, a)| button(d, &format!("{}{label}", t::edit_prefix(l)), a))
+                .collect()
+        })
+        .collect()
 }
 
 fn choice_rows(d: &Draft, list: &[Choice], prefix: &str) -> Vec<Vec<InlineKeyboardButton>> {
@@ -236,7 +280,12 @@ pub fn prompt(d: &mut Draft, out: &mut Outbox) {
             } else {
                 vec![vec![button(d, t::done(l), "done")]]
             };
-            (t::ask_story(l).into(), rows)
+            let ask = if d.replacing_story {
+                t::ask_story_replace(l)
+            } else {
+                t::ask_story(l)
+            };
+            (ask.replace("{n}", &out.story_limit.to_string()), rows)
         }
         Step::Attachments => {
             let mut text = t::ask_attachments(l).to_owned();
@@ -293,44 +342,22 @@ pub fn prompt(d: &mut Draft, out: &mut Outbox) {
             ],
         ),
         Step::ContactText => (t::ask_contact_text(l).into(), vec![]),
-        Step::Review => {
+        // The edit menu of older drafts is the review screen now: every field has its button.
+        Step::Review | Step::EditMenu => {
+            d.step = Some(Step::Review);
             if d.review_day.is_none() {
                 d.review_day = Some(Day::today().0);
             }
             let summary = CaseSummary::from_draft(d)
                 .map(|s| s.render(l))
                 .unwrap_or_default();
-            let rows = vec![
-                vec![button(d, t::send(l), "send")],
-                vec![
-                    button(d, t::edit(l), "edit"),
-                    button(d, t::cancel(l), "cancel"),
-                ],
-            ];
+            let mut rows = vec![vec![button(d, t::send(l), "send")]];
+            rows.extend(edit_rows(d));
+            rows.push(nav_row(d));
             return out.ask(
                 format!("{}\n\n{summary}", t::review_intro(l)),
                 InlineKeyboardMarkup::new(rows),
             );
-        }
-        Step::EditMenu => {
-            let fields: [(&str, &str); 10] = [
-                (t::field_category(l), "ef:cat"),
-                (t::field_behaviour(l), "ef:beh"),
-                (t::field_sector(l), "ef:sec"),
-                (t::field_office(l), "ef:off"),
-                (t::field_place(l), "ef:place"),
-                (t::field_when(l), "ef:when"),
-                (t::field_who(l), "ef:who"),
-                (t::field_story(l), "ef:story"),
-                (t::field_attachments(l), "ef:files"),
-                (t::field_verify(l), "ef:verify"),
-            ];
-            let mut rows: Vec<Vec<InlineKeyboardButton>> = fields
-                .chunks(2)
-                .map(|c| c.iter().map(|(label, a)| button(d, label, a)).collect())
-                .collect();
-            rows.push(vec![button(d, t::back(l), "back")]);
-            return out.ask(t::ask_edit_field(l), InlineKeyboardMarkup::new(rows));
         }
         Step::Submitted => {
             let rows = vec![vec![button(d, t::saved_receipt(l), "saved")]];
@@ -576,10 +603,11 @@ pub fn on_text(d: &mut Draft, text: &str, max_story: usize, out: &mut Outbox) ->
     let l = d.lang;
     let text = text.trim();
     let one_line_ok = text.chars().count() <= MAX_FIELD_CHARS;
+    let too_long = |n: usize| t::too_long(l).replace("{n}", &n.to_string());
     match step {
         Step::Office | Step::OfficeGroup(_) | Step::OfficeConfirm => {
             if !one_line_ok {
-                out.say(t::too_long(l));
+                out.say(too_long(MAX_FIELD_CHARS));
                 return true;
             }
             d.office_typed = Some(text.to_owned());
@@ -607,20 +635,26 @@ pub fn on_text(d: &mut Draft, text: &str, max_story: usize, out: &mut Outbox) ->
         },
         Step::Who => {
             if !one_line_ok {
-                out.say(t::too_long(l));
+                out.say(too_long(MAX_FIELD_CHARS));
                 return true;
             }
             d.officials = Some(text.to_owned());
             advance(d, Step::Who, out);
         }
         Step::Story => {
-            let total: usize =
-                d.story.iter().map(|s| s.chars().count()).sum::<usize>() + text.chars().count();
-            if total > max_story {
-                out.say(t::too_long(l));
+            let kept: usize = if d.replacing_story {
+                0
+            } else {
+                d.story.iter().map(|s| s.chars().count()).sum()
+            };
+            if kept + text.chars().count() > max_story {
+                out.say(too_long(max_story));
                 return true;
             }
             if !text.is_empty() {
+                if std::mem::take(&mut d.replacing_story) {
+                    d.story.clear();
+                }
                 d.story.push(text.to_owned());
             }
             d.token = d.token.wrapping_add(1);
@@ -630,7 +664,7 @@ pub fn on_text(d: &mut Draft, text: &str, max_story: usize, out: &mut Outbox) ->
         }
         Step::VerifyNote => {
             if !one_line_ok {
-                out.say(t::too_long(l));
+                out.say(too_long(MAX_FIELD_CHARS));
                 return true;
             }
             d.verification_note = Some(text.to_owned());
@@ -638,7 +672,7 @@ pub fn on_text(d: &mut Draft, text: &str, max_story: usize, out: &mut Outbox) ->
         }
         Step::ContactText => {
             if !one_line_ok {
-                out.say(t::too_long(l));
+                out.say(too_long(MAX_FIELD_CHARS));
                 return true;
             }
             d.contact = Some(text.to_owned());
@@ -676,19 +710,18 @@ pub fn on_button(
                 return Some(Persist::Save);
             }
             out.say(t::cancelled(l));
-            if d.messages.is_empty() {
-                return Some(Persist::Delete);
-            }
-            // Keep only the message ids, so /wipe can still clean the chat.
-            clear_report(d);
-            return Some(Persist::Save);
+            return Some(forget_report(d));
+        }
+        (_, "back") if step_has_nav(step) && d.editing && CaseSummary::from_draft(d).is_some() => {
+            // Back from a field opened on the review screen returns there, unchanged.
+            d.editing = false;
+            d.replacing_story = false;
+            let to = towards_review(d);
+            goto(d, to, out);
         }
         (_, "back") if step_has_nav(step) => {
-            let mut to = if step == Step::EditMenu {
-                Step::Review
-            } else {
-                previous(step)
-            };
+            d.replacing_story = false;
+            let mut to = previous(step);
             if to == Step::Findings {
                 compute_findings(d);
                 if d.findings.is_empty() {
@@ -718,6 +751,7 @@ pub fn on_button(
                 _ => return None,
             };
             out.say(format!("{intro}\n{contact}\n\n{}", t::redirect_footer(l)));
+            // "Nothing was stored": not even the message ids for /wipe.
             return Some(Persist::Delete);
         }
         (Step::Behaviour, "beh") => {
@@ -778,6 +812,7 @@ pub fn on_button(
             advance(d, Step::Who, out);
         }
         (Step::Story, "done") => {
+            d.replacing_story = false;
             if d.story.is_empty() {
                 out.say(t::story_empty(l));
                 return Some(Persist::Nothing);
@@ -837,8 +872,7 @@ pub fn on_button(
             return Some(Persist::Save);
         }
         (Step::Findings, "cont") => goto(d, Step::Review, out),
-        (Step::Review, "edit") => goto(d, Step::EditMenu, out),
-        (Step::EditMenu, "ef") => {
+        (Step::Review | Step::EditMenu, "ef") => {
             let to = match arg {
                 "cat" => Step::Category,
                 "beh" => Step::Behaviour,
@@ -848,7 +882,7 @@ pub fn on_button(
                 "when" => Step::When,
                 "who" => Step::Who,
                 "story" => {
-                    d.story.clear();
+                    d.replacing_story = true;
                     Step::Story
                 }
                 "verify" => Step::Verify,
@@ -874,6 +908,16 @@ pub fn clear_report(d: &mut Draft) {
         ..Draft::default()
     };
     *d = keep;
+}
+
+/// Ends a report without sending it (cancelled): the draft goes, but
+/// if the chat holds messages of the dialogue their ids stay, so /wipe can still clean it.
+pub fn forget_report(d: &mut Draft) -> Persist {
+    if d.messages.is_empty() {
+        return Persist::Delete;
+    }
+    clear_report(d);
+    Persist::Save
 }
 
 #[cfg(test)]

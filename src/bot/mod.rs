@@ -14,10 +14,11 @@ pub mod catalog;
 pub mod draft;
 pub mod evidence;
 pub mod flow;
+pub mod outgoing;
 pub mod summary;
 pub mod texts;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -40,6 +41,7 @@ use crate::crypto::receipt::ReceiptDeriver;
 use crate::crypto::{ItemKind, Pseudonym, Receipt, Sealed, ServerSecret};
 use crate::ids::CaseId;
 use crate::store::{NewCase, NewItem, Store};
+use zeroize::Zeroizing;
 
 /// The bot type: teloxide's Bot behind the Throttle adaptor, which keeps within Telegram's
 /// flood limits.
@@ -66,8 +68,8 @@ impl From<RequestError> for HandlerError {
 }
 
 /// A content-free description of a Bot API error: the kind and code, never the payload.
+/// (Errors are counted in [`crate::metrics`] where calls are made, in [`outgoing::deliver`].)
 pub fn request_error_kind(e: &RequestError) -> String {
-    crate::metrics::METRICS.telegram_error(crate::metrics::telegram_error_code(e));
     match e {
         RequestError::Api(api) => {
             format!("api error {:?}", std::mem::discriminant(api)).replace("Discriminant", "")
@@ -108,6 +110,26 @@ pub struct App {
     status_sessions: Mutex<HashMap<[u8; 32], (CaseId, i64)>>,
     /// Bounds evidence cleaning across all chats (CPU and memory).
     cleaning: tokio::sync::Semaphore,
+    /// Receipts whose message could not be delivered, to send again on the person's next
+    /// update. Memory only, zeroized, ten minutes: a stored link from a person to a receipt
+    /// would undo what the receipt is for. A crash in that window loses the receipt (the case
+    /// stays, and the reporter can report again).
+    pending_receipts: Mutex<HashMap<[u8; 32], HeldReceipt>>,
+    /// People without a draft who typed /status and whose next text is their receipt. Memory
+    /// only: nothing is stored about someone who has not agreed to the notice.
+    expecting_receipt: Mutex<HashMap<[u8; 32], i64>>,
+    /// Group and channel chats already told that the bot works in private only, so a chat the
+    /// bot cannot leave is not told on every message.
+    told_chats: Mutex<HashSet<i64>>,
+}
+
+/// An undelivered receipt message and when it stops being held (Unix seconds).
+type HeldReceipt = (Zeroizing<String>, i64);
+
+/// Locks a mutex, taking the data of a poisoned one (every map here stays consistent between
+/// statements, so a panic elsewhere cannot leave one half-updated).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// How long a /status session allows a reply, in seconds.
@@ -125,9 +147,6 @@ pub fn telegram_limits() -> teloxide::adaptors::throttle::Limits {
         messages_per_sec_overall: 30,
     }
 }
-
-/// Updates one person may send per minute before the bot asks them to slow down.
-const FLOOD_PER_MINUTE: u32 = 40;
 
 impl App {
     /// Builds the shared state.
@@ -149,6 +168,9 @@ impl App {
             flood: Mutex::new(HashMap::new()),
             status_sessions: Mutex::new(HashMap::new()),
             cleaning: tokio::sync::Semaphore::new(evidence::CLEANING_AT_ONCE),
+            pending_receipts: Mutex::new(HashMap::new()),
+            expecting_receipt: Mutex::new(HashMap::new()),
+            told_chats: Mutex::new(HashSet::new()),
         }
     }
 
@@ -211,22 +233,81 @@ impl App {
             .remove(&p.0);
     }
 
+    /// Holds an undelivered receipt for the person's next update.
+    fn hold_receipt(&self, p: &Pseudonym, text: Zeroizing<String>) {
+        let now = unix_now();
+        let mut map = lock(&self.pending_receipts);
+        map.retain(|_, (_, exp)| *exp > now);
+        map.insert(p.0, (text, now + STATUS_SESSION_SECS));
+    }
+
+    /// Queues a held receipt at the front of this turn's outbox, with its button when the
+    /// dialogue is where the receipt belongs. Returns whether there was one.
+    fn resend_pending_receipt(&self, p: &Pseudonym, d: &mut Draft, out: &mut Outbox) -> bool {
+        let held = {
+            let mut map = lock(&self.pending_receipts);
+            map.remove(&p.0).filter(|(_, exp)| *exp > unix_now())
+        };
+        let Some((text, _)) = held else {
+            return false;
+        };
+        if matches!(d.step, None | Some(Step::Submitted | Step::WipeOffer)) {
+            d.step = Some(Step::Submitted);
+            d.token = d.token.wrapping_add(1);
+        }
+        let keyboard = InlineKeyboardMarkup::new(vec![vec![InlineKeyboardButton::callback(
+            t::saved_receipt(d.lang).to_owned(),
+            format!("{}|saved", d.token),
+        )]]);
+        out.say(t::receipt_resent(d.lang));
+        out.items.push(Out::Receipt { text, keyboard });
+        true
+    }
+
+    /// Remembers (in memory) that this person's next text is a receipt.
+    fn expect_receipt(&self, p: &Pseudonym) {
+        let now = unix_now();
+        let mut map = lock(&self.expecting_receipt);
+        map.retain(|_, exp| *exp > now);
+        if map.len() < 100_000 {
+            map.insert(p.0, now + STATUS_SESSION_SECS);
+        }
+    }
+
+    /// Whether this person's text is the receipt asked for (and forgets the question).
+    fn take_receipt_expected(&self, p: &Pseudonym) -> bool {
+        lock(&self.expecting_receipt)
+            .remove(&p.0)
+            .is_some_and(|exp| exp > unix_now())
+    }
+
+    /// Whether a non-private chat is to be told (once) that the bot works in private only.
+    fn first_time_told(&self, chat: ChatId) -> bool {
+        let mut told = lock(&self.told_chats);
+        if told.len() > 10_000 {
+            told.clear();
+        }
+        told.insert(chat.0)
+    }
+
     /// Counts an update; `Some(true)` = over the limit and warn now, `Some(false)` = over and
     /// already warned, `None` = fine.
     fn flood_check(&self, p: &Pseudonym) -> Option<bool> {
-        let minute = unix_now() / 60;
+        // A window opens with a person's first update and lasts a minute (a calendar minute
+        // would let a burst across its boundary through twice).
+        let now = unix_now();
         let mut key = [0u8; 8];
         key.copy_from_slice(&p.0[..8]);
-        let mut map = self.flood.lock().unwrap_or_else(|e| e.into_inner());
+        let mut map = lock(&self.flood);
         if map.len() > 100_000 {
-            map.retain(|_, (m, _, _)| *m == minute);
+            map.retain(|_, (start, _, _)| now - *start < 60);
         }
-        let entry = map.entry(key).or_insert((minute, 0, false));
-        if entry.0 != minute {
-            *entry = (minute, 0, false);
+        let entry = map.entry(key).or_insert((now, 0, false));
+        if now - entry.0 >= 60 {
+            *entry = (now, 0, false);
         }
         entry.1 += 1;
-        if entry.1 <= FLOOD_PER_MINUTE {
+        if entry.1 <= self.limits.updates_per_minute {
             return None;
         }
         let first = !entry.2;
@@ -252,6 +333,8 @@ enum Event {
     Status {
         msg_id: i32,
         receipt: Option<String>,
+        /// Typed without /status and recognised by its shape.
+        spotted: bool,
     },
     Cancel {
         msg_id: i32,
@@ -275,6 +358,7 @@ enum Event {
     File {
         file: evidence::Incoming,
         msg_id: i32,
+        forwarded: bool,
     },
     StaleButton,
     Notice {
@@ -307,9 +391,33 @@ impl App {
         let tg_id = telegram_id(user);
         let p = self.secret.pseudonym(tg_id);
         let fallback_lang = Lang::from_telegram(user.language_code.as_deref());
+        let mut event = event;
+        // A receipt must not stay in the chat whatever happens next (a flood limit, a database
+        // outage): the message holding one goes first, and it is read as a status check.
+        // Whatever comes next answers a /status question, if one was asked (memory only).
+        let awaited = self.take_receipt_expected(&p);
+        if let Event::Input(Input::Text { text, msg_id }) = &event
+            && (awaited || looks_like_receipt(text))
+        {
+            let (text, msg_id) = (text.clone(), *msg_id);
+            delete_quietly(bot, chat, msg_id).await;
+            event = Event::Status {
+                msg_id,
+                receipt: Some(text),
+                spotted: !awaited,
+            };
+        }
+        if let Event::Status {
+            msg_id,
+            receipt: Some(_),
+            spotted: false,
+        } = &event
+        {
+            delete_quietly(bot, chat, *msg_id).await;
+        }
         if let Some(warn_now) = self.flood_check(&p) {
             if warn_now {
-                bot.send_message(chat, t::flood(fallback_lang)).await?;
+                say(bot, chat, t::flood(fallback_lang)).await;
             }
             return Ok(());
         }
@@ -322,13 +430,15 @@ impl App {
             }
             Err(DraftError::Store(e)) => {
                 warn!(error = %e, "store unavailable while loading a draft");
-                // A receipt typed while the store is down must still leave the chat at once.
-                if let Event::Input(Input::Text { msg_id, .. }) | Event::Status { msg_id, .. } =
-                    &event
+                // The step is unknown: a receipt typed at the receipt prompt, in any form the
+                // prompt accepts, must still leave the chat. Anything else stays where the
+                // reporter can copy it and send it again.
+                if let Event::Input(Input::Text { text, msg_id }) = &event
+                    && Receipt::parse(text).is_ok()
                 {
-                    let _ = bot.delete_message(chat, MessageId(*msg_id)).await;
+                    delete_quietly(bot, chat, *msg_id).await;
                 }
-                bot.send_message(chat, t::db_down(fallback_lang)).await?;
+                say(bot, chat, t::db_down(fallback_lang)).await;
                 return Ok(());
             }
         };
@@ -342,20 +452,13 @@ impl App {
         if !has_draft {
             d.lang = fallback_lang;
         }
-        // The message holding a receipt goes before anything that could fail.
-        match &event {
-            Event::Input(Input::Text { msg_id, .. }) if d.step == Some(Step::StatusReceipt) => {
-                let _ = bot.delete_message(chat, MessageId(*msg_id)).await;
-            }
-            Event::Status {
-                msg_id,
-                receipt: Some(_),
-            } => {
-                let _ = bot.delete_message(chat, MessageId(*msg_id)).await;
-            }
-            _ => {}
+        if let Event::Input(Input::Text { msg_id, .. }) = &event
+            && d.step == Some(Step::StatusReceipt)
+        {
+            delete_quietly(bot, chat, *msg_id).await;
         }
-        let mut out = Outbox::default();
+        let mut out = Outbox::new(self.limits.max_report_chars);
+        let had_pending_receipt = self.resend_pending_receipt(&p, &mut d, &mut out);
         let mut track: Vec<i32> = Vec::new();
         let persist = match self
             .decide(bot, &mut d, has_draft, user, event, &mut out, &mut track)
@@ -370,12 +473,20 @@ impl App {
                 } else {
                     t::error_generic(d.lang)
                 };
-                bot.send_message(chat, text).await?;
+                // A receipt held for re-sending is still owed.
+                let mut owed = Outbox::new(self.limits.max_report_chars);
+                owed.items.extend(
+                    out.items
+                        .into_iter()
+                        .filter(|i| had_pending_receipt && matches!(i, Out::Receipt { .. })),
+                );
+                owed.say(text);
+                self.send(bot, chat, &p, &d, owed).await;
                 return Ok(());
             }
         };
         if persist == Persist::Save {
-            d.messages.extend(track.iter().copied());
+            d.track(track.iter().copied());
         }
         let mut version = version;
         match persist {
@@ -389,13 +500,22 @@ impl App {
                     }
                     Err(e) => {
                         warn!(error = %e, "could not save a draft");
-                        bot.send_message(chat, t::db_down(d.lang)).await?;
+                        let mut owed = Outbox::new(self.limits.max_report_chars);
+                        owed.items.extend(
+                            out.items
+                                .into_iter()
+                                .filter(|i| matches!(i, Out::Receipt { .. })),
+                        );
+                        owed.say(t::db_down(d.lang));
+                        self.send(bot, chat, &p, &d, owed).await;
                         return Ok(());
                     }
                 }
                 if let Some(old) = old_pseudonym {
                     // The draft moved to the current server secret version.
-                    let _ = self.store.delete_draft(&old).await;
+                    if let Err(e) = self.store.delete_draft(&old).await {
+                        warn!(error = %e, "could not delete a draft of an older secret version");
+                    }
                 }
             }
             Persist::Delete => {
@@ -405,13 +525,19 @@ impl App {
             }
             Persist::Nothing => {}
         }
-        let sent = self.send(bot, chat, &d, out).await?;
-        if persist == Persist::Save && (!sent.ids.is_empty() || sent.receipt.is_some()) {
-            d.messages.extend(sent.ids.iter().copied());
+        let sent = self.send(bot, chat, &p, &d, out).await;
+        if persist == Persist::Save && sent.changes_draft() {
+            d.track(sent.ids.iter().copied());
             if let Some(r) = sent.receipt {
                 // Tracked like every other message so /wipe removes it too.
                 d.receipt_message = Some(r);
-                d.messages.push(r);
+                d.track([r]);
+            }
+            for id in &sent.deleted {
+                d.messages.retain(|m| m != id);
+                if d.receipt_message == Some(*id) {
+                    d.receipt_message = None;
+                }
             }
             if let Err(e) = self.save_draft(&p, &d, version).await {
                 warn!(error = %e, "could not record message ids");
@@ -419,6 +545,7 @@ impl App {
         }
         tracing::debug!(
             elapsed_ms = started.elapsed().as_millis() as u64,
+            failed_calls = sent.failed,
             "turn done"
         );
         Ok(())
@@ -447,10 +574,9 @@ impl App {
                     Persist::Save
                 } else {
                     out.items.push(Out::Send {
-                        text: t::welcome(l).into(),
+                        text: t::welcome(l, &self.retention),
                         keyboard: Some(welcome_keyboard(l, msg_id)),
                         protect: false,
-                        is_receipt: false,
                     });
                     Persist::Nothing
                 }
@@ -486,6 +612,7 @@ impl App {
             } => {
                 out.say(t::declined(lang));
                 if has_draft {
+                    // "Nothing was stored": not even the message ids for /wipe.
                     Persist::Delete
                 } else {
                     Persist::Nothing
@@ -522,14 +649,11 @@ impl App {
                         return Ok(Persist::Save);
                     }
                     out.say(t::cancelled(l));
-                    if d.messages.is_empty() {
-                        Persist::Delete
-                    } else {
-                        // Keep only the message ids so /wipe can still clean the chat.
-                        flow::clear_report(d);
-                        d.messages.push(msg_id);
-                        Persist::Save
+                    let persist = flow::forget_report(d);
+                    if persist == Persist::Save {
+                        track.push(msg_id);
                     }
+                    persist
                 } else {
                     out.say(t::nothing_to_cancel(l));
                     Persist::Nothing
@@ -555,10 +679,9 @@ impl App {
                     Persist::Save
                 } else {
                     out.items.push(Out::Send {
-                        text: t::welcome(d.lang).into(),
+                        text: t::welcome(d.lang, &self.retention),
                         keyboard: Some(welcome_keyboard(d.lang, msg_id)),
                         protect: false,
-                        is_receipt: false,
                     });
                     Persist::Nothing
                 }
@@ -567,11 +690,13 @@ impl App {
             | Event::Help { msg_id }
             | Event::UnknownCommand { msg_id } => {
                 let text = match event {
-                    Event::Privacy { .. } => {
-                        t::welcome(l).split("\n\n📄").next().unwrap_or_default()
-                    }
-                    Event::Help { .. } => t::help(l),
-                    _ => t::unknown_command(l),
+                    Event::Privacy { .. } => t::welcome(l, &self.retention)
+                        .split("\n\n📄")
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    Event::Help { .. } => t::help(l).to_owned(),
+                    _ => t::unknown_command(l).to_owned(),
                 };
                 out.say(text);
                 if has_draft {
@@ -582,7 +707,12 @@ impl App {
                     Persist::Nothing
                 }
             }
-            Event::Status { msg_id, receipt } => {
+            Event::Status {
+                msg_id,
+                receipt,
+                spotted,
+            } => {
+                let at_prompt = d.step == Some(Step::StatusReceipt);
                 if d.step.is_some()
                     && !matches!(
                         d.step,
@@ -597,14 +727,34 @@ impl App {
                 {
                     d.return_step = d.step;
                 }
+                let p = self.secret.pseudonym(telegram_id(user));
                 match receipt {
                     Some(text) => {
+                        if spotted && !at_prompt {
+                            out.say(t::receipt_typed_elsewhere(l));
+                        }
                         d.step = Some(Step::StatusReceipt);
-                        return self.check_receipt(d, &text, user, out).await;
+                        let persist = self.check_receipt(d, &text, user, out).await?;
+                        if spotted && !at_prompt && d.step == Some(Step::StatusReceipt) {
+                            // Nobody asked to check a case: back to where they were.
+                            out.items.pop();
+                            d.step = d.return_step.take();
+                            flow::prompt(d, out);
+                        }
+                        if !has_draft && d.step != Some(Step::StatusShown) {
+                            // Nothing is stored about someone who has shown no receipt.
+                            self.expect_receipt(&p);
+                            return Ok(Persist::Nothing);
+                        }
+                        return Ok(persist);
                     }
                     None => {
-                        track.push(msg_id);
                         flow::goto(d, Step::StatusReceipt, out);
+                        if !has_draft {
+                            self.expect_receipt(&p);
+                            return Ok(Persist::Nothing);
+                        }
+                        track.push(msg_id);
                     }
                 }
                 Persist::Save
@@ -644,13 +794,20 @@ impl App {
                 }
                 self.on_input(bot, d, user, input, out, track).await?
             }
-            Event::File { file, msg_id } => {
+            Event::File {
+                file,
+                msg_id,
+                forwarded,
+            } => {
                 if !has_draft || d.step.is_none() {
                     out.say(t::need_consent_first(l));
                     return Ok(Persist::Nothing);
                 }
                 track.push(msg_id);
                 if d.step.is_some_and(flow::takes_files) {
+                    if forwarded {
+                        out.say(t::forwarded_file_taken(l));
+                    }
                     self.add_attachment(bot, d, file, out).await;
                 } else {
                     out.say(t::files_not_now(l));
@@ -788,17 +945,16 @@ impl App {
             Input::Button { action, msg_id } => match (d.step, action.as_str()) {
                 (Some(Step::Review), "send") => self.submit(bot, d, user, out).await,
                 (Some(Step::Submitted), "saved") => {
-                    let mut del = vec![];
-                    if let Some(r) = d.receipt_message.take() {
-                        d.messages.retain(|m| *m != r);
-                        del.push(r);
+                    // Untracked only once Telegram confirms the deletion (see `turn`).
+                    if let Some(r) = d.receipt_message {
+                        out.items.push(Out::DeleteReceipt(r));
                     }
-                    out.items.push(Out::Delete(del));
                     flow::goto(d, Step::WipeOffer, out);
                     Ok(Persist::Save)
                 }
                 (Some(Step::WipeOffer), "wipe:yes") => {
-                    out.items.push(Out::Wipe(std::mem::take(&mut d.messages)));
+                    let ids = std::mem::take(&mut d.messages);
+                    out.items.push(Out::Wipe(ids));
                     Ok(Persist::Delete)
                 }
                 (Some(Step::WipeOffer), "wipe:no") => {
@@ -942,11 +1098,12 @@ impl App {
             t::saved_receipt(l).to_owned(),
             format!("{}|saved", d.token),
         )]]);
-        out.items.push(Out::Send {
-            text: format!("{}: {code}\n{}: {}", label.0, label.1, &*receipt_text),
-            keyboard: Some(kb),
-            protect: true,
-            is_receipt: true,
+        out.items.push(Out::Receipt {
+            text: Zeroizing::new(format!(
+                "{}: {code}\n{}: {}",
+                label.0, label.1, &*receipt_text
+            )),
+            keyboard: kb,
         });
         Ok(Persist::Save)
     }
@@ -992,6 +1149,13 @@ impl App {
             case.code,
             t::status_label(case.status, l)
         )];
+        if let Some(outcome) = case.outcome {
+            lines.push(format!(
+                "{} {}",
+                t::outcome_header(l),
+                t::outcome_label(outcome, l)
+            ));
+        }
         let mut messages = Vec::new();
         for item in self.store.items(&case.id).await? {
             if item.kind != ItemKind::ToReporter {
@@ -1072,14 +1236,10 @@ impl App {
         Ok(Persist::Save)
     }
 
-    /// Sends the outbox; returns the ids of the messages sent.
-    async fn send(
-        &self,
-        bot: &TgBot,
-        chat: ChatId,
-        d: &Draft,
-        out: Outbox,
-    ) -> Result<Sent, HandlerError> {
+    /// Sends the outbox. Never gives up half-way: a call that fails after its retries is
+    /// counted and logged (by class), and the rest still goes out. Returns what the draft
+    /// must remember: the ids sent, the receipt message, the ids deleted.
+    async fn send(&self, bot: &TgBot, chat: ChatId, p: &Pseudonym, d: &Draft, out: Outbox) -> Sent {
         let mut sent = Sent::default();
         for item in out.items {
             match item {
@@ -1087,54 +1247,106 @@ impl App {
                     text,
                     keyboard,
                     protect,
-                    is_receipt,
                 } => {
-                    let mut req = bot.send_message(chat, text);
-                    if let Some(kb) = keyboard {
-                        req = req.reply_markup(kb);
+                    let parts = outgoing::split_for_telegram(&text);
+                    let last = parts.len().saturating_sub(1);
+                    for (i, part) in parts.into_iter().enumerate() {
+                        let mut req = bot.send_message(chat, part);
+                        if i == last
+                            && let Some(kb) = keyboard.clone()
+                        {
+                            req = req.reply_markup(kb);
+                        }
+                        if protect {
+                            req = req.protect_content(true);
+                        }
+                        match outgoing::deliver(req).await {
+                            Ok(m) => sent.ids.push(m.id.0),
+                            Err(e) => {
+                                warn!(error = %request_error_kind(&e), "a message could not be sent");
+                                sent.failed += 1;
+                            }
+                        }
                     }
-                    if protect {
-                        req = req.protect_content(true);
-                    }
-                    let m = req.await?;
-                    if is_receipt {
-                        sent.receipt = Some(m.id.0);
-                    } else {
-                        sent.ids.push(m.id.0);
+                }
+                Out::Receipt { text, keyboard } => {
+                    let req = bot
+                        .send_message(chat, text.as_str())
+                        .reply_markup(keyboard)
+                        .protect_content(true);
+                    match outgoing::deliver(req).await {
+                        Ok(m) => sent.receipt = Some(m.id.0),
+                        Err(e) => {
+                            warn!(
+                                error = %request_error_kind(&e),
+                                "the receipt could not be delivered; held in memory for the next update"
+                            );
+                            self.hold_receipt(p, text);
+                            sent.failed += 1;
+                        }
                     }
                 }
                 Out::EditKeyboard { msg_id, keyboard } => {
                     let req = bot.edit_message_reply_markup(chat, MessageId(msg_id));
-                    let res = match keyboard {
-                        Some(kb) => req.reply_markup(kb).await,
-                        None => req.await,
+                    let req = match keyboard {
+                        Some(kb) => req.reply_markup(kb),
+                        None => req,
                     };
-                    if let Err(e) = res {
+                    if let Err(e) = outgoing::deliver(req).await {
                         tracing::debug!(error = %request_error_kind(&e), "could not edit a keyboard");
+                        sent.failed += 1;
                     }
                 }
                 Out::Delete(ids) => {
                     for id in ids {
-                        if let Err(e) = bot.delete_message(chat, MessageId(id)).await {
-                            tracing::debug!(error = %request_error_kind(&e), "could not delete a message");
+                        if delete_message(bot, chat, id).await {
+                            sent.deleted.push(id);
+                        } else {
+                            sent.failed += 1;
                         }
                     }
                 }
-                Out::Wipe(ids) => {
+                Out::DeleteReceipt(id) => {
+                    if delete_message(bot, chat, id).await {
+                        sent.deleted.push(id);
+                    } else {
+                        sent.failed += 1;
+                        if let Ok(m) = outgoing::deliver(
+                            bot.send_message(chat, t::receipt_not_deleted(d.lang)),
+                        )
+                        .await
+                        {
+                            sent.ids.push(m.id.0);
+                        }
+                    }
+                }
+                Out::Wipe(mut ids) => {
+                    // deleteMessages skips messages it may not delete (older than 48 hours)
+                    // without saying so; deleteMessage refuses them. So the oldest goes alone
+                    // first: if Telegram refuses it, the reporter hears that some remain.
+                    ids.sort_unstable();
+                    ids.dedup();
                     let mut all = true;
-                    for chunk in ids.chunks(100) {
+                    if let Some((&oldest, _)) = ids.split_first() {
+                        all = delete_message(bot, chat, oldest).await;
+                    }
+                    for chunk in ids.get(1..).unwrap_or_default().chunks(100) {
                         let msg_ids: Vec<MessageId> = chunk.iter().map(|i| MessageId(*i)).collect();
-                        if bot.delete_messages(chat, msg_ids).await.is_err() {
-                            // deleteMessages fails as a whole when any is too old: fall back to one by one.
+                        if outgoing::deliver(bot.delete_messages(chat, msg_ids))
+                            .await
+                            .is_err()
+                        {
+                            // deleteMessages fails as a whole on some errors: one by one then.
                             for id in chunk {
-                                if bot.delete_message(chat, MessageId(*id)).await.is_err() {
+                                if !delete_message(bot, chat, *id).await {
                                     all = false;
                                 }
                             }
                         }
                     }
                     info!(count = ids.len(), complete = all, "conversation wiped");
-                    bot.send_message(
+                    say(
+                        bot,
                         chat,
                         if all {
                             t::wiped(d.lang)
@@ -1142,18 +1354,72 @@ impl App {
                             t::wipe_partial(d.lang)
                         },
                     )
-                    .await?;
+                    .await;
                 }
             }
         }
-        Ok(sent)
+        sent
     }
 }
 
+/// What a turn's sending changed that the draft must remember.
 #[derive(Default)]
 struct Sent {
     ids: Vec<i32>,
     receipt: Option<i32>,
+    deleted: Vec<i32>,
+    failed: u32,
+}
+
+impl Sent {
+    fn changes_draft(&self) -> bool {
+        !self.ids.is_empty() || self.receipt.is_some() || !self.deleted.is_empty()
+    }
+}
+
+/// Sends a plain message with retries; a failure is logged by class only.
+async fn say(bot: &TgBot, chat: ChatId, text: &str) {
+    if let Err(e) = outgoing::deliver(bot.send_message(chat, text)).await {
+        warn!(error = %request_error_kind(&e), "a message could not be sent");
+    }
+}
+
+/// Deletes one message with retries. "Not found" counts as deleted: it is gone either way.
+async fn delete_message(bot: &TgBot, chat: ChatId, id: i32) -> bool {
+    match outgoing::deliver(bot.delete_message(chat, MessageId(id))).await {
+        Ok(_) | Err(RequestError::Api(teloxide::ApiError::MessageToDeleteNotFound)) => true,
+        Err(e) => {
+            tracing::debug!(error = %request_error_kind(&e), "could not delete a message");
+            false
+        }
+    }
+}
+
+/// Deletes a message whose removal nothing else depends on.
+async fn delete_quietly(bot: &TgBot, chat: ChatId, id: i32) {
+    let _deleted = delete_message(bot, chat, id).await;
+}
+
+/// Whether a text typed at any step is, by its shape, a receipt: four groups of four
+/// symbols (or sixteen in a row) that decode as one, with a digit or dashes. Ordinary words
+/// rarely decode, but four four-letter words can ("send them more gold"); a digit or the
+/// dashes of the printed form rule those out. (At the receipt prompt any decodable text is
+/// taken; this is for text typed elsewhere.)
+fn looks_like_receipt(text: &str) -> bool {
+    let t = text.trim();
+    if Receipt::parse(t).is_err() {
+        return false;
+    }
+    let groups: Vec<&str> = t
+        .split([' ', '-', '\u{a0}'])
+        .filter(|g| !g.is_empty())
+        .collect();
+    let shaped = match groups.len() {
+        1 => groups[0].chars().count() == 16,
+        4 => groups.iter().all(|g| g.chars().count() == 4),
+        _ => false,
+    };
+    shaped && (t.contains('-') || t.chars().any(|c| c.is_ascii_digit()))
 }
 
 /// A Telegram user id as the signed integer the store and pseudonyms use (ids fit in 52 bits).
@@ -1219,31 +1485,37 @@ pub fn schema() -> UpdateHandler<HandlerError> {
         .endpoint(|| async { Ok(()) })
 }
 
-async fn leave_group(bot: TgBot, msg: Message) -> Result<(), HandlerError> {
+async fn leave_group(bot: TgBot, app: Arc<App>, msg: Message) -> Result<(), HandlerError> {
     let lang = Lang::from_telegram(msg.from.as_ref().and_then(|u| u.language_code.as_deref()));
     info!("message in a non-private chat: leaving");
-    let _ = bot.send_message(msg.chat.id, t::private_only(lang)).await;
-    bot.leave_chat(msg.chat.id).await?;
-    Ok(())
+    leave(&bot, &app, msg.chat.id, lang).await
 }
 
-async fn on_channel_post(bot: TgBot, msg: Message) -> Result<(), HandlerError> {
+async fn on_channel_post(bot: TgBot, app: Arc<App>, msg: Message) -> Result<(), HandlerError> {
     info!("channel post: leaving");
-    bot.leave_chat(msg.chat.id).await?;
-    Ok(())
+    leave(&bot, &app, msg.chat.id, Lang::Vi).await
 }
 
 async fn on_my_chat_member(
     bot: TgBot,
+    app: Arc<App>,
     upd: teloxide::types::ChatMemberUpdated,
 ) -> Result<(), HandlerError> {
     if !upd.chat.is_private() && upd.new_chat_member.is_present() {
         info!("added to a non-private chat: leaving");
-        let _ = bot
-            .send_message(upd.chat.id, t::private_only(Lang::Vi))
-            .await;
-        bot.leave_chat(upd.chat.id).await?;
+        let lang = Lang::from_telegram(upd.from.language_code.as_deref());
+        leave(&bot, &app, upd.chat.id, lang).await?;
     }
+    Ok(())
+}
+
+/// Says once (in both languages) that reports are taken in private chats only, and leaves.
+/// In a channel the bot may have no right to post; it leaves all the same.
+async fn leave(bot: &TgBot, app: &App, chat: ChatId, lang: Lang) -> Result<(), HandlerError> {
+    if app.first_time_told(chat) {
+        say(bot, chat, t::private_only(lang)).await;
+    }
+    outgoing::deliver(bot.leave_chat(chat)).await?;
     Ok(())
 }
 
@@ -1267,6 +1539,7 @@ async fn on_command(
         Command::Report => Event::Report { msg_id },
         Command::Status => Event::Status {
             msg_id,
+            spotted: false,
             // "/status 7Q4M-…": the rest of the message is the receipt.
             receipt: msg
                 .text()
@@ -1290,11 +1563,22 @@ async fn on_message(bot: TgBot, app: Arc<App>, msg: Message) -> Result<(), Handl
     };
     let msg_id = msg.id.0;
     let event = if msg.forward_origin().is_some() {
-        // Never read or store the forward origin: it names someone else.
-        Event::Notice {
-            text: t::forwarded_refused,
-            msg_id,
-            delete: false,
+        // Never read or store the forward origin (or a forwarded caption): they are someone
+        // else's. A forwarded file can still be evidence, so it is taken without them.
+        match incoming_file(&msg) {
+            Some(mut file) => {
+                file.caption = None;
+                Event::File {
+                    file,
+                    msg_id,
+                    forwarded: true,
+                }
+            }
+            None => Event::Notice {
+                text: t::forwarded_refused,
+                msg_id,
+                delete: false,
+            },
         }
     } else if msg.contact().is_some() {
         Event::Notice {
@@ -1314,7 +1598,11 @@ async fn on_message(bot: TgBot, app: Arc<App>, msg: Message) -> Result<(), Handl
             msg_id,
         })
     } else if let Some(file) = incoming_file(&msg) {
-        Event::File { file, msg_id }
+        Event::File {
+            file,
+            msg_id,
+            forwarded: false,
+        }
     } else {
         Event::Notice {
             text: t::unsupported_media,
@@ -1379,12 +1667,12 @@ async fn on_edited(bot: TgBot, app: Arc<App>, msg: Message) -> Result<(), Handle
 
 async fn on_callback(bot: TgBot, app: Arc<App>, q: CallbackQuery) -> Result<(), HandlerError> {
     let Some(message) = q.message.as_ref() else {
-        let _ = bot.answer_callback_query(q.id.clone()).await;
+        answer_callback(&bot, &q).await;
         return Ok(());
     };
     let chat = message.chat().id;
     if !message.chat().is_private() {
-        let _ = bot.answer_callback_query(q.id.clone()).await;
+        answer_callback(&bot, &q).await;
         return Ok(());
     }
     let msg_id = message.id().0;
@@ -1426,7 +1714,7 @@ async fn on_callback(bot: TgBot, app: Arc<App>, q: CallbackQuery) -> Result<(), 
     };
     // The spinner stops once the answer is in the chat, whatever the turn's outcome.
     let result = app.turn(&bot, chat, &q.from, event).await;
-    let _ = bot.answer_callback_query(q.id.clone()).await;
+    answer_callback(&bot, &q).await;
     result
 }
 
@@ -1454,7 +1742,7 @@ pub async fn set_commands(bot: &TgBot) -> Result<(), HandlerError> {
         if let Some(code) = code {
             req = req.language_code(code);
         }
-        req.await?;
+        outgoing::deliver(req).await?;
     }
     Ok(())
 }
@@ -1527,7 +1815,10 @@ pub async fn run_polling(
     app: Arc<App>,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), HandlerError> {
-    set_commands(&bot).await?;
+    // The command menu is a convenience: a failure is logged, and the bot serves anyway.
+    if let Err(e) = set_commands(&bot).await {
+        warn!(error = %e, "could not register the command menus");
+    }
     let mut dispatcher = dispatcher(bot.clone(), app);
     let token = dispatcher.shutdown_token();
     tokio::spawn(async move {
@@ -1545,4 +1836,38 @@ pub async fn run_polling(
         .await;
     info!("bot stopped");
     Ok(())
+}
+
+/// Stops a button's spinner; a failure only leaves the spinner for Telegram to time out.
+async fn answer_callback(bot: &TgBot, q: &CallbackQuery) {
+    if let Err(e) = outgoing::deliver(bot.answer_callback_query(q.id.clone())).await {
+        tracing::debug!(error = %request_error_kind(&e), "could not answer a callback");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn receipts_are_spotted_by_shape_and_words_are_not() {
+        let r = Receipt::generate().expose_text();
+        assert!(looks_like_receipt(&r));
+        assert!(looks_like_receipt(&format!("  {}  ", r.to_lowercase())));
+        assert!(looks_like_receipt("7Q4M 2XPA 9KDE W3HZ"));
+        assert!(looks_like_receipt("7Q4M2XPA9KDEW3HZ"));
+        // Four four-letter words can decode as a receipt: no digit, no dashes, not spotted.
+        assert!(Receipt::parse("send them more gold").is_ok());
+        assert!(!looks_like_receipt("send them more gold"));
+        assert!(!looks_like_receipt("toan dang nhan tien"));
+        for text in [
+            "Cán bộ đòi 2 triệu đồng",
+            "7Q4M-2XPA-9KDE",
+            "hẹn ngày 12/3/2025 lúc 9 giờ",
+            "0905 123 456 78",
+            "",
+        ] {
+            assert!(!looks_like_receipt(text), "{text}");
+        }
+    }
 }

@@ -142,6 +142,10 @@ impl CaseSummary {
     /// chose to remove replaced by placeholders — or `None` if something required is missing.
     pub fn from_draft(d: &Draft) -> Option<CaseSummary> {
         let day = Day(d.review_day?);
+        // A report says what happened: never one without it.
+        if d.story.iter().all(|s| s.trim().is_empty()) {
+            return None;
+        }
         let redacted = |field: TextField| -> String {
             let text = super::flow::field_text(d, field);
             let mine: Vec<_> = d.findings.iter().filter(|f| f.field == field).collect();

@@ -66,8 +66,9 @@ macro_rules! texts {
 
 texts! {
     /// The welcome, safety notice and consent request (Law 91/2025/QH15: purpose, recipient,
-    /// retention, explicit consent).
-    welcome =>
+    /// retention, explicit consent), with `{closed_days}` and `{draft_hours}` to fill in from
+    /// the configured retention: see [`welcome`].
+    welcome_template =>
 "Xin chào. Đây là kênh tiếp nhận phản ánh của Thanh tra tỉnh Khánh Hòa về cán bộ, công chức nhũng nhiễu, gây phiền hà hoặc có dấu hiệu tham nhũng.
 
 🔒 Chúng tôi bảo vệ:
@@ -82,7 +83,7 @@ texts! {
 📄 Đồng ý xử lý dữ liệu (Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15):
 • Mục đích: tiếp nhận, xác minh và xử lý phản ánh của bạn.
 • Người nhận: Thanh tra tỉnh Khánh Hòa; danh tính chỉ được mở khi có yêu cầu được ghi nhật ký và được người giữ khóa chấp thuận.
-• Thời hạn lưu: đến khi xử lý xong và 180 ngày sau khi đóng hồ sơ; bản nháp chưa gửi bị xóa sau 24 giờ.
+• Thời hạn lưu: đến khi xử lý xong và {closed_days} ngày sau khi đóng hồ sơ; bản nháp chưa gửi bị xóa sau {draft_hours} giờ.
 • Bạn có thể dừng bất cứ lúc nào bằng /cancel.
 
 Chưa có gì được lưu cho đến khi bạn đồng ý.",
@@ -100,7 +101,7 @@ Chưa có gì được lưu cho đến khi bạn đồng ý.",
 📄 Consent to processing (Personal Data Protection Law 91/2025/QH15):
 • Purpose: receiving, verifying and handling your report.
 • Recipient: the Khánh Hòa Provincial Inspectorate; your identity is opened only on a logged request approved by the key holders.
-• Kept: until handled and 180 days after the case is closed; unsent drafts are deleted after 24 hours.
+• Kept: until handled and {closed_days} days after the case is closed; unsent drafts are deleted after {draft_hours} hours.
 • You can stop at any time with /cancel.
 
 Nothing is stored until you agree.";
@@ -146,8 +147,12 @@ Thông tin này giúp Thanh tra xác minh được phản ánh; nếu không bi�
 This is what lets the Inspectorate verify the report; if you don't know, press Skip.";
     skip => "Bỏ qua", "Skip";
     ask_story =>
-"Chuyện gì đã xảy ra? Kể cụ thể: cán bộ nói gì, đòi gì, bao nhiêu tiền, hồ sơ gì. Bạn có thể gửi nhiều tin nhắn; xong thì bấm \"Xong\".",
-"What happened? Be specific: what the official said or asked for, how much money, which file. You can send several messages; press \"Done\" when finished.";
+"Chuyện gì đã xảy ra? Kể cụ thể: cán bộ nói gì, đòi gì, bao nhiêu tiền, hồ sơ gì. Bạn có thể gửi nhiều tin nhắn (tổng cộng tối đa {n} ký tự); xong thì bấm \"Xong\".",
+"What happened? Be specific: what the official said or asked for, how much money, which file. You can send several messages (at most {n} characters in all); press \"Done\" when finished.";
+    /// Shown instead of [`ask_story`] when the reporter chose to rewrite what happened.
+    ask_story_replace =>
+"Gõ lại nội dung sự việc (tối đa {n} ký tự). Tin nhắn đầu tiên bạn gửi sẽ thay thế nội dung cũ; bấm \"Xong\" để giữ nguyên nội dung cũ.",
+"Type what happened again (at most {n} characters). Your first message replaces the old text; press \"Done\" to keep the old text.";
     ask_attachments =>
 "📎 Bằng chứng (không bắt buộc): gửi ảnh, tài liệu (PDF, Word, Excel, văn bản), ghi âm hoặc video, mỗi tệp tối đa 20 MB. Bot tự xóa siêu dữ liệu (vị trí GPS, tên máy, tác giả…) trước khi chuyển cho Thanh tra, và cho bạn biết khi không xóa được.
 
@@ -226,6 +231,8 @@ Press \"Done\" when finished, or \"No files\" if you have none.";
 "This is exactly what the Inspectorate will receive (your identity is sealed separately):";
     send => "✅ Gửi phản ánh", "✅ Send report";
     edit => "✏️ Sửa", "✏️ Edit";
+    /// The review screen's per-field edit buttons: "✏️ " + the field's name.
+    edit_prefix => "✏️ ", "✏️ ";
     cancel => "Hủy", "Cancel";
     back => "⬅️ Quay lại", "⬅️ Back";
     ask_edit_field => "Bạn muốn sửa phần nào?", "Which part do you want to change?";
@@ -241,17 +248,31 @@ Mã hồ sơ và mã biên nhận ở tin nhắn dưới. Hãy ghi mã biên nh�
 
 Your case code and receipt are in the next message. Write the receipt down somewhere safe: only it lets you check the status and answer the Inspectorate (/status). We do not keep it and cannot issue it again.";
     saved_receipt => "Tôi đã lưu mã", "I have saved the code";
+    /// The wipe offer after the receipt message was deleted.
     receipt_deleted =>
-"Đã xóa tin nhắn chứa mã. Bạn có muốn xóa toàn bộ cuộc trò chuyện này khỏi Telegram (cả tin của bạn và của bot) không?",
-"The message with the code was deleted. Do you want to delete this whole conversation from Telegram (your messages and the bot's)?";
+"Bạn có muốn xóa toàn bộ cuộc trò chuyện này khỏi Telegram (cả tin của bạn và của bot) không?",
+"Do you want to delete this whole conversation from Telegram (your messages and the bot's)?";
+    receipt_not_deleted =>
+"⚠️ Bot chưa xóa được tin nhắn chứa mã biên nhận. Hãy tự xóa: nhấn giữ tin nhắn đó → Xóa (chọn xóa cho cả bot).",
+"⚠️ The bot could not delete the message with your receipt. Please delete it yourself: press and hold it → Delete (for the bot too).";
+    receipt_resent =>
+"Tin nhắn chứa mã biên nhận của bạn lúc nãy chưa gửi được. Đây là mã:",
+"The message with your receipt could not be delivered earlier. Here it is:";
+    receipt_typed_elsewhere =>
+"Tin nhắn vừa rồi trông giống mã biên nhận nên bot đã xóa nó khỏi cuộc trò chuyện và kiểm tra hồ sơ cho bạn.",
+"Your last message looked like a receipt, so the bot deleted it from the chat and checked the case for you.";
     wipe_yes => "🧹 Xóa cuộc trò chuyện", "🧹 Delete the conversation";
     wipe_no => "Giữ lại", "Keep it";
-    wiped => "Đã xóa các tin nhắn của cuộc trò chuyện.", "The conversation's messages were deleted.";
+    wiped =>
+"Đã xóa các tin nhắn của cuộc trò chuyện. Bạn cũng có thể xóa hẳn cuộc trò chuyện trong Telegram: mở hồ sơ của bot → ⋮ → Xóa cuộc trò chuyện.",
+"The conversation's messages were deleted. You can also delete the chat itself in Telegram: open the bot's profile → ⋮ → Delete chat.";
     wipe_partial =>
-"Đã xóa những tin nhắn còn xóa được. Telegram chỉ cho bot xóa tin nhắn trong 48 giờ; những tin cũ hơn bạn hãy tự xóa.",
-"Deleted the messages that could still be deleted. Telegram lets a bot delete messages only within 48 hours; please delete older ones yourself.";
+"Đã xóa những tin nhắn còn xóa được. Telegram chỉ cho bot xóa tin nhắn trong 48 giờ; những tin cũ hơn bạn hãy tự xóa, hoặc xóa hẳn cuộc trò chuyện: mở hồ sơ của bot → ⋮ → Xóa cuộc trò chuyện.",
+"Deleted the messages that could still be deleted. Telegram lets a bot delete messages only within 48 hours; please delete older ones yourself, or delete the whole chat: open the bot's profile → ⋮ → Delete chat.";
     kept => "Được. Bạn có thể xóa sau bằng /wipe.", "All right. You can delete it later with /wipe.";
-    nothing_to_wipe => "Không có tin nhắn nào để xóa.", "There are no messages to delete.";
+    nothing_to_wipe =>
+"Bot không còn giữ danh sách tin nhắn nào để xóa (danh sách bị xóa cùng bản nháp). Bạn có thể tự xóa cuộc trò chuyện: mở hồ sơ của bot → ⋮ → Xóa cuộc trò chuyện.",
+"The bot no longer holds a list of messages to delete (it is removed with the draft). You can delete the chat yourself: open the bot's profile → ⋮ → Delete chat.";
     ask_receipt =>
 "Gõ mã biên nhận của bạn (dạng XXXX-XXXX-XXXX-XXXX). Tin nhắn chứa mã sẽ được xóa ngay.",
 "Type your receipt code (like XXXX-XXXX-XXXX-XXXX). The message with the code is deleted right away.";
@@ -272,8 +293,8 @@ Your case code and receipt are in the next message. Write the receipt down somew
 "Hồ sơ này đã đóng và đã được xóa theo thời hạn lưu trữ.",
 "This case was closed and has been removed under the retention period.";
     private_only =>
-"Bot chỉ nhận phản ánh trong cuộc trò chuyện riêng, để bảo vệ người phản ánh. Hãy nhắn riêng cho bot. Bot sẽ rời nhóm này.",
-"This bot takes reports only in a private chat, to protect reporters. Please message it privately. The bot will now leave this group.";
+"Bot chỉ nhận phản ánh trong cuộc trò chuyện riêng, để bảo vệ người phản ánh. Hãy nhắn riêng cho bot. Bot sẽ rời nhóm này. / This bot takes reports only in a private chat, to protect reporters. Please message it privately. The bot will now leave this group.",
+"This bot takes reports only in a private chat, to protect reporters. Please message it privately. The bot will now leave this group. / Bot chỉ nhận phản ánh trong cuộc trò chuyện riêng, để bảo vệ người phản ánh. Hãy nhắn riêng cho bot. Bot sẽ rời nhóm này.";
     stale_button =>
 "Nút này không còn dùng được. Đây là bước hiện tại:",
 "That button is no longer active. Here is the current step:";
@@ -290,20 +311,25 @@ Your case code and receipt are in the next message. Write the receipt down somew
 "Vì an toàn, bot không nhận vị trí chia sẻ: vị trí chính xác có thể cho biết bạn ở đâu. Vị trí không được lưu. Ở bước địa bàn, hãy chọn xã, phường bằng cách gõ tên.",
 "For your safety the bot does not take shared locations: an exact location can reveal where you are. It was not stored. At the place step, choose the commune by typing its name.";
     forwarded_refused =>
-"Tin nhắn chuyển tiếp mang theo danh tính của người khác (người gửi gốc), nên bot không lưu nó. Nếu nội dung quan trọng, hãy gõ lại phần cần thiết bằng lời của bạn.",
-"Forwarded messages carry other people's identities (the original sender), so the bot does not store them. If the content matters, type the relevant part in your own words.";
+"Tin nhắn chuyển tiếp mang theo danh tính của người khác (người gửi gốc), nên bot không lưu nó. Nếu nội dung quan trọng, hãy gõ lại phần cần thiết bằng lời của bạn; nếu chính tin nhắn đó là bằng chứng, hãy gửi ảnh chụp màn hình của nó ở bước bằng chứng.",
+"Forwarded messages carry other people's identities (the original sender), so the bot does not store them. If the content matters, type the relevant part in your own words; if the message itself is evidence, send a screenshot of it at the evidence step.";
+    /// A forwarded file was taken as evidence without its origin.
+    forwarded_file_taken =>
+"Tệp này được chuyển tiếp: bot giữ tệp làm bằng chứng nhưng không lưu người gửi gốc và chú thích kèm theo, vì tin chuyển tiếp mang theo danh tính của người khác.",
+"This file was forwarded: the bot keeps the file as evidence but not who originally sent it or its caption, because forwarded messages carry other people's identities.";
     edited_ignored =>
 "Bot không theo dõi tin nhắn đã sửa. Hãy gửi phần sửa thành tin nhắn mới, hoặc sửa ở bước xem lại.",
 "The bot does not pick up edited messages. Send the correction as a new message, or change it at the review step.";
+    /// `{n}`: the limit in characters.
     too_long =>
-"Tin nhắn này làm nội dung dài quá giới hạn, nên chưa được thêm. Hãy viết gọn hơn hoặc chia nhỏ.",
-"This message would make the report longer than the limit, so it was not added. Please shorten it or split it.";
+"Tin nhắn này làm nội dung dài quá giới hạn {n} ký tự, nên chưa được thêm. Hãy viết gọn hơn.",
+"This message would make the text longer than the limit of {n} characters, so it was not added. Please shorten it.";
     flood =>
 "Bạn gửi nhanh quá. Vui lòng chờ một phút rồi tiếp tục.",
 "You are sending messages very fast. Please wait a minute, then continue.";
     db_down =>
-"Hệ thống đang tạm bận. Bản nháp của bạn vẫn an toàn; vui lòng thử lại sau một phút.",
-"The system is briefly unavailable. Your draft is safe; please try again in a minute.";
+"Hệ thống đang tạm bận nên tin nhắn vừa rồi chưa được lưu. Bản nháp của bạn vẫn an toàn; vui lòng gửi lại sau một phút.",
+"The system is briefly unavailable, so your last message was not saved. Your draft is safe; please send it again in a minute.";
     daily_limit =>
 "Hôm nay bạn đã gửi số phản ánh tối đa. Bản nháp vẫn được giữ; hãy gửi lại vào ngày mai.",
 "You have sent the maximum number of reports for today. Your draft is kept; please send it tomorrow.";
@@ -357,6 +383,13 @@ Your case code and receipt are in the next message. Write the receipt down somew
     status_awaiting => "Thanh tra đang chờ bạn trả lời", "The Inspectorate is waiting for your answer";
     status_closed => "Đã đóng", "Closed";
     status_header => "Hồ sơ", "Case";
+    outcome_header => "Kết quả:", "Outcome:";
+    outcome_substantiated => "phản ánh có cơ sở, đã được xử lý", "the report was substantiated and acted on";
+    outcome_unsubstantiated => "chưa đủ căn cứ xác định vi phạm", "the facts could not be established";
+    outcome_referred => "đã chuyển cơ quan có thẩm quyền", "referred to the competent body";
+    outcome_not_actionable =>
+"chưa đủ thông tin để xác minh (cần tên cơ quan, cán bộ, sự việc cụ thể)",
+"not enough to verify (the office, the official and concrete facts are needed)";
     error_generic =>
 "Xin lỗi, đã có lỗi và tin nhắn vừa rồi chưa được lưu. Vui lòng gửi lại sau ít phút.",
 "Sorry, something went wrong and your last message was not saved. Please send it again in a few minutes.";
@@ -417,5 +450,24 @@ pub fn month_year(month: u8, year: i32, l: Lang) -> String {
     match l {
         Lang::Vi => format!("tháng {month}/{year}"),
         Lang::En => format!("{month}/{year}"),
+    }
+}
+
+/// The welcome and consent text with the retention periods actually configured, so the
+/// consent the reporter gives (Law 91/2025/QH15) names the periods that apply.
+pub fn welcome(l: Lang, retention: &crate::config::Retention) -> String {
+    welcome_template(l)
+        .replace("{closed_days}", &retention.closed_case_days.to_string())
+        .replace("{draft_hours}", &retention.draft_hours.to_string())
+}
+
+/// How a closed case ended, in the reporter's words.
+pub fn outcome_label(o: crate::store::Outcome, l: Lang) -> &'static str {
+    use crate::store::Outcome::*;
+    match o {
+        Substantiated => outcome_substantiated(l),
+        Unsubstantiated => outcome_unsubstantiated(l),
+        Referred => outcome_referred(l),
+        NotActionable => outcome_not_actionable(l),
     }
 }

@@ -18,6 +18,9 @@ pub struct Harness {
     pub reviewer: (SecretKey, PublicKey),
     pub custodian: (SecretKey, PublicKey),
     pub config: Config,
+    /// The server secret, as its file text (to restart the bot with the same one).
+    secret: zeroize::Zeroizing<String>,
+    kdf: KdfParams,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     _dir: Option<tempfile::TempDir>,
@@ -67,6 +70,10 @@ impl Harness {
 
     /// A bot on a given store.
     pub async fn start_on(store: Store, opts: Options, data_dir: &std::path::Path) -> Harness {
+        // TIPLINE_TEST_LOG=debug shows the bot's (content-free) log while debugging a test.
+        if let Ok(level) = std::env::var("TIPLINE_TEST_LOG") {
+            tipline::telemetry::init(&level);
+        }
         let reviewer = suite::generate_keypair();
         let custodian = suite::generate_keypair();
         store
@@ -79,18 +86,38 @@ impl Harness {
             .unwrap();
         let config = Config::load(Some(data_dir), None, &VecEnv(opts.env.clone())).unwrap();
         let sim = Simulator::start().await.unwrap();
+        let secret = ServerSecret::generate().expose_file_text();
+        let mut h = Harness {
+            sim,
+            store,
+            reviewer,
+            custodian,
+            config,
+            secret,
+            kdf: opts.kdf,
+            stop: None,
+            task: None,
+            _dir: None,
+        };
+        h.run_bot();
+        h
+    }
+
+    /// Starts the bot on the harness's store and simulator.
+    fn run_bot(&mut self) {
         let app = Arc::new(App::new(
-            store.clone(),
-            ServerSecret::generate(),
-            ReceiptDeriver::with_params(2, opts.kdf),
-            limits(&config.limits),
+            self.store.clone(),
+            ServerSecret::parse(&self.secret).unwrap(),
+            ReceiptDeriver::with_params(2, self.kdf),
+            limits(&self.config.limits),
             Retention {
-                ..config.retention.clone()
+                ..self.config.retention.clone()
             },
             Contacts {
-                ..config.contacts.clone()
+                ..self.config.contacts.clone()
             },
         ));
+        let sim = &self.sim;
         let bot = teloxide::Bot::new(sim.token())
             .set_api_url(sim.api_url().parse().unwrap())
             // Telegram's per-chat pacing (1 message/s) would make every step of a scripted
@@ -109,15 +136,24 @@ impl Harness {
             .await
             .unwrap();
         });
-        Harness {
-            sim,
-            store,
-            reviewer,
-            custodian,
-            config,
-            stop: Some(stop),
-            task: Some(task),
-            _dir: None,
+        self.stop = Some(stop);
+        self.task = Some(task);
+    }
+
+    /// Stops the bot, then starts a new one with the same server secret on `store` (e.g. the
+    /// same database opened again after an outage).
+    pub async fn restart_on(&mut self, store: Store) {
+        self.halt().await;
+        self.store = store;
+        self.run_bot();
+    }
+
+    async fn halt(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(20), t).await;
         }
     }
 
@@ -132,12 +168,7 @@ impl Harness {
 
     /// Stops the bot and waits for it to finish.
     pub async fn stop(mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.task.take() {
-            let _ = tokio::time::timeout(std::time::Duration::from_secs(20), t).await;
-        }
+        self.halt().await;
     }
 }
 

@@ -95,3 +95,102 @@ fn replace_database(url: &str, name: &str) -> String {
     }
     out
 }
+
+/// A TCP proxy in front of a server (PostgreSQL, in the outage tests) that a test can cut —
+/// every open connection is closed and new ones are refused — and restore, like a database
+/// host that is briefly unreachable.
+pub struct CuttableProxy {
+    /// The address clients connect to.
+    pub addr: std::net::SocketAddr,
+    cut: std::sync::Arc<tokio::sync::watch::Sender<bool>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl CuttableProxy {
+    /// Starts a proxy to `target` on a free port of 127.0.0.1.
+    pub async fn start(target: std::net::SocketAddr) -> CuttableProxy {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    return;
+                };
+                if *rx.borrow() {
+                    drop(inbound);
+                    continue;
+                }
+                let mut cut = rx.clone();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = tokio::net::TcpStream::connect(target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut.wait_for(|c| *c) => {}
+                    }
+                });
+            }
+        });
+        CuttableProxy {
+            addr,
+            cut: std::sync::Arc::new(tx),
+            task,
+        }
+    }
+
+    /// Closes every connection and refuses new ones.
+    pub fn cut(&self) {
+        self.cut.send_replace(true);
+    }
+
+    /// Lets connections through again.
+    pub fn restore(&self) {
+        self.cut.send_replace(false);
+    }
+}
+
+impl Drop for CuttableProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// `url` (postgres://user@host:port/db?…) pointed at `addr` instead of its host and port.
+pub fn via(url: &str, addr: std::net::SocketAddr) -> String {
+    let scheme_end = url.find("://").map(|i| i + 3).unwrap_or(0);
+    let rest = &url[scheme_end..];
+    let host_start = rest.find('@').map(|i| i + 1).unwrap_or(0);
+    let host_end = rest[host_start..]
+        .find(['/', '?'])
+        .map(|i| i + host_start)
+        .unwrap_or(rest.len());
+    format!(
+        "{}{}{addr}{}",
+        &url[..scheme_end],
+        &rest[..host_start],
+        &rest[host_end..]
+    )
+}
+
+/// The host:port of a postgres:// URL.
+pub fn pg_addr(url: &str) -> std::net::SocketAddr {
+    let scheme_end = url.find("://").map(|i| i + 3).unwrap_or(0);
+    let rest = &url[scheme_end..];
+    let host_start = rest.find('@').map(|i| i + 1).unwrap_or(0);
+    let host_end = rest[host_start..]
+        .find(['/', '?'])
+        .map(|i| i + host_start)
+        .unwrap_or(rest.len());
+    let hostport = &rest[host_start..host_end];
+    let hostport = if hostport.contains(':') {
+        hostport.to_owned()
+    } else {
+        format!("{hostport}:5432")
+    };
+    std::net::ToSocketAddrs::to_socket_addrs(&hostport)
+        .unwrap()
+        .next()
+        .unwrap()
+}

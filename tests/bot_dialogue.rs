@@ -1,0 +1,471 @@
+//! The dialogue's commands, limits and edges, end to end through real teloxide over HTTP:
+//! the command menus, /lang, /report resume, /help, /privacy, /cancel, /wipe; the daily
+//! report limit, the receipt-attempt limit and the flood answer; future dates; forged button
+//! data; a story near the length limit and a review screen longer than one Telegram message;
+//! Telegram failing (lost answers, dropped connections, an undeliverable receipt).
+
+mod common;
+
+use std::time::Duration;
+
+use common::bot::{Harness, Options, field};
+use tipline::sim::{Citizen, EveryNth, Faults, SimUser};
+
+/// /start → consent → the first three answers.
+async fn to_office(c: &Citizen) {
+    c.command("/start").await;
+    c.press("✅ Đồng ý").await;
+    c.press("Nhũng nhiễu, gây phiền hà").await;
+    c.press("Cố tình kéo dài").await;
+    c.press("Hộ tịch, cư trú").await;
+}
+
+/// From the office step to the review screen, with `story` as what happened.
+async fn office_to_review(c: &Citizen, story: &[&str]) {
+    c.press("UBND, phòng ban xã/phường").await;
+    c.press("Trung tâm Phục vụ hành chính công xã/phường").await;
+    c.press("Tôi không muốn nói").await;
+    c.press("Hôm nay").await;
+    c.press("Bỏ qua").await;
+    for part in story {
+        c.send(part).await;
+    }
+    c.press("Xong").await;
+    c.press("Không có tệp").await;
+    c.press("Tiếp tục").await;
+    c.press("Bỏ qua").await;
+    c.press("Không, chỉ qua bot").await;
+    if c.last_buttons().iter().any(|b| b.starts_with("Tiếp tục")) {
+        c.press("Tiếp tục").await;
+    }
+}
+
+/// The texts of the bot's messages since `mark`.
+fn said_since(c: &Citizen, mark: tipline::sim::Mark) -> Vec<String> {
+    c.bot_messages_since(mark)
+        .into_iter()
+        .filter_map(|m| m.text)
+        .collect()
+}
+
+/// The callback data of the latest keyboard's first button, and its message id.
+fn current_button(c: &Citizen) -> (i32, String) {
+    let m = c
+        .bot_messages()
+        .into_iter()
+        .rev()
+        .find(|m| !m.deleted && !m.inline_keyboard.is_empty())
+        .expect("a message with buttons");
+    let data = m.inline_keyboard[0][0].callback_data.clone().unwrap();
+    (m.message_id, data)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn commands_language_resume_cancel_and_wipe() {
+    let h = Harness::start().await;
+    let c = h.citizen(SimUser::new(7_100_001, "Hoa").language("vi"));
+    c.command("/start").await;
+    // The command menus are registered in Vietnamese (default and vi) and English.
+    for (code, lang) in [
+        ("", tipline::bot::texts::Lang::Vi),
+        ("vi", tipline::bot::texts::Lang::Vi),
+        ("en", tipline::bot::texts::Lang::En),
+    ] {
+        let expected: Vec<(String, String)> = tipline::bot::texts::commands(lang)
+            .iter()
+            .map(|(c, d)| ((*c).to_owned(), (*d).to_owned()))
+            .collect();
+        assert_eq!(h.sim.commands(code), expected, "menu for {code:?}");
+    }
+    c.press("✅ Đồng ý").await;
+    c.press("Nhũng nhiễu, gây phiền hà").await;
+    // /lang switches the language and repeats the current step in it.
+    let mark = c.mark();
+    c.command("/lang").await;
+    let said = said_since(&c, mark);
+    assert!(said.iter().any(|t| t == "Switched to English."), "{said:?}");
+    assert_eq!(
+        said.last().unwrap(),
+        "What did the official do? Pick the closest."
+    );
+    c.press("Deliberately delaying the file").await;
+    // /report in the middle of a report resumes it.
+    let mark = c.mark();
+    c.command("/report").await;
+    let said = said_since(&c, mark);
+    assert!(
+        said[0].contains("You have a report in progress") && said[1] == "Which area is this about?",
+        "{said:?}"
+    );
+    // /help and /privacy answer, then the current step again.
+    let mark = c.mark();
+    c.command("/help").await;
+    let said = said_since(&c, mark);
+    assert!(said[0].contains("/status") && said[1] == "Which area is this about?");
+    let mark = c.mark();
+    c.command("/privacy").await;
+    let said = said_since(&c, mark);
+    assert!(
+        said[0].contains("What we cannot hide") && !said[0].contains("Consent to processing"),
+        "{said:?}"
+    );
+    c.command("/lang").await;
+    assert_eq!(c.last_text().unwrap(), "Việc này thuộc lĩnh vực nào?");
+    // /cancel deletes the report; a second /cancel finds nothing; /wipe clears the chat.
+    let mark = c.mark();
+    c.command("/cancel").await;
+    assert!(said_since(&c, mark)[0].starts_with("Đã hủy"));
+    c.command("/cancel").await;
+    assert!(
+        c.last_text()
+            .unwrap()
+            .contains("Không có việc gì đang làm dở")
+    );
+    c.command("/wipe").await;
+    let snap = c.snapshot();
+    let alive: Vec<_> = snap.messages.iter().filter(|m| !m.deleted).collect();
+    // What is left: the second /cancel, its answer (never tracked: nothing was in progress)
+    // and the wipe's confirmation.
+    assert!(
+        alive
+            .iter()
+            .any(|m| m.text.as_deref().is_some_and(|t| t.starts_with("Đã xóa"))),
+        "{:#?}",
+        alive.iter().map(|m| &m.text).collect::<Vec<_>>()
+    );
+    assert!(
+        !alive
+            .iter()
+            .any(|m| m.text.as_deref().is_some_and(|t| t.contains("lĩnh vực"))),
+        "the dialogue's prompts are gone"
+    );
+    // With nothing recorded, /wipe explains how to delete the chat by hand.
+    c.command("/wipe").await;
+    assert!(c.last_text().unwrap().contains("Xóa cuộc trò chuyện"));
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daily_limit_receipt_attempts_and_flood_answer() {
+    let h = Harness::start_with(Options {
+        env: vec![
+            ("TIPLINE_REPORTS_PER_DAY", "1"),
+            ("TIPLINE_RECEIPT_ATTEMPTS_PER_HOUR", "2"),
+            // Faster than any person: the flood limit is the next test's.
+            ("TIPLINE_UPDATES_PER_MINUTE", "1000"),
+        ],
+        ..Options::default()
+    })
+    .await;
+    let c = h.citizen(SimUser::new(7_100_002, "Minh").language("vi"));
+    to_office(&c).await;
+    office_to_review(&c, &["Hồ sơ bị giữ ba tháng."]).await;
+    c.press("✅ Gửi phản ánh").await;
+    let (code, _) = common::bot::submitted(&c);
+    c.press("Tôi đã lưu mã").await;
+    c.press("Giữ lại").await;
+    // A second report the same day is refused, and its draft kept for tomorrow.
+    c.command("/report").await;
+    c.press("Nhũng nhiễu, gây phiền hà").await;
+    c.press("Cố tình kéo dài").await;
+    c.press("Hộ tịch, cư trú").await;
+    office_to_review(&c, &["Lần thứ hai."]).await;
+    c.press("✅ Gửi phản ánh").await;
+    assert!(c.last_text().unwrap().contains("số phản ánh tối đa"));
+    assert_eq!(
+        h.store
+            .case_counts()
+            .await
+            .unwrap()
+            .iter()
+            .map(|(_, n)| n)
+            .sum::<i64>(),
+        1
+    );
+    assert!(!code.is_empty());
+    // Receipt attempts: two wrong ones get "not found", the third is refused.
+    for expected in [
+        "Không tìm thấy hồ sơ",
+        "Không tìm thấy hồ sơ",
+        "quá nhiều lần",
+    ] {
+        c.command("/status").await;
+        let mark = c.mark();
+        common::bot::send_receipt(&c, &tipline::crypto::Receipt::generate().expose_text()).await;
+        let said = said_since(&c, mark);
+        assert!(
+            said.iter().any(|t| t.contains(expected)),
+            "{expected}: {said:?}"
+        );
+    }
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn future_months_and_forged_buttons_are_refused() {
+    let h = Harness::start().await;
+    let c = h.citizen(SimUser::new(7_100_004, "Tú").language("vi"));
+    to_office(&c).await;
+    // Forged data carrying the current token: not a choice of this step.
+    for forged in ["sec:bogus", "p:9999", "og:7", "zzz", "send", "ef:story"] {
+        let (msg, data) = current_button(&c);
+        let token = data.split('|').next().unwrap().to_owned();
+        let mark = c.mark();
+        h.sim
+            .press_button(c.user(), c.chat_id(), msg, &format!("{token}|{forged}"))
+            .unwrap();
+        c.wait_for(|_| !c.bot_messages_since(mark).is_empty()).await;
+        c.settle().await;
+        let said = said_since(&c, mark);
+        assert!(
+            said.iter().any(|t| t.contains("không còn dùng được"))
+                && said.last().unwrap().starts_with("Cơ quan, đơn vị nào?"),
+            "{forged}: {said:?}"
+        );
+    }
+    // A forged consent button after consent changes nothing.
+    let (msg, _) = current_button(&c);
+    let mark = c.mark();
+    h.sim
+        .press_button(c.user(), c.chat_id(), msg, "consent:no:en:1")
+        .unwrap();
+    c.wait_for(|_| !c.bot_messages_since(mark).is_empty()).await;
+    c.settle().await;
+    assert!(
+        said_since(&c, mark)
+            .last()
+            .unwrap()
+            .starts_with("Cơ quan, đơn vị nào?")
+    );
+    c.press("UBND, phòng ban xã/phường").await;
+    c.press("Trung tâm Phục vụ hành chính công xã/phường").await;
+    c.press("Tôi không muốn nói").await;
+    c.press("Trước đó").await;
+    // Future months are refused; a past one is taken.
+    let (year, month) = tipline::clock::Day::today().year_month();
+    let next = if month == 12 {
+        format!("1/{}", year + 1)
+    } else {
+        format!("{}/{year}", month + 1)
+    };
+    for bad in [next.as_str(), "1/2099", "13/2025", "hôm qua"] {
+        let mark = c.mark();
+        c.send(bad).await;
+        let said = said_since(&c, mark);
+        assert!(
+            said.iter()
+                .any(|t| t.contains("không phải ngày trong tương lai")),
+            "{bad}: {said:?}"
+        );
+    }
+    c.send("3/2025").await;
+    assert!(
+        c.last_text()
+            .unwrap()
+            .starts_with("Cán bộ liên quan là ai?")
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_story_within_the_limit_and_a_review_longer_than_one_message() {
+    let h = Harness::start().await;
+    assert_eq!(h.config.limits.max_report_chars, 6000);
+    let c = h.citizen(SimUser::new(7_100_005, "Dài").language("vi"));
+    to_office(&c).await;
+    let part = |n: usize| format!("Đoạn {n}: {}", "cán bộ hẹn lại nhiều lần. ".repeat(110));
+    let (one, two, three) = (part(1), part(2), part(3));
+    assert!(one.chars().count() < 4096 && one.chars().count() * 2 < 6000);
+    c.press("UBND, phòng ban xã/phường").await;
+    c.press("Trung tâm Phục vụ hành chính công xã/phường").await;
+    c.press("Tôi không muốn nói").await;
+    c.press("Hôm nay").await;
+    c.press("Bỏ qua").await;
+    assert!(c.last_text().unwrap().contains("tối đa 6000 ký tự"));
+    c.send(&one).await;
+    c.send(&two).await;
+    // The third part would pass the limit: refused with the number, nothing lost.
+    let mark = c.mark();
+    c.send(&three).await;
+    assert!(said_since(&c, mark)[0].contains("giới hạn 6000 ký tự"));
+    c.press("Xong").await;
+    c.press("Không có tệp").await;
+    c.press("Tiếp tục").await;
+    c.press("Bỏ qua").await;
+    let mark = c.mark();
+    c.press("Không, chỉ qua bot").await;
+    // The review screen does not fit one message: it comes in parts, buttons on the last.
+    let parts: Vec<_> = c.bot_messages_since(mark);
+    assert!(parts.len() >= 2, "{}", parts.len());
+    assert!(
+        parts
+            .iter()
+            .all(|m| m.text.as_deref().unwrap().encode_utf16().count() <= 4096)
+    );
+    assert!(
+        parts[..parts.len() - 1]
+            .iter()
+            .all(|m| m.inline_keyboard.is_empty())
+    );
+    assert!(parts.last().unwrap().inline_keyboard.len() > 1);
+    let joined: String = parts.iter().filter_map(|m| m.text.clone()).collect();
+    assert!(joined.contains("Đoạn 1") && joined.contains("Đoạn 2") && !joined.contains("Đoạn 3"));
+    c.press("✅ Gửi phản ánh").await;
+    let (code, _) = common::bot::submitted(&c);
+    let story = common::bot::summary_of(&h, &code).await.story;
+    assert_eq!(story, format!("{}\n{}", one.trim(), two.trim()));
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn telegram_failing_loses_no_prompt_and_no_receipt() {
+    let h = Harness::start().await;
+    let c = h
+        .citizen(SimUser::new(7_100_006, "Bền").language("vi"))
+        .with_timeout(Duration::from_secs(30))
+        // A retried call lands within the quiet period, so each step sees its whole answer.
+        .with_quiet_period(Duration::from_millis(1000));
+    // Every third call's answer is lost after it took effect, every fifth connection drops.
+    h.sim.set_faults(Faults {
+        lose_response: Some(EveryNth::new(3).except_get_updates()),
+        drop_connection: Some(EveryNth::new(5).except_get_updates()),
+        ..Faults::default()
+    });
+    to_office(&c).await;
+    office_to_review(&c, &["Cán bộ đòi tiền mới nhận hồ sơ."]).await;
+    assert!(
+        c.last_text()
+            .unwrap()
+            .contains("Đây đúng là nội dung Thanh tra sẽ nhận")
+    );
+    // Now Telegram refuses every message at the moment of sending: the case is committed,
+    // the receipt cannot be delivered and is held in memory.
+    h.sim.set_faults(Faults {
+        drop_connection: Some(EveryNth::new(1).only(&["sendMessage"])),
+        ..Faults::default()
+    });
+    let mark = c.mark();
+    let _ = c.try_press("✅ Gửi phản ánh").await;
+    c.settle().await;
+    assert!(
+        !said_since(&c, mark)
+            .iter()
+            .any(|t| t.contains("Mã biên nhận")),
+        "nothing could be sent"
+    );
+    assert_eq!(
+        h.store
+            .case_counts()
+            .await
+            .unwrap()
+            .iter()
+            .map(|(_, n)| n)
+            .sum::<i64>(),
+        1,
+        "the case was committed"
+    );
+    // Telegram is back: the reporter's next message brings the receipt.
+    h.sim.clear_faults();
+    let mark = c.mark();
+    c.send("?").await;
+    c.wait_for(|_| {
+        c.bot_messages_since(mark).iter().any(|m| {
+            m.text
+                .as_deref()
+                .is_some_and(|t| t.contains("Mã biên nhận"))
+        })
+    })
+    .await;
+    c.settle().await;
+    let said = said_since(&c, mark);
+    assert!(
+        said.iter().any(|t| t.contains("lúc nãy chưa gửi được")),
+        "{said:?}"
+    );
+    let (_, receipt) = common::bot::submitted(&c);
+    let receipt_msg = c
+        .bot_messages()
+        .into_iter()
+        .rev()
+        .find(|m| {
+            m.text
+                .as_deref()
+                .is_some_and(|t| t.contains("Mã biên nhận"))
+        })
+        .unwrap();
+    assert!(receipt_msg.protected);
+    let keys = tipline::crypto::Receipt::parse(&receipt)
+        .unwrap()
+        .derive_blocking(tipline::crypto::keyfile::KdfParams::INSECURE_FOR_TESTS)
+        .unwrap();
+    let found = h.store.case_by_receipt(&keys.lookup_id).await.unwrap();
+    assert!(found.is_some(), "the re-sent receipt opens the case");
+    let code = field(receipt_msg.text.as_deref().unwrap(), "Mã hồ sơ").unwrap();
+    assert_eq!(found.unwrap().case.code.to_string(), code);
+    // "I have saved the code" still deletes it.
+    c.press("Tôi đã lưu mã").await;
+    let snap = c.snapshot();
+    assert!(
+        snap.messages
+            .iter()
+            .find(|m| m.message_id == receipt_msg.message_id)
+            .unwrap()
+            .deleted
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn added_to_a_group_says_once_and_leaves() {
+    let h = Harness::start().await;
+    let user = SimUser::new(7_100_007, "Quản trị").language("en");
+    let group = h
+        .sim
+        .create_chat(tipline::sim::ChatKind::Supergroup, "Tổ dân phố");
+    h.sim.add_bot_to_chat(&user, &group);
+    assert!(
+        h.sim
+            .wait_until(Duration::from_secs(10), |s| s.bot_left(group.id))
+            .await
+    );
+    let said: Vec<String> = h
+        .sim
+        .bot_messages(group.id)
+        .into_iter()
+        .filter_map(|m| m.text)
+        .collect();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert!(said[0].starts_with("This bot takes reports only in a private chat"));
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flooding_gets_one_answer() {
+    let h = Harness::start().await;
+    assert_eq!(h.config.limits.updates_per_minute, 40);
+    // Flooding: past 40 updates a minute, one polite answer and silence.
+    let f = h
+        .citizen(SimUser::new(7_100_003, "Nhanh").language("vi"))
+        .with_timeout(Duration::from_secs(60));
+    let mark = f.mark();
+    for i in 0..50 {
+        f.inject(tipline::sim::Content::text(format!("/help {i}")))
+            .unwrap();
+    }
+    f.settle().await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    f.settle().await;
+    let said = said_since(&f, mark);
+    assert_eq!(
+        said.iter().filter(|t| t.contains("gửi nhanh quá")).count(),
+        1,
+        "one flood answer: {said:?}"
+    );
+    assert!(
+        said.len() <= 41,
+        "at most 40 answers and the warning: {}",
+        said.len()
+    );
+
+    h.stop().await;
+}

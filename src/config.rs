@@ -764,7 +764,10 @@ mod tests {
         let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
         let m = unreadable(&missing, &denied);
         assert!(m.contains("not readable by this process (uid "), "{m}");
-        assert!(m.contains("chown 65532:65532") && m.contains("LoadCredential"), "{m}");
+        assert!(
+            m.contains("chown 65532:65532") && m.contains("LoadCredential"),
+            "{m}"
+        );
         // Once readable, the URL is used, and the configuration's Debug still hides it.
         std::fs::write(&missing, "postgres://tipline:hunter2-secret@db/tipline\n").unwrap();
         let c = Config::load(

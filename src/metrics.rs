@@ -95,11 +95,7 @@ impl Histogram {
         } else {
             format!("{{{plain}}}")
         };
-        let _ = writeln!(
-            o,
-            "{name}_sum{braces} {}",
-            get(&self.sum_us) as f64 / 1e6
-        );
+        let _ = writeln!(o, "{name}_sum{braces} {}", get(&self.sum_us) as f64 / 1e6);
         let _ = writeln!(o, "{name}_count{braces} {count}");
     }
 }
@@ -161,11 +157,8 @@ impl Metrics {
         status: u16,
         took: Duration,
     ) {
-        let pick = |list: &[&str], v: &str| {
-            list.iter()
-                .position(|k| *k == v)
-                .unwrap_or(list.len() - 1)
-        };
+        let pick =
+            |list: &[&str], v: &str| list.iter().position(|k| *k == v).unwrap_or(list.len() - 1);
         let key = HttpKey {
             server: pick(&HTTP_SERVERS, server),
             // A template is made of the literal segments and `{name}` captures a router was

@@ -53,7 +53,10 @@ async fn backup_during_writes_wipe_restore_and_the_reviewer_opens_every_case() {
         .unwrap();
     let mut made = Vec::new();
     for i in 0..6 {
-        made.push((common::review::submit(&store, &story(i)).await.code, story(i)));
+        made.push((
+            common::review::submit(&store, &story(i)).await.code,
+            story(i),
+        ));
     }
 
     // Online, under writes: reports keep arriving (as the bot would submit them) while the
@@ -65,7 +68,10 @@ async fn backup_during_writes_wipe_restore_and_the_reviewer_opens_every_case() {
             let mut more = Vec::new();
             let mut i = 6;
             while !stop.load(Ordering::Relaxed) || more.len() < 3 {
-                more.push((common::review::submit(&store, &story(i)).await.code, story(i)));
+                more.push((
+                    common::review::submit(&store, &story(i)).await.code,
+                    story(i),
+                ));
                 i += 1;
             }
             more

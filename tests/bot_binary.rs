@@ -12,9 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tipline::crypto::{RecipientRole, suite};
-use tipline::sim::{
-    Content, EveryNth, Faults, ForwardOrigin, Incoming, SimUser, Simulator, Stall,
-};
+use tipline::sim::{Content, EveryNth, Faults, ForwardOrigin, Incoming, SimUser, Simulator, Stall};
 use tipline::store::Store;
 
 const TELEGRAM_ID: u64 = 987_654_321_987;

@@ -41,7 +41,10 @@ fn systemd_unit_verifies_and_is_hardened() {
     }
     // A config file the runbook does not create must not be required, and a directory only
     // root can read is of no use to a DynamicUser service.
-    assert!(!unit.contains("TIPLINE_CONFIG="), "the unit requires a config file");
+    assert!(
+        !unit.contains("TIPLINE_CONFIG="),
+        "the unit requires a config file"
+    );
     assert!(!unit.contains("ConfigurationDirectory"));
     assert!(unit.lines().any(|l| l.trim() == "CapabilityBoundingSet="));
     if !have("systemd-analyze", &["--version"]) {
@@ -97,7 +100,12 @@ fn unit_environment(unit: &str) -> (Vec<(String, String)>, Vec<String>) {
             let (k, v) = kv.split_once('=').expect("Environment=KEY=VALUE");
             env.push((k.to_owned(), v.to_owned()));
         } else if let Some(c) = line.strip_prefix("LoadCredential=") {
-            creds.push(c.split_once(':').expect("LoadCredential=ID:PATH").0.to_owned());
+            creds.push(
+                c.split_once(':')
+                    .expect("LoadCredential=ID:PATH")
+                    .0
+                    .to_owned(),
+            );
         }
     }
     (env, creds)
@@ -192,7 +200,13 @@ fn compose_file_validates() {
     }
     // File secrets keep the host file's owner and mode (no compose version applies uid, gid
     // or mode to them), so the file must not pretend otherwise.
-    assert!(!text.contains("mode: 0"), "a secret mode that compose ignores");
+    assert!(
+        !text.contains("mode: 0"),
+        "a secret mode that compose ignores"
+    );
     // PostgreSQL is reachable only from tipline's internal network.
-    assert!(text.contains("internal: true"), "the database network is not internal");
+    assert!(
+        text.contains("internal: true"),
+        "the database network is not internal"
+    );
 }

@@ -134,9 +134,15 @@ async fn readiness_story(url: &str) {
 
     // A newer release applied an additive migration (a rolling upgrade in progress): this
     // version stays ready, and starts again (its migrate tolerates the unknown one).
-    exec(url, &future_migration(url, 99_990_001, "additive future index")).await;
+    exec(
+        url,
+        &future_migration(url, 99_990_001, "additive future index"),
+    )
+    .await;
     assert_eq!(ops.readyz().await, (200, "ready\n".into()));
-    let again = Store::open(url).await.expect("an additive migration is tolerated");
+    let again = Store::open(url)
+        .await
+        .expect("an additive migration is tolerated");
     again.close().await;
     // A newer migration that is not additive: not ready, and this version refuses to run.
     exec(url, &future_migration(url, 99_990_002, "split items table")).await;

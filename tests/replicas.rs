@@ -18,11 +18,11 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use sqlx::Connection;
 use tipline::bot::texts::Lang;
 use tipline::crypto::{ItemKind, RecipientRole, Sealed, ServerSecret, suite};
 use tipline::loadtest::{Act, REPORT};
 use tipline::sim::{Content, Faults, SimUser, Simulator, Stall, WebhookRouting};
-use sqlx::Connection;
 use tipline::store::Store;
 
 const CITIZENS: u64 = 50;
@@ -516,7 +516,9 @@ async fn a_held_person_lock_is_answered_503_and_redelivered_later() {
     let http = reqwest::Client::new();
     wait_ready(&http, &r).await;
     assert!(
-        sim.wait_until(Duration::from_secs(60), |s| !s.calls_to("setWebhook").is_empty())
+        sim.wait_until(Duration::from_secs(60), |s| !s
+            .calls_to("setWebhook")
+            .is_empty())
             .await
     );
     sim.set_webhook_targets(
@@ -542,7 +544,10 @@ async fn a_held_person_lock_is_answered_503_and_redelivered_later() {
     let t0 = Instant::now();
     let status = sim.redeliver(help.update_id, &r.hook).await.unwrap();
     let took = t0.elapsed();
-    assert_eq!(status, 503, "a delivery that cannot get the lock is refused");
+    assert_eq!(
+        status, 503,
+        "a delivery that cannot get the lock is refused"
+    );
     assert!(
         took >= Duration::from_millis(1500) && took < Duration::from_secs(6),
         "answered after {took:?} with a 2 s bound"

@@ -144,7 +144,9 @@ async fn a_dropped_connection_does_not_cancel_the_turn() {
     let s = Setup::new().await;
     let _child = Guard(s.command().spawn().unwrap());
     s.wait_registered().await;
-    let c = s.sim.citizen(SimUser::new(5_550_101, "Hangup").language("vi"));
+    let c = s
+        .sim
+        .citizen(SimUser::new(5_550_101, "Hangup").language("vi"));
     // The reply is held at "Telegram" for 1.5 s; the deliverer hangs up after 0.3 s, which
     // drops the request's future in the server.
     s.stall_sends(Duration::from_millis(1500));
@@ -161,7 +163,9 @@ async fn a_dropped_connection_does_not_cancel_the_turn() {
     let chat = c.chat_id();
     assert!(
         s.sim
-            .wait_until(Duration::from_secs(10), |sim| !sim.bot_messages(chat).is_empty())
+            .wait_until(Duration::from_secs(10), |sim| !sim
+                .bot_messages(chat)
+                .is_empty())
             .await,
         "the turn was cancelled with its connection"
     );
@@ -199,7 +203,9 @@ async fn sigterm_exit_is_bounded_when_telegram_stalls() {
     assert_eq!(ready.status().as_u16(), 200);
     // Telegram holds every reply for a minute: far longer than the 3 s bound.
     s.stall_sends(Duration::from_secs(60));
-    let c = s.sim.citizen(SimUser::new(5_550_202, "Stalled").language("vi"));
+    let c = s
+        .sim
+        .citizen(SimUser::new(5_550_202, "Stalled").language("vi"));
     let help = c.inject(Content::text("/help")).unwrap();
     let in_flight = {
         let (sim, hook) = (s.sim.clone(), s.hook());

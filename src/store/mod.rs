@@ -376,6 +376,9 @@ mod tests {
         ahead.push(row(4, "additive case tags"));
         assert_eq!(compare_schema(known(), &ahead), SchemaState::AheadAdditive);
         ahead.push(row(5, "split items"));
-        assert_eq!(compare_schema(known(), &ahead), SchemaState::Incompatible(5));
+        assert_eq!(
+            compare_schema(known(), &ahead),
+            SchemaState::Incompatible(5)
+        );
     }
 }

@@ -15,11 +15,13 @@
 //!    that lock and committed before the update is handled: a redelivery, to this replica or
 //!    another, finds the claim and is answered 200 without a second reply or report.
 //!
-//! Time bound: waiting for the locks and the claim, and the whole request, are bounded by
+//! Time bound: waiting for the locks, and the whole request, are bounded by
 //! `webhook.update_timeout_secs` (PostgreSQL's `lock_timeout` for the advisory lock). An update
-//! that could not be admitted in time is answered 503 with nothing claimed, so Telegram
-//! delivers it again later; one whose turn is still running at the bound is answered 503 too,
-//! and its redelivery finds the claim once the turn is done.
+//! that could not get its locks in time is answered 503 with nothing claimed, so Telegram
+//! delivers it again later; one whose turn is still running at the bound is answered 503 too
+//! (the turn goes on), and its redelivery finds the claim once the turn is done. The claim
+//! itself is never cut short: abandoning a claim that reached the database would lose the
+//! update.
 //!
 //! Why the claim is committed before the turn (at most once) rather than with it: a turn makes
 //! several commits of its own (draft, case, receipt) and sends messages; replaying a turn that

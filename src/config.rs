@@ -71,12 +71,14 @@ struct FileConfig {
 struct FileWebhook {
     listen: Option<String>,
     secret_file: Option<PathBuf>,
+    update_timeout_secs: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FileOps {
     listen: Option<String>,
+    shutdown_secs: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -193,6 +195,11 @@ pub struct Config {
     pub webhook_secret: Option<SecretString>,
     /// Where /healthz, /readyz and /metrics listen.
     pub ops_listen: SocketAddr,
+    /// How long one webhook update may wait for the person's lock and be handled before the
+    /// delivery is answered 503 (Telegram then delivers it again).
+    pub webhook_update_timeout: std::time::Duration,
+    /// The bound on `serve`'s exit after SIGTERM or SIGINT, draining included.
+    pub shutdown_timeout: std::time::Duration,
 }
 
 impl std::fmt::Debug for Config {
@@ -219,6 +226,8 @@ impl std::fmt::Debug for Config {
                 &self.webhook_secret.as_ref().map(|_| "[set]"),
             )
             .field("ops_listen", &self.ops_listen)
+            .field("webhook_update_timeout", &self.webhook_update_timeout)
+            .field("shutdown_timeout", &self.shutdown_timeout)
             .finish_non_exhaustive()
     }
 }
@@ -258,9 +267,35 @@ impl<const N: usize> Env for [(&str, &str); N] {
     }
 }
 
+/// Why a file named by a setting could not be read, in words an operator can act on. Names
+/// the file and the cause, never its content.
+pub fn unreadable(path: &Path, e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    let shown = path.display();
+    match e.kind() {
+        ErrorKind::NotFound => format!("{shown} does not exist"),
+        ErrorKind::PermissionDenied => {
+            // /proc/self belongs to the process's user: its uid without unsafe code.
+            let who = {
+                use std::os::unix::fs::MetadataExt;
+                match std::fs::metadata("/proc/self") {
+                    Ok(m) => format!("this process (uid {})", m.uid()),
+                    Err(_) => "this process".to_owned(),
+                }
+            };
+            format!(
+                "{shown} is not readable by {who}. Container secrets keep the owner and mode of \
+                 the host file (compose does not apply uid/gid/mode to file secrets): make the \
+                 host file owned by the container user, e.g. `chown 65532:65532` for the tipline \
+                 image; under systemd pass the file with LoadCredential= (deploy/README.md)"
+            )
+        }
+        _ => format!("cannot read {shown}: {e}"),
+    }
+}
+
 fn read_secret_file(setting: &str, path: &Path) -> Result<SecretString, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| invalid(setting, format!("cannot read {}: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path).map_err(|e| invalid(setting, unreadable(path, &e)))?;
     let trimmed = text.trim();
     if trimmed.is_empty() {
         return Err(invalid(setting, format!("{} is empty", path.display())));
@@ -519,6 +554,13 @@ impl Config {
                 "Cổng Dịch vụ công quốc gia (dichvucong.gov.vn), mục Phản ánh kiến nghị.".to_owned()
             }),
         };
+        let secs = |v: i64| std::time::Duration::from_secs(u64::try_from(v).unwrap_or(1));
+        let webhook_update_timeout = secs(num(
+            file.webhook.update_timeout_secs,
+            "TIPLINE_WEBHOOK_UPDATE_SECS",
+            30,
+        )?);
+        let shutdown_timeout = secs(num(file.ops.shutdown_secs, "TIPLINE_SHUTDOWN_SECS", 25)?);
         let log = env
             .var("TIPLINE_LOG")
             .or(file.log)
@@ -540,6 +582,8 @@ impl Config {
             webhook_listen,
             webhook_secret,
             ops_listen,
+            webhook_update_timeout,
+            shutdown_timeout,
         })
     }
 
@@ -597,10 +641,16 @@ pub fn sample_file() -> &'static str {
 # (or TIPLINE_WEBHOOK_SECRET / TIPLINE_WEBHOOK_SECRET_FILE; 32-256 of A-Z a-z 0-9 _ -).
 # listen = "127.0.0.1:8472"
 # secret_file = "/run/secrets/tipline-webhook-secret"
+# How long one update may wait for the person's lock and be handled before the delivery is
+# answered 503 (Telegram delivers it again later).
+# update_timeout_secs = 30
 
 [ops]
 # /healthz, /readyz and /metrics (Prometheus). Keep it off the public network.
 # listen = "127.0.0.1:8471"
+# After SIGTERM, `serve` exits within this many seconds (in-flight updates get most of it);
+# keep it below the stop timeout of systemd (TimeoutStopSec) or compose (stop_grace_period).
+# shutdown_secs = 25
 
 [limits]
 # reports_per_day = 3
@@ -706,6 +756,62 @@ mod tests {
                 .to_string();
             assert!(e.contains("webhook secret") && !e.contains(bad), "{e}");
         }
+    }
+
+    #[test]
+    fn unreadable_secret_file_names_the_setting_not_the_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("database_url");
+        let ms = missing.to_str().unwrap().to_owned();
+        let e = Config::load(
+            Some(dir.path()),
+            None,
+            &[("TIPLINE_DATABASE_URL_FILE", ms.as_str())],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("TIPLINE_DATABASE_URL_FILE"), "{e}");
+        assert!(e.contains("does not exist"), "{e}");
+        // Root reads any file, so the permission case is checked on the message builder.
+        let denied = std::io::Error::from(std::io::ErrorKind::PermissionDenied);
+        let m = unreadable(&missing, &denied);
+        assert!(m.contains("not readable by this process (uid "), "{m}");
+        assert!(
+            m.contains("chown 65532:65532") && m.contains("LoadCredential"),
+            "{m}"
+        );
+        // Once readable, the URL is used, and the configuration's Debug still hides it.
+        std::fs::write(&missing, "postgres://tipline:hunter2-secret@db/tipline\n").unwrap();
+        let c = Config::load(
+            Some(dir.path()),
+            None,
+            &[("TIPLINE_DATABASE_URL_FILE", ms.as_str())],
+        )
+        .unwrap();
+        assert!(c.database_url.contains("hunter2-secret"));
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn timeouts() {
+        let c = Config::load(None, None, &[]).unwrap();
+        assert_eq!(c.shutdown_timeout.as_secs(), 25);
+        assert_eq!(c.webhook_update_timeout.as_secs(), 30);
+        let c = Config::load(
+            None,
+            None,
+            &[
+                ("TIPLINE_SHUTDOWN_SECS", "4"),
+                ("TIPLINE_WEBHOOK_UPDATE_SECS", "2"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.shutdown_timeout.as_secs(), 4);
+        assert_eq!(c.webhook_update_timeout.as_secs(), 2);
+        let e = Config::load(None, None, &[("TIPLINE_SHUTDOWN_SECS", "0")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("TIPLINE_SHUTDOWN_SECS"), "{e}");
     }
 
     #[test]

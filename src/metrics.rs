@@ -1,11 +1,15 @@
 //! A small metrics registry rendered in the Prometheus text format (version 0.0.4).
 //!
 //! Invariant: every label value comes from a fixed list in this file (update kinds, error
-//! codes, case statuses); no label can carry a user, a chat, a case code or any text, whatever
-//! the caller passes. Counters are process-wide atomics: with several replicas, Prometheus sums
-//! the instances.
+//! codes, case statuses, HTTP servers, methods and status classes) or, for the HTTP route, from
+//! the route templates compiled into the routers (`/api/v1/cases/{code}`, never the path that
+//! was asked for; a path that matched no route is "unmatched"); no label can carry a user, a
+//! chat, a case code or any text, whatever the caller passes. Counters are process-wide
+//! atomics: with several replicas, Prometheus sums the instances.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -38,6 +42,73 @@ pub const ERROR_CODES: [&str; 9] = [
 pub const LATENCY_BUCKETS: [f64; 11] =
     [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 
+/// The HTTP servers whose requests are timed.
+pub const HTTP_SERVERS: [&str; 2] = ["review", "webhook"];
+
+/// HTTP methods counted separately; everything else is "other".
+const HTTP_METHODS: [&str; 5] = ["GET", "POST", "PUT", "DELETE", "other"];
+
+/// HTTP status classes.
+const HTTP_CLASSES: [&str; 4] = ["2xx", "3xx", "4xx", "5xx"];
+
+/// One latency histogram (the buckets of [`LATENCY_BUCKETS`]).
+struct Histogram {
+    buckets: [AtomicU64; LATENCY_BUCKETS.len()],
+    count: AtomicU64,
+    sum_us: AtomicU64,
+}
+
+impl Histogram {
+    const fn new() -> Self {
+        Self {
+            buckets: [const { AtomicU64::new(0) }; LATENCY_BUCKETS.len()],
+            count: AtomicU64::new(0),
+            sum_us: AtomicU64::new(0),
+        }
+    }
+
+    fn observe(&self, took: Duration) {
+        let secs = took.as_secs_f64();
+        for (i, le) in LATENCY_BUCKETS.iter().enumerate() {
+            if secs <= *le {
+                self.buckets[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.sum_us.fetch_add(
+            u64::try_from(took.as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Writes the `_bucket`, `_sum` and `_count` lines; `labels` ends with a comma or is empty.
+    fn render(&self, o: &mut String, name: &str, labels: &str) {
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        for (le, c) in LATENCY_BUCKETS.iter().zip(&self.buckets) {
+            let _ = writeln!(o, "{name}_bucket{{{labels}le=\"{le}\"}} {}", get(c));
+        }
+        let count = get(&self.count);
+        let _ = writeln!(o, "{name}_bucket{{{labels}le=\"+Inf\"}} {count}");
+        let plain = labels.trim_end_matches(',');
+        let braces = if plain.is_empty() {
+            String::new()
+        } else {
+            format!("{{{plain}}}")
+        };
+        let _ = writeln!(o, "{name}_sum{braces} {}", get(&self.sum_us) as f64 / 1e6);
+        let _ = writeln!(o, "{name}_count{braces} {count}");
+    }
+}
+
+/// Which HTTP requests a histogram times: indexes into the fixed lists, and a route template.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct HttpKey {
+    server: usize,
+    route: String,
+    method: usize,
+    class: usize,
+}
+
 /// The registry.
 pub struct Metrics {
     updates: [AtomicU64; UPDATE_KINDS.len()],
@@ -48,6 +119,7 @@ pub struct Metrics {
     buckets: [AtomicU64; LATENCY_BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_us: AtomicU64,
+    http: Mutex<BTreeMap<HttpKey, Histogram>>,
 }
 
 /// The process's registry.
@@ -71,7 +143,35 @@ impl Metrics {
             buckets: [const { AtomicU64::new(0) }; LATENCY_BUCKETS.len()],
             latency_count: AtomicU64::new(0),
             latency_sum_us: AtomicU64::new(0),
+            http: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Records one HTTP request of `server` (one of [`HTTP_SERVERS`]) that matched the route
+    /// template `route` (`None`: no route matched), with its method and status.
+    pub fn observe_http(
+        &self,
+        server: &str,
+        route: Option<&str>,
+        method: &str,
+        status: u16,
+        took: Duration,
+    ) {
+        let pick =
+            |list: &[&str], v: &str| list.iter().position(|k| *k == v).unwrap_or(list.len() - 1);
+        let key = HttpKey {
+            server: pick(&HTTP_SERVERS, server),
+            // A template is made of the literal segments and `{name}` captures a router was
+            // built with; quotes and backslashes cannot occur in one, but are refused anyway.
+            route: route
+                .filter(|r| !r.contains(['"', '\\', '\n']))
+                .unwrap_or("unmatched")
+                .to_owned(),
+            method: pick(&HTTP_METHODS, method),
+            class: usize::from(status.clamp(200, 599) / 100 - 2),
+        };
+        let mut map = self.http.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(key).or_insert_with(Histogram::new).observe(took);
     }
 
     /// Counts one handled update of `kind` (unknown kinds count as "other").
@@ -191,6 +291,21 @@ impl Metrics {
             get(&self.latency_sum_us) as f64 / 1e6
         );
         let _ = writeln!(o, "tipline_update_duration_seconds_count {count}");
+        let _ = writeln!(
+            o,
+            "# HELP tipline_http_request_duration_seconds Time to answer an HTTP request of the review API or the webhook, by route template."
+        );
+        let _ = writeln!(o, "# TYPE tipline_http_request_duration_seconds histogram");
+        {
+            let map = self.http.lock().unwrap_or_else(|e| e.into_inner());
+            for (k, h) in map.iter() {
+                let labels = format!(
+                    "server=\"{}\",route=\"{}\",method=\"{}\",code=\"{}\",",
+                    HTTP_SERVERS[k.server], k.route, HTTP_METHODS[k.method], HTTP_CLASSES[k.class]
+                );
+                h.render(&mut o, "tipline_http_request_duration_seconds", &labels);
+            }
+        }
         if let Some(queue) = queue {
             let _ = writeln!(o, "# HELP tipline_cases Cases in the queue, by status.");
             let _ = writeln!(o, "# TYPE tipline_cases gauge");
@@ -206,6 +321,31 @@ impl Metrics {
         let _ = writeln!(o, "tipline_database_up {}", u8::from(queue.is_some()));
         o
     }
+}
+
+/// Axum middleware timing every request of `server` by its route template
+/// (`axum::middleware::from_fn(|r, n| metrics::track_http("review", r, n))`). Applied with
+/// `Router::layer`, so the matched route is known when it runs.
+pub async fn track_http(
+    server: &'static str,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let method = req.method().as_str().to_owned();
+    let started = std::time::Instant::now();
+    let resp = next.run(req).await;
+    METRICS.observe_http(
+        server,
+        route.as_deref(),
+        &method,
+        resp.status().as_u16(),
+        started.elapsed(),
+    );
+    resp
 }
 
 /// The error class of a Bot API error, for [`Metrics::telegram_error`].
@@ -267,6 +407,21 @@ mod tests {
         assert!(text.contains("tipline_update_duration_seconds_bucket{le=\"0.025\"} 0"));
         assert!(text.contains("tipline_cases{status=\"new\"} 2"));
         assert!(!text.contains("0905123987") && !text.contains("12345"));
+        m.observe_http(
+            "review",
+            Some("/api/v1/cases/{code}"),
+            "GET",
+            404,
+            Duration::from_millis(3),
+        );
+        m.observe_http("webhook", None, "BREW", 200, Duration::from_millis(300));
+        let text = m.render(None);
+        assert!(text.contains(
+            "tipline_http_request_duration_seconds_bucket{server=\"review\",route=\"/api/v1/cases/{code}\",method=\"GET\",code=\"4xx\",le=\"0.01\"} 1"
+        ), "{text}");
+        assert!(text.contains(
+            "tipline_http_request_duration_seconds_count{server=\"webhook\",route=\"unmatched\",method=\"other\",code=\"2xx\"} 1"
+        ), "{text}");
         // Every sample line is `name{fixed labels} number` or `name number`.
         for line in text.lines().filter(|l| !l.starts_with('#')) {
             let (_, value) = line.rsplit_once(' ').unwrap();

@@ -1,6 +1,10 @@
 //! The operations listener (`ops.listen`, default 127.0.0.1:8471): `/healthz` (the process is
-//! alive), `/readyz` (the database answers, its migrations are current, and keys to seal to
-//! are registered) and `/metrics` (Prometheus text, see [`crate::metrics`]).
+//! alive), `/readyz` (the process is not shutting down, the database answers, its migrations
+//! are current — or ahead by additive ones only, see [`crate::store::SchemaState`] — and keys
+//! to seal to are registered) and `/metrics` (Prometheus text, see [`crate::metrics`]).
+//!
+//! `/readyz` turns 503 as soon as SIGTERM arrives, so that a load balancer stops sending new
+//! updates to a replica that is draining.
 //!
 //! Invariant: nothing served here names a person, a chat, a case or any text; answers are
 //! fixed strings and counts. The listener is for the host, a container health check and
@@ -16,14 +20,32 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 
 use crate::metrics::METRICS;
-use crate::store::Store;
+use crate::store::{SchemaState, Store};
+
+/// What the ops endpoints look at.
+#[derive(Clone)]
+pub struct OpsState {
+    store: Store,
+    /// True once the process is shutting down.
+    stopping: tokio::sync::watch::Receiver<bool>,
+}
+
+impl OpsState {
+    /// The state for `store`; `stopping` turns true when shutdown begins.
+    pub fn new(store: Store, stopping: tokio::sync::watch::Receiver<bool>) -> Self {
+        Self { store, stopping }
+    }
+}
 
 /// Why the process is not ready, in one fixed phrase.
 pub async fn readiness(store: &Store) -> Result<(), &'static str> {
     store.ping().await.map_err(|_| "database unreachable")?;
-    match store.migrations_current().await {
-        Ok(true) => {}
-        Ok(false) => return Err("database migrations pending"),
+    match store.schema_state().await {
+        Ok(SchemaState::Current | SchemaState::AheadAdditive) => {}
+        Ok(SchemaState::Pending) => return Err("database migrations pending"),
+        Ok(SchemaState::Incompatible(_)) => {
+            return Err("the database has migrations this version does not know");
+        }
         Err(_) => return Err("database unreachable"),
     }
     let ring = store.keyring().await.map_err(|_| "database unreachable")?;
@@ -40,8 +62,14 @@ async fn healthz() -> &'static str {
     "ok\n"
 }
 
-async fn readyz(State(store): State<Store>) -> (StatusCode, String) {
-    match readiness(&store).await {
+async fn readyz(State(state): State<OpsState>) -> (StatusCode, String) {
+    if *state.stopping.borrow() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not ready: shutting down\n".to_owned(),
+        );
+    }
+    match readiness(&state.store).await {
         Ok(()) => (StatusCode::OK, "ready\n".to_owned()),
         Err(why) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -50,8 +78,9 @@ async fn readyz(State(store): State<Store>) -> (StatusCode, String) {
     }
 }
 
-async fn metrics(State(store): State<Store>) -> impl IntoResponse {
-    let queue = store.case_counts().await.ok();
+async fn metrics(State(state): State<OpsState>) -> impl IntoResponse {
+    // A failed count is shown as tipline_database_up 0, not hidden.
+    let queue = state.store.case_counts().await.ok();
     (
         [(
             header::CONTENT_TYPE,
@@ -62,23 +91,23 @@ async fn metrics(State(store): State<Store>) -> impl IntoResponse {
 }
 
 /// The router (exposed for tests).
-pub fn router(store: Store) -> Router {
+pub fn router(state: OpsState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .with_state(store)
+        .with_state(state)
 }
 
 /// Binds `listen` and serves the ops endpoints in a background task until it is aborted.
 pub async fn spawn(
     listen: SocketAddr,
-    store: Store,
+    state: OpsState,
 ) -> std::io::Result<tokio::task::JoinHandle<()>> {
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!(listen = %listen, "ops endpoints listening");
     Ok(tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router(store)).await {
+        if let Err(e) = axum::serve(listener, router(state)).await {
             tracing::warn!(error = %e, "the ops listener failed");
         }
     }))

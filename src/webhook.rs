@@ -6,14 +6,28 @@
 //! 1. the `X-Telegram-Bot-Api-Secret-Token` header is compared in constant time (teloxide's
 //!    own webhook helper compares with `==`), on SHA-256 digests so that not even the length
 //!    of the secret leaks;
-//! 2. the person's lock is taken: in this process (a keyed mutex), and across replicas a
+//! 2. the turn runs in a task of its own, which the request awaits: axum drops a request's
+//!    future when the client disconnects, and that must never cancel a turn half-way;
+//! 3. the person's lock is taken: in this process (a keyed mutex), and across replicas a
 //!    PostgreSQL advisory lock keyed by the pseudonym, so one person's updates never run
 //!    concurrently anywhere (the lock key is pseudonymous: `pg_locks` shows no Telegram id);
-//! 3. the update id is claimed (`processed_updates`, `INSERT … ON CONFLICT DO NOTHING`) inside
+//! 4. the update id is claimed (`processed_updates`, `INSERT … ON CONFLICT DO NOTHING`) inside
 //!    that lock and committed before the update is handled: a redelivery, to this replica or
-//!    another, finds the claim and is answered 200 without a second reply or report. The cost
-//!    is at-most-once: an update whose replica dies mid-turn is not retried (the person sends
-//!    it again), never handled twice.
+//!    another, finds the claim and is answered 200 without a second reply or report.
+//!
+//! Time bound: waiting for the locks, and the whole request, are bounded by
+//! `webhook.update_timeout_secs` (PostgreSQL's `lock_timeout` for the advisory lock). An update
+//! that could not get its locks in time is answered 503 with nothing claimed, so Telegram
+//! delivers it again later; one whose turn is still running at the bound is answered 503 too
+//! (the turn goes on), and its redelivery finds the claim once the turn is done. The claim
+//! itself is never cut short: abandoning a claim that reached the database would lose the
+//! update.
+//!
+//! Why the claim is committed before the turn (at most once) rather than with it: a turn makes
+//! several commits of its own (draft, case, receipt) and sends messages; replaying a turn that
+//! got half-way would apply a person's text to a step it was not meant for, or send a second
+//! reply. With the turn in its own task, the only way to lose an update is a process that dies
+//! mid-turn (a crash, or the shutdown bound); the person then sees no answer and sends again.
 //!
 //! Order: Telegram delivers one person's updates in order, and a person acts after seeing the
 //! bot's answer; the lock makes sure two updates of one person never overlap, whichever
@@ -67,6 +81,10 @@ pub enum WebhookError {
     /// The server failed.
     #[error("the webhook server failed: {0}")]
     Serve(std::io::Error),
+    /// After the stop signal, updates were still in flight when the drain bound was reached
+    /// (they are abandoned; Telegram redelivers those it got no answer for).
+    #[error("updates were still in flight when the drain bound was reached")]
+    DrainBound,
 }
 
 /// Webhook settings.
@@ -79,6 +97,8 @@ pub struct WebhookOptions {
     pub secret: SecretString,
     /// How long in-flight updates may take to finish after the stop signal.
     pub drain: Duration,
+    /// How long one update may wait for its locks and be handled before it is answered 503.
+    pub update_timeout: Duration,
 }
 
 /// A secret compared in constant time.
@@ -147,6 +167,7 @@ struct Hook {
     secret: SecretCheck,
     local: KeyedLocks,
     permits: tokio::sync::Semaphore,
+    update_timeout: Duration,
 }
 
 /// The lock key of an update: from the pseudonym of the person (or of the chat, for updates
@@ -185,21 +206,51 @@ async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes)
             return StatusCode::OK;
         }
     };
+    let deadline = tokio::time::Instant::now() + hook.update_timeout;
+    // This future is dropped if the client disconnects; the spawned turn is not.
+    let turn = tokio::spawn(turn(hook.clone(), update, deadline));
+    match tokio::time::timeout_at(deadline, turn).await {
+        Ok(Ok(status)) => status,
+        Ok(Err(_)) => {
+            // The handler panicked after the claim: a redelivery is answered as a duplicate.
+            warn!("update handling panicked");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+        Err(_) => {
+            warn!("update still being handled at its time bound; answered 503");
+            StatusCode::SERVICE_UNAVAILABLE
+        }
+    }
+}
+
+/// One update: admitted (the locks, waited for until `deadline`; then the claim), then
+/// handled to the end.
+async fn turn(hook: Arc<Hook>, update: Update, deadline: tokio::time::Instant) -> StatusCode {
     let key = lock_key(&hook.app, &update);
-    // The person's local lock first: waiting for it holds no database connection, so one
-    // person's burst cannot take every permit while the others wait.
-    let _local = hook.local.lock(key).await;
-    let Ok(_permit) = hook.permits.acquire().await else {
+    let locked = tokio::time::timeout_at(deadline, async {
+        // The person's local lock first: waiting for it holds no database connection, so one
+        // person's burst cannot take every permit while the others wait.
+        let local = hook.local.lock(key).await;
+        let permit = hook.permits.acquire().await.ok()?;
+        let wait = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match hook.app.store.lock_chat(key, wait).await {
+            Ok(lock) => Some((local, permit, lock)),
+            Err(e) => {
+                // lock_timeout, or the database is down.
+                warn!(error = %e, "could not take a chat lock");
+                None
+            }
+        }
+    })
+    .await;
+    // Cancelling the wait above is safe: an unfinished lock attempt ends with its
+    // transaction, and nothing is claimed yet, so Telegram's redelivery is handled normally.
+    let Ok(Some((_local, _permit, lock))) = locked else {
+        warn!("an update could not get the person's lock in time; answered 503");
         return StatusCode::SERVICE_UNAVAILABLE;
     };
-    let lock = match hook.app.store.lock_chat(key).await {
-        Ok(l) => l,
-        Err(e) => {
-            // Telegram retries a 5xx later; nothing was claimed.
-            warn!(error = %e, "could not take a chat lock");
-            return StatusCode::SERVICE_UNAVAILABLE;
-        }
-    };
+    // Not under the deadline: a claim that reached the database must not be abandoned, or the
+    // update would be lost (claimed, never handled).
     let day = crate::clock::Day::today().0;
     match hook.app.store.claim_update(update.id.0, day).await {
         Ok(true) => {}
@@ -221,7 +272,7 @@ async fn receive(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes)
 }
 
 /// Registers the webhook and serves it until `stop` resolves; then drains in-flight updates
-/// for at most `opts.drain`.
+/// for at most `opts.drain` ([`WebhookError::DrainBound`] if some were still running).
 pub async fn run_webhook(
     bot: TgBot,
     app: Arc<App>,
@@ -250,10 +301,14 @@ pub async fn run_webhook(
         secret: SecretCheck::new(&opts.secret),
         local: KeyedLocks::default(),
         permits: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),
+        update_timeout: opts.update_timeout,
     });
     let router = Router::new()
         .route(if path.is_empty() { "/" } else { &path }, post(receive))
-        .with_state(hook);
+        .with_state(hook)
+        .layer(axum::middleware::from_fn(|r, n| {
+            crate::metrics::track_http("webhook", r, n)
+        }));
     info!(listen = %opts.listen, "webhook listening");
     let draining = Arc::new(tokio::sync::Notify::new());
     let notify = draining.clone();
@@ -269,7 +324,7 @@ pub async fn run_webhook(
         _ = draining.notified() => {
             match tokio::time::timeout(opts.drain, &mut server).await {
                 Ok(r) => r.map_err(WebhookError::Serve)?,
-                Err(_) => warn!("drain bound reached; updates still in flight are abandoned"),
+                Err(_) => return Err(WebhookError::DrainBound),
             }
         }
     }

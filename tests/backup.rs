@@ -1,17 +1,20 @@
-//! `tipline admin backup`: an online copy of the SQLite database, created 0600, never over an
-//! existing file; wiping the database and restoring the copy leaves every case readable by the
-//! reviewer (the backup holds the sealed items, so it inherits their protection).
+//! `tipline admin backup`: an online copy of the SQLite database, taken while cases keep
+//! arriving, created 0600, never over an existing file or through a planted symlink, and
+//! leaving no temporary file behind; wiping the database and restoring the copy leaves every
+//! case in it readable by the reviewer through the review API (the backup holds the sealed
+//! items, so it inherits their protection) and the audit log intact by `tipline admin audit
+//! verify`.
 
 mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use tipline::crypto::keyfile::KdfParams;
-use tipline::crypto::{ItemKind, Receipt, RecipientRole, Sealed, suite};
-use tipline::ids::{CaseCode, CaseId};
-use tipline::store::{NewCase, NewItem, Store};
+use tipline::crypto::{RecipientRole, suite};
+use tipline::store::{Store, TokenRole};
 
 fn tipline(data: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_tipline"))
@@ -22,8 +25,12 @@ fn tipline(data: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-#[tokio::test]
-async fn backup_wipe_restore_and_the_reviewer_opens_every_case() {
+fn story(i: usize) -> String {
+    format!("report number {i}: the canary story")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backup_during_writes_wipe_restore_and_the_reviewer_opens_every_case() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
     let o = tipline(&data, &["init"]);
@@ -44,40 +51,46 @@ async fn backup_wipe_restore_and_the_reviewer_opens_every_case() {
         )
         .await
         .unwrap();
-    let ring = store.keyring().await.unwrap();
-    let mut made: Vec<(CaseCode, Vec<u8>)> = Vec::new();
+    let mut made = Vec::new();
     for i in 0..6 {
-        let id = CaseId::random();
-        let text = format!("report number {i}: the canary story").into_bytes();
-        let summary = Sealed::seal(&text, ItemKind::Summary, &id, &ring.reviewers).unwrap();
-        let identity =
-            Sealed::seal(&b"who".to_vec(), ItemKind::Identity, &id, &ring.custodians).unwrap();
-        let keys = Receipt::generate()
-            .derive_blocking(KdfParams::INSECURE_FOR_TESTS)
-            .unwrap();
-        let code = store
-            .submit_case(&NewCase {
-                id,
-                category: "bribery".into(),
-                epoch: ring.epoch,
-                items: vec![
-                    NewItem::from_bot(ItemKind::Summary, summary.into_bytes()),
-                    NewItem::from_bot(ItemKind::Identity, identity.into_bytes()),
-                ],
-                lookup_id: keys.lookup_id,
-                mailbox_public: keys.mailbox_public,
-            })
-            .await
-            .unwrap();
-        made.push((code, text));
+        made.push((
+            common::review::submit(&store, &story(i)).await.code,
+            story(i),
+        ));
     }
 
-    // Online: the store above stays open (as the service would) while the backup runs.
+    // Online, under writes: reports keep arriving (as the bot would submit them) while the
+    // backup runs in another process.
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (store, stop) = (store.clone(), stop.clone());
+        tokio::spawn(async move {
+            let mut more = Vec::new();
+            let mut i = 6;
+            while !stop.load(Ordering::Relaxed) || more.len() < 3 {
+                more.push((
+                    common::review::submit(&store, &story(i)).await.code,
+                    story(i),
+                ));
+                i += 1;
+            }
+            more
+        })
+    };
     let backup = tmp.path().join("tipline-backup.db");
-    let o = tipline(
-        &data,
-        &["admin", "backup", "--out", backup.to_str().unwrap()],
-    );
+    let o = {
+        let (data, backup) = (data.clone(), backup.clone());
+        tokio::task::spawn_blocking(move || {
+            tipline(
+                &data,
+                &["admin", "backup", "--out", backup.to_str().unwrap()],
+            )
+        })
+        .await
+        .unwrap()
+    };
+    stop.store(true, Ordering::Relaxed);
+    let during = writer.await.unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let mode = std::fs::metadata(&backup).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "backup mode {mode:o}");
@@ -85,8 +98,17 @@ async fn backup_wipe_restore_and_the_reviewer_opens_every_case() {
     assert!(bytes.starts_with(b"SQLite format 3\0"));
     // Sealed: the plaintext is nowhere in the copy.
     assert!(!bytes.windows(12).any(|w| w == b"canary story"));
+    // Nothing left behind next to it (the private working directory is gone).
+    let names: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.starts_with(".tipline-backup")),
+        "{names:?}"
+    );
 
-    // Never over an existing file.
+    // Never over an existing file, nor through a symlink planted where the backup goes.
     let o = tipline(
         &data,
         &["admin", "backup", "--out", backup.to_str().unwrap()],
@@ -98,6 +120,16 @@ async fn backup_wipe_restore_and_the_reviewer_opens_every_case() {
         bytes,
         "the backup was changed"
     );
+    let victim = tmp.path().join("victim");
+    std::fs::write(&victim, b"keep me").unwrap();
+    let planted = tmp.path().join("planted.db");
+    std::os::unix::fs::symlink(&victim, &planted).unwrap();
+    let o = tipline(
+        &data,
+        &["admin", "backup", "--out", planted.to_str().unwrap()],
+    );
+    assert!(!o.status.success());
+    assert_eq!(std::fs::read(&victim).unwrap(), b"keep me");
 
     // Wipe the database, restore the copy.
     store.close().await;
@@ -115,6 +147,9 @@ async fn backup_wipe_restore_and_the_reviewer_opens_every_case() {
     )
     .unwrap();
 
+    let o = tipline(&data, &["admin", "audit", "verify"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("intact"));
     let restored = Store::open(&url).await.unwrap();
     assert!(restored.migrations_current().await.unwrap());
     let total: i64 = restored
@@ -124,18 +159,44 @@ async fn backup_wipe_restore_and_the_reviewer_opens_every_case() {
         .iter()
         .map(|(_, n)| n)
         .sum();
-    assert_eq!(total, made.len() as i64);
-    for (code, text) in &made {
-        let case = restored.case_by_code(code).await.unwrap();
-        let items = restored.items(&case.id).await.unwrap();
-        let item = items.iter().find(|i| i.kind == ItemKind::Summary).unwrap();
-        let sealed: Sealed<Vec<u8>> = Sealed::from_bytes(item.blob.clone());
-        let opened = sealed
-            .open(ItemKind::Summary, &case.id, &reviewer.0)
-            .expect("the reviewer opens the restored case");
-        assert_eq!(&opened, text);
+    // One snapshot: every case from before the backup, and a prefix of those written during it.
+    let mut present = made.clone();
+    let mut missing_seen = false;
+    for (code, text) in &during {
+        match restored.case_by_code(code).await {
+            Ok(_) => {
+                assert!(!missing_seen, "the snapshot is not a prefix of the writes");
+                present.push((code.clone(), text.clone()));
+            }
+            Err(tipline::store::StoreError::NotFound) => missing_seen = true,
+            Err(e) => panic!("{e}"),
+        }
     }
-    assert!(restored.audit_verify().await.unwrap().is_ok());
+    assert_eq!(total, present.len() as i64);
+    eprintln!(
+        "backup holds {} cases; {} were written during it",
+        present.len(),
+        during.len()
+    );
+
+    // The reviewer opens every case of the restored database through the review API.
+    let api = common::review::Api::start(&restored, 1).await;
+    let token = common::review::token(
+        &restored,
+        TokenRole::Reviewer,
+        Some(reviewer.1.key_id()),
+        3600,
+    )
+    .await;
+    let client = api.client(&token);
+    for (code, text) in &present {
+        let opened = tipline::review::client::open_case(&client, &reviewer.0, code.as_str())
+            .await
+            .expect("the reviewer opens the restored case");
+        assert_eq!(opened.unreadable, 0);
+        assert_eq!(&opened.summary.expect("a summary").story, text);
+    }
+    api.stop().await;
     restored.close().await;
 }
 

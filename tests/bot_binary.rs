@@ -2,7 +2,8 @@
 //! restarted, the citizen finishes the report; SIGTERM stops it within a bound; and with all
 //! logging at TRACE, planted canaries (Telegram id, username, names, a phone number typed in
 //! the text, the receipt) appear neither in its output nor anywhere in the SQLite files, nor in
-//! what /metrics serves.
+//! what /metrics serves. And when Telegram stalls longer than the shutdown bound, SIGTERM
+//! still ends long polling within the bound (status 1), with /readyz 503 while it drains.
 
 mod common;
 
@@ -11,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tipline::crypto::{RecipientRole, suite};
-use tipline::sim::{Content, ForwardOrigin, Incoming, SimUser, Simulator};
+use tipline::sim::{Content, EveryNth, Faults, ForwardOrigin, Incoming, SimUser, Simulator, Stall};
 use tipline::store::Store;
 
 const TELEGRAM_ID: u64 = 987_654_321_987;
@@ -298,4 +299,82 @@ async fn sigkill_restart_sigterm_and_no_canaries_anywhere() {
         let id_le = (TELEGRAM_ID as i64).to_le_bytes();
         assert!(!bytes.windows(8).any(|w| w == id_le));
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_exit_is_bounded_when_telegram_stalls() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data: PathBuf = tmp.path().join("data");
+    let o = Command::new(env!("CARGO_BIN_EXE_tipline"))
+        .args(["init"])
+        .env("TIPLINE_DATA_DIR", &data)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let store = Store::open(&format!("sqlite:{}", data.join("tipline.db").display()))
+        .await
+        .unwrap();
+    for role in [RecipientRole::Reviewer, RecipientRole::Custodian] {
+        store
+            .add_recipient(&suite::generate_keypair().1, role, "K", "test")
+            .await
+            .unwrap();
+    }
+    let sim = Simulator::start().await.unwrap();
+    let ops = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tipline"))
+        .arg("serve")
+        .env("TIPLINE_DATA_DIR", &data)
+        .env("TELEGRAM_BOT_TOKEN", sim.token())
+        .env("TELEGRAM_API_URL", sim.api_url())
+        .env("TIPLINE_REVIEW_LISTEN", "127.0.0.1:0")
+        .env("TIPLINE_OPS_LISTEN", format!("127.0.0.1:{ops}"))
+        .env("TIPLINE_SHUTDOWN_SECS", "3")
+        .env("TIPLINE_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(Guard)
+        .unwrap();
+    wait_for_polling(&sim, 0).await;
+    let http = reqwest::Client::new();
+    let readyz = format!("http://127.0.0.1:{ops}/readyz");
+    assert_eq!(
+        http.get(&readyz).send().await.unwrap().status().as_u16(),
+        200
+    );
+    // Every reply is held at "Telegram" for a minute, far past the 3 s bound.
+    sim.set_faults(Faults {
+        stall: Some(Stall {
+            delay: Duration::from_secs(60),
+            every: EveryNth::new(1).only(&["sendMessage"]),
+        }),
+        ..Faults::default()
+    });
+    let c = sim.citizen(SimUser::new(5_550_303, "Stalled").language("vi"));
+    c.inject(Content::text("/help")).unwrap();
+    // The handler is now waiting on its sendMessage.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let t0 = Instant::now();
+    Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let r = http.get(&readyz).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 503, "still ready while draining");
+    assert!(r.text().await.unwrap().contains("shutting down"));
+    let status = child.0.wait().unwrap();
+    let took = t0.elapsed();
+    assert!(
+        took < Duration::from_secs(3) + Duration::from_millis(2500),
+        "SIGTERM took {took:?} with a 3 s bound"
+    );
+    assert_eq!(status.code(), Some(1), "the bound was reached: status 1");
+    sim.clear_faults();
+    store.close().await;
 }

@@ -6,6 +6,10 @@
 //! of both replicas carry no canary. Then SIGTERM while an update is in flight: the update is
 //! finished and answered, and the process exits within the bound.
 //!
+//! A person's lock held elsewhere (a stuck replica) makes a delivery wait at most the update
+//! bound and answer 503 with nothing handled; the redelivery after the lock is free is handled
+//! once.
+//!
 //! Skips loudly without TIPLINE_TEST_POSTGRES_URL.
 
 mod common;
@@ -14,6 +18,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use sqlx::Connection;
 use tipline::bot::texts::Lang;
 use tipline::crypto::{ItemKind, RecipientRole, Sealed, ServerSecret, suite};
 use tipline::loadtest::{Act, REPORT};
@@ -60,6 +65,7 @@ fn spawn(
     sim: &Simulator,
     token: &str,
     log: &Path,
+    extra: &[(&str, &str)],
 ) -> Replica {
     std::fs::create_dir_all(dir).unwrap();
     let (hook_port, ops_port) = (free_port(), free_port());
@@ -86,6 +92,7 @@ fn spawn(
         .env("TIPLINE_REVIEW_LISTEN", "127.0.0.1:0")
         .env("TIPLINE_REPORTS_PER_DAY", "5")
         .env("TIPLINE_LOG", "info")
+        .envs(extra.iter().copied())
         .stdout(Stdio::from(log.try_clone().unwrap()))
         .stderr(Stdio::from(log))
         .spawn()
@@ -240,6 +247,7 @@ async fn two_replicas_behave_as_one_bot() {
         &sim,
         &token,
         &log,
+        &[],
     );
     let rb = spawn(
         &tmp.path().join("b"),
@@ -248,6 +256,7 @@ async fn two_replicas_behave_as_one_bot() {
         &sim,
         &token,
         &log,
+        &[],
     );
     let http = reqwest::Client::new();
     wait_ready(&http, &ra).await;
@@ -465,6 +474,98 @@ async fn two_replicas_behave_as_one_bot() {
     for canary in &canaries {
         assert!(!logs.contains(canary.as_str()), "log contains {canary:?}");
     }
+    store.close().await;
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_held_person_lock_is_answered_503_and_redelivered_later() {
+    let Some(db) = common::PgDatabase::create("a_held_person_lock_is_answered_503").await else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let store = Store::open(&db.url).await.unwrap();
+    for role in [RecipientRole::Reviewer, RecipientRole::Custodian] {
+        store
+            .add_recipient(&suite::generate_keypair().1, role, "K", "test")
+            .await
+            .unwrap();
+    }
+    let secret = ServerSecret::generate();
+    let secret_file = tmp.path().join("server-secret");
+    tipline::crypto::keyfile::write_new_private_file(
+        &secret_file,
+        secret.expose_file_text().as_bytes(),
+    )
+    .unwrap();
+    let token = hex::encode(tipline::crypto::random_array::<24>());
+    let sim = Simulator::builder()
+        .record_calls(true)
+        .start()
+        .await
+        .unwrap();
+    let r = spawn(
+        &tmp.path().join("a"),
+        &db.url,
+        &secret_file,
+        &sim,
+        &token,
+        &tmp.path().join("replica.log"),
+        &[("TIPLINE_WEBHOOK_UPDATE_SECS", "2")],
+    );
+    let http = reqwest::Client::new();
+    wait_ready(&http, &r).await;
+    assert!(
+        sim.wait_until(Duration::from_secs(60), |s| !s
+            .calls_to("setWebhook")
+            .is_empty())
+            .await
+    );
+    sim.set_webhook_targets(
+        vec![r.hook.clone()],
+        Some(token.clone()),
+        WebhookRouting::Manual,
+    );
+
+    // Another replica is stuck holding this person's lock (the key is the pseudonym's first
+    // eight bytes, as the webhook derives it).
+    let id = FIRST_ID + 900;
+    let p = secret.pseudonym(id as i64);
+    let key = i64::from_be_bytes(p.0[..8].try_into().unwrap());
+    let mut holder = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(key)
+        .execute(&mut holder)
+        .await
+        .unwrap();
+
+    let c = sim.citizen(SimUser::new(id, "Waiting").language("vi"));
+    let help = c.inject(Content::text("/help")).unwrap();
+    let t0 = Instant::now();
+    let status = sim.redeliver(help.update_id, &r.hook).await.unwrap();
+    let took = t0.elapsed();
+    assert_eq!(
+        status, 503,
+        "a delivery that cannot get the lock is refused"
+    );
+    assert!(
+        took >= Duration::from_millis(1500) && took < Duration::from_secs(6),
+        "answered after {took:?} with a 2 s bound"
+    );
+    assert!(c.bot_messages().is_empty(), "nothing was handled");
+
+    // The lock is free again: Telegram's redelivery is handled, once.
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(key)
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    assert_eq!(sim.redeliver(help.update_id, &r.hook).await.unwrap(), 200);
+    assert_eq!(c.bot_messages().len(), 1, "{}", c.transcript());
+    assert_eq!(sim.redeliver(help.update_id, &r.hook).await.unwrap(), 200);
+    assert_eq!(c.bot_messages().len(), 1, "{}", c.transcript());
+    drop(holder);
+    drop(r);
     store.close().await;
     db.drop_database().await;
 }

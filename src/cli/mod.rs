@@ -267,9 +267,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Admin(a) => {
             let config = load_config()?;
-            let store = Store::open(&config.database_url)
-                .await
-                .context("opening the database")?;
+            // Never a new empty database: on a PostgreSQL host, a forgotten
+            // TIPLINE_DATABASE_URL_FILE would otherwise register keys in a stray SQLite file.
+            let store = match Store::open_existing(&config.database_url).await {
+                Err(crate::store::StoreError::NoDatabase(path)) => bail!(
+                    "there is no tipline database at {path}, and admin commands never create one. \
+                     If the service uses PostgreSQL, give this command the same database setting \
+                     (e.g. `export TIPLINE_DATABASE_URL_FILE=/etc/tipline/credentials/database-url`); \
+                     for SQLite, set TIPLINE_DATA_DIR to the service's data directory, or run \
+                     `tipline init` first"
+                ),
+                other => other.context("opening the database")?,
+            };
             match a {
                 AdminCommand::Tokens(t) => review::tokens(t, &store).await,
                 AdminCommand::RotateServerSecret { drop_old } => {
@@ -462,9 +471,41 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let bot = teloxide::Bot::new(token.expose_secret())
         .set_api_url(api_url)
         .throttle(crate::bot::telegram_limits());
-    let ops = crate::ops::spawn(config.ops_listen, store.clone())
-        .await
-        .with_context(|| format!("listening on ops.listen {}", config.ops_listen))?;
+
+    // One signal listener; everything that stops watches `stopping`, and /readyz turns 503 at
+    // once so that load balancers send nothing new while in-flight updates drain.
+    let bound = config.shutdown_timeout;
+    let (stop_tx, stopping) = tokio::sync::watch::channel(false);
+    let signalled_at = std::sync::Arc::new(std::sync::OnceLock::new());
+    {
+        let signalled_at = signalled_at.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = signalled_at.set(tokio::time::Instant::now());
+            tracing::info!(
+                bound_secs = bound.as_secs(),
+                "stop signal received: draining in-flight updates"
+            );
+            let _ = stop_tx.send(true);
+        });
+    }
+    let stopped = {
+        let rx = stopping.clone();
+        move || {
+            let mut rx = rx.clone();
+            async move {
+                // An error means the sender is gone, which only happens after it sent.
+                let _ = rx.wait_for(|s| *s).await;
+            }
+        }
+    };
+
+    let ops = crate::ops::spawn(
+        config.ops_listen,
+        crate::ops::OpsState::new(store.clone(), stopping.clone()),
+    )
+    .await
+    .with_context(|| format!("listening on ops.listen {}", config.ops_listen))?;
     let purges = tokio::spawn(daily_purge(
         store.clone(),
         config.retention.closed_case_days,
@@ -478,60 +519,97 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         config.approvals_required,
         config.retention.closed_case_days,
     );
-    let api = tokio::spawn(crate::review::server::serve(
-        listener,
-        api_state,
-        shutdown_signal(),
-    ));
+    let api = tokio::spawn(crate::review::server::serve(listener, api_state, stopped()));
     tracing::info!(review_api = %review_addr, "review API listening");
     let housekeeping = tokio::spawn(housekeeping(store.clone()));
-    match args.webhook_url {
-        None => {
-            tracing::info!(
-                database = store.backend_name(),
-                "tipline bot starting (long polling)"
-            );
-            crate::bot::run_polling(bot, app, shutdown_signal())
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-        }
-        Some(url) => {
-            let url = url::Url::parse(&url).context("invalid --webhook-url")?;
-            if url.scheme() != "https" {
-                bail!("--webhook-url must be an https:// URL (Telegram posts only to HTTPS)");
-            }
-            let Some(secret) = config.webhook_secret.clone() else {
-                bail!(
-                    "webhook mode needs a secret token: set TIPLINE_WEBHOOK_SECRET_FILE (32-256 characters of A-Z a-z 0-9 _ -)"
+
+    let run = async {
+        match args.webhook_url {
+            None => {
+                tracing::info!(
+                    database = store.backend_name(),
+                    "tipline bot starting (long polling)"
                 );
-            };
-            if store.backend_name() == "sqlite" {
-                tracing::warn!("webhook mode on SQLite: run one instance only");
+                crate::bot::run_polling(bot, app, stopped())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))
             }
-            tracing::info!(
-                database = store.backend_name(),
-                "tipline bot starting (webhook)"
-            );
-            crate::webhook::run_webhook(
-                bot,
-                app,
-                crate::webhook::WebhookOptions {
-                    url,
-                    listen: config.webhook_listen,
-                    secret,
-                    drain: std::time::Duration::from_secs(20),
-                },
-                shutdown_signal(),
-            )
-            .await?;
+            Some(url) => {
+                let url = url::Url::parse(&url).context("invalid --webhook-url")?;
+                if url.scheme() != "https" {
+                    bail!("--webhook-url must be an https:// URL (Telegram posts only to HTTPS)");
+                }
+                let Some(secret) = config.webhook_secret.clone() else {
+                    bail!(
+                        "webhook mode needs a secret token: set TIPLINE_WEBHOOK_SECRET_FILE (32-256 characters of A-Z a-z 0-9 _ -)"
+                    );
+                };
+                if store.backend_name() == "sqlite" {
+                    tracing::warn!("webhook mode on SQLite: run one instance only");
+                }
+                tracing::info!(
+                    database = store.backend_name(),
+                    "tipline bot starting (webhook)"
+                );
+                match crate::webhook::run_webhook(
+                    bot,
+                    app,
+                    crate::webhook::WebhookOptions {
+                        url,
+                        listen: config.webhook_listen,
+                        secret,
+                        // Most of the bound for updates in flight; the rest for closing.
+                        drain: bound.mul_f64(0.8),
+                        update_timeout: config.webhook_update_timeout,
+                    },
+                    stopped(),
+                )
+                .await
+                {
+                    Err(crate::webhook::WebhookError::DrainBound) => shutdown_bound_reached(bound),
+                    other => other.map_err(anyhow::Error::from),
+                }
+            }
         }
-    }
+    };
+    // The whole shutdown is bounded, whatever the bot's own drain does (teloxide's polling
+    // waits for every handler; a handler can wait on a stalled Telegram).
+    let bounded = async {
+        stopped().await;
+        tokio::time::sleep(bound).await;
+    };
+    let result = tokio::select! {
+        r = run => r,
+        () = bounded => shutdown_bound_reached(bound),
+    };
     housekeeping.abort();
     purges.abort();
     api.abort();
     ops.abort();
-    store.close().await;
-    Ok(())
+    // Closing waits for every pooled connection to come back; a turn abandoned by the drain
+    // bound may still hold one. What is left of the bound, at least a moment.
+    let left = signalled_at
+        .get()
+        .map(|t| (*t + bound).saturating_duration_since(tokio::time::Instant::now()))
+        .unwrap_or(bound)
+        .max(std::time::Duration::from_millis(200));
+    if tokio::time::timeout(left, store.close()).await.is_err() {
+        shutdown_bound_reached(bound);
+    }
+    if result.is_ok() {
+        tracing::info!("stopped");
+    }
+    result
+}
+
+/// Ends the process at once when the shutdown bound is reached: returning would wait for the
+/// runtime's blocking threads, which a stuck turn may hold.
+fn shutdown_bound_reached(bound: std::time::Duration) -> ! {
+    tracing::error!(
+        bound_secs = bound.as_secs(),
+        "shutdown bound reached with work still in flight; exiting now (status 1). Telegram redelivers updates that were not answered"
+    );
+    std::process::exit(1)
 }
 
 fn reqwest_url(s: &str) -> anyhow::Result<url::Url> {

@@ -227,6 +227,10 @@ pub fn router(state: AppState) -> Router {
         .nest(PREFIX, api)
         // Envelopes of replies, notes and identities are small; headers for rewrap smaller.
         .layer(axum::extract::DefaultBodyLimit::max(1024 * 1024))
+        // Request latency by route template (never the path asked for, which names a case).
+        .layer(axum::middleware::from_fn(|r, n| {
+            crate::metrics::track_http("review", r, n)
+        }))
 }
 
 /// Serves the API on `listener` until `shutdown` resolves.

@@ -647,7 +647,25 @@ impl Simulator {
     /// [`SimError::UnknownUpdate`] (also when call recording, and with it the
     /// update history, is off), or [`SimError::Delivery`].
     pub async fn redeliver(&self, update_id: u32, url: &str) -> Result<u16, SimError> {
-        webhook::redeliver(&self.shared, update_id, url).await
+        webhook::redeliver(&self.shared, update_id, url, None).await
+    }
+
+    /// Delivers an update to `url` and hangs up after `after` if no answer came by then (a
+    /// dropped connection, as when a proxy or Telegram gives up). `Ok(None)`: hung up.
+    ///
+    /// # Errors
+    /// As [`Simulator::redeliver`], for failures other than the hang-up.
+    pub async fn redeliver_and_hang_up(
+        &self,
+        update_id: u32,
+        url: &str,
+        after: std::time::Duration,
+    ) -> Result<Option<u16>, SimError> {
+        match webhook::redeliver(&self.shared, update_id, url, Some(after)).await {
+            Ok(status) => Ok(Some(status)),
+            Err(SimError::Delivery(e)) if e.is_timeout() => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Every webhook delivery attempt so far.

@@ -48,14 +48,20 @@ fn next_job(st: &mut State) -> Option<Job> {
     })
 }
 
-/// POSTs one update; returns the HTTP status.
+/// POSTs one update; returns the HTTP status. Gives up (closing the connection) after
+/// `timeout`, or the default delivery timeout.
 async fn post(
     sh: &Shared,
     url: &str,
     secret: Option<&str>,
     body: &Value,
+    timeout: Option<Duration>,
 ) -> Result<u16, reqwest::Error> {
-    let mut req = sh.http.post(url).timeout(DELIVERY_TIMEOUT).json(body);
+    let mut req = sh
+        .http
+        .post(url)
+        .timeout(timeout.unwrap_or(DELIVERY_TIMEOUT))
+        .json(body);
     if let Some(s) = secret {
         req = req.header(SECRET_HEADER, s);
     }
@@ -125,7 +131,7 @@ pub(crate) async fn run(sh: Arc<Shared>) {
             attempt = 0;
         }
         attempt += 1;
-        let result = post(&sh, &job.url, job.secret.as_deref(), &job.body).await;
+        let result = post(&sh, &job.url, job.secret.as_deref(), &job.body, None).await;
         let success = matches!(result, Ok(200..=299));
         let retry = {
             let mut st = sh.lock();
@@ -161,7 +167,7 @@ pub(crate) async fn deliver_next_to(sh: &Shared, url: &str) -> Result<u16, SimEr
             st.webhook.as_ref().and_then(|w| w.secret.clone()),
         )
     };
-    let result = post(sh, url, secret.as_deref(), &body).await;
+    let result = post(sh, url, secret.as_deref(), &body, None).await;
     {
         let mut st = sh.lock();
         let earlier = st
@@ -179,8 +185,14 @@ pub(crate) async fn deliver_next_to(sh: &Shared, url: &str) -> Result<u16, SimEr
     result.map_err(SimError::Delivery)
 }
 
-/// Sends an already-created update again to `url` (duplicate delivery).
-pub(crate) async fn redeliver(sh: &Shared, update_id: u32, url: &str) -> Result<u16, SimError> {
+/// Sends an already-created update again to `url` (duplicate delivery), hanging up after
+/// `timeout` if given.
+pub(crate) async fn redeliver(
+    sh: &Shared,
+    update_id: u32,
+    url: &str,
+    timeout: Option<Duration>,
+) -> Result<u16, SimError> {
     let (body, secret) = {
         let st = sh.lock();
         let body = st
@@ -190,7 +202,7 @@ pub(crate) async fn redeliver(sh: &Shared, update_id: u32, url: &str) -> Result<
             .ok_or(SimError::UnknownUpdate(update_id))?;
         (body, st.webhook.as_ref().and_then(|w| w.secret.clone()))
     };
-    let result = post(sh, url, secret.as_deref(), &body).await;
+    let result = post(sh, url, secret.as_deref(), &body, timeout).await;
     {
         let mut st = sh.lock();
         let earlier = st

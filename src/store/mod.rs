@@ -8,6 +8,13 @@
 //! own. Migrations live in `migrations/sqlite` and `migrations/postgres` and are embedded in the
 //! binary.
 //!
+//! Rolling upgrades: a migration whose file name is `NNNN_additive_….sql` only adds (tables,
+//! nullable columns, indexes) and promises that the previous release keeps working beside it.
+//! An older binary that meets such a migration it does not know still starts and reports ready
+//! ([`SchemaState::AheadAdditive`]); any other unknown migration makes it refuse to run
+//! ([`StoreError::IncompatibleSchema`]) and report not ready, so replicas are replaced one by
+//! one only across additive releases (deploy/README.md, "Upgrades").
+//!
 //! Invariants: the store holds no plaintext a reporter wrote — only sealed envelopes, lookup
 //! ids, public keys, pseudonyms and day numbers; every multi-row change is one transaction;
 //! SQLite write transactions begin IMMEDIATE so that concurrent writers queue instead of
@@ -69,7 +76,32 @@ pub enum StoreError {
     /// The requested change is not allowed in the object's current state.
     #[error("{0}")]
     Invalid(String),
+    /// The database has a migration this version does not know and that is not marked
+    /// additive: this version must not run against it.
+    #[error(
+        "the database has migration {0}, which this version of tipline does not know and which is not marked additive: run the newer version, or restore the backup taken before the upgrade"
+    )]
+    IncompatibleSchema(i64),
+    /// A command that must not create a database found none at this SQLite path.
+    #[error("there is no tipline database at {0}")]
+    NoDatabase(String),
 }
+
+/// How the database's schema relates to the migrations embedded in this binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaState {
+    /// Every embedded migration is applied, and nothing else.
+    Current,
+    /// Some embedded migrations are not applied yet (or the migrations table is missing).
+    Pending,
+    /// Every embedded migration is applied, and newer ones that are all marked additive.
+    AheadAdditive,
+    /// The database has a newer migration that is not marked additive.
+    Incompatible(i64),
+}
+
+/// The description prefix (`NNNN_additive_….sql`) that marks a migration additive.
+const ADDITIVE_PREFIX: &str = "additive";
 
 impl StoreError {
     /// True when the error is a momentary failure of the database (worth a retry later).
@@ -204,11 +236,43 @@ impl Store {
         Ok(store)
     }
 
-    /// Applies pending migrations.
+    /// Like [`Store::open`], but never creates a database: an SQLite URL whose file does not
+    /// exist is [`StoreError::NoDatabase`]. For commands that work on the service's database
+    /// (administration), where a new empty file would mean the wrong database was configured.
+    pub async fn open_existing(url: &str) -> Result<Store, StoreError> {
+        if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?;
+            let path = opts.get_filename();
+            if !path.exists() {
+                return Err(StoreError::NoDatabase(path.display().to_string()));
+            }
+        }
+        Self::open(url).await
+    }
+
+    /// Applies pending migrations. Newer migrations that this binary does not know are
+    /// tolerated when they are all additive (a rolling upgrade in progress); otherwise
+    /// [`StoreError::IncompatibleSchema`].
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        dispatch!(self, pool => {
-            self.migrator().run(pool).await?;
-        });
+        let unknown = match self.schema_state().await? {
+            SchemaState::Incompatible(v) => return Err(StoreError::IncompatibleSchema(v)),
+            SchemaState::AheadAdditive => true,
+            SchemaState::Current | SchemaState::Pending => false,
+        };
+        if unknown {
+            // sqlx refuses applied migrations it does not know unless told to ignore them;
+            // only additive ones reach this point.
+            let mut tolerant =
+                sqlx::migrate::Migrator::with_migrations(self.migrator().iter().cloned().collect());
+            tolerant.set_ignore_missing(true);
+            dispatch!(self, pool => {
+                tolerant.run(pool).await?;
+            });
+        } else {
+            dispatch!(self, pool => {
+                self.migrator().run(pool).await?;
+            });
+        }
         Ok(())
     }
 
@@ -219,15 +283,38 @@ impl Store {
         }
     }
 
-    /// True when every embedded migration has been applied (for readiness checks).
+    /// True when every embedded migration has been applied and nothing this binary does not
+    /// know (see [`Store::schema_state`]).
     pub async fn migrations_current(&self) -> Result<bool, StoreError> {
-        let latest = self.migrator().iter().map(|m| m.version).max().unwrap_or(0);
-        let applied: Option<i64> = dispatch!(self, pool => {
-            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
-                .fetch_one(pool)
+        Ok(self.schema_state().await? == SchemaState::Current)
+    }
+
+    /// Compares the applied migrations with the embedded ones (for readiness and `migrate`).
+    pub async fn schema_state(&self) -> Result<SchemaState, StoreError> {
+        let exists_sql = match self.backend {
+            Backend::Sqlite(_) => {
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
+            }
+            Backend::Postgres(_) => {
+                "SELECT COUNT(*) FROM pg_catalog.pg_tables \
+                 WHERE tablename = '_sqlx_migrations' AND schemaname = current_schema()"
+            }
+        };
+        let exists: i64 = dispatch!(self, pool => {
+            sqlx::query_scalar(exists_sql).fetch_one(pool).await?
+        });
+        if exists == 0 {
+            return Ok(SchemaState::Pending);
+        }
+        let applied: Vec<(i64, String)> = dispatch!(self, pool => {
+            sqlx::query_as("SELECT version, description FROM _sqlx_migrations WHERE success")
+                .fetch_all(pool)
                 .await?
         });
-        Ok(applied == Some(latest))
+        Ok(compare_schema(
+            self.migrator().iter().map(|m| m.version),
+            &applied,
+        ))
     }
 
     /// A cheap round trip to the database.
@@ -249,5 +336,49 @@ impl Store {
     /// Closes the pools (waits for connections to be returned).
     pub async fn close(&self) {
         dispatch!(self, pool => pool.close().await)
+    }
+}
+
+/// The schema state from the embedded versions and the applied `(version, description)` rows.
+fn compare_schema(known: impl Iterator<Item = i64>, applied: &[(i64, String)]) -> SchemaState {
+    let known: Vec<i64> = known.collect();
+    let mut ahead = false;
+    for (version, description) in applied {
+        if known.contains(version) {
+            continue;
+        }
+        if !description.starts_with(ADDITIVE_PREFIX) {
+            return SchemaState::Incompatible(*version);
+        }
+        ahead = true;
+    }
+    if known.iter().any(|k| !applied.iter().any(|(v, _)| v == k)) {
+        SchemaState::Pending
+    } else if ahead {
+        SchemaState::AheadAdditive
+    } else {
+        SchemaState::Current
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_states() {
+        let row = |v: i64, d: &str| (v, d.to_owned());
+        let known = || [1_i64, 2, 3].into_iter();
+        let base = vec![row(1, "initial"), row(2, "review"), row(3, "webhook")];
+        assert_eq!(compare_schema(known(), &base), SchemaState::Current);
+        assert_eq!(compare_schema(known(), &base[..2]), SchemaState::Pending);
+        let mut ahead = base.clone();
+        ahead.push(row(4, "additive case tags"));
+        assert_eq!(compare_schema(known(), &ahead), SchemaState::AheadAdditive);
+        ahead.push(row(5, "split items"));
+        assert_eq!(
+            compare_schema(known(), &ahead),
+            SchemaState::Incompatible(5)
+        );
     }
 }

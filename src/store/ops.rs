@@ -4,10 +4,12 @@
 //!
 //! Invariants: a claim row holds an update id and a day, never a pseudonym or a chat; a chat
 //! lock on PostgreSQL is a transaction-scoped advisory lock, so a crashed or cancelled holder
-//! releases it with its transaction (a session lock could leak into the pool); backups are
-//! written to a new file created 0600 with O_EXCL, never over an existing one.
+//! releases it with its transaction (a session lock could leak into the pool), and waiting for
+//! it is bounded (`lock_timeout`); a backup is written inside a new private directory and then
+//! linked into place, never over an existing file and never through a planted symlink.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use super::{Backend, CaseStatus, Store, StoreError, dispatch};
 
@@ -39,6 +41,9 @@ pub enum BackupError {
     /// The target exists already.
     #[error("{0} exists already; refusing to overwrite a backup")]
     Exists(String),
+    /// The target's path is not valid UTF-8 (SQLite takes a text file name).
+    #[error("the backup path {0} is not valid UTF-8")]
+    Path(String),
     /// Creating the target file failed.
     #[error("cannot create {path}: {source}")]
     Create {
@@ -81,12 +86,21 @@ impl Store {
         Ok(n)
     }
 
-    /// Takes the cross-replica lock for `key` (derived from a pseudonym), waiting for it.
-    pub async fn lock_chat(&self, key: i64) -> Result<ChatLock, StoreError> {
+    /// Takes the cross-replica lock for `key` (derived from a pseudonym), waiting at most
+    /// `wait` for it (PostgreSQL's `lock_timeout`; the error is then a database error, which
+    /// the webhook answers 503 so that Telegram delivers again later).
+    pub async fn lock_chat(&self, key: i64, wait: Duration) -> Result<ChatLock, StoreError> {
         match &self.backend {
             Backend::Sqlite(_) => Ok(ChatLock { tx: None }),
             Backend::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
+                // SET takes no bind parameters; the value is a number formatted here.
+                let ms = wait.as_millis().clamp(1, i32::MAX as u128);
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SET LOCAL lock_timeout = {ms}"
+                )))
+                .execute(&mut *tx)
+                .await?;
                 sqlx::query("SELECT pg_advisory_xact_lock($1)")
                     .bind(key)
                     .execute(&mut *tx)
@@ -116,50 +130,78 @@ impl Store {
             .collect())
     }
 
-    /// Writes a consistent copy of the SQLite database to `out` while the service runs
-    /// (`VACUUM INTO`, which reads one snapshot and also drops free pages, so purged content
-    /// is not carried over). `out` must not exist; it is created 0600 first.
+    /// Writes a consistent copy of the SQLite database to `out` while the service runs.
+    ///
+    /// Why `VACUUM INTO` and not SQLite's online backup API: the backup API copies pages as
+    /// they are, free pages and the unused space of pages included, and restarts whenever
+    /// another connection writes (under steady traffic it may never finish unless it locks
+    /// writers out). `VACUUM INTO` reads one snapshot in a single read transaction (writers go
+    /// on) and writes only live rows into fresh pages: no free pages, no remnants of deleted
+    /// cells, so nothing purged travels in a backup, whether or not `secure_delete` was on
+    /// when it was deleted.
+    ///
+    /// The copy is made inside a new directory (mode 0700, created fresh next to `out`), set
+    /// to 0600 there, and hard-linked to `out`: `link(2)` fails if `out` exists (a file, or a
+    /// symlink planted in its place), so nothing is overwritten or written through, and
+    /// nobody else can open the file while SQLite writes it.
     pub async fn backup_sqlite(&self, out: &Path) -> Result<u64, BackupError> {
-        use std::os::unix::fs::OpenOptionsExt;
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
         let Backend::Sqlite(pool) = &self.backend else {
             return Err(BackupError::NotSqlite);
         };
         let shown = out.display().to_string();
-        // O_EXCL: an existing file (or a symlink planted in its place) is never written through.
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(out)
-        {
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                return Err(BackupError::Exists(shown));
-            }
-            Err(source) => {
-                return Err(BackupError::Create {
-                    path: shown,
-                    source,
-                });
-            }
-        }
-        let path = out.to_str().ok_or_else(|| BackupError::Create {
+        let create = |source: std::io::Error| BackupError::Create {
             path: shown.clone(),
-            source: std::io::Error::other("the path is not valid UTF-8"),
-        })?;
-        // VACUUM INTO accepts an existing empty file, so the 0600 file made above is used.
-        let result = sqlx::query("VACUUM INTO $1").bind(path).execute(pool).await;
-        if let Err(e) = result {
-            let _ = std::fs::remove_file(out);
-            return Err(StoreError::from(e).into());
+            source,
+        };
+        if out.symlink_metadata().is_ok() {
+            return Err(BackupError::Exists(shown));
         }
-        let len =
-            std::fs::metadata(out)
-                .map(|m| m.len())
-                .map_err(|source| BackupError::Create {
-                    path: shown,
-                    source,
-                })?;
-        Ok(len)
+        let parent = match out.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let work = parent.join(format!(
+            ".tipline-backup-{}",
+            hex::encode(crate::crypto::random_array::<8>())
+        ));
+        std::fs::DirBuilder::new()
+            .mode(0o700)
+            .create(&work)
+            .map_err(create)?;
+        let tmp = work.join("backup.db");
+        let result = async {
+            let tmp_text = tmp
+                .to_str()
+                .ok_or_else(|| BackupError::Path(shown.clone()))?;
+            sqlx::query("VACUUM INTO $1")
+                .bind(tmp_text)
+                .execute(pool)
+                .await
+                .map_err(StoreError::from)?;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
+                .map_err(create)?;
+            std::fs::File::open(&tmp)
+                .and_then(|f| f.sync_all())
+                .map_err(create)?;
+            match std::fs::hard_link(&tmp, out) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    return Err(BackupError::Exists(shown.clone()));
+                }
+                Err(e) => return Err(create(e)),
+            }
+            std::fs::metadata(out).map(|m| m.len()).map_err(create)
+        }
+        .await;
+        // The private directory goes in every case; `out` (if linked) keeps the data.
+        let _ = std::fs::remove_dir_all(&work);
+        if result.is_ok()
+            && let Ok(dir) = std::fs::File::open(&parent)
+        {
+            // Make the new name durable (best effort: some file systems refuse a directory fsync).
+            let _ = dir.sync_all();
+        }
+        result
     }
 }

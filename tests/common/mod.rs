@@ -11,8 +11,15 @@ use tipline::store::Store;
 /// The environment variable naming the PostgreSQL server for tests; `.ci/run` sets it.
 pub const POSTGRES_URL_VAR: &str = "TIPLINE_TEST_POSTGRES_URL";
 
-/// Says loudly, past the test harness's output capture, that a test was skipped.
+/// Set by `.ci/run`: in CI nothing may be skipped, since a skip would pass silently.
+pub const CI_VAR: &str = "TIPLINE_CI";
+
+/// Says loudly, past the test harness's output capture, that a test was skipped; under CI
+/// (`TIPLINE_CI=1`) fails the test instead, because `.ci/run` installs everything tests need.
 pub fn skipped(test: &str, why: &str) {
+    if std::env::var(CI_VAR).is_ok_and(|v| v == "1") {
+        panic!("{test} would be skipped under CI ({why}); .ci/run must provide what it needs");
+    }
     let _ = writeln!(std::io::stderr(), "\n*** SKIPPED {test}: {why} ***\n");
 }
 

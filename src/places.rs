@@ -217,6 +217,46 @@ mod tests {
     }
 
     #[test]
+    fn every_former_and_current_name_finds_its_unit() {
+        // What the dialogue offers when a reporter types any name in the file, with or
+        // without diacritics (8 buttons at most).
+        for (i, u) in units().iter().enumerate() {
+            for name in u.formerly.iter().chain(std::iter::once(&u.full_name())) {
+                for typed in [name.clone(), fold_diacritics(name)] {
+                    let found = search_units(&typed, 8);
+                    assert!(
+                        found.iter().any(|m| m.index == i),
+                        "{typed:?} does not offer {}",
+                        u.full_name()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn bundled_data_is_the_shared_data() {
+        // The dialogue embeds copies of the province's data files; when the shared originals
+        // are beside the repository (the development machine), they must be identical.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+        for (name, bundled) in [
+            (
+                "khanh-hoa-units-2025.json",
+                include_str!("bot/data/khanh-hoa-units-2025.json"),
+            ),
+            (
+                "khanh-hoa-agencies.json",
+                include_str!("bot/data/khanh-hoa-agencies.json"),
+            ),
+        ] {
+            match std::fs::read_to_string(dir.join(name)) {
+                Ok(shared) => assert_eq!(shared, bundled, "{name} differs from ../shared/data"),
+                Err(_) => eprintln!("note: ../shared/data/{name} is not here; bundled copy used"),
+            }
+        }
+    }
+
+    #[test]
     fn former_names_lead_to_the_new_unit() {
         let m = search_units("Cam Lập", 5);
         assert_eq!(units()[m[0].index].name, "Nam Cam Ranh");

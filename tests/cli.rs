@@ -223,3 +223,38 @@ fn bad_config_names_the_setting() {
     assert!(t.contains("review.listen"), "{t}");
     assert_eq!(t.trim().lines().count(), 1, "one clear sentence: {t}");
 }
+
+#[test]
+fn demo_runs_the_whole_pipeline_offline() {
+    // What a newcomer runs first (README): no token, no network, no data directory.
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tipline"))
+        .arg("demo")
+        .current_dir(dir.path())
+        .env_remove("TIPLINE_DATA_DIR")
+        .env_remove("TELEGRAM_BOT_TOKEN")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for expected in [
+        "What the citizen sees in Telegram",
+        "Đồng ý",
+        "✅ Đã gửi phản ánh",
+        "What the Inspectorate receives",
+        "Đây đúng là nội dung Thanh tra sẽ nhận",
+        "The reviewer key cannot open it",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "demo output lacks {expected:?}:\n{stdout}"
+        );
+    }
+    assert!(!stdout.contains("COULD open it"));
+    // It leaves nothing behind in the working directory.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}

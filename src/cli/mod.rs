@@ -48,6 +48,14 @@ pub enum Command {
         /// Also run the minimal teloxide baseline bot and report the CPU ratio.
         #[arg(long)]
         baseline: bool,
+        /// Run only the baseline bot (to run it beside a tipline run in another process).
+        #[arg(long, conflicts_with = "baseline")]
+        baseline_only: bool,
+        /// Citizens arriving per second, evenly spaced; without it all arrive within five
+        /// seconds (a worst-case burst). Telegram's 30 messages/s overall and about 19 bot
+        /// messages per report sustain about 1.5 reports/s.
+        #[arg(long)]
+        arrival_rate: Option<f64>,
     },
     /// Exit 0 when URL answers 2xx within 5 s (a container health check without a shell or
     /// curl in the image).
@@ -250,12 +258,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::LoadtestBaselineBot => crate::loadtest::baseline_bot().await,
-        Command::Loadtest { citizens, baseline } => {
+        Command::Loadtest {
+            citizens,
+            baseline,
+            baseline_only,
+            arrival_rate,
+        } => {
+            let arrivals = match arrival_rate {
+                Some(r) if r > 0.0 && r.is_finite() => crate::loadtest::Arrivals::PerSecond(r),
+                Some(_) => bail!("--arrival-rate must be a positive number of citizens per second"),
+                None => crate::loadtest::Arrivals::Burst,
+            };
             for n in citizens {
-                let t = crate::loadtest::run(n, false).await?;
+                if baseline_only {
+                    let b = crate::loadtest::run(n, true, arrivals).await?;
+                    println!("{}", b.line("baseline"));
+                    continue;
+                }
+                let t = crate::loadtest::run(n, false, arrivals).await?;
                 println!("{}", t.line("tipline"));
                 if baseline {
-                    let b = crate::loadtest::run(n, true).await?;
+                    let b = crate::loadtest::run(n, true, arrivals).await?;
                     println!("{}", b.line("baseline"));
                     println!(
                         "tipline CPU per update / baseline CPU per update = {:.1}",

@@ -132,6 +132,8 @@ pub(crate) struct FaultState {
     bad_gateway_count: u64,
     internal_error_count: u64,
     lose_response_count: u64,
+    /// 429s answered by the flood limits since the simulator started.
+    pub(crate) flood_rejections: u64,
     per_chat: HashMap<i64, VecDeque<Instant>>,
     global: VecDeque<Instant>,
 }

@@ -208,10 +208,10 @@ fn chat_for_send(st: &State, p: &Params, out: &mut Option<i64>) -> Result<i64, A
 fn flood(st: &mut State, method: &str, chat_id: i64) -> Result<(), ApiError> {
     if let Some(limits) = st.faults.flood
         && flood_limited(method)
+        && let Err(retry_after) = st.fault_state.flood_check(&limits, chat_id, Instant::now())
     {
-        st.fault_state
-            .flood_check(&limits, chat_id, Instant::now())
-            .map_err(ApiError::too_many_requests)?;
+        st.fault_state.flood_rejections += 1;
+        return Err(ApiError::too_many_requests(retry_after));
     }
     Ok(())
 }
@@ -1119,11 +1119,19 @@ pub(crate) fn take_updates(
         // Telegram drops updates of kinds the bot did not ask for.
         st.pending.retain(|u| allowed.iter().any(|a| a == u.kind));
     }
-    Ok(st
+    let now = tokio::time::Instant::now();
+    let batch: Vec<(u32, Value)> = st
         .pending
         .iter()
         .take(limit)
-        .map(|u| u.json.clone())
+        .map(|u| (u.id, u.json.clone()))
+        .collect();
+    Ok(batch
+        .into_iter()
+        .map(|(id, json)| {
+            st.delivered.entry(id).or_insert(now);
+            json
+        })
         .collect())
 }
 

@@ -357,6 +357,38 @@ impl Simulator {
             .unwrap_or_default()
     }
 
+    /// How many messages the bot has sent in a chat (deleted ones included), without copying
+    /// the chat: for load runs, where thousands of citizens poll.
+    pub fn bot_message_count(&self, chat_id: i64) -> usize {
+        let st = self.shared.lock();
+        st.chats.get(&chat_id).map_or(0, |c| {
+            c.messages
+                .values()
+                .filter(|m| m.sender == Sender::Bot)
+                .count()
+        })
+    }
+
+    /// The newest bot message in a chat with a callback button whose label starts with
+    /// `label`: its message id and the button's data (without copying the chat).
+    pub fn find_button(&self, chat_id: i64, label: &str) -> Option<(i32, String)> {
+        let st = self.shared.lock();
+        let chat = st.chats.get(&chat_id)?;
+        chat.messages.values().rev().find_map(|m| {
+            if m.sender != Sender::Bot || m.deleted {
+                return None;
+            }
+            m.json["reply_markup"]["inline_keyboard"]
+                .as_array()?
+                .iter()
+                .filter_map(Value::as_array)
+                .flatten()
+                .find(|b| b["text"].as_str().is_some_and(|t| t.starts_with(label)))
+                .and_then(|b| b["callback_data"].as_str())
+                .map(|d| (m.id, d.to_owned()))
+        })
+    }
+
     /// Users' messages in a chat (deleted ones included).
     pub fn user_messages(&self, chat_id: i64) -> Vec<ChatMessage> {
         self.chat(chat_id)
@@ -413,6 +445,30 @@ impl Simulator {
         incoming: impl Into<Incoming>,
     ) -> Result<Injected, SimError> {
         self.send_message(from, &SimChat::private(from), incoming)
+    }
+
+    /// Queues an update of `kind` with an arbitrary `payload`, e.g. one teloxide cannot parse
+    /// (which must not make the bot print it). Returns its update id.
+    pub fn inject_raw(&self, kind: &'static str, payload: Value) -> u32 {
+        let id = self.shared.lock().push_update(kind, payload);
+        self.shared.notify_updates();
+        id
+    }
+
+    /// How many getUpdates calls have been made (a bot that polls has started).
+    pub fn poll_count(&self) -> u64 {
+        self.shared.lock().poll_generation
+    }
+
+    /// How many calls the flood limits have answered with 429 (counted even when call
+    /// recording is off).
+    pub fn flood_rejections(&self) -> usize {
+        usize::try_from(self.shared.lock().fault_state.flood_rejections).unwrap_or(usize::MAX)
+    }
+
+    /// When the bot first received update `update_id` through getUpdates (and forgets it).
+    pub fn take_delivery_time(&self, update_id: u32) -> Option<tokio::time::Instant> {
+        self.shared.lock().delivered.remove(&update_id)
     }
 
     /// `from` adds the bot to `chat` (the bot receives `my_chat_member`).

@@ -189,6 +189,9 @@ pub(crate) struct State {
     pub next_update_id: u32,
     pub pending: VecDeque<PendingUpdate>,
     pub history: HashMap<u32, Value>,
+    /// When each update was first handed to the bot (getUpdates), for reply times measured
+    /// from delivery. Entries are taken by [`crate::sim::Simulator::take_delivery_time`].
+    pub delivered: HashMap<u32, Instant>,
     pub poll_generation: u64,
     pub allowed_updates: Option<Vec<String>>,
     pub chats: HashMap<i64, ChatState>,
@@ -243,6 +246,7 @@ impl State {
             next_update_id: first_update_id,
             pending: VecDeque::new(),
             history: HashMap::new(),
+            delivered: HashMap::new(),
             poll_generation: 0,
             allowed_updates: None,
             chats: HashMap::new(),

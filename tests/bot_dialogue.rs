@@ -469,3 +469,25 @@ async fn flooding_gets_one_answer() {
 
     h.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn status_before_any_consent_stores_nothing() {
+    let h = Harness::start().await;
+    let c = h.citizen(SimUser::new(7_100_008, "Lạ").language("vi"));
+    c.command("/status").await;
+    assert!(c.last_text().unwrap().contains("Gõ mã biên nhận"));
+    assert!(
+        !h.has_draft(7_100_008).await,
+        "nothing stored before a receipt is shown"
+    );
+    // A wrong receipt (typed without dashes or digits is still read: it was asked for).
+    let mark = c.mark();
+    common::bot::send_receipt(&c, "send them more gold").await;
+    assert!(
+        said_since(&c, mark)
+            .iter()
+            .any(|t| t.contains("Không tìm thấy hồ sơ"))
+    );
+    assert!(!h.has_draft(7_100_008).await);
+    h.stop().await;
+}

@@ -734,13 +734,8 @@ impl App {
                             out.say(t::receipt_typed_elsewhere(l));
                         }
                         d.step = Some(Step::StatusReceipt);
-                        let persist = self.check_receipt(d, &text, user, out).await?;
-                        if spotted && !at_prompt && d.step == Some(Step::StatusReceipt) {
-                            // Nobody asked to check a case: back to where they were.
-                            out.items.pop();
-                            d.step = d.return_step.take();
-                            flow::prompt(d, out);
-                        }
+                        let retry = !spotted || at_prompt;
+                        let persist = self.check_receipt(d, &text, user, retry, out).await?;
                         if !has_draft && d.step != Some(Step::StatusShown) {
                             // Nothing is stored about someone who has shown no receipt.
                             self.expect_receipt(&p);
@@ -924,7 +919,7 @@ impl App {
             Input::Text { text, msg_id } => {
                 match d.step {
                     Some(Step::StatusReceipt) => {
-                        return self.check_receipt(d, &text, user, out).await;
+                        return self.check_receipt(d, &text, user, true, out).await;
                     }
                     Some(Step::StatusReply) => {
                         track.push(msg_id);
@@ -1108,26 +1103,36 @@ impl App {
         Ok(Persist::Save)
     }
 
+    /// Checks a receipt and shows the case. When it opens nothing, `retry` keeps the
+    /// reporter at the receipt prompt (they asked for /status); otherwise (a receipt spotted
+    /// elsewhere, or too many attempts) they go back to where they were.
     async fn check_receipt(
         &self,
         d: &mut Draft,
         text: &str,
         user: &User,
+        retry: bool,
         out: &mut Outbox,
     ) -> Result<Persist, HandlerError> {
         let l = d.lang;
         let p = self.secret.pseudonym(telegram_id(user));
+        let back = |d: &mut Draft, out: &mut Outbox, retry: bool| {
+            if !retry {
+                d.step = d.return_step.take();
+            }
+            flow::prompt(d, out);
+            Ok(Persist::Save)
+        };
         if !self
             .allow(&p, "receipt", 3600, self.limits.receipt_attempts_per_hour)
             .await?
         {
             out.say(t::too_many_attempts(l));
-            return Ok(Persist::Save);
+            return back(d, out, false);
         }
         let Ok(receipt) = Receipt::parse(text) else {
             out.say(t::receipt_bad_format(l));
-            flow::prompt(d, out);
-            return Ok(Persist::Save);
+            return back(d, out, retry);
         };
         let keys = self.receipts.derive(receipt).await?;
         let Some(found) = self.store.case_by_receipt(&keys.lookup_id).await? else {
@@ -1139,8 +1144,7 @@ impl App {
                 return Ok(Persist::Save);
             }
             out.say(t::receipt_not_found(l));
-            flow::prompt(d, out);
-            return Ok(Persist::Save);
+            return back(d, out, retry);
         };
         let case = found.case;
         let mut lines = vec![format!(

@@ -140,6 +140,17 @@ impl Harness {
         self.task = Some(task);
     }
 
+    /// Whether the bot holds a draft for Telegram user `id` (under the current secret).
+    pub async fn has_draft(&self, id: u64) -> bool {
+        let secret = ServerSecret::parse(&self.secret).unwrap();
+        let p = secret.pseudonym(i64::try_from(id).unwrap());
+        self.store
+            .load_draft(&p, tipline::clock::unix_now())
+            .await
+            .unwrap()
+            .is_some()
+    }
+
     /// Stops the bot, then starts a new one with the same server secret on `store` (e.g. the
     /// same database opened again after an outage).
     pub async fn restart_on(&mut self, store: Store) {

@@ -90,14 +90,14 @@ fn clean_and_seal(c: &mut Criterion) {
         group.throughput(Throughput::Bytes(input.len() as u64));
         group.bench_function(format!("clean_and_seal/{name}"), |b| {
             b.iter(|| {
-                let cleaned = clean::clean(&input).expect("cleans");
+                let mut cleaned = clean::clean(&input).expect("cleans");
                 assert!(!matches!(cleaned.outcome, clean::Outcome::NotCleanable));
                 let file = EvidenceFile {
                     name: "attachment-1.bin".into(),
                     format: cleaned.format.label().into(),
                     metadata_removed: true,
                     note: String::new(),
-                    bytes: cleaned.bytes,
+                    bytes: std::mem::take(&mut *cleaned.bytes),
                 };
                 Sealed::seal(&file, ItemKind::Attachment, &case, &reviewers).expect("seals")
             })

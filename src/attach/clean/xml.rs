@@ -204,6 +204,8 @@ pub(crate) fn rewrite(
 
     // While > 0 we are inside a dropped or replaced element.
     let mut skip_depth = 0usize;
+    // Elements open in the output; the reader does not report unclosed ones at the end.
+    let mut open = 0usize;
     // For a replaced element: its end tag, replacement and label, and the old content.
     let mut replacing: Option<(BytesEnd<'static>, &'static str, &'static str)> = None;
     let mut old_content = String::new();
@@ -260,6 +262,7 @@ pub(crate) fn rewrite(
                 ElementAction::Keep => {
                     let start =
                         rewrite_attributes(start, ns.as_deref(), policy, &mut labels, format)?;
+                    open += 1;
                     write(&mut writer, Event::Start(start))?;
                 }
             },
@@ -272,12 +275,17 @@ pub(crate) fn rewrite(
                     write(&mut writer, Event::Empty(start))?;
                 }
             },
+            Event::End(end) => {
+                open = open.checked_sub(1).ok_or_else(malformed)?;
+                write(&mut writer, Event::End(end))?;
+            }
             Event::Comment(_) => {}
             Event::Decl(decl) => write(
                 &mut writer,
                 Event::Decl(declaration(decl, decoded.from_utf16)),
             )?,
-            Event::Eof => break,
+            Event::Eof if open == 0 => break,
+            Event::Eof => return Err(malformed()),
             other => write(&mut writer, other)?,
         }
     }

@@ -1729,6 +1729,7 @@ fn fixture_files_carry_canaries_and_clean() {
         ("statement.docx", docx_fixture(), Format::Docx),
         ("drawing.png", png_fixture(), Format::Png),
         ("sticker.webp", webp_fixture(), Format::WebP),
+        ("document.odt", odt_fixture(), Format::Odt),
     ];
     for (name, generated, format) in files {
         let path = dir.join(name);

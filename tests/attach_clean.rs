@@ -1473,7 +1473,7 @@ fn not_cleanable_formats_return_original() {
     ] {
         let out = clean::clean(input).unwrap();
         assert_eq!(out.outcome, Outcome::NotCleanable);
-        assert_eq!(out.bytes.as_slice(), &input[..]);
+        assert_eq!(out.bytes.as_slice(), input);
     }
 }
 
@@ -1485,7 +1485,7 @@ fn plain_text_nothing_found() {
         (out.format, out.outcome),
         (Format::PlainText, Outcome::NothingFound)
     );
-    assert_eq!(out.bytes.as_slice(), &input[..]);
+    assert_eq!(out.bytes.as_slice(), input);
 }
 
 #[test]

@@ -101,10 +101,19 @@ struct Cleaning {
     removed: Vec<String>,
     /// What the cleaned copy still holds (parts that could not be cleaned).
     remaining: Vec<String>,
-    /// The file could not be parsed: not cleanable, and not because of its format.
-    unchecked: bool,
+    /// The file could not be checked: not cleanable, and not because of its format.
+    unchecked: Option<Unchecked>,
     /// The cleaned bytes; `None` when reviewers get the file as sent.
     cleaned: Option<Zeroizing<Vec<u8>>>,
+}
+
+/// Why a file could not be checked.
+#[derive(Clone, Copy)]
+enum Unchecked {
+    /// It does not parse as the format it claims (or could not be written back).
+    Malformed,
+    /// It, or a container inside it, exceeds the cleaner's limits.
+    TooLarge,
 }
 
 fn labels(words: &[&'static str]) -> Vec<String> {
@@ -128,36 +137,49 @@ fn run_clean(bytes: &[u8]) -> Cleaning {
                 cleanable,
                 removed,
                 remaining,
-                unchecked: false,
+                unchecked: None,
                 // Dropping `c.bytes` (the original, for NotCleanable) zeroes it.
                 cleaned: cleanable.then_some(c.bytes),
             }
         }
         // Fail closed: a file that claims a format but cannot be parsed is passed on only as
         // "could not be checked", never as clean, and never described as a format problem.
-        Err(
-            clean::CleanError::Malformed { format }
-            | clean::CleanError::TooLarge { format }
-            | clean::CleanError::Rewrite { format },
-        ) => Cleaning {
-            format,
-            cleanable: false,
-            removed: Vec::new(),
-            remaining: Vec::new(),
-            unchecked: true,
-            cleaned: None,
-        },
+        Err(e) => {
+            let (format, why) = match e {
+                clean::CleanError::Malformed { format } | clean::CleanError::Rewrite { format } => {
+                    (format, Unchecked::Malformed)
+                }
+                clean::CleanError::TooLarge { format } => (format, Unchecked::TooLarge),
+            };
+            Cleaning {
+                format,
+                cleanable: false,
+                removed: Vec::new(),
+                remaining: Vec::new(),
+                unchecked: Some(why),
+                cleaned: None,
+            }
+        }
     }
 }
 
 /// What the sealed copy's note says about its metadata, for reviewers (in English, like
 /// the cleaner's labels).
 fn reviewer_note(c: &Cleaning) -> String {
-    if c.unchecked {
-        return format!(
-            "could not be checked (the file did not parse as {}): hidden data not removed",
-            c.format.label()
-        );
+    match c.unchecked {
+        Some(Unchecked::Malformed) => {
+            return format!(
+                "could not be checked (the file did not parse as {}): hidden data not removed",
+                c.format.label()
+            );
+        }
+        Some(Unchecked::TooLarge) => {
+            return format!(
+                "could not be checked (the {} file expands beyond the cleaning limits): hidden data not removed",
+                c.format.label()
+            );
+        }
+        None => {}
     }
     if !c.cleanable {
         return format!("metadata not removed: format {}", c.format.label());
@@ -233,7 +255,7 @@ pub async fn check(
         cleanable: c.cleanable,
         removed: c.removed,
         remaining: c.remaining,
-        unchecked: c.unchecked,
+        unchecked: c.unchecked.is_some(),
     })
 }
 

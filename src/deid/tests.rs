@@ -259,10 +259,7 @@ fn fuzz_regressions_do_not_panic() {
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/deid/fuzz-regressions/selfid-clause-cut-inside-char.txt"
     ));
-    for text in [clause_cut] {
-        let findings = detect(text);
-        assert_invariants(text, &findings);
-    }
+    assert_invariants(clause_cut, &detect(clause_cut));
     // The same shape built by hand: the cut lands inside 'ᛋ' at every offset.
     for pad in 0..4 {
         let text = format!("Tôi là {}{}", "a".repeat(110 + pad), "ᛋ".repeat(8));

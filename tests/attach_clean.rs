@@ -9,7 +9,7 @@
 //! search finds any leftover.
 
 use std::cell::Cell;
-use std::io::{Cursor, Read, Write};
+use std::io::{Cursor, Write};
 use std::sync::OnceLock;
 use std::time::Instant;
 
@@ -18,37 +18,14 @@ use lopdf::{Document, Object, Stream, dictionary};
 use proptest::prelude::*;
 use tipline::attach::clean::{self, CleanError, Format, Outcome};
 
-// ---------------------------------------------------------------------------------------
-// Canary search
-// ---------------------------------------------------------------------------------------
+mod common;
+use common::evidence::{
+    assert_no_canary, assert_same_pixels, assert_valid_opus, contains_canary, opus_audio, unzip,
+};
 
-fn contains_canary(bytes: &[u8]) -> bool {
-    bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"canary"))
-}
-
-/// Search raw bytes, and recursively inside zip members and PDF streams.
-fn assert_no_canary(bytes: &[u8], what: &str) {
-    assert!(
-        !contains_canary(bytes),
-        "canary left in raw bytes of {what}"
-    );
-    if bytes.starts_with(b"PK\x03\x04") {
-        for (name, data, _) in unzip(bytes) {
-            assert_no_canary(&data, &format!("{what}/{name}"));
-        }
-    }
-    if bytes.starts_with(b"%PDF-") {
-        let doc = Document::load_mem(bytes).expect("cleaned PDF reloads");
-        for (id, object) in &doc.objects {
-            if let Object::Stream(stream) = object {
-                let content = stream
-                    .decompressed_content()
-                    .unwrap_or_else(|_| stream.content.clone());
-                assert_no_canary(&content, &format!("{what} stream {id:?}"));
-            }
-        }
-    }
-}
+// ---------------------------------------------------------------------------------------
+// Canary search and "still opens" checks: tests/common/evidence.rs
+// ---------------------------------------------------------------------------------------
 
 fn removed(outcome: &Outcome) -> Vec<&'static str> {
     match outcome {
@@ -328,10 +305,9 @@ fn gif_fixture() -> Vec<u8> {
     out
 }
 
+/// Same dimensions and identical decoded pixels.
 fn assert_same_image(original: &[u8], cleaned: &[u8]) {
-    let a = image::load_from_memory(original).expect("original decodes");
-    let b = image::load_from_memory(cleaned).expect("cleaned decodes");
-    assert_eq!(a.dimensions(), b.dimensions());
+    assert_same_pixels(original, cleaned, "cleaned image");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -386,7 +362,7 @@ fn plain_jpeg_nothing_found_and_unchanged() {
     let out = clean::clean(&input).unwrap();
     // The encoder writes a bare JFIF APP0 and nothing else to remove.
     assert_eq!(out.outcome, Outcome::NothingFound);
-    assert_eq!(out.bytes, input);
+    assert_eq!(out.bytes.as_slice(), &input[..]);
 }
 
 #[test]
@@ -675,7 +651,7 @@ fn encrypted_pdf_is_not_cleanable() {
     match clean::clean(&input) {
         Ok(out) => {
             assert_eq!(out.outcome, Outcome::NotCleanable);
-            assert_eq!(out.bytes, input);
+            assert_eq!(out.bytes.as_slice(), &input[..]);
         }
         Err(e) => assert_eq!(
             e,
@@ -707,18 +683,6 @@ fn build_zip(members: &[(&str, &[u8], bool)]) -> Vec<u8> {
     }
     w.set_comment("CANARY-ZIP-COMMENT").unwrap();
     w.finish().unwrap().into_inner()
-}
-
-fn unzip(bytes: &[u8]) -> Vec<(String, Vec<u8>, zip::CompressionMethod)> {
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).expect("valid zip");
-    (0..archive.len())
-        .map(|i| {
-            let mut f = archive.by_index(i).unwrap();
-            let mut data = Vec::new();
-            f.read_to_end(&mut data).unwrap();
-            (f.name().unwrap().into_owned(), data, f.compression())
-        })
-        .collect()
 }
 
 fn assert_well_formed(xml: &[u8], what: &str) {
@@ -808,7 +772,29 @@ fn docx_fixture() -> Vec<u8> {
             false,
         ),
         ("word/media/image1.jpeg", &photo, false),
+        // Members that carry nothing to remove and must come out byte for byte.
+        ("word/styles.xml", UNTOUCHED_XML.as_bytes(), false),
+        ("word/media/image2.png", &plain_png(), false),
+        ("word/fonts/font1.odttf", &font_bytes(), false),
     ])
+}
+
+/// An XML part with nothing to clean (no authors, dates, rsids, paths).
+const UNTOUCHED_XML: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<w:styles xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:style w:type="paragraph" w:styleId="Normal"><w:name w:val="Normal"/></w:style></w:styles>"#;
+
+/// A PNG straight from the encoder: nothing to remove.
+fn plain_png() -> Vec<u8> {
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(&pixels_rgba(6, 5), 6, 5, ExtendedColorType::Rgba8)
+        .unwrap();
+    out
+}
+
+/// Opaque bytes of no format we know (an obfuscated font).
+fn font_bytes() -> Vec<u8> {
+    (0..512u32).map(|i| (i * 97 % 251) as u8).collect()
 }
 
 fn member<'a>(members: &'a [(String, Vec<u8>, zip::CompressionMethod)], name: &str) -> &'a [u8] {
@@ -865,6 +851,55 @@ fn docx_metadata_removed_and_document_valid() {
             .dimensions(),
         (64, 48)
     );
+    assert_same_pixels(
+        member(&unzip(&input), "word/media/image1.jpeg"),
+        member(&members, "word/media/image1.jpeg"),
+        "docx photo",
+    );
+    assert_only_these_changed(
+        &input,
+        &out.bytes,
+        &[
+            "[Content_Types].xml",
+            "_rels/.rels",
+            "docProps/core.xml",
+            "docProps/app.xml",
+            "docProps/custom.xml",
+            "docProps/thumbnail.jpeg",
+            "word/document.xml",
+            "word/comments.xml",
+            "word/people.xml",
+            "word/settings.xml",
+            "word/_rels/settings.xml.rels",
+            "word/media/image1.jpeg",
+        ],
+    );
+}
+
+/// Every member of the cleaned archive decompresses to the same bytes as in the original,
+/// except `changed` (each of which did change, or was removed): cleaning touches only the
+/// parts that carry metadata.
+fn assert_only_these_changed(before: &[u8], after: &[u8], changed: &[&str]) {
+    let before = unzip(before);
+    let after = unzip(after);
+    for (name, data, _) in &before {
+        let now = after.iter().find(|(n, _, _)| n == name).map(|(_, d, _)| d);
+        if changed.contains(&name.as_str()) {
+            assert!(now != Some(data), "{name} was expected to change");
+        } else {
+            assert_eq!(
+                now,
+                Some(data),
+                "{name} changed but carries nothing to remove"
+            );
+        }
+    }
+    for (name, _, _) in &after {
+        assert!(
+            before.iter().any(|(n, _, _)| n == name),
+            "{name} appeared from nowhere"
+        );
+    }
 }
 
 #[test]
@@ -894,6 +929,10 @@ fn xlsx_and_pptx_authors_removed() {
     assert_no_canary(&out.bytes, "pptx");
 }
 
+/// An ODF part with nothing to clean.
+const ODF_UNTOUCHED_XML: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-styles xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:style="urn:oasis:names:tc:opendocument:xmlns:style:1.0" office:version="1.3"><office:styles><style:style style:name="Standard" style:family="paragraph"/></office:styles></office:document-styles>"#;
+
 fn odt_fixture() -> Vec<u8> {
     let manifest = br#"<?xml version="1.0" encoding="UTF-8"?>
 <manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.3"><manifest:file-entry manifest:full-path="/" manifest:version="1.3" manifest:media-type="application/vnd.oasis.opendocument.text"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/><manifest:file-entry manifest:full-path="meta.xml" manifest:media-type="text/xml"/><manifest:file-entry manifest:full-path="settings.xml" manifest:media-type="text/xml"/><manifest:file-entry manifest:full-path="Thumbnails/thumbnail.png" manifest:media-type="image/png"/><manifest:file-entry manifest:full-path="Pictures/photo.jpg" manifest:media-type="image/jpeg"/></manifest:manifest>"#;
@@ -917,6 +956,8 @@ fn odt_fixture() -> Vec<u8> {
         ("settings.xml", settings, false),
         ("Thumbnails/thumbnail.png", &thumb, false),
         ("Pictures/photo.jpg", &photo, false),
+        ("styles.xml", ODF_UNTOUCHED_XML.as_bytes(), false),
+        ("Pictures/drawing.png", &plain_png(), false),
     ])
 }
 
@@ -964,6 +1005,18 @@ fn odt_metadata_removed_and_package_valid() {
     let content = String::from_utf8(member(&members, "content.xml").to_vec()).unwrap();
     assert!(content.contains("Body text stays") && content.contains("Annotation text stays"));
     assert_eq!(clean::sniff(&out.bytes), Format::Odt);
+    assert_only_these_changed(
+        &input,
+        &out.bytes,
+        &[
+            "META-INF/manifest.xml",
+            "meta.xml",
+            "content.xml",
+            "settings.xml",
+            "Thumbnails/thumbnail.png",
+            "Pictures/photo.jpg",
+        ],
+    );
 }
 
 #[test]
@@ -1036,7 +1089,7 @@ fn encrypted_zip_member_is_not_cleanable() {
     match out {
         Ok(out) => {
             assert_eq!(out.outcome, Outcome::NotCleanable);
-            assert_eq!(out.bytes, input);
+            assert_eq!(out.bytes.as_slice(), &input[..]);
         }
         Err(e) => assert!(matches!(e, CleanError::Malformed { .. })),
     }
@@ -1368,7 +1421,7 @@ fn ogg_vorbis_is_not_cleanable() {
     assert_eq!(clean::sniff(&input), Format::Other);
     let out = clean::clean(&input).unwrap();
     assert_eq!(out.outcome, Outcome::NotCleanable);
-    assert_eq!(out.bytes, input);
+    assert_eq!(out.bytes.as_slice(), &input[..]);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1420,7 +1473,7 @@ fn not_cleanable_formats_return_original() {
     ] {
         let out = clean::clean(input).unwrap();
         assert_eq!(out.outcome, Outcome::NotCleanable);
-        assert_eq!(out.bytes, input);
+        assert_eq!(out.bytes.as_slice(), input);
     }
 }
 
@@ -1432,7 +1485,7 @@ fn plain_text_nothing_found() {
         (out.format, out.outcome),
         (Format::PlainText, Outcome::NothingFound)
     );
-    assert_eq!(out.bytes, input);
+    assert_eq!(out.bytes.as_slice(), input);
 }
 
 #[test]
@@ -1674,6 +1727,9 @@ fn fixture_files_carry_canaries_and_clean() {
         ("report.pdf", pdf_fixture(), Format::Pdf),
         ("voice.ogg", ogg_fixture(0x5EED), Format::OggOpus),
         ("statement.docx", docx_fixture(), Format::Docx),
+        ("drawing.png", png_fixture(), Format::Png),
+        ("sticker.webp", webp_fixture(), Format::WebP),
+        ("document.odt", odt_fixture(), Format::Odt),
     ];
     for (name, generated, format) in files {
         let path = dir.join(name);
@@ -1692,5 +1748,828 @@ fn fixture_files_carry_canaries_and_clean() {
             c.outcome
         );
         assert_no_canary(&c.bytes, name);
+        if matches!(format, Format::Jpeg | Format::Png | Format::WebP) {
+            assert_same_pixels(&committed, &c.bytes, name);
+        }
     }
+}
+
+// ---------------------------------------------------------------------------------------
+// A real Ogg Opus file (opusenc; see tests/data/attach/SOURCE.md)
+// ---------------------------------------------------------------------------------------
+
+fn data_file(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/attach")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn real_opus_file_keeps_every_audio_packet() {
+    let input = data_file("voice-opusenc.ogg");
+    assert!(contains_canary(&input), "the fixture carries planted tags");
+    let before = common::evidence::ogg_packets(&input);
+    let out = clean::clean(&input).unwrap();
+    assert_eq!(out.format, Format::OggOpus);
+    assert!(removed(&out.outcome).contains(&"comment tags (artist, encoder, location…)"));
+    assert_no_canary(&out.bytes, "opusenc file");
+    assert!(
+        !out.bytes.windows(7).any(|w| w == b"libopus"),
+        "the encoder's vendor string is gone too"
+    );
+    let after = assert_valid_opus(&out.bytes, "cleaned opusenc file");
+    assert_eq!(before[0].data, after[0].data, "OpusHead unchanged");
+    let audio_before = opus_audio(&before);
+    assert!(audio_before.len() > 50, "1.5 s of 20 ms packets");
+    assert_eq!(
+        audio_before,
+        opus_audio(&after),
+        "audio packets and their granule positions are byte-identical"
+    );
+}
+
+#[test]
+fn synthetic_ogg_outputs_parse_with_an_independent_reader() {
+    for (what, input) in [
+        ("single", ogg_fixture(0xCAFE)),
+        ("chained", {
+            let mut v = ogg_fixture(1);
+            v.extend(ogg_fixture(2));
+            v
+        }),
+    ] {
+        let out = clean::clean(&input).unwrap();
+        let before = common::evidence::ogg_packets(&input);
+        let after = assert_valid_opus(&out.bytes, what);
+        assert_eq!(opus_audio(&before), opus_audio(&after), "{what}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// JPEG: JFIF thumbnails and JFXX
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn jfif_thumbnail_and_jfxx_are_removed() {
+    let base = plain_jpeg(16, 16);
+    assert_eq!(&base[2..4], &[0xFF, 0xE0], "the encoder starts with APP0");
+    let app0_len = u16::from_be_bytes([base[4], base[5]]) as usize;
+    let rest = &base[4 + app0_len..];
+    // JFIF with a 2×1 RGB thumbnail whose six bytes spell the canary.
+    let mut jfif = b"JFIF\0\x01\x02\0\0\x01\0\x01\x02\x01".to_vec();
+    jfif.extend_from_slice(b"CANARY");
+    let mut jfxx = b"JFXX\0\x10".to_vec();
+    jfxx.extend(jpeg_with_comment(8, 8, b"CANARY-JFXX-THUMBNAIL"));
+    let mut input = base[..2].to_vec();
+    input.extend(segment(0xE0, &jfif));
+    input.extend(segment(0xE0, &jfxx));
+    input.extend_from_slice(rest);
+    let out = clean::clean(&input).unwrap();
+    assert!(removed(&out.outcome).contains(&"JFIF thumbnail"));
+    assert_no_canary(&out.bytes, "jpeg with JFIF thumbnails");
+    // The JFIF segment stays, declaring a 0×0 thumbnail; the JFXX one is gone.
+    let kept = segment(0xE0, b"JFIF\0\x01\x02\0\0\x01\0\x01\0\0");
+    assert_eq!(&out.bytes[2..2 + kept.len()], kept.as_slice());
+    assert!(!out.bytes.windows(4).any(|w| w == b"JFXX"));
+    assert_same_pixels(&input, &out.bytes, "jpeg with JFIF thumbnails");
+}
+
+// ---------------------------------------------------------------------------------------
+// PDF: embedded files, filtered and JPEG 2000 images, incremental updates
+// ---------------------------------------------------------------------------------------
+
+fn deflated(mut dict: lopdf::Dictionary, data: &[u8]) -> Stream {
+    dict.set("Filter", "FlateDecode");
+    Stream::new(dict, zlib(data))
+}
+
+fn root_id(doc: &Document) -> lopdf::ObjectId {
+    doc.trailer.get(b"Root").unwrap().as_reference().unwrap()
+}
+
+fn save(doc: &mut Document) -> Vec<u8> {
+    let mut out = Vec::new();
+    doc.save_to(&mut out).unwrap();
+    out
+}
+
+/// The base fixture plus attached files, each in the /EmbeddedFiles name tree (keyed by a
+/// planted file name, with a local path and dates), and a JPEG attached to page 1 through a
+/// FileAttachment annotation.
+fn pdf_with_attachments(attached: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    let mut doc = pdf_document();
+    let mut entries = Vec::new();
+    let mut keys: Vec<&str> = attached.iter().map(|(n, _)| *n).collect();
+    keys.sort_unstable();
+    for key in &keys {
+        let data = &attached.iter().find(|(n, _)| n == key).unwrap().1;
+        let ef = doc.add_object(deflated(
+            dictionary! {
+                "Type" => "EmbeddedFile",
+                "Params" => dictionary! {
+                    "Size" => data.len() as i64,
+                    "CreationDate" => Object::string_literal("D:20240506070809+07'00'"),
+                    "Mac" => dictionary! { "Creator" => Object::string_literal("CANARY-MAC-CREATOR") },
+                },
+            },
+            data,
+        ));
+        let fs = doc.add_object(dictionary! {
+            "Type" => "Filespec",
+            "F" => Object::string_literal(format!("C:\\Users\\canary.nguyen\\Documents\\{key}")),
+            "UF" => Object::string_literal(*key),
+            "EF" => dictionary! { "F" => ef, "UF" => ef },
+            "Desc" => Object::string_literal("bằng chứng"),
+        });
+        entries.push(Object::string_literal(*key));
+        entries.push(fs.into());
+    }
+    let leaf = doc.add_object(dictionary! {
+        "Names" => entries,
+        "Limits" => vec![
+            Object::string_literal(*keys.first().unwrap()),
+            Object::string_literal(*keys.last().unwrap()),
+        ],
+    });
+    let tree = doc.add_object(dictionary! { "Kids" => vec![leaf.into()] });
+    let root = root_id(&doc);
+    doc.get_dictionary_mut(root)
+        .unwrap()
+        .set("Names", dictionary! { "EmbeddedFiles" => tree });
+    // A photo attached to the first page as an annotation.
+    let photo = doc.add_object(deflated(
+        dictionary! { "Type" => "EmbeddedFile" },
+        &jpeg_fixture(),
+    ));
+    let photo_fs = doc.add_object(dictionary! {
+        "Type" => "Filespec",
+        "F" => Object::string_literal("IMG_canary_0001.jpg"),
+        "EF" => dictionary! { "F" => photo },
+    });
+    let page = *doc.get_pages().get(&1).unwrap();
+    doc.get_dictionary_mut(page)
+        .unwrap()
+        .get_mut(b"Annots")
+        .unwrap()
+        .as_array_mut()
+        .unwrap()
+        .push(Object::Dictionary(dictionary! {
+            "Type" => "Annot", "Subtype" => "FileAttachment",
+            "Rect" => vec![10.into(), 10.into(), 30.into(), 30.into()],
+            "T" => Object::string_literal("Nguyen Van Canary"),
+            "Contents" => Object::string_literal("ảnh chụp"),
+            "FS" => photo_fs,
+        }));
+    save(&mut doc)
+}
+
+/// The decoded content of every embedded file stream.
+fn embedded_files(bytes: &[u8]) -> Vec<Vec<u8>> {
+    let doc = Document::load_mem(bytes).unwrap();
+    doc.objects
+        .values()
+        .filter_map(|o| o.as_stream().ok())
+        .filter(|s| s.dict.get(b"Type").and_then(Object::as_name).ok() == Some(b"EmbeddedFile"))
+        .map(common::evidence::pdf_stream_bytes)
+        .collect()
+}
+
+#[test]
+fn pdf_embedded_files_are_cleaned_and_renamed() {
+    let docx = docx_fixture();
+    let input = pdf_with_attachments(&[("Don_to_cao_Canary.docx", docx.clone())]);
+    assert_eq!(embedded_files(&input).len(), 2);
+    let out = clean::clean(&input).unwrap();
+    let labels = removed(&out.outcome);
+    for expected in [
+        "metadata of embedded documents",
+        "metadata of embedded images",
+        "names and paths of attached files",
+        "modification dates",
+        "comment authors",
+    ] {
+        assert!(labels.contains(&expected), "missing {expected}: {labels:?}");
+    }
+    // Decodes every stream, unzips the attached DOCX, searches all of it.
+    assert_no_canary(&out.bytes, "pdf with attachments");
+    let after = Document::load_mem(&out.bytes).unwrap();
+    assert_eq!(after.get_pages().len(), 2);
+    let files = embedded_files(&out.bytes);
+    assert_eq!(files.len(), 2, "both attachments stay");
+    let docx_after = files
+        .iter()
+        .find(|f| clean::sniff(f) == Format::Docx)
+        .expect("the DOCX is still a DOCX");
+    assert_eq!(
+        unzip(docx_after).len(),
+        unzip(&clean::clean(&docx).unwrap().bytes).len()
+    );
+    let photo_after = files
+        .iter()
+        .find(|f| clean::sniff(f) == Format::Jpeg)
+        .unwrap();
+    assert_same_pixels(&jpeg_fixture(), photo_after, "attached photo");
+    // Neutral names: the file specifications and the name tree's keys.
+    let text = String::from_utf8_lossy(&out.bytes);
+    assert!(
+        text.contains("attachment-1.docx") || text.contains("attachment-2.docx"),
+        "{text}"
+    );
+    assert!(text.contains("(attachment-000001)"));
+    assert!(!text.contains("/Params"));
+}
+
+#[test]
+fn pdf_attachments_that_cannot_be_cleaned_make_it_partial() {
+    let mp4 = b"\0\0\0\x18ftypisom\0\0\x02\0isomiso2 PLANTED-IN-VIDEO".to_vec();
+    let zip_like = b"PK\x03\x04 not really a zip".to_vec();
+    let broken_opus = ogg_page_bytes(&OggPage {
+        flags: 2,
+        granule: 0,
+        serial: 3,
+        sequence: 0,
+        lacing: vec![19],
+        body: opus_head(),
+    });
+    let input = pdf_with_attachments(&[
+        ("clip.mp4", mp4.clone()),
+        ("data.zip", zip_like),
+        ("voice.opus", broken_opus),
+    ]);
+    let out = clean::clean(&input).unwrap();
+    let Outcome::Partial { removed, remaining } = &out.outcome else {
+        panic!("expected Partial, got {:?}", out.outcome);
+    };
+    assert!(removed.contains(&"document info (author, creator, producer, title, dates)"));
+    assert!(
+        remaining.contains(
+            &"embedded files in formats whose metadata cannot be removed (audio, video …)"
+        ) && remaining.contains(&"embedded files that could not be checked"),
+        "{remaining:?}"
+    );
+    // Everything else is still cleaned, and the video is there untouched.
+    assert_no_canary(&out.bytes, "partly cleaned pdf");
+    assert!(embedded_files(&out.bytes).contains(&mp4));
+}
+
+/// A JPEG stream behind other filters, with its own XMP (`/Metadata` on the image).
+fn pdf_with_filtered_images() -> (Vec<u8>, Vec<u8>) {
+    let mut doc = pdf_document();
+    let jpeg = jpeg_fixture();
+    let hex: Vec<u8> = hex::encode(&jpeg).into_bytes();
+    let xmp = doc.add_object(xmp_stream("<x:xmpmeta>CANARY-IMAGE-XMP</x:xmpmeta>"));
+    let flate = doc.add_object(Stream::new(
+        dictionary! {
+            "Type" => "XObject", "Subtype" => "Image", "Width" => 64, "Height" => 48,
+            "ColorSpace" => "DeviceRGB", "BitsPerComponent" => 8,
+            "Filter" => vec![Object::Name(b"FlateDecode".to_vec()), Object::Name(b"DCTDecode".to_vec())],
+            "Metadata" => xmp,
+        },
+        zlib(&jpeg),
+    ));
+    let ascii = doc.add_object(Stream::new(
+        dictionary! {
+            "Type" => "XObject", "Subtype" => "Image", "Width" => 64, "Height" => 48,
+            "ColorSpace" => "DeviceRGB", "BitsPerComponent" => 8,
+            "Filter" => vec![Object::Name(b"ASCIIHexDecode".to_vec()), Object::Name(b"DCTDecode".to_vec())],
+            "DecodeParms" => vec![Object::Null, Object::Null],
+        },
+        [hex, b">".to_vec()].concat(),
+    ));
+    let page = *doc.get_pages().get(&2).unwrap();
+    let page = doc.get_dictionary_mut(page).unwrap();
+    page.set(
+        "Resources",
+        dictionary! { "XObject" => dictionary! { "Im2" => flate, "Im3" => ascii } },
+    );
+    (save(&mut doc), jpeg)
+}
+
+/// Every image stream's bytes in front of its image filter (a JPEG or JPEG 2000 file).
+fn image_streams(bytes: &[u8]) -> Vec<(Vec<Vec<u8>>, Vec<u8>)> {
+    let doc = Document::load_mem(bytes).unwrap();
+    doc.objects
+        .values()
+        .filter_map(|o| o.as_stream().ok())
+        .filter(|s| s.dict.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Image"))
+        .map(|s| {
+            let filters = s.filters().unwrap().iter().map(|f| f.to_vec()).collect();
+            (filters, common::evidence::pdf_stream_bytes(s))
+        })
+        .collect()
+}
+
+#[test]
+fn pdf_jpeg_behind_other_filters_is_cleaned() {
+    let (input, jpeg) = pdf_with_filtered_images();
+    let out = clean::clean(&input).unwrap();
+    assert!(removed(&out.outcome).contains(&"metadata of embedded images"));
+    assert!(removed(&out.outcome).contains(&"XMP metadata"));
+    assert_no_canary(&out.bytes, "pdf with filtered jpeg streams");
+    let images = image_streams(&out.bytes);
+    assert_eq!(
+        images.len(),
+        3,
+        "the DCT image of the base fixture and the two new ones"
+    );
+    for (filters, image) in &images {
+        assert!(filters.last().unwrap() == b"DCTDecode", "{filters:?}");
+        assert_same_pixels(&jpeg, image, "jpeg in pdf");
+    }
+    // Flate in front was applied again.
+    assert!(
+        images
+            .iter()
+            .any(|(f, _)| f == &[b"FlateDecode".to_vec(), b"DCTDecode".to_vec()])
+    );
+    assert_eq!(Document::load_mem(&out.bytes).unwrap().get_pages().len(), 2);
+}
+
+#[test]
+fn pdf_broken_jpeg_stream_makes_it_partial_not_unchecked() {
+    let mut doc = pdf_document();
+    let broken = doc.add_object(Stream::new(
+        dictionary! {
+            "Type" => "XObject", "Subtype" => "Image", "Width" => 8, "Height" => 8,
+            "ColorSpace" => "DeviceGray", "BitsPerComponent" => 8, "Filter" => "DCTDecode",
+        },
+        b"\xFF\xD8\xFF\xE1\xFF\xFFtruncated".to_vec(),
+    ));
+    let page = *doc.get_pages().get(&2).unwrap();
+    doc.get_dictionary_mut(page).unwrap().set(
+        "Resources",
+        dictionary! { "XObject" => dictionary! { "Bad" => broken } },
+    );
+    let out = clean::clean(&save(&mut doc)).unwrap();
+    match &out.outcome {
+        Outcome::Partial { remaining, .. } => {
+            assert_eq!(remaining, &["embedded images that could not be checked"])
+        }
+        other => panic!("expected Partial, got {other:?}"),
+    }
+    assert_no_canary(&out.bytes, "pdf with a broken jpeg");
+}
+
+fn jp2_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut b = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+    b.extend_from_slice(kind);
+    b.extend_from_slice(body);
+    b
+}
+
+fn marker(code: u8, body: &[u8]) -> Vec<u8> {
+    let mut m = vec![0xFF, code];
+    m.extend_from_slice(&((body.len() + 2) as u16).to_be_bytes());
+    m.extend_from_slice(body);
+    m
+}
+
+/// A JPEG 2000 codestream: SOC, SIZ (40×30, one component), COM, one tile-part whose
+/// header has a COM too, some coded bytes, EOC.
+fn j2k_codestream() -> (Vec<u8>, Vec<u8>) {
+    let mut siz = vec![0, 0];
+    for v in [40u32, 30, 0, 0, 40, 30, 0, 0] {
+        siz.extend_from_slice(&v.to_be_bytes());
+    }
+    siz.extend_from_slice(&[0, 1, 7, 1, 1]);
+    let data: Vec<u8> = (0..200u32).map(|i| (i * 13 % 251) as u8 & 0x7F).collect();
+    let mut tile_header = marker(0x64, b"\0\x01CANARY-TILE-COMMENT");
+    tile_header.extend_from_slice(&[0xFF, 0x93]);
+    let sot_len = 12 + tile_header.len() + data.len();
+    let mut sot = vec![0xFF, 0x90, 0, 10, 0, 0];
+    sot.extend_from_slice(&(sot_len as u32).to_be_bytes());
+    sot.extend_from_slice(&[0, 1]);
+    let mut cs = vec![0xFF, 0x4F];
+    cs.extend(marker(0x51, &siz));
+    cs.extend(marker(0x64, b"\0\x01Kakadu-CANARY-ENCODER"));
+    cs.extend(sot);
+    cs.extend(tile_header);
+    cs.extend_from_slice(&data);
+    cs.extend_from_slice(&[0xFF, 0xD9]);
+    (cs, data)
+}
+
+fn jp2_file() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&30u32.to_be_bytes());
+    ihdr.extend_from_slice(&40u32.to_be_bytes());
+    ihdr.extend_from_slice(&[0, 1, 7, 7, 0, 0]);
+    let mut header = jp2_box(b"ihdr", &ihdr);
+    header.extend(jp2_box(b"colr", &[1, 0, 0, 0, 0, 0, 17]));
+    let jp2h = jp2_box(b"jp2h", &header);
+    let (cs, data) = j2k_codestream();
+    let mut file = jp2_box(b"jP  ", &[0x0D, 0x0A, 0x87, 0x0A]);
+    file.extend(jp2_box(b"ftyp", b"jp2 \0\0\0\0jp2 "));
+    file.extend(jp2_box(
+        b"xml ",
+        b"<x:xmpmeta><dc:creator>Nguyen Van Canary</dc:creator></x:xmpmeta>",
+    ));
+    file.extend_from_slice(&jp2h);
+    let mut uuid = vec![0xB1; 16];
+    uuid.extend_from_slice(b"GeoJP2 CANARY-GPS-10.1234");
+    file.extend(jp2_box(b"uuid", &uuid));
+    file.extend(jp2_box(b"jp2c", &cs));
+    (file, jp2h, data)
+}
+
+#[test]
+fn pdf_jpeg2000_boxes_and_comments_are_removed() {
+    let (jp2, jp2h, coded) = jp2_file();
+    let (raw, _) = j2k_codestream();
+    let mut doc = pdf_document();
+    let a = doc.add_object(Stream::new(
+        dictionary! {
+            "Type" => "XObject", "Subtype" => "Image", "Width" => 40, "Height" => 30,
+            "Filter" => "JPXDecode",
+        },
+        jp2.clone(),
+    ));
+    let b = doc.add_object(deflated(
+        dictionary! { "Type" => "XObject", "Subtype" => "Image", "Width" => 40, "Height" => 30 },
+        &raw,
+    ));
+    // `deflated` set /Filter /FlateDecode: make it [/FlateDecode /JPXDecode].
+    doc.get_object_mut(b)
+        .unwrap()
+        .as_stream_mut()
+        .unwrap()
+        .dict
+        .set(
+            "Filter",
+            vec![
+                Object::Name(b"FlateDecode".to_vec()),
+                Object::Name(b"JPXDecode".to_vec()),
+            ],
+        );
+    let page = *doc.get_pages().get(&2).unwrap();
+    doc.get_dictionary_mut(page).unwrap().set(
+        "Resources",
+        dictionary! { "XObject" => dictionary! { "J1" => a, "J2" => b } },
+    );
+    let out = clean::clean(&save(&mut doc)).unwrap();
+    assert!(removed(&out.outcome).contains(&"metadata of embedded images"));
+    assert_no_canary(&out.bytes, "pdf with JPEG 2000 images");
+    let jpx: Vec<Vec<u8>> = image_streams(&out.bytes)
+        .into_iter()
+        .filter(|(f, _)| f.last().unwrap() == b"JPXDecode")
+        .map(|(_, bytes)| bytes)
+        .collect();
+    assert_eq!(jpx.len(), 2);
+    for image in &jpx {
+        // The header box (dimensions 40×30) and the coded data come out byte for byte.
+        if image.starts_with(&[0xFF, 0x4F]) {
+            assert!(image.windows(coded.len()).any(|w| w == coded.as_slice()));
+        } else {
+            assert!(image.windows(jp2h.len()).any(|w| w == jp2h.as_slice()));
+            assert!(image.windows(coded.len()).any(|w| w == coded.as_slice()));
+            assert!(!image.windows(4).any(|w| w == b"xml " || w == b"uuid"));
+        }
+        assert!(!image.windows(2).any(|w| w == [0xFF, 0x64]), "COM left");
+    }
+}
+
+/// An incremental update whose trailer no longer names /Info: the first revision's Info
+/// (with its author) is still in the file, now referenced by no current trailer.
+fn pdf_with_update_dropping_info(base: &[u8]) -> Vec<u8> {
+    let doc = Document::load_mem(base).unwrap();
+    let root = root_id(&doc);
+    let text = String::from_utf8_lossy(base);
+    let at = text.rfind("startxref").unwrap();
+    let prev: usize = text[at + 9..]
+        .trim()
+        .lines()
+        .next()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let new_id = doc.max_id + 1;
+    let mut out = base.to_vec();
+    out.extend_from_slice(b"\n");
+    let obj_at = out.len();
+    out.extend_from_slice(
+        format!("{new_id} 0 obj\n<< /Note (Nguyen Van Canary was here) >>\nendobj\n").as_bytes(),
+    );
+    let xref_at = out.len();
+    out.extend_from_slice(
+        format!(
+            "xref\n0 1\n0000000000 65535 f \n{new_id} 1\n{obj_at:010} 00000 n \ntrailer\n<< /Size {} /Root {} {} R /Prev {prev} >>\nstartxref\n{xref_at}\n%%EOF\n",
+            new_id + 1,
+            root.0,
+            root.1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+#[test]
+fn pdf_info_of_earlier_trailers_is_gone() {
+    let input = pdf_with_update_dropping_info(&pdf_fixture());
+    assert!(contains_canary(&input));
+    let out = clean::clean(&input).unwrap();
+    assert_no_canary(&out.bytes, "pdf whose update dropped /Info");
+    let after = Document::load_mem(&out.bytes).unwrap();
+    assert!(after.trailer.get(b"Info").is_err());
+    assert_eq!(after.get_pages().len(), 2);
+}
+
+// ---------------------------------------------------------------------------------------
+// OOXML and ODF: the parts an audit found left in
+// ---------------------------------------------------------------------------------------
+
+const DOCX_TYPES: &[u8] = br#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/></Types>"#;
+const EMPTY_DOCUMENT: &[u8] = br#"<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body/></w:document>"#;
+
+/// A minimal DOCX with extra members.
+fn docx_with(extra: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut members: Vec<(&str, &[u8], bool)> = vec![
+        ("[Content_Types].xml", DOCX_TYPES, false),
+        ("word/document.xml", EMPTY_DOCUMENT, false),
+    ];
+    members.extend(extra.iter().map(|(n, d)| (*n, *d, false)));
+    build_zip(&members)
+}
+
+#[test]
+fn docx_custom_xml_items_are_emptied() {
+    let item = br#"<?xml version="1.0" encoding="utf-8"?><p:properties xmlns:p="http://schemas.microsoft.com/office/2006/metadata/properties" xmlns:pc="http://schemas.microsoft.com/office/infopath/2007/PartnerControls"><documentManagement><PublishingContact><DisplayName>Nguyen Van Canary</DisplayName><AccountId>12</AccountId><AccountType/></PublishingContact><Email>canary@so-tai-chinh.gov.vn</Email></documentManagement></p:properties>"#;
+    let props = br#"<?xml version="1.0" encoding="UTF-8" standalone="no"?><ds:datastoreItem ds:itemID="{6B5A8C3E-0000-0000-0000-000000000001}" xmlns:ds="http://schemas.openxmlformats.org/officeDocument/2006/customXml"><ds:schemaRefs><ds:schemaRef ds:uri="http://schemas.microsoft.com/office/2006/metadata/properties"/></ds:schemaRefs></ds:datastoreItem>"#;
+    let input = docx_with(&[
+        ("customXml/item1.xml", item),
+        ("customXml/itemProps1.xml", props),
+    ]);
+    let out = clean::clean(&input).unwrap();
+    assert!(
+        removed(&out.outcome).contains(&"custom XML data (e.g. SharePoint author and e-mail)"),
+        "{:?}",
+        out.outcome
+    );
+    assert_no_canary(&out.bytes, "docx with customXml");
+    let members = unzip(&out.bytes);
+    let item = String::from_utf8(member(&members, "customXml/item1.xml").to_vec()).unwrap();
+    assert!(
+        item.contains("<p:properties") && !item.contains("DisplayName"),
+        "{item}"
+    );
+    assert_well_formed(item.as_bytes(), "customXml/item1.xml");
+    assert_eq!(
+        member(&members, "customXml/itemProps1.xml"),
+        props.as_slice()
+    );
+}
+
+#[test]
+fn docx_local_paths_in_relationships_are_replaced_and_web_links_kept() {
+    let rels = br#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="file:///C:\Users\canary.nguyen\Desktop\bien-ban.docx" TargetMode="External"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/image" Target="C:\Users\Canary\Pictures\IMG_0001.jpg" TargetMode="External"/><Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/oleObject" Target="\\fileserver\canary\so-lieu.xlsx" TargetMode="External"/><Relationship Id="rId4" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="../../canary/ghi-chu.txt" TargetMode="External"/><Relationship Id="rId5" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink" Target="https://thanhtra.khanhhoa.gov.vn/tiep-dan" TargetMode="External"/><Relationship Id="rId6" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#;
+    let document = br#"<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main" xmlns:wp="http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"><w:body><w:p><w:r><w:drawing><wp:inline><wp:docPr id="1" name="Picture 1" descr="C:\Users\canary.nguyen\Pictures\IMG_0001.jpg"/></wp:inline></w:drawing></w:r></w:p></w:body></w:document>"#;
+    let xlsx_rels = br#"<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/externalLinkPath" Target="file:///C:\Users\canary\Documents\Book2.xlsx" TargetMode="External"/></Relationships>"#;
+    let input = build_zip(&[
+        ("[Content_Types].xml", DOCX_TYPES, false),
+        ("word/document.xml", document, false),
+        ("word/_rels/document.xml.rels", rels, false),
+        (
+            "word/embeddings/_rels/externalLink1.xml.rels",
+            xlsx_rels,
+            false,
+        ),
+    ]);
+    let out = clean::clean(&input).unwrap();
+    assert!(removed(&out.outcome).contains(&"file and template paths"));
+    assert_no_canary(&out.bytes, "docx with local paths");
+    let members = unzip(&out.bytes);
+    let rels =
+        String::from_utf8(member(&members, "word/_rels/document.xml.rels").to_vec()).unwrap();
+    assert_eq!(
+        rels.matches(r#"Target="file:///removed""#).count(),
+        4,
+        "{rels}"
+    );
+    assert!(
+        rels.contains("https://thanhtra.khanhhoa.gov.vn/tiep-dan"),
+        "web links stay"
+    );
+    assert!(
+        rels.contains(r#"Target="styles.xml""#),
+        "internal targets stay"
+    );
+    assert_well_formed(rels.as_bytes(), "rels");
+}
+
+#[test]
+fn docx_ole_objects_make_it_partial() {
+    let mut ole = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1".to_vec();
+    ole.extend_from_slice(&[0; 56]);
+    ole.extend_from_slice(b"\x05SummaryInformation Author: Nguyen Van Canary");
+    let core = br#"<?xml version="1.0"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>Nguyen Van Canary</dc:creator></cp:coreProperties>"#;
+    let input = docx_with(&[
+        ("word/embeddings/oleObject1.bin", &ole),
+        ("docProps/core.xml", core),
+    ]);
+    let out = clean::clean(&input).unwrap();
+    let Outcome::Partial { removed, remaining } = &out.outcome else {
+        panic!("expected Partial, got {:?}", out.outcome);
+    };
+    assert!(removed.contains(&"document properties (author, last modified by, dates, revision)"));
+    assert_eq!(
+        remaining,
+        &["embedded OLE objects (may carry author names and file paths)"]
+    );
+    // Everything but the OLE object is clean; the object is kept as it was.
+    for (name, data, _) in unzip(&out.bytes) {
+        if name.ends_with("oleObject1.bin") {
+            assert_eq!(data, ole);
+        } else {
+            assert_no_canary(&data, &name);
+        }
+    }
+}
+
+#[test]
+fn docx_embedded_video_and_broken_workbook_make_it_partial() {
+    let video = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
+    let broken_xlsx = build_zip(&[
+        ("[Content_Types].xml", DOCX_TYPES, false),
+        ("xl/workbook.xml", b"<workbook><unclosed>", false),
+    ]);
+    let input = docx_with(&[
+        ("word/media/clip.mp4", &video),
+        ("word/embeddings/Workbook1.xlsx", &broken_xlsx),
+    ]);
+    match clean::clean(&input).unwrap().outcome {
+        Outcome::Partial { remaining, .. } => assert_eq!(
+            remaining,
+            [
+                "embedded files in formats whose metadata cannot be removed (audio, video …)",
+                "embedded files that could not be checked"
+            ]
+        ),
+        other => panic!("expected Partial, got {other:?}"),
+    }
+}
+
+#[test]
+fn docx_comment_extensions_and_people_are_neutralised() {
+    let extensible = br#"<?xml version="1.0"?><w16cex:commentsExtensible xmlns:w16cex="http://schemas.microsoft.com/office/word/2018/wordml/cex" xmlns:w16="http://schemas.microsoft.com/office/word/2018/wordml" xmlns:cr="http://schemas.microsoft.com/office/comments/2020/reactions"><w16cex:commentExtensible w16cex:durableId="2A3B4C5D" w16cex:dateUtc="2024-05-06T00:08:09Z"><w16cex:extLst><w16:ext w16:uri="{CB3C28F8-0000-0000-0000-000000000000}"><cr:reactions><cr:reaction reactionType="1"><cr:reactionInfo dateUtc="2024-05-06T00:09:09Z"><cr:user userId="S::canary@so-tai-chinh.gov.vn::4f1d" userProvider="AD" userName="Nguyen Van Canary"/></cr:reactionInfo></cr:reaction></cr:reactions></w16:ext></w16cex:extLst></w16cex:commentExtensible></w16cex:commentsExtensible>"#;
+    let extended = br#"<?xml version="1.0"?><w15:commentsEx xmlns:w15="http://schemas.microsoft.com/office/word/2012/wordml"><w15:commentEx w15:paraId="1A2B3C4D" w15:done="0"/></w15:commentsEx>"#;
+    let ids = br#"<?xml version="1.0"?><w16cid:commentsIds xmlns:w16cid="http://schemas.microsoft.com/office/word/2016/wordml/cid"><w16cid:commentId w16cid:paraId="1A2B3C4D" w16cid:durableId="2A3B4C5D"/></w16cid:commentsIds>"#;
+    let people = br#"<?xml version="1.0"?><w15:people xmlns:w15="http://schemas.microsoft.com/office/word/2012/wordml"><w15:person w15:author="Nguyen Van Canary"><w15:presenceInfo w15:providerId="Windows Live" w15:userId="canary0001"/></w15:person></w15:people>"#;
+    let input = docx_with(&[
+        ("word/commentsExtensible.xml", extensible),
+        ("word/commentsExtended.xml", extended),
+        ("word/commentsIds.xml", ids),
+        ("word/people.xml", people),
+    ]);
+    let out = clean::clean(&input).unwrap();
+    assert_no_canary(&out.bytes, "docx comment extensions");
+    let members = unzip(&out.bytes);
+    let ext = String::from_utf8(member(&members, "word/commentsExtensible.xml").to_vec()).unwrap();
+    assert!(
+        !ext.contains("dateUtc") && ext.contains(r#"userName="Author""#),
+        "{ext}"
+    );
+    // Paragraph and durable ids carry no one's name: unchanged.
+    assert_eq!(
+        member(&members, "word/commentsExtended.xml"),
+        extended.as_slice()
+    );
+    assert_eq!(member(&members, "word/commentsIds.xml"), ids.as_slice());
+    for (name, data, _) in &members {
+        assert_well_formed(data, name);
+    }
+}
+
+#[test]
+fn xlsx_threaded_comments_and_pptx_modern_comments_lose_dates_and_people() {
+    let threaded = r#"<?xml version="1.0"?><ThreadedComments xmlns="http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments"><threadedComment ref="A1" dT="2024-05-06T07:08:09.12" personId="{4F1D0000-0000-0000-0000-000000000001}" id="{1}"><text>Số liệu sai</text></threadedComment></ThreadedComments>"#.as_bytes();
+    let persons = br#"<?xml version="1.0"?><personList xmlns="http://schemas.microsoft.com/office/spreadsheetml/2018/threadedcomments"><person displayName="Nguyen Van Canary" id="{4F1D0000-0000-0000-0000-000000000001}" userId="canary@example.vn" providerId="AD"/></personList>"#;
+    let xlsx = build_zip(&[
+        ("[Content_Types].xml", DOCX_TYPES, false),
+        ("xl/workbook.xml", br#"<?xml version="1.0"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>"#, false),
+        ("xl/threadedComments/threadedComment1.xml", threaded, false),
+        ("xl/persons/person.xml", persons, false),
+    ]);
+    let out = clean::clean(&xlsx).unwrap();
+    assert_no_canary(&out.bytes, "xlsx threaded comments");
+    let members = unzip(&out.bytes);
+    let t =
+        String::from_utf8(member(&members, "xl/threadedComments/threadedComment1.xml").to_vec())
+            .unwrap();
+    assert!(!t.contains("dT=") && t.contains("Số liệu sai"), "{t}");
+
+    let modern = br#"<?xml version="1.0"?><p188:cmLst xmlns:p188="http://schemas.microsoft.com/office/powerpoint/2018/8/main"><p188:cm id="{1}" authorId="{2}" created="2024-05-06T07:08:09.123"><p188:txBody/><p188:replyLst><p188:reply id="{3}" authorId="{2}" created="2024-05-07T01:02:03.456"/></p188:replyLst></p188:cm></p188:cmLst>"#;
+    let pptx = build_zip(&[
+        ("[Content_Types].xml", DOCX_TYPES, false),
+        ("ppt/presentation.xml", br#"<?xml version="1.0"?><p:presentation xmlns:p="http://schemas.openxmlformats.org/presentationml/2006/main"/>"#, false),
+        ("ppt/comments/modernComment_100_0.xml", modern, false),
+    ]);
+    let out = clean::clean(&pptx).unwrap();
+    let members = unzip(&out.bytes);
+    let c = String::from_utf8(member(&members, "ppt/comments/modernComment_100_0.xml").to_vec())
+        .unwrap();
+    assert!(
+        !c.contains("2024-05") && c.matches("1970-01-01T00:00:00Z").count() == 2,
+        "{c}"
+    );
+}
+
+#[test]
+fn odt_author_sender_and_file_name_fields_are_emptied() {
+    // A producer that binds Dublin Core to another prefix: matched by namespace URI.
+    let content = r#"<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" xmlns:purl="http://purl.org/dc/elements/1.1/" office:version="1.3"><office:body><office:text><text:p>Người viết: <text:author-name text:fixed="false">Nguyen Van Canary</text:author-name> (<text:author-initials>NVCANARY</text:author-initials>), lập bởi <text:initial-creator>CANARY-INITIAL</text:initial-creator>, gửi từ <text:sender-firstname>Canary</text:sender-firstname> <text:sender-lastname>CANARY-LAST</text:sender-lastname>, <text:sender-email>canary@example.vn</text:sender-email>, <text:sender-phone-private>CANARY-0905</text:sender-phone-private>. Tệp: <text:file-name text:display="full">C:\Users\canary\Don.odt</text:file-name>.<office:annotation><purl:creator>Nguyen Van Canary</purl:creator><purl:date>2024-05-06T07:08:09</purl:date><text:p>Ghi chú</text:p></office:annotation></text:p></office:text></office:body></office:document-content>"#.as_bytes();
+    let input = build_zip(&[
+        ("mimetype", b"application/vnd.oasis.opendocument.text", true),
+        ("content.xml", content, false),
+    ]);
+    let out = clean::clean(&input).unwrap();
+    let labels = removed(&out.outcome);
+    assert!(
+        labels.contains(&"author, sender and file-name fields"),
+        "{labels:?}"
+    );
+    assert!(labels.contains(&"comment and revision dates"), "{labels:?}");
+    assert_no_canary(&out.bytes, "odt fields");
+    let members = unzip(&out.bytes);
+    let c = String::from_utf8(member(&members, "content.xml").to_vec()).unwrap();
+    assert!(
+        c.contains("<purl:date>1970-01-01T00:00:00</purl:date>"),
+        "{c}"
+    );
+    assert!(!c.contains("2024-05-06"), "{c}");
+    assert!(
+        c.contains("Người viết: <text:author-name text:fixed=\"false\">Author</text:author-name>"),
+        "{c}"
+    );
+    assert!(c.contains("Ghi chú"), "the annotation's text stays");
+    assert_well_formed(c.as_bytes(), "content.xml");
+}
+
+#[test]
+fn odt_nested_object_meta_is_minimal_and_ole_object_partial() {
+    let object_meta = br#"<?xml version="1.0" encoding="UTF-8"?><office:document-meta xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:meta="urn:oasis:names:tc:opendocument:xmlns:meta:1.0" office:version="1.3"><office:meta><meta:initial-creator>Nguyen Van Canary</meta:initial-creator><meta:generator>CANARY-CALC</meta:generator></office:meta></office:document-meta>"#;
+    let object_content = br#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" office:version="1.3"><office:body/></office:document-content>"#;
+    let mut ole = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1".to_vec();
+    ole.extend_from_slice(b" Ole10Native C:\\Users\\lan\\bang-tinh.xls");
+    let input = build_zip(&[
+        ("mimetype", b"application/vnd.oasis.opendocument.text", true),
+        ("content.xml", ODF_UNTOUCHED_XML.as_bytes(), false),
+        ("Object 1/meta.xml", object_meta, false),
+        ("Object 1/content.xml", object_content, false),
+        ("Object 2", &ole, false),
+    ]);
+    let out = clean::clean(&input).unwrap();
+    match &out.outcome {
+        Outcome::Partial { removed, remaining } => {
+            assert!(
+                removed.contains(&"document properties (author, dates, editing time, statistics)")
+            );
+            assert_eq!(
+                remaining,
+                &["embedded OLE objects (may carry author names and file paths)"]
+            );
+        }
+        other => panic!("expected Partial, got {other:?}"),
+    }
+    let members = unzip(&out.bytes);
+    let meta = String::from_utf8(member(&members, "Object 1/meta.xml").to_vec()).unwrap();
+    assert!(
+        meta.contains("<office:meta/>") && !contains_canary(meta.as_bytes()),
+        "{meta}"
+    );
+    assert_eq!(member(&members, "Object 2"), ole.as_slice());
+}
+
+#[test]
+fn zip_member_times_and_comments_are_reset() {
+    let input = docx_fixture();
+    let original = zip::ZipArchive::new(Cursor::new(&input)).unwrap();
+    assert!(!original.comment().is_empty());
+    let out = clean::clean(&input).unwrap();
+    let mut archive = zip::ZipArchive::new(Cursor::new(out.bytes.as_slice())).unwrap();
+    assert!(archive.comment().is_empty(), "archive comment gone");
+    let epoch = zip::DateTime::default();
+    for i in 0..archive.len() {
+        let f = archive.by_index(i).unwrap();
+        let when = f.last_modified().expect("a time is recorded");
+        assert_eq!(
+            (
+                when.year(),
+                when.month(),
+                when.day(),
+                when.hour(),
+                when.minute()
+            ),
+            (epoch.year(), epoch.month(), epoch.day(), 0, 0),
+            "{}",
+            f.name().unwrap()
+        );
+        assert!(f.comment().is_empty());
+    }
+    let mut before = zip::ZipArchive::new(Cursor::new(&input)).unwrap();
+    assert_eq!(
+        before.by_index(0).unwrap().last_modified().unwrap().year(),
+        2024
+    );
 }

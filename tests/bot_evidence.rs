@@ -7,6 +7,7 @@
 mod common;
 
 use common::bot::{Harness, Options, submitted, summary_of};
+use common::evidence::{assert_no_canary, assert_same_pixels, assert_valid_opus, opus_audio};
 use tipline::attach::EvidenceFile;
 use tipline::crypto::{ItemKind, Sealed};
 use tipline::sim::{Citizen, Mark, SimUser};
@@ -25,10 +26,6 @@ fn said_since(c: &Citizen, mark: Mark) -> String {
         .filter_map(|m| m.text)
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-fn contains_canary(bytes: &[u8]) -> bool {
-    bytes.windows(6).any(|w| w.eq_ignore_ascii_case(b"canary"))
 }
 
 /// A reporter's name planted in a document's file name: it must go nowhere.
@@ -97,7 +94,8 @@ async fn photo_pdf_and_voice_are_cleaned_for_reviewers_and_kept_for_custodians()
 
     let photo = fixture("photo.jpg");
     let pdf = fixture("report.pdf");
-    let voice = fixture("voice.ogg");
+    // A real opusenc file: its audio must come out packet for packet.
+    let voice = fixture("voice-opusenc.ogg");
     let m = c.mark();
     c.send_photo(photo.clone()).await;
     let ack = said_since(&c, m);
@@ -135,8 +133,7 @@ async fn photo_pdf_and_voice_are_cleaned_for_reviewers_and_kept_for_custodians()
     c.send_video(mp4).await;
     let ack = said_since(&c, m);
     assert!(
-        ack.contains("CHƯA xóa được siêu dữ liệu")
-            && ack.contains("Bot không xóa được siêu dữ liệu"),
+        ack.contains("CHƯA xóa được siêu dữ liệu") && ack.contains("cùng mọi dữ liệu ẩn trong đó"),
         "{ack}"
     );
     c.press("🗑 Gỡ tệp 4").await;
@@ -211,11 +208,9 @@ async fn photo_pdf_and_voice_are_cleaned_for_reviewers_and_kept_for_custodians()
             .expect("the reviewer opens the cleaned copy");
         assert_eq!(f.name, names[i]);
         assert!(f.metadata_removed);
-        assert!(
-            !contains_canary(&f.bytes),
-            "{}: planted metadata reached reviewers",
-            f.name
-        );
+        // Searches raw bytes, every decoded PDF stream (the fixture's XMP is compressed)
+        // and every zip member.
+        assert_no_canary(&f.bytes, &f.name);
         assert_ne!(f.bytes, originals_in[i]);
         let custodian_try: Sealed<EvidenceFile> = Sealed::from_bytes(blob.clone());
         assert!(
@@ -231,12 +226,25 @@ async fn photo_pdf_and_voice_are_cleaned_for_reviewers_and_kept_for_custodians()
         .unwrap();
     let img = image::load_from_memory(&jpeg.bytes).expect("the cleaned photo decodes");
     assert_eq!((img.width(), img.height()), (64, 48));
+    assert_same_pixels(&photo, &jpeg.bytes, "cleaned photo");
     let second: Sealed<EvidenceFile> = Sealed::from_bytes(cleaned[1].clone());
     let pdf_clean = second
         .open(ItemKind::Attachment, &case.id, &h.reviewer.0)
         .unwrap();
     let doc = lopdf::Document::load_mem(&pdf_clean.bytes).expect("the cleaned PDF loads");
-    assert!(!doc.get_pages().is_empty());
+    let before = lopdf::Document::load_mem(&pdf).unwrap();
+    assert_eq!(doc.get_pages().len(), before.get_pages().len());
+    let third: Sealed<EvidenceFile> = Sealed::from_bytes(cleaned[2].clone());
+    let ogg = third
+        .open(ItemKind::Attachment, &case.id, &h.reviewer.0)
+        .unwrap();
+    // Every page CRC, the header packets and granule order, read by the `ogg` crate.
+    let after = assert_valid_opus(&ogg.bytes, "cleaned voice note");
+    assert_eq!(
+        opus_audio(&common::evidence::ogg_packets(&voice)),
+        opus_audio(&after),
+        "the voice note's audio is untouched"
+    );
 
     // Custodian side: the originals, byte for byte; the reviewer's key opens none of them.
     for (i, blob) in originals.iter().enumerate() {
@@ -334,5 +342,164 @@ async fn limits_other_steps_and_originals_off() {
     assert_eq!(count(ItemKind::AttachmentOriginal), 0, "originals are off");
     let summary = summary_of(&h, &code).await;
     assert_eq!(summary.attachments.len(), 2);
+    h.stop().await;
+}
+
+/// A DOCX whose properties name the author and which holds an embedded OLE object.
+fn docx_with_ole_object() -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    let mut ole = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1".to_vec();
+    ole.extend_from_slice(b" SummaryInformation: planted OLE author");
+    for (name, data) in [
+        ("[Content_Types].xml", &br#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#[..]),
+        ("word/document.xml", br#"<?xml version="1.0"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body/></w:document>"#),
+        ("docProps/core.xml", br#"<?xml version="1.0"?><cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:creator>Nguyen Van Canary</dc:creator></cp:coreProperties>"#),
+        ("word/embeddings/oleObject1.bin", &ole),
+    ] {
+        w.start_file(name, opts).unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+/// Files that cannot be cleaned say why, each in its own words: a format we cannot clean
+/// (video), a file that does not parse as what it claims (a broken PDF) and a document cleaned
+/// only in part (an embedded OLE object stays). The reporter hears it on arrival and in the
+/// summary; reviewers see it in the summary and in each sealed file's note.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uncleanable_unchecked_and_partly_cleaned_files_say_so() {
+    let h = Harness::start().await;
+    let c = h.citizen(SimUser::new(7_100_003, "Hoa").language("vi"));
+    until_attachments(&c).await;
+
+    let mut mp4 = vec![0, 0, 0, 0x18];
+    mp4.extend_from_slice(b"ftypisom\0\0\x02\0isomiso2");
+    mp4.extend_from_slice(&[0u8; 64]);
+    let broken_pdf = b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R".to_vec();
+    let docx = docx_with_ole_object();
+
+    let m = c.mark();
+    c.send_video(mp4.clone()).await;
+    let ack = said_since(&c, m);
+    assert!(
+        ack.contains("attachment-1.mp4 (MP4/QuickTime media) — ⚠️ CHƯA xóa được siêu dữ liệu — định dạng MP4/QuickTime media"),
+        "{ack}"
+    );
+    assert!(ack.contains("cùng mọi dữ liệu ẩn trong đó"), "{ack}");
+
+    let m = c.mark();
+    c.send_document(broken_pdf.clone(), "bien_ban.pdf", "application/pdf")
+        .await;
+    let ack = said_since(&c, m);
+    assert!(
+        ack.contains("attachment-2.pdf (PDF) — ⚠️ KHÔNG kiểm tra được tệp này; dữ liệu ẩn trong tệp vẫn còn nguyên"),
+        "{ack}"
+    );
+    assert!(
+        !ack.contains("định dạng PDF"),
+        "a broken file is not a format problem: {ack}"
+    );
+    assert!(ack.contains("cùng mọi dữ liệu ẩn trong đó"), "{ack}");
+
+    let m = c.mark();
+    c.send_document(
+        docx.clone(),
+        "to_trinh.docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    .await;
+    let ack = said_since(&c, m);
+    assert!(
+        ack.contains("attachment-3.docx (Word document) — ⚠️ CHỈ xóa được một phần siêu dữ liệu: document properties")
+            && ack.contains("CÒN LẠI: embedded OLE objects (may carry author names and file paths)"),
+        "{ack}"
+    );
+    assert!(ack.contains("Bot đã xóa những gì xóa được"), "{ack}");
+    assert!(!ack.contains("cùng mọi dữ liệu ẩn trong đó"), "{ack}");
+    c.press("Xong").await;
+
+    until_review(&c).await;
+    let review = c.last_text().unwrap();
+    for expected in [
+        "attachment-1.mp4 (MP4/QuickTime media) — ⚠️ CHƯA xóa được siêu dữ liệu — định dạng MP4/QuickTime media",
+        "attachment-2.pdf (PDF) — ⚠️ KHÔNG kiểm tra được tệp này; dữ liệu ẩn trong tệp vẫn còn nguyên",
+        "attachment-3.docx (Word document) — ⚠️ CHỈ xóa được một phần siêu dữ liệu:",
+        "CÒN LẠI: embedded OLE objects",
+    ] {
+        assert!(
+            review.contains(expected),
+            "review lacks {expected:?}:\n{review}"
+        );
+    }
+    c.press("✅ Gửi phản ánh").await;
+    let (code, _) = submitted(&c);
+
+    // The summary reviewers read: the same three states, in the reporter's language.
+    let summary = summary_of(&h, &code).await;
+    let notes = &summary.attachments;
+    assert_eq!(notes.len(), 3);
+    assert!(notes.iter().all(|a| !a.metadata_removed));
+    assert!(!notes[0].unchecked && notes[0].remaining.is_empty());
+    assert!(notes[1].unchecked);
+    assert_eq!(
+        notes[2].remaining,
+        ["embedded OLE objects (may carry author names and file paths)"]
+    );
+    let rendered = summary.render(tipline::bot::texts::Lang::En);
+    for expected in [
+        "attachment-1.mp4 (MP4/QuickTime media) — ⚠️ metadata NOT removed — format MP4/QuickTime media",
+        "attachment-2.pdf (PDF) — ⚠️ this file could NOT be checked; its hidden data stays",
+        "attachment-3.docx (Word document) — ⚠️ metadata only PARTLY removed: document properties (author, last modified by, dates, revision); LEFT IN: embedded OLE objects",
+    ] {
+        assert!(
+            rendered.contains(expected),
+            "summary lacks {expected:?}:\n{rendered}"
+        );
+    }
+
+    // The sealed files: as sent for the first two, cleaned for the third, each with its note.
+    let case = h
+        .store
+        .case_by_code(&tipline::ids::CaseCode::parse(&code).unwrap())
+        .await
+        .unwrap();
+    let items = h.store.items(&case.id).await.unwrap();
+    let files: Vec<EvidenceFile> = items
+        .iter()
+        .filter(|i| i.kind == ItemKind::Attachment)
+        .map(|i| {
+            Sealed::<EvidenceFile>::from_bytes(i.blob.clone())
+                .open(ItemKind::Attachment, &case.id, &h.reviewer.0)
+                .expect("the reviewer opens it")
+        })
+        .collect();
+    assert_eq!(files.len(), 3);
+    assert_eq!(
+        files[0].note,
+        "metadata not removed: format MP4/QuickTime media"
+    );
+    assert_eq!(files[0].bytes, mp4);
+    assert_eq!(
+        files[1].note,
+        "could not be checked (the file did not parse as PDF): hidden data not removed"
+    );
+    assert_eq!(files[1].bytes, broken_pdf);
+    assert!(
+        files[2].note.starts_with("removed: document properties")
+            && files[2].note.ends_with(
+                "; not removed: embedded OLE objects (may carry author names and file paths)"
+            ),
+        "{}",
+        files[2].note
+    );
+    assert!(files.iter().all(|f| !f.metadata_removed));
+    // The DOCX reached reviewers cleaned, but for the OLE object that stayed.
+    for (name, data, _) in common::evidence::unzip(&files[2].bytes) {
+        if !name.ends_with("oleObject1.bin") {
+            assert_no_canary(&data, &name);
+        }
+    }
     h.stop().await;
 }

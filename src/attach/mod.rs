@@ -45,16 +45,21 @@ struct Header {
 }
 
 impl Payload for EvidenceFile {
+    /// The encoding holds the whole file: [`crate::crypto::Sealed::seal`], the only caller,
+    /// wraps it in `Zeroizing` at once, and the buffer is allocated at its final size so no
+    /// stale copy is left behind by growing it.
     fn encode(&self) -> Vec<u8> {
         // Serializing a struct of strings and a bool to JSON cannot fail.
         #[allow(clippy::expect_used)]
-        let header = serde_json::to_vec(&Header {
-            name: self.name.clone(),
-            format: self.format.clone(),
-            metadata_removed: self.metadata_removed,
-            note: self.note.clone(),
-        })
-        .expect("header serializes");
+        let header = zeroize::Zeroizing::new(
+            serde_json::to_vec(&Header {
+                name: self.name.clone(),
+                format: self.format.clone(),
+                metadata_removed: self.metadata_removed,
+                note: self.note.clone(),
+            })
+            .expect("header serializes"),
+        );
         let mut out = Vec::with_capacity(8 + header.len() + self.bytes.len());
         out.extend_from_slice(MAGIC);
         // The header is a few hundred bytes; its length always fits in 32 bits.

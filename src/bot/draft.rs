@@ -153,10 +153,18 @@ pub struct DraftAttachment {
     pub format: String,
     /// Extension for the neutral name (`attachment-N.ext`).
     pub extension: String,
-    /// Whether identifying metadata can be removed (or there was none).
+    /// Whether reviewers get a cleaned copy (metadata removed, none found, or removed in
+    /// part — then `remaining` says what stays). False: they get the file as sent.
     pub cleanable: bool,
     /// What cleaning removes, in the cleaner's words.
     pub removed: Vec<String>,
+    /// What cleaning leaves in the file (parts it cannot clean), in the cleaner's words.
+    #[serde(default)]
+    pub remaining: Vec<String>,
+    /// The file looked like a format we clean but could not be parsed (or was too large to
+    /// clean): not cleanable, and not because of its format.
+    #[serde(default)]
+    pub unchecked: bool,
 }
 
 /// A dialogue in progress.

@@ -100,53 +100,102 @@ pub async fn fetch(bot: &TgBot, file_id: &str) -> Result<Zeroizing<Vec<u8>>, Fet
 /// What cleaning does to one file.
 struct Cleaning {
     format: Format,
-    /// Metadata removed (or none found).
+    /// Reviewers get a cleaned copy (metadata removed, none found, or removed in part).
     cleanable: bool,
     removed: Vec<String>,
-    /// The cleaned bytes; `None` when the format could not be cleaned.
+    /// What the cleaned copy still holds (parts that could not be cleaned).
+    remaining: Vec<String>,
+    /// The file could not be checked: not cleanable, and not because of its format.
+    unchecked: Option<Unchecked>,
+    /// The cleaned bytes; `None` when reviewers get the file as sent.
     cleaned: Option<Zeroizing<Vec<u8>>>,
+}
+
+/// Why a file could not be checked.
+#[derive(Clone, Copy)]
+enum Unchecked {
+    /// It does not parse as the format it claims (or could not be written back).
+    Malformed,
+    /// It, or a container inside it, exceeds the cleaner's limits.
+    TooLarge,
+}
+
+fn labels(words: &[&'static str]) -> Vec<String> {
+    words.iter().map(|w| (*w).to_owned()).collect()
 }
 
 fn run_clean(bytes: &[u8]) -> Cleaning {
     match clean::clean(bytes) {
         Ok(c) => {
             let format = c.format;
-            match c.outcome {
-                Outcome::Cleaned { removed } => Cleaning {
-                    format,
-                    cleanable: true,
-                    removed: removed.iter().map(|r| (*r).to_owned()).collect(),
-                    cleaned: Some(Zeroizing::new(c.bytes)),
-                },
-                Outcome::NothingFound => Cleaning {
-                    format,
-                    cleanable: true,
-                    removed: Vec::new(),
-                    cleaned: Some(Zeroizing::new(c.bytes)),
-                },
-                Outcome::NotCleanable => {
-                    drop(Zeroizing::new(c.bytes));
-                    Cleaning {
-                        format,
-                        cleanable: false,
-                        removed: Vec::new(),
-                        cleaned: None,
-                    }
+            let (cleanable, removed, remaining) = match &c.outcome {
+                Outcome::Cleaned { removed } => (true, labels(removed), Vec::new()),
+                Outcome::NothingFound => (true, Vec::new(), Vec::new()),
+                Outcome::Partial { removed, remaining } => {
+                    (true, labels(removed), labels(remaining))
                 }
+                Outcome::NotCleanable => (false, Vec::new(), Vec::new()),
+            };
+            Cleaning {
+                format,
+                cleanable,
+                removed,
+                remaining,
+                unchecked: None,
+                // Dropping `c.bytes` (the original, for NotCleanable) zeroes it.
+                cleaned: cleanable.then_some(c.bytes),
             }
         }
         // Fail closed: a file that claims a format but cannot be parsed is passed on only as
-        // "metadata not removed", never as clean.
-        Err(
-            clean::CleanError::Malformed { format }
-            | clean::CleanError::TooLarge { format }
-            | clean::CleanError::Rewrite { format },
-        ) => Cleaning {
-            format,
-            cleanable: false,
-            removed: Vec::new(),
-            cleaned: None,
-        },
+        // "could not be checked", never as clean, and never described as a format problem.
+        Err(e) => {
+            let (format, why) = match e {
+                clean::CleanError::Malformed { format } | clean::CleanError::Rewrite { format } => {
+                    (format, Unchecked::Malformed)
+                }
+                clean::CleanError::TooLarge { format } => (format, Unchecked::TooLarge),
+            };
+            Cleaning {
+                format,
+                cleanable: false,
+                removed: Vec::new(),
+                remaining: Vec::new(),
+                unchecked: Some(why),
+                cleaned: None,
+            }
+        }
+    }
+}
+
+/// What the sealed copy's note says about its metadata, for reviewers (in English, like
+/// the cleaner's labels).
+fn reviewer_note(c: &Cleaning) -> String {
+    match c.unchecked {
+        Some(Unchecked::Malformed) => {
+            return format!(
+                "could not be checked (the file did not parse as {}): hidden data not removed",
+                c.format.label()
+            );
+        }
+        Some(Unchecked::TooLarge) => {
+            return format!(
+                "could not be checked (the {} file expands beyond the cleaning limits): hidden data not removed",
+                c.format.label()
+            );
+        }
+        None => {}
+    }
+    if !c.cleanable {
+        return format!("metadata not removed: format {}", c.format.label());
+    }
+    if c.remaining.is_empty() {
+        return c.removed.join(", ");
+    }
+    let left = format!("not removed: {}", c.remaining.join(", "));
+    if c.removed.is_empty() {
+        left
+    } else {
+        format!("removed: {}; {left}", c.removed.join(", "))
     }
 }
 
@@ -161,8 +210,19 @@ async fn clean_blocking(
 }
 
 /// The warning that fits a file: by what its content is (a photo sent as a document is still
-/// a photo), else by how it was sent.
-pub fn warning(a: &DraftAttachment, l: Lang) -> &'static str {
+/// a photo), else by how it was sent; and, for a file cleaned only in part, that what is
+/// listed as left in reaches the Inspectorate. (A file not cleaned at all gets
+/// [`t::file_not_cleanable`] from the caller.)
+pub fn warning(a: &DraftAttachment, l: Lang) -> String {
+    let content = content_warning(a, l);
+    if a.cleanable && !a.remaining.is_empty() {
+        format!("{content}\n\n{}", t::file_partly_cleaned(l))
+    } else {
+        content.to_owned()
+    }
+}
+
+fn content_warning(a: &DraftAttachment, l: Lang) -> &'static str {
     match a.extension.as_str() {
         "jpg" | "png" | "webp" | "gif" | "heif" => t::warn_photo(l),
         "ogg" | "mp3" => t::warn_voice(l),
@@ -198,6 +258,8 @@ pub async fn check(
         extension: c.format.extension().to_owned(),
         cleanable: c.cleanable,
         removed: c.removed,
+        remaining: c.remaining,
+        unchecked: c.unchecked.is_some(),
     })
 }
 
@@ -223,11 +285,8 @@ pub async fn prepare(
     let bytes = Arc::new(bytes);
     let c = clean_blocking(limiter, Arc::clone(&bytes)).await?;
     let name = attachment_name(index, c.format.extension());
-    let note = if c.cleanable {
-        c.removed.join(", ")
-    } else {
-        format!("metadata not removed: format {}", c.format.label())
-    };
+    let note = reviewer_note(&c);
+    let metadata_removed = c.cleanable && c.remaining.is_empty();
     let original = keep_original.then(|| EvidenceFile {
         name: name.clone(),
         format: c.format.label().to_owned(),
@@ -236,14 +295,15 @@ pub async fn prepare(
         bytes: bytes.to_vec(),
     });
     let reviewed_bytes = match c.cleaned {
-        Some(cleaned) => cleaned.to_vec(),
+        // Moved out of the zeroizing buffer, into the EvidenceFile that zeroes on drop.
+        Some(mut cleaned) => std::mem::take(&mut *cleaned),
         None => bytes.to_vec(),
     };
     Ok(Prepared {
         reviewed: EvidenceFile {
             name,
             format: c.format.label().to_owned(),
-            metadata_removed: c.cleanable,
+            metadata_removed,
             note,
             bytes: reviewed_bytes,
         },

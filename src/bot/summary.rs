@@ -48,10 +48,18 @@ pub struct AttachmentNote {
     pub name: String,
     /// Format recognised by content.
     pub format: String,
-    /// False when the format could not be cleaned: the metadata is still in the file.
+    /// True only when all identifying metadata we know of was removed (or none was found).
+    /// False when the format could not be cleaned, the file could not be checked, or parts
+    /// of it stay as they were (`remaining`).
     pub metadata_removed: bool,
     /// What was removed.
     pub removed: Vec<String>,
+    /// What stays in the cleaned copy (parts that could not be cleaned).
+    #[serde(default)]
+    pub remaining: Vec<String>,
+    /// The file could not be parsed, so nothing was removed; not a matter of its format.
+    #[serde(default)]
+    pub unchecked: bool,
 }
 
 impl AttachmentNote {
@@ -60,14 +68,37 @@ impl AttachmentNote {
         AttachmentNote {
             name: attachment_name(index, &a.extension),
             format: a.format.clone(),
-            metadata_removed: a.cleanable,
+            metadata_removed: a.cleanable && a.remaining.is_empty() && !a.unchecked,
             removed: a.removed.clone(),
+            remaining: if a.cleanable {
+                a.remaining.clone()
+            } else {
+                Vec::new()
+            },
+            unchecked: !a.cleanable && a.unchecked,
         }
     }
 
     /// One line: name, format, and what happened to the metadata.
     pub fn render(&self, lang: Lang) -> String {
-        let state = if !self.metadata_removed {
+        let state = if self.unchecked {
+            format!("⚠️ {}", texts::file_unchecked(lang))
+        } else if !self.remaining.is_empty() {
+            let left = format!(
+                "{} {}",
+                texts::metadata_left(lang),
+                self.remaining.join(", ")
+            );
+            if self.removed.is_empty() {
+                format!("⚠️ {left}")
+            } else {
+                format!(
+                    "⚠️ {} {}; {left}",
+                    texts::metadata_partly_removed(lang),
+                    self.removed.join(", ")
+                )
+            }
+        } else if !self.metadata_removed {
             format!("⚠️ {} {}", texts::metadata_not_removed(lang), self.format)
         } else if self.removed.is_empty() {
             texts::metadata_none_found(lang).to_owned()

@@ -185,12 +185,24 @@ Press \"Done\" when finished, or \"No files\" if you have none.";
     warn_document =>
 "Siêu dữ liệu đã được xử lý, nhưng nội dung thì không: nếu tài liệu có tên, chữ ký hay số điện thoại của bạn, hãy gỡ tệp.",
 "Metadata is handled, but the content is not: if the document carries your name, signature or phone number, remove it.";
+    /// After a file whose hidden data cannot be removed at all (the line above says why:
+    /// the format, or that the file could not be checked).
     file_not_cleanable =>
-"⚠️ Bot không xóa được siêu dữ liệu của định dạng này. Nếu gửi, tệp đến Thanh tra đúng như bạn gửi, và bản tóm tắt sẽ ghi rõ điều đó. Bạn có thể gỡ tệp, hoặc gửi ảnh chụp màn hình thay thế.",
-"⚠️ The bot cannot remove metadata from this format. If you send it, the file reaches the Inspectorate exactly as you sent it, and the summary will say so. You can remove it, or send a screenshot instead.";
+"⚠️ Nếu gửi, tệp đến Thanh tra đúng như bạn gửi, cùng mọi dữ liệu ẩn trong đó, và bản tóm tắt sẽ ghi rõ điều đó. Bạn có thể gỡ tệp, hoặc gửi ảnh chụp màn hình thay thế.",
+"⚠️ If you send it, the file reaches the Inspectorate exactly as you sent it, with all its hidden data, and the summary will say so. You can remove it, or send a screenshot instead.";
+    /// After a file cleaned only in part.
+    file_partly_cleaned =>
+"⚠️ Bot đã xóa những gì xóa được, nhưng phần dữ liệu ẩn ghi ở trên vẫn còn trong tệp và sẽ đến Thanh tra cùng tệp. Bạn có thể gỡ tệp, hoặc gửi ảnh chụp màn hình thay thế.",
+"⚠️ The bot removed what it could, but the hidden data listed above stays in the file and reaches the Inspectorate with it. You can remove the file, or send a screenshot instead.";
     metadata_removed => "đã xóa siêu dữ liệu:", "metadata removed:";
     metadata_none_found => "không thấy siêu dữ liệu nhận dạng", "no identifying metadata found";
     metadata_not_removed => "CHƯA xóa được siêu dữ liệu — định dạng", "metadata NOT removed — format";
+    metadata_partly_removed => "CHỈ xóa được một phần siêu dữ liệu:", "metadata only PARTLY removed:";
+    metadata_left => "CÒN LẠI:", "LEFT IN:";
+    /// A file that claims a format but could not be parsed (or is too large to clean).
+    file_unchecked =>
+"KHÔNG kiểm tra được tệp này; dữ liệu ẩn trong tệp vẫn còn nguyên",
+"this file could NOT be checked; its hidden data stays";
     no_attachments => "(không có)", "(none)";
     file_too_big =>
 "Tệp này lớn hơn 20 MB, mức tối đa Telegram cho phép bot tải về. Hãy nén hoặc cắt nhỏ, hoặc gửi ảnh thay vì tệp gốc.",

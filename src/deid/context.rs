@@ -32,6 +32,11 @@ pub(crate) enum Ctx {
     Plate,
     /// Money, document and case-number words: the number is not a personal identifier.
     Negative,
+    /// A money word that is also a Vietnamese name once diacritics are folded away
+    /// ("tiền"/Tiến/Tiên, "phí"/Phí): negative only right next to the number
+    /// ("phí 200000", "tiền: 5000000"), never across a comma or other words, so
+    /// "Nguyễn Văn Tiến, 079200000123" is still read as a name followed by an ID.
+    NegativeAdjacent,
 }
 
 /// One context word found in the folded text.
@@ -44,8 +49,9 @@ pub(crate) struct Hit {
 
 /// Longest alternatives first inside each group: the regex is leftmost-first.
 /// Capture-group names of [`CONTEXT_RE`] and what each means.
-const GROUPS: [(&str, Ctx); 9] = [
+const GROUPS: [(&str, Ctx); 10] = [
     ("neg", Ctx::Negative),
+    ("negnear", Ctx::NegativeAdjacent),
     ("bank", Ctx::Bank),
     ("bankweak", Ctx::BankWeak),
     ("cid", Ctx::CitizenId),
@@ -60,12 +66,17 @@ const GROUPS: [(&str, Ctx); 9] = [
 static CONTEXT_RE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
         r"(?i)\b(?:",
-        r"(?P<neg>goi\s+thau|goi\s+cuoc|so\s+tien|tien|le\s+phi|phi|gia\s+tri|gia\s+tien|don\s+gia|vnd|usd|dong",
+        r"(?P<neg>goi\s+thau|goi\s+cuoc|so\s+tien|khoan\s+tien|tien\s+(?:mat|phat|coc|thue|lai|hoi\s+lo|boi\s+thuong|den\s+bu)",
+        r"|le\s+phi|chi\s+phi|muc\s+phi|phi\s+dich\s+vu|gia\s+tri|gia\s+tien|don\s+gia|vnd|usd",
         r"|ma\s+ho\s+so|so\s+ho\s+so|ma\s+so\s+ho\s+so|ma\s+don|ma\s+bien\s+nhan|bien\s+nhan",
         r"|ma\s+tra\s+cuu|ma\s+vu\s+viec|ma\s+phan\s+anh|ma\s+van\s+don|van\s+ban\s+so|so\s+van\s+ban",
         r"|quyet\s+dinh\s+so|cong\s+van\s+so|so\s+hieu|hoa\s+don|so\s+luong|dan\s+so",
         r"|ma\s+giao\s+dich|giao\s+dich|ma\s+gd|ma\s+don\s+hang|ma\s+hoa\s+don|so\s+seri|seri|serial|imei",
         r"|so\s+phieu|phieu\s+thu|transaction|amount|price|fee|receipt|invoice|case|order|reference|ref)",
+        // Money words that are also names (Tiến, Tiên, Phí): see Ctx::NegativeAdjacent.
+        // ("Đồng" follows an amount, where the unit check sees it; before a number "dong"
+        // is far more often the name Đông, or "đóng", so it is not a context word.)
+        r"|(?P<negnear>tien|phi)",
         r"|(?P<bank>so\s+tai\s+khoan|so\s+tk|stk|tai\s+khoan\s+ngan\s+hang|tk\s+ngan\s+hang|ngan\s+hang",
         r"|bank\s+account(?:\s+(?:number|no))?|account\s+(?:number|no)|acct|a/c|iban",
         r"|vietcombank|vcb|vietinbank|bidv|agribank|techcombank|tcb|mb\s?bank|mb|acb|sacombank",
@@ -127,12 +138,25 @@ impl Contexts {
         Contexts { hits }
     }
 
-    /// The nearest context word ending before `pos`, if the gap qualifies.
+    /// The nearest context word ending before `pos`, if the gap qualifies. A money word that
+    /// is also a name counts only right next to the number; otherwise the word before it is
+    /// looked at instead.
     pub(crate) fn before(&self, folded: &str, pos: usize) -> Option<Ctx> {
         let idx = self.hits.partition_point(|h| h.end <= pos);
-        let hit = self.hits[..idx].last()?;
-        let gap = folded.get(hit.end..pos)?;
-        (gap.len() <= MAX_GAP_BEFORE && gap_ok(gap)).then_some(hit.ctx)
+        for hit in self.hits[..idx].iter().rev() {
+            let gap = folded.get(hit.end..pos)?;
+            if gap.len() > MAX_GAP_BEFORE || !gap_ok(gap) {
+                return None;
+            }
+            if hit.ctx == Ctx::NegativeAdjacent {
+                if adjacent(gap) {
+                    return Some(Ctx::Negative);
+                }
+                continue;
+            }
+            return Some(hit.ctx);
+        }
+        None
     }
 
     /// The nearest context word starting after `pos`, if the gap qualifies.
@@ -140,15 +164,18 @@ impl Contexts {
         let idx = self.hits.partition_point(|h| h.start < pos);
         let hit = self.hits.get(idx)?;
         let gap = folded.get(pos..hit.start)?;
-        (gap.len() <= MAX_GAP_AFTER && gap_ok(gap)).then_some(hit.ctx)
+        (gap.len() <= MAX_GAP_AFTER && gap_ok(gap)).then_some(match hit.ctx {
+            Ctx::NegativeAdjacent => Ctx::Negative,
+            ctx => ctx,
+        })
     }
 
     /// Whether a context word other than a negative one ends exactly at `pos`.
     pub(crate) fn ends_at(&self, pos: usize) -> bool {
         let idx = self.hits.partition_point(|h| h.end < pos);
-        self.hits
-            .get(idx)
-            .is_some_and(|h| h.end == pos && h.ctx != Ctx::Negative)
+        self.hits.get(idx).is_some_and(|h| {
+            h.end == pos && !matches!(h.ctx, Ctx::Negative | Ctx::NegativeAdjacent)
+        })
     }
 
     /// Whether any context word of kind `ctx` ends within `window` bytes before `pos`
@@ -171,6 +198,11 @@ fn gap_ok(gap: &str) -> bool {
             || matches!(c, b'\n' | b'!' | b'?' | b';')
             || (c == b'.' && b.get(i + 1).is_some_and(|n| n.is_ascii_whitespace()))
     })
+}
+
+/// "Right next to": at most a colon and a couple of spaces between word and number.
+fn adjacent(gap: &str) -> bool {
+    gap.len() <= 3 && gap.bytes().all(|b| matches!(b, b' ' | b'\t' | b':'))
 }
 
 fn is_social_account(folded: &str, end: usize) -> bool {
@@ -211,6 +243,23 @@ mod tests {
         let c = Contexts::scan(t);
         let p = t.find("0905").expect("present");
         assert_eq!(c.before(t, p), None);
+    }
+
+    #[test]
+    fn money_words_that_are_names_count_only_next_to_the_number() {
+        for (t, want) in [
+            ("phi 225000123", Some(Ctx::Negative)),
+            ("tien: 225000123", Some(Ctx::Negative)),
+            ("nguyen van tien, 079200000123", None),
+            ("pham van dong 058190000987", None),
+            ("le thi phi 225000123", Some(Ctx::Negative)),
+            ("cccd cua ong tien, 079200000123", Some(Ctx::CitizenId)),
+            ("tien mat 225000123", Some(Ctx::Negative)),
+        ] {
+            let c = Contexts::scan(t);
+            let p = t.find(|ch: char| ch.is_ascii_digit()).expect("a number");
+            assert_eq!(c.before(t, p), want, "{t}");
+        }
     }
 
     #[test]

@@ -408,6 +408,26 @@ fn citizen_id_by_form(digits: &str) -> bool {
     }
 }
 
+/// Province and city codes that open a CCCD number (Circular 07/2016/TT-BCA, appendix): the
+/// 63 provinces as they were when the cards were issued.
+const CCCD_PROVINCES: [u16; 63] = [
+    1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35, 36, 37,
+    38, 40, 42, 44, 45, 46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68, 70, 72, 74, 75, 77,
+    79, 80, 82, 83, 84, 86, 87, 89, 91, 92, 93, 94, 95, 96,
+];
+
+/// A 12-digit CCCD's structure: a province code, then the century-and-sex digit of someone
+/// born in 1900–2099 (0–3), then two digits of the birth year and six of sequence.
+fn cccd_prefix(digits: &str) -> bool {
+    let b = digits.as_bytes();
+    b.len() == 12
+        && digits
+            .get(..3)
+            .and_then(|p| p.parse::<u16>().ok())
+            .is_some_and(|p| CCCD_PROVINCES.contains(&p))
+        && matches!(b[3], b'0'..=b'3')
+}
+
 fn classify(t: &str, ctx: &Contexts, seg: &Segment<'_>) -> Option<FindingKind> {
     let range = seg.range();
     if seg.date_like() || unit_follows(t, range.end) {
@@ -452,6 +472,11 @@ fn classify(t: &str, ctx: &Contexts, seg: &Segment<'_>) -> Option<FindingKind> {
     }
     if phone.is_some() {
         return phone;
+    }
+    // A CCCD is recognisable by its own structure, whatever word stands before it (a money
+    // word may be the name of the person whose number follows).
+    if n == 12 && !money && seg.whole_run() && seg.id_grouping() && cccd_prefix(&digits) {
+        return Some(FindingKind::CitizenId);
     }
     if before == Some(Ctx::Negative) || money {
         return None;
@@ -541,6 +566,24 @@ mod tests {
             run("tai khoan zalo 0905000123")[0].0,
             FindingKind::MobilePhone
         );
+    }
+
+    #[test]
+    fn cccd_after_a_name_that_is_a_money_word() {
+        for t in [
+            "nguyen van tien, 079200000123",
+            "Nguyen Van Tien 079200000123",
+            "ba le thi phi 056185000654",
+            "so tien 079200000123",
+        ] {
+            let found = run(t);
+            assert_eq!(found.len(), 1, "{t}: {found:?}");
+            assert_eq!(found[0].0, FindingKind::CitizenId, "{t}");
+            assert!(t.ends_with(&found[0].1), "{t}: the whole number");
+        }
+        // Not a CCCD structure (province 099 does not exist; century digit 7): still money.
+        assert!(run("so tien 099200000123").is_empty());
+        assert!(run("phi 056700000123").is_empty());
     }
 
     #[test]

@@ -367,7 +367,13 @@ fn clause_end(t: &str, from: usize, address: bool) -> Option<usize> {
         }
         if k - from >= MAX_CLAUSE {
             // Cut at the last space so the span ends on a whole word (and a char boundary).
-            k = t[..k].rfind(' ').filter(|&s| s > body).unwrap_or(k);
+            // `k` walks bytes and may sit inside a character here, so search the bytes:
+            // slicing `t[..k]` could panic.
+            k = b[..k]
+                .iter()
+                .rposition(|&c| c == b' ')
+                .filter(|&s| s > body)
+                .unwrap_or(k);
             while !t.is_char_boundary(k) {
                 k -= 1;
             }

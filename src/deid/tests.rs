@@ -249,3 +249,20 @@ proptest! {
         prop_assert_eq!(redact(&s, &f, &vec![false; f.len()], Lang::En), s.clone());
     }
 }
+
+/// Inputs on which the `deid_detect` fuzz target once panicked (tests/data/deid/fuzz-regressions).
+#[test]
+fn fuzz_regressions_do_not_panic() {
+    // A self-identification clause longer than the limit, cut while the byte walk stood
+    // inside a multi-byte character.
+    let clause_cut = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/deid/fuzz-regressions/selfid-clause-cut-inside-char.txt"
+    ));
+    assert_invariants(clause_cut, &detect(clause_cut));
+    // The same shape built by hand: the cut lands inside 'ᛋ' at every offset.
+    for pad in 0..4 {
+        let text = format!("Tôi là {}{}", "a".repeat(110 + pad), "ᛋ".repeat(8));
+        assert_invariants(&text, &detect(&text));
+    }
+}

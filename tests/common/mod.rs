@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod bot;
+pub mod evidence;
 pub mod review;
 
 use std::io::Write;

@@ -16,14 +16,17 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
 use super::jpeg::Orientation;
-use super::{CleanError, Format, MAX_UNZIPPED_BYTES, MAX_ZIP_ENTRIES, Outcome, Rewritten};
+use super::{Buf, CleanError, Format, Labels, MAX_UNZIPPED_BYTES, MAX_ZIP_ENTRIES, Outcome};
+
+/// Most bytes reserved for one member before reading it.
+const PREALLOCATE_AT_MOST: u64 = 16 * 1024 * 1024;
 
 /// One member of an archive, decompressed.
 pub(crate) struct Member {
     /// Name as stored in the archive.
     pub(crate) name: String,
-    /// Decompressed content (empty for directories).
-    pub(crate) data: Vec<u8>,
+    /// Decompressed content (empty for directories), wiped on drop.
+    pub(crate) data: Buf,
     /// Directory entry.
     pub(crate) is_dir: bool,
     /// Stored without compression in the original (kept that way).
@@ -141,7 +144,10 @@ pub(crate) fn read_members(bytes: &[u8], format: Format) -> Result<Unzipped, Cle
         let is_dir = file.is_dir();
         let stored = file.compression() == CompressionMethod::Stored;
         // Do not trust the declared size: read at most the remaining budget plus one byte.
-        let mut data = Vec::new();
+        // Sized up front (within the budget, and only so far as a lying header can cost
+        // little) so that growing the buffer leaves few stale copies in freed memory.
+        let hint = file.size().min(budget + 1).min(PREALLOCATE_AT_MOST);
+        let mut data = Buf::new(Vec::with_capacity(usize::try_from(hint).unwrap_or(0)));
         (&mut file)
             .take(budget + 1)
             .read_to_end(&mut data)
@@ -201,18 +207,62 @@ pub(crate) fn write_members(
     Ok(cursor.into_inner())
 }
 
-/// Clean a non-XML member: images are cleaned, embedded office documents and PDFs are
-/// cleaned recursively (a chart's workbook inside a DOCX carries its own author), anything
-/// else (fonts, OLE objects, media) is left as is. Returns `None` when left as is.
-pub(crate) fn clean_binary_member(data: &[u8], depth: u8) -> Result<Option<Rewritten>, CleanError> {
+/// Compound File Binary (OLE2) signature: embedded OLE objects (`oleObject1.bin`, ODF's
+/// `Object 1` for Office content), VBA projects.
+const CFB_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
+
+/// Label of a removal inside embedded images.
+pub(crate) const EMBEDDED_IMAGES: &str = "metadata of embedded images";
+/// Label of a removal inside embedded documents.
+pub(crate) const EMBEDDED_DOCUMENTS: &str = "metadata of embedded documents";
+/// Left in: OLE compound files. Their summary streams name author and last editor, and
+/// OLE "Package" objects carry the original file's full local path; no maintained crate
+/// rewrites a compound file without leaving freed sectors behind, so they are reported.
+pub(crate) const LEFT_OLE: &str = "embedded OLE objects (may carry author names and file paths)";
+/// Left in: embedded files of formats that cannot be cleaned (video, audio …).
+pub(crate) const LEFT_UNCLEANABLE: &str =
+    "embedded files in formats whose metadata cannot be removed (audio, video …)";
+/// Left in: embedded files that could not be parsed.
+pub(crate) const LEFT_UNCHECKED: &str = "embedded files that could not be checked";
+/// Left in: embedded images that could not be parsed.
+pub(crate) const LEFT_IMAGES: &str = "embedded images that could not be checked";
+
+/// What happened to one embedded file.
+pub(crate) struct Embedded {
+    /// The cleaned bytes, or `None` when the file stays as it was.
+    pub(crate) bytes: Option<Buf>,
+    /// What was removed from it, and what it still holds.
+    pub(crate) labels: Labels,
+}
+
+/// Clean a file embedded in a document (a non-XML zip member, a PDF's attached file):
+/// images are cleaned, embedded office documents and PDFs recursively (a chart's workbook
+/// inside a DOCX carries its own author). What cannot be cleaned stays as it was and is
+/// reported in `labels.remaining`: OLE objects, audio and video, files that fail to parse.
+/// Fonts, vector previews and other binaries without metadata we know of pass unchanged.
+pub(crate) fn clean_embedded(data: &[u8], depth: u8) -> Embedded {
+    let unchanged = |left: Option<&'static str>| Embedded {
+        bytes: None,
+        labels: Labels {
+            removed: Vec::new(),
+            remaining: left.into_iter().collect(),
+        },
+    };
     if let Some(result) = super::clean_embedded_image(data, Orientation::Keep) {
-        let (bytes, removed) = result?;
-        let labels = if removed.is_empty() {
-            Vec::new()
-        } else {
-            vec!["metadata of embedded images"]
+        return match result {
+            Ok((bytes, labels)) => Embedded {
+                bytes: Some(bytes),
+                labels: Labels::removed(if labels.removed.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![EMBEDDED_IMAGES]
+                }),
+            },
+            Err(_) => unchanged(Some(LEFT_IMAGES)),
         };
-        return Ok(Some((bytes, labels)));
+    }
+    if data.starts_with(CFB_MAGIC) {
+        return unchanged(Some(LEFT_OLE));
     }
     match super::sniff(data) {
         Format::Pdf
@@ -221,16 +271,37 @@ pub(crate) fn clean_binary_member(data: &[u8], depth: u8) -> Result<Option<Rewri
         | Format::Pptx
         | Format::Odt
         | Format::Ods
-        | Format::Odp => {
-            let cleaned = super::clean_nested(data, depth + 1)?;
-            Ok(match cleaned.outcome {
-                Outcome::Cleaned { .. } => {
-                    Some((cleaned.bytes, vec!["metadata of embedded documents"]))
+        | Format::Odp
+        | Format::OggOpus => match super::clean_nested(data, depth + 1) {
+            Ok(cleaned) => {
+                let (removed, remaining) = match cleaned.outcome {
+                    Outcome::Cleaned { .. } => (vec![EMBEDDED_DOCUMENTS], Vec::new()),
+                    Outcome::NothingFound => (Vec::new(), Vec::new()),
+                    Outcome::Partial { removed, remaining } => {
+                        let removed = if removed.is_empty() {
+                            Vec::new()
+                        } else {
+                            vec![EMBEDDED_DOCUMENTS]
+                        };
+                        (removed, remaining)
+                    }
+                    Outcome::NotCleanable => return unchanged(Some(LEFT_UNCLEANABLE)),
+                };
+                Embedded {
+                    bytes: Some(cleaned.bytes),
+                    labels: Labels { removed, remaining },
                 }
-                Outcome::NothingFound => Some((cleaned.bytes, Vec::new())),
-                Outcome::NotCleanable => None,
-            })
-        }
-        _ => Ok(None),
+            }
+            Err(_) => unchanged(Some(LEFT_UNCHECKED)),
+        },
+        Format::Mp4 | Format::Mp3 | Format::Heif => unchanged(Some(LEFT_UNCLEANABLE)),
+        // Images are handled above; plain text has nothing to remove; other binaries
+        // (fonts, EMF/WMF previews, printer blobs) are not files we know how to clean.
+        Format::Jpeg
+        | Format::Png
+        | Format::WebP
+        | Format::Gif
+        | Format::PlainText
+        | Format::Other => unchanged(None),
     }
 }

@@ -90,7 +90,7 @@ pub(crate) fn clean(input: &[u8]) -> Result<Step, CleanError> {
             _ => return Err(malformed()),
         }
     }
-    Ok(Step::Done(out, removed))
+    Ok(Step::cleaned(out, removed))
 }
 
 /// Size in bytes of the colour table announced by a packed field (logical screen

@@ -63,7 +63,7 @@ fn malformed() -> CleanError {
 
 /// Clean a JPEG held in memory.
 pub(crate) fn clean(input: &[u8], orientation: Orientation) -> Result<Step, CleanError> {
-    let original = Bytes::copy_from_slice(input);
+    let original = super::bytes_util::wiped_copy(input);
     let mut jpeg = Jpeg::from_bytes(original.clone()).map_err(|_| malformed())?;
     let mut removed = Vec::new();
     let mut kept_orientation = None;
@@ -137,7 +137,7 @@ pub(crate) fn clean(input: &[u8], orientation: Orientation) -> Result<Step, Clea
     for piece in jpeg.encoder() {
         out.extend_from_slice(&piece);
     }
-    Ok(Step::Done(out, removed))
+    Ok(Step::cleaned(out, removed))
 }
 
 /// APP1 to APP15 (0xE1–0xEF); APP0 is handled separately.

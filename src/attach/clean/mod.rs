@@ -10,11 +10,17 @@
 //! Invariants:
 //! - Everything happens in memory: no temporary files, no logging of content, names or
 //!   sizes. Errors ([`CleanError`]) carry only the format and a coarse kind.
-//! - Fail closed: if a file claims to be a format we clean but cannot be parsed, or an
-//!   embedded image inside it cannot be cleaned, the result is an error, never a
-//!   half-cleaned copy presented as clean.
+//! - Fail closed: if a file claims to be a format we clean but its own structure cannot be
+//!   parsed, the result is an error, never a half-cleaned copy presented as clean. A part
+//!   inside it that cannot be cleaned (an embedded OLE object or video, an embedded file or
+//!   image that does not parse) stays as it was and the outcome is [`Outcome::Partial`],
+//!   naming what remains: the rest of the file is still cleaned, and the caller tells the
+//!   reporter what was left.
 //! - [`Outcome::NotCleanable`] returns the original bytes unchanged so the caller can flag
 //!   the file to the reporter and in the summary; it is never silently passed as clean.
+//!   Neither is [`Outcome::Partial`].
+//! - File bytes are held in zeroizing buffers ([`Buf`]) here and in the cleaners' own
+//!   copies where the libraries allow it (img-parts buffers, zip members, lopdf objects).
 //! - [`clean`] never panics: the cleaners are written without panicking paths, and each
 //!   one (including the third-party parsers it calls) additionally runs under
 //!   `catch_unwind`, so a panic becomes [`CleanError::Malformed`] instead of taking the bot
@@ -25,12 +31,14 @@
 //!   `tokio::task::spawn_blocking`.
 //!
 //! One file per format family: `jpeg.rs`, `png.rs`, `webp.rs` (img-parts), `gif.rs`
-//! (hand-written), `pdf.rs` (lopdf), `ooxml.rs` and `odf.rs` (both on the shared zip and
-//! XML rewriters in `archive.rs` and `xml.rs`: zip, quick-xml) and `ogg.rs` (hand-written
-//! Ogg Opus comment-header rewriting). Each file's header lists exactly what it removes.
+//! (hand-written), `pdf.rs` (lopdf) with `jp2.rs` for its JPEG 2000 images (hand-written),
+//! `ooxml.rs` and `odf.rs` (both on the shared zip and XML rewriters in `archive.rs` and
+//! `xml.rs`: zip, quick-xml) and `ogg.rs` (hand-written Ogg Opus comment-header
+//! rewriting). Each file's header lists exactly what it removes.
 
 mod archive;
 mod gif;
+mod jp2;
 mod jpeg;
 mod odf;
 mod ogg;
@@ -42,6 +50,8 @@ mod xml;
 
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
+
+use zeroize::Zeroizing;
 
 /// Largest input [`clean`] accepts. Telegram's Bot API serves files up to 20 MB; the
 /// margin allows a local Bot API server without letting one file exhaust memory.
@@ -162,21 +172,44 @@ pub enum Outcome {
     },
     /// The file was checked (and possibly normalised) and carried no metadata we remove.
     NothingFound,
+    /// Metadata was removed where it could be, but the file holds parts this module cannot
+    /// clean (an embedded OLE object, an embedded video, a file attached inside a PDF in a
+    /// format we cannot clean …). The returned bytes are the cleaned copy; the caller must tell
+    /// the reporter what remains, as for [`Outcome::NotCleanable`].
+    Partial {
+        /// Kinds of metadata removed (possibly empty), without duplicates.
+        removed: Vec<&'static str>,
+        /// What was left in the file, in human words, without duplicates; never empty.
+        remaining: Vec<&'static str>,
+    },
     /// We cannot clean this format (audio/video, HEIF, encrypted documents, unknown files).
     /// The returned bytes are the original; the caller must flag this to the reporter.
     NotCleanable,
 }
 
-/// The result of [`clean`].
-#[derive(Clone, Debug)]
+/// The result of [`clean`]. No derived `Debug`: it holds the file.
 pub struct Cleaned {
     /// The format recognised by content.
     pub format: Format,
-    /// The cleaned bytes (the original bytes for [`Outcome::NotCleanable`]).
-    pub bytes: Vec<u8>,
+    /// The cleaned bytes (the original bytes for [`Outcome::NotCleanable`]), wiped on drop.
+    pub bytes: Buf,
     /// What was done.
     pub outcome: Outcome,
 }
+
+impl fmt::Debug for Cleaned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cleaned")
+            .field("format", &self.format)
+            .field("len", &self.bytes.len())
+            .field("outcome", &self.outcome)
+            .finish()
+    }
+}
+
+/// File bytes in memory: zeroed when dropped, so a freed buffer does not keep a reporter's
+/// file (or its metadata) around in the heap.
+pub type Buf = Zeroizing<Vec<u8>>;
 
 /// Why a file could not be cleaned. Deliberately coarse: it never carries content.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -298,17 +331,50 @@ pub fn clean(bytes: &[u8]) -> Result<Cleaned, CleanError> {
     clean_nested(bytes, 0)
 }
 
-/// A cleaner's answer before it is packaged into [`Cleaned`]: either new bytes with the
-/// kinds of metadata removed (empty when none was found), or "not cleanable".
+/// What a cleaner says it did: the kinds of metadata removed, and what it had to leave in
+/// (parts it cannot clean). Both in human words, possibly with duplicates.
+#[derive(Default)]
+pub(crate) struct Labels {
+    /// Kinds of metadata removed.
+    pub(crate) removed: Vec<&'static str>,
+    /// Parts left as they were, which may still carry metadata.
+    pub(crate) remaining: Vec<&'static str>,
+}
+
+impl Labels {
+    /// Only removals.
+    pub(crate) fn removed(removed: Vec<&'static str>) -> Self {
+        Labels {
+            removed,
+            remaining: Vec::new(),
+        }
+    }
+
+    /// Add another's labels (a nested part's) to these.
+    pub(crate) fn extend(&mut self, other: Labels) {
+        self.removed.extend(other.removed);
+        self.remaining.extend(other.remaining);
+    }
+}
+
+/// A cleaner's answer before it is packaged into [`Cleaned`]: either new bytes with what was
+/// removed and what was left, or "not cleanable".
 pub(crate) enum Step {
-    /// Rewritten bytes and the labels of what was removed.
-    Done(Vec<u8>, Vec<&'static str>),
+    /// Rewritten bytes and the labels of what was removed and what remains.
+    Done(Buf, Labels),
     /// The file cannot be cleaned (e.g. encrypted); hand back the original.
     NotCleanable,
 }
 
+impl Step {
+    /// A rewrite that removed `removed` and left nothing behind.
+    pub(crate) fn cleaned(bytes: Vec<u8>, removed: Vec<&'static str>) -> Self {
+        Step::Done(Zeroizing::new(bytes), Labels::removed(removed))
+    }
+}
+
 /// Rewritten bytes and the labels of what was removed from them.
-pub(crate) type Rewritten = (Vec<u8>, Vec<&'static str>);
+pub(crate) type Rewritten = (Buf, Labels);
 
 /// [`clean`] at a nesting depth, used again for documents embedded in documents.
 pub(crate) fn clean_nested(bytes: &[u8], depth: u8) -> Result<Cleaned, CleanError> {
@@ -329,17 +395,21 @@ pub(crate) fn clean_nested(bytes: &[u8], depth: u8) -> Result<Cleaned, CleanErro
             guarded(format, || odf::clean(bytes, format, depth))?
         }
         Format::OggOpus => guarded(format, || ogg::clean(bytes))?,
-        Format::PlainText => Step::Done(bytes.to_vec(), Vec::new()),
+        Format::PlainText => Step::cleaned(bytes.to_vec(), Vec::new()),
         Format::Mp4 | Format::Mp3 | Format::Heif | Format::Other => Step::NotCleanable,
     };
     Ok(match step {
-        Step::Done(out, removed) => {
-            let outcome = if removed.is_empty() {
+        Step::Done(out, labels) => {
+            let removed = dedup(labels.removed);
+            let outcome = if !labels.remaining.is_empty() {
+                Outcome::Partial {
+                    removed,
+                    remaining: dedup(labels.remaining),
+                }
+            } else if removed.is_empty() {
                 Outcome::NothingFound
             } else {
-                Outcome::Cleaned {
-                    removed: dedup(removed),
-                }
+                Outcome::Cleaned { removed }
             };
             Cleaned {
                 format,
@@ -349,7 +419,7 @@ pub(crate) fn clean_nested(bytes: &[u8], depth: u8) -> Result<Cleaned, CleanErro
         }
         Step::NotCleanable => Cleaned {
             format,
-            bytes: bytes.to_vec(),
+            bytes: Zeroizing::new(bytes.to_vec()),
             outcome: Outcome::NotCleanable,
         },
     })
@@ -371,7 +441,7 @@ pub(crate) fn clean_embedded_image(
         _ => return None,
     };
     Some(step.and_then(|step| match step {
-        Step::Done(out, removed) => Ok((out, removed)),
+        Step::Done(out, labels) => Ok((out, labels)),
         // Image cleaners never answer NotCleanable; treat it as a failure to stay closed.
         Step::NotCleanable => Err(CleanError::Malformed { format }),
     }))
@@ -401,6 +471,14 @@ fn dedup(labels: Vec<&'static str>) -> Vec<&'static str> {
 
 /// Shared helpers for the byte-level cleaners.
 pub(crate) mod bytes_util {
+    use zeroize::Zeroizing;
+
+    /// A copy of `input` as `img_parts::Bytes` whose buffer is zeroed when the last slice
+    /// of it is dropped (img-parts keeps slices of its input rather than copies).
+    pub(crate) fn wiped_copy(input: &[u8]) -> img_parts::Bytes {
+        img_parts::Bytes::from_owner(Zeroizing::new(input.to_vec()))
+    }
+
     /// Read a big-endian `u16` at `at`, or `None` past the end.
     pub(crate) fn be_u16(data: &[u8], at: usize) -> Option<u16> {
         let b = data.get(at..at.checked_add(2)?)?;

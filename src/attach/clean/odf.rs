@@ -9,25 +9,39 @@
 //! - `Thumbnails/` (a preview that may show an older, unredacted version) is removed
 //!   together with its manifest entries.
 //! - In the other XML parts: annotation and tracked-change authors (`dc:creator`,
-//!   `meta:creator-initials`) are neutralised and their dates (`dc:date`) set to the
-//!   epoch; printer names and printer driver blobs in `settings.xml` are emptied.
-//! - Embedded images are cleaned; embedded documents recursively; other binaries pass.
+//!   `meta:creator-initials`) are neutralised and their dates (`dc:date`, matched by the
+//!   Dublin Core namespace URI, whatever the prefix) set to the epoch; printer names and
+//!   printer driver blobs in `settings.xml` are emptied.
+//! - Fields that display who wrote the document (`text:author-name`,
+//!   `text:author-initials`, `text:initial-creator`, `text:creator`), the sender's
+//!   details from the office suite's user profile (`text:sender-firstname`, `-lastname`,
+//!   `-email`, `-phone-private` … every `text:sender-*`), the document's file name and
+//!   template path, and user-defined fields keep their element but lose the text they
+//!   show, which was copied from that metadata.
+//! - Embedded images are cleaned; embedded documents recursively; OLE objects (Office
+//!   content embedded as binary `Object N`), audio and video, and embedded files that fail
+//!   to parse stay as they were and make the outcome [`super::Outcome::Partial`].
 //! - Encrypted documents (manifest `encryption-data`) are not cleanable.
 
 use std::collections::HashSet;
 
-use quick_xml::events::BytesStart;
-
 use super::archive::{self, Unzipped};
-use super::xml::{self, AttrAction, ElementAction, Policy, attr_value};
-use super::{CleanError, Format, Step};
+use super::xml::{self, Attr, AttrAction, ElementAction, Policy, Tag, attr_value};
+use super::{CleanError, Format, Labels, Step};
 
 const AUTHORS: &str = "comment and revision authors";
 const DATES: &str = "comment and revision dates";
 const META: &str = "document properties (author, dates, editing time, statistics)";
 const THUMBNAIL: &str = "thumbnail preview";
 const PRINTER: &str = "printer settings";
+const PATHS: &str = "file and template paths";
+const FIELDS: &str = "author, sender and file-name fields";
 const EPOCH: &str = "1970-01-01T00:00:00";
+
+/// Dublin Core elements (`dc:date`, `dc:creator`).
+const DC_NS: &str = "http://purl.org/dc/elements/1.1/";
+/// ODF text fields (`text:author-name`, `text:sender-email` …).
+const TEXT_NS: &str = "urn:oasis:names:tc:opendocument:xmlns:text:1.0";
 
 /// Clean an OpenDocument package held in memory.
 pub(crate) fn clean(bytes: &[u8], format: Format, depth: u8) -> Result<Step, CleanError> {
@@ -50,13 +64,13 @@ pub(crate) fn clean(bytes: &[u8], format: Format, depth: u8) -> Result<Step, Cle
     let policy = OdfPolicy {
         removed_parts: &removed_parts,
     };
-    let mut removed = Vec::new();
+    let mut labels = Labels::default();
 
     let mut kept = Vec::with_capacity(members.len());
     for mut member in members.drain(..) {
         let key = member.key();
         if removed_parts.contains(&member.name) {
-            removed.push(THUMBNAIL);
+            labels.removed.push(THUMBNAIL);
             continue;
         }
         if member.is_dir || member.name == "mimetype" {
@@ -65,22 +79,25 @@ pub(crate) fn clean(bytes: &[u8], format: Format, depth: u8) -> Result<Step, Cle
         }
         if key == "meta.xml" || key.ends_with("/meta.xml") {
             let minimal = xml::minimal_root(&member.data, &["version"], Some("meta"), format)?;
-            if minimal != member.data {
-                removed.push(META);
+            if minimal != *member.data {
+                labels.removed.push(META);
             }
-            member.data = minimal;
+            member.data = minimal.into();
         } else if key.ends_with(".xml") || key.ends_with(".rdf") {
-            let (data, labels) = xml::rewrite(&member.data, &policy, format)?;
-            member.data = data;
-            removed.extend(labels);
-        } else if let Some((data, labels)) = archive::clean_binary_member(&member.data, depth)? {
-            member.data = data;
-            removed.extend(labels);
+            let (data, removed) = xml::rewrite(&member.data, &policy, format)?;
+            member.data = data.into();
+            labels.removed.extend(removed);
+        } else {
+            let embedded = archive::clean_embedded(&member.data, depth);
+            if let Some(data) = embedded.bytes {
+                member.data = data;
+            }
+            labels.extend(embedded.labels);
         }
         kept.push(member);
     }
     let out = archive::write_members(&kept, format, true)?;
-    Ok(Step::Done(out, removed))
+    Ok(Step::Done(out.into(), labels))
 }
 
 /// The ODF rules; see the module documentation.
@@ -90,11 +107,27 @@ struct OdfPolicy<'a> {
 }
 
 impl Policy for OdfPolicy<'_> {
-    fn element(&self, start: &BytesStart<'_>, local: &str) -> ElementAction {
-        match local {
+    fn element(&self, tag: &Tag<'_, '_>) -> ElementAction {
+        let start = tag.start;
+        if tag.ns == Some(TEXT_NS) {
+            match tag.local {
+                "author-name" | "initial-creator" | "creator" => {
+                    return ElementAction::ReplaceText("Author", FIELDS);
+                }
+                "author-initials" => return ElementAction::ReplaceText("A", FIELDS),
+                "file-name" | "template-name" | "user-defined" => {
+                    return ElementAction::ReplaceText("", FIELDS);
+                }
+                local if local.starts_with("sender-") => {
+                    return ElementAction::ReplaceText("", FIELDS);
+                }
+                _ => {}
+            }
+        }
+        match tag.local {
             "creator" => ElementAction::ReplaceText("Author", AUTHORS),
             "creator-initials" => ElementAction::ReplaceText("A", AUTHORS),
-            "date" if start.name().0.starts_with("dc:") => ElementAction::ReplaceText(EPOCH, DATES),
+            "date" if tag.ns == Some(DC_NS) => ElementAction::ReplaceText(EPOCH, DATES),
             "config-item" => match attr_value(start, "name").as_deref() {
                 Some("PrinterName" | "PrinterSetup") => ElementAction::ReplaceText("", PRINTER),
                 _ => ElementAction::Keep,
@@ -114,7 +147,12 @@ impl Policy for OdfPolicy<'_> {
         }
     }
 
-    fn attribute(&self, _element: &str, _attribute: &str, _has_author: bool) -> AttrAction {
+    fn attribute(&self, _tag: &Tag<'_, '_>, attr: &Attr<'_>) -> AttrAction {
+        // Linked images and objects (`xlink:href="file:///C:/Users/…"`), hyperlinks to
+        // local files: the path names the author's account.
+        if xml::is_local_path(attr.value) {
+            return AttrAction::Replace(super::ooxml::REMOVED_PATH, PATHS);
+        }
         AttrAction::Keep
     }
 }

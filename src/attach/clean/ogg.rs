@@ -205,7 +205,7 @@ pub(crate) fn clean(input: &[u8]) -> Result<Step, CleanError> {
             shift.remove(&page.serial);
         }
     }
-    Ok(Step::Done(out, removed))
+    Ok(Step::cleaned(out, removed))
 }
 
 /// Find every stream's comment header. `Ok(None)` if some stream is not Opus.

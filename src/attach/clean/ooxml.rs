@@ -6,17 +6,31 @@
 //!   but valid parts with the original root and namespaces, so relationships and content
 //!   types stay consistent. That removes creator, lastModifiedBy, dates, revision,
 //!   Company, Manager, Template, HyperlinkBase and every custom property.
+//! - Custom XML data parts (`customXml/item*.xml`: SharePoint puts the author's display
+//!   name, account and e-mail there) are emptied the same way; their `itemProps` parts and
+//!   relationships stay, so the package stays consistent.
 //! - The thumbnail (a preview of the first page, which may show an older, unredacted
 //!   version) is removed together with its relationship and content-type override.
 //! - In every XML part: comment and tracked-change authors and initials are neutralised
 //!   (`w:author` → "Author": the attribute is required by the schema, so it is replaced,
 //!   not removed), their dates dropped; `rsid*` revision ids and `w:rsids` removed;
-//!   people/persons/comment-author lists (names, user and provider ids, presence info)
-//!   neutralised; XLSX comment `<author>` names, `userName` attributes, the author's
-//!   local path (`x15ac:absPath`), cloud revision pointers and attached-template paths
-//!   removed; document GUIDs (`w14:docId`, `w15:docId`) removed.
+//!   people/persons/comment-author lists and comment reactions (names, user and provider
+//!   ids, presence info) neutralised wherever they appear (`word/people.xml`,
+//!   `xl/persons/person.xml`, `ppt/authors.xml`, `word/commentsExtensible.xml`); XLSX
+//!   comment `<author>` names, threaded-comment and modern-comment dates, `userName`
+//!   attributes, the author's local path (`x15ac:absPath`), cloud revision pointers and
+//!   attached-template paths removed; document GUIDs (`w14:docId`, `w15:docId`) removed.
+//!   (`commentsExtended.xml` and `commentsIds.xml` hold only paragraph and durable ids.)
+//! - Paths on the author's machine: external relationship targets that are local paths
+//!   (hyperlinks to `file:`, linked images and OLE objects, external workbook links —
+//!   `file:///C:\Users\<name>\…`, `\\server\share\…`, relative paths) are replaced by
+//!   [`REMOVED_PATH`], and so is any attribute value that is a local path (Word writes the
+//!   inserted picture's full path into `docPr/@descr`). Web links stay: they are content.
 //! - Embedded images are cleaned like standalone ones; embedded office documents and
-//!   PDFs recursively. Other embedded binaries (fonts, OLE objects, media) pass unchanged.
+//!   PDFs recursively ([`archive::clean_embedded`]). OLE objects (`oleObject*.bin`, VBA
+//!   projects), embedded audio and video, and embedded files that fail to parse stay as
+//!   they were and make the outcome [`super::Outcome::Partial`]. Fonts and vector previews
+//!   pass unchanged.
 
 use std::collections::HashSet;
 
@@ -24,8 +38,8 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
 use super::archive::{self, Member, Unzipped};
-use super::xml::{self, AttrAction, ElementAction, Policy, attr_value};
-use super::{CleanError, Format, Step};
+use super::xml::{self, Attr, AttrAction, ElementAction, Policy, Tag, attr_value};
+use super::{CleanError, Format, Labels, Step};
 
 const AUTHORS: &str = "comment and revision authors";
 const DATES: &str = "comment and revision dates";
@@ -33,6 +47,12 @@ const RSIDS: &str = "revision ids (rsid)";
 const THUMBNAIL: &str = "thumbnail preview";
 const PATHS: &str = "file and template paths";
 const IDS: &str = "document and revision ids";
+const CUSTOM_XML: &str = "custom XML data (e.g. SharePoint author and e-mail)";
+
+/// What a local path is replaced with: says that something was there, names nothing.
+pub(crate) const REMOVED_PATH: &str = "file:///removed";
+/// Replacement for required date attributes (modern PowerPoint comments).
+const EPOCH: &str = "1970-01-01T00:00:00Z";
 
 const CORE_TYPE: &str = "application/vnd.openxmlformats-package.core-properties+xml";
 const APP_TYPE: &str = "application/vnd.openxmlformats-officedocument.extended-properties+xml";
@@ -67,13 +87,13 @@ pub(crate) fn clean(bytes: &[u8], format: Format, depth: u8) -> Result<Step, Cle
     let policy = OoxmlPolicy {
         removed_parts: &thumbnails,
     };
-    let mut removed = Vec::new();
+    let mut labels = Labels::default();
 
     let mut kept = Vec::with_capacity(members.len());
     for mut member in members.drain(..) {
         let key = member.key();
         if thumbnails.contains(&key) {
-            removed.push(THUMBNAIL);
+            labels.removed.push(THUMBNAIL);
             continue;
         }
         if member.is_dir {
@@ -86,22 +106,38 @@ pub(crate) fn clean(bytes: &[u8], format: Format, depth: u8) -> Result<Step, Cle
             .map(|(_, kind)| *kind)
         {
             let minimal = xml::minimal_root(&member.data, &[], None, format)?;
-            if minimal != member.data {
-                removed.push(kind.label());
+            if minimal != *member.data {
+                labels.removed.push(kind.label());
             }
-            member.data = minimal;
+            member.data = minimal.into();
+        } else if is_custom_xml_item(&key) {
+            let minimal = xml::minimal_root(&member.data, &[], None, format)?;
+            if minimal != *member.data {
+                labels.removed.push(CUSTOM_XML);
+            }
+            member.data = minimal.into();
         } else if key.ends_with(".xml") || key.ends_with(".rels") {
-            let (data, labels) = xml::rewrite(&member.data, &policy, format)?;
-            member.data = data;
-            removed.extend(labels);
-        } else if let Some((data, labels)) = archive::clean_binary_member(&member.data, depth)? {
-            member.data = data;
-            removed.extend(labels);
+            let (data, removed) = xml::rewrite(&member.data, &policy, format)?;
+            member.data = data.into();
+            labels.removed.extend(removed);
+        } else {
+            let embedded = archive::clean_embedded(&member.data, depth);
+            if let Some(data) = embedded.bytes {
+                member.data = data;
+            }
+            labels.extend(embedded.labels);
         }
         kept.push(member);
     }
     let out = archive::write_members(&kept, format, false)?;
-    Ok(Step::Done(out, removed))
+    Ok(Step::Done(out.into(), labels))
+}
+
+/// `customXml/item1.xml` and the like, but not `itemProps1.xml` or the relationships.
+fn is_custom_xml_item(key: &str) -> bool {
+    key.strip_prefix("customxml/item")
+        .and_then(|rest| rest.strip_suffix(".xml"))
+        .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Lower-case names of the core/app/custom properties parts: from content-type overrides,
@@ -189,8 +225,9 @@ struct OoxmlPolicy<'a> {
 }
 
 impl Policy for OoxmlPolicy<'_> {
-    fn element(&self, start: &BytesStart<'_>, local: &str) -> ElementAction {
-        match local {
+    fn element(&self, tag: &Tag<'_, '_>) -> ElementAction {
+        let start = tag.start;
+        match tag.local {
             "rsids" => ElementAction::Drop(RSIDS),
             "presenceInfo" => ElementAction::Drop(AUTHORS),
             "absPath" | "attachedTemplate" => ElementAction::Drop(PATHS),
@@ -221,24 +258,55 @@ impl Policy for OoxmlPolicy<'_> {
         }
     }
 
-    fn attribute(&self, element: &str, attribute: &str, has_author: bool) -> AttrAction {
+    fn attribute(&self, tag: &Tag<'_, '_>, attr: &Attr<'_>) -> AttrAction {
+        let element = tag.local;
+        let attribute = attr.local;
         if attribute.starts_with("rsid") {
             return AttrAction::Drop(RSIDS);
+        }
+        if element == "Relationship" && attribute == "Target" {
+            let external = attr_value(tag.start, "TargetMode").is_some_and(|m| m == "External");
+            return if external && is_local_target(attr.value) {
+                AttrAction::Replace(REMOVED_PATH, PATHS)
+            } else {
+                AttrAction::Keep
+            };
+        }
+        if xml::is_local_path(attr.value) {
+            return AttrAction::Replace(REMOVED_PATH, PATHS);
         }
         match (element, attribute) {
             (_, "author") => AttrAction::Replace("Author", AUTHORS),
             (_, "initials") => AttrAction::Replace("A", AUTHORS),
-            (_, "userName") => AttrAction::Replace("Author", AUTHORS),
-            (_, "date") if has_author => AttrAction::Drop(DATES),
+            // Identity attributes of people lists and comment reactions (`cr:user`), in
+            // whatever element a producer puts them.
+            (_, "userName" | "userId") => AttrAction::Replace("Author", AUTHORS),
+            (_, "providerId" | "userProvider") => AttrAction::Replace("None", AUTHORS),
+            (_, "date") if attr.has_author => AttrAction::Drop(DATES),
             (_, "dateUtc") => AttrAction::Drop(DATES),
             ("cm", "dt") | ("threadedComment", "dT") => AttrAction::Drop(DATES),
-            ("cmAuthor" | "author" | "person" | "userInfo", "name" | "displayName" | "userId") => {
+            // Modern PowerPoint comments and replies require `created`.
+            ("cm" | "reply", "created") => AttrAction::Replace(EPOCH, DATES),
+            ("cmAuthor" | "author" | "person" | "userInfo", "name" | "displayName") => {
                 AttrAction::Replace("Author", AUTHORS)
-            }
-            ("cmAuthor" | "author" | "person" | "userInfo", "providerId") => {
-                AttrAction::Replace("None", AUTHORS)
             }
             _ => AttrAction::Keep,
         }
     }
+}
+
+/// An external relationship target that points into a file system rather than the web:
+/// a local path (see [`xml::is_local_path`]) or a reference without a URI scheme, which
+/// Office resolves relative to the document's folder (`../Users/…`, `Book2.xlsx`).
+fn is_local_target(target: &str) -> bool {
+    if xml::is_local_path(target) {
+        return true;
+    }
+    let t = target.trim();
+    let scheme = t.split_once(':').map(|(s, _)| s).filter(|s| {
+        s.len() > 1
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+.-".contains(&b))
+    });
+    scheme.is_none() && !t.starts_with('#')
 }

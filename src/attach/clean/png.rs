@@ -10,7 +10,6 @@
 //! `img-parts` verifies each chunk's CRC and recomputes nothing for kept chunks, which
 //! are copied byte for byte.
 
-use img_parts::Bytes;
 use img_parts::png::Png;
 
 use super::{CleanError, Format, Step};
@@ -25,10 +24,11 @@ const APNG_FRAME_DATA: &[u8; 4] = b"fdAT";
 
 /// Clean a PNG held in memory.
 pub(crate) fn clean(input: &[u8]) -> Result<Step, CleanError> {
-    let mut png =
-        Png::from_bytes(Bytes::copy_from_slice(input)).map_err(|_| CleanError::Malformed {
+    let mut png = Png::from_bytes(super::bytes_util::wiped_copy(input)).map_err(|_| {
+        CleanError::Malformed {
             format: Format::Png,
-        })?;
+        }
+    })?;
     let mut removed = Vec::new();
     if png.len() < input.len() {
         removed.push("data after the end of the image");
@@ -51,5 +51,5 @@ pub(crate) fn clean(input: &[u8]) -> Result<Step, CleanError> {
     for piece in png.encoder() {
         out.extend_from_slice(&piece);
     }
-    Ok(Step::Done(out, removed))
+    Ok(Step::cleaned(out, removed))
 }

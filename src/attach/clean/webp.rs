@@ -24,10 +24,11 @@ const FLAG_XMP: u8 = 0b0000_0100;
 
 /// Clean a WebP held in memory.
 pub(crate) fn clean(input: &[u8]) -> Result<Step, CleanError> {
-    let mut webp =
-        WebP::from_bytes(Bytes::copy_from_slice(input)).map_err(|_| CleanError::Malformed {
+    let mut webp = WebP::from_bytes(super::bytes_util::wiped_copy(input)).map_err(|_| {
+        CleanError::Malformed {
             format: Format::WebP,
-        })?;
+        }
+    })?;
     let mut removed = Vec::new();
     // RIFF length field (8 bytes of header) versus the input: anything beyond is appended data.
     if usize::try_from(webp.len()).is_ok_and(|len| len < input.len()) {
@@ -65,5 +66,5 @@ pub(crate) fn clean(input: &[u8]) -> Result<Step, CleanError> {
     for piece in webp.encoder() {
         out.extend_from_slice(&piece);
     }
-    Ok(Step::Done(out, removed))
+    Ok(Step::cleaned(out, removed))
 }

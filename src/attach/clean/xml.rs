@@ -17,7 +17,8 @@ use quick_xml::Writer;
 use quick_xml::events::attributes::Attribute;
 use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::name::QName;
-use quick_xml::{Reader, XmlVersion};
+use quick_xml::name::{Namespace, ResolveResult};
+use quick_xml::{NsReader, Reader, XmlVersion};
 
 use super::{CleanError, Format};
 
@@ -42,14 +43,54 @@ pub(crate) enum AttrAction {
     Replace(&'static str, &'static str),
 }
 
+/// An element as a [`Policy`] sees it.
+pub(crate) struct Tag<'a, 'b> {
+    /// The start tag, for looking at its other attributes.
+    pub(crate) start: &'a BytesStart<'b>,
+    /// The local name (after the prefix).
+    pub(crate) local: &'a str,
+    /// The namespace URI the prefix resolves to, if any: prefixes are the author's choice
+    /// (`dc:`, `ns0:` …), so rules about a vocabulary must match the URI.
+    pub(crate) ns: Option<&'a str>,
+}
+
+/// One attribute as a [`Policy`] sees it.
+pub(crate) struct Attr<'a> {
+    /// The attribute's local name.
+    pub(crate) local: &'a str,
+    /// Its value as written (entities not expanded).
+    pub(crate) value: &'a str,
+    /// Whether the element also carries an `author` attribute (revision marks and comments
+    /// do, and their dates go with their authors).
+    pub(crate) has_author: bool,
+}
+
 /// Rules for one document family.
 pub(crate) trait Policy {
-    /// Decide about an element, given its start tag and local name.
-    fn element(&self, start: &BytesStart<'_>, local: &str) -> ElementAction;
-    /// Decide about an attribute, given the element's local name, the attribute's local
-    /// name, and whether the element carries an `author` attribute (revision marks and
-    /// comments do, and their dates go with their authors).
-    fn attribute(&self, element: &str, attribute: &str, has_author: bool) -> AttrAction;
+    /// Decide about an element.
+    fn element(&self, tag: &Tag<'_, '_>) -> ElementAction;
+    /// Decide about one attribute of an element that is kept.
+    fn attribute(&self, tag: &Tag<'_, '_>, attr: &Attr<'_>) -> AttrAction;
+}
+
+/// Whether an attribute value is a path on someone's computer or network share: a `file:`
+/// URI, a drive-letter path (`C:\Users\…`), a UNC path (`\\server\share`), or a Unix or
+/// macOS home directory. Such paths name the account that saved the file.
+pub(crate) fn is_local_path(value: &str) -> bool {
+    let v = value.trim();
+    let b = v.as_bytes();
+    let starts_ci = |prefix: &str| {
+        v.get(..prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+    };
+    starts_ci("file:")
+        || (b.len() >= 3
+            && b[0].is_ascii_alphabetic()
+            && b[1] == b':'
+            && matches!(b[2], b'\\' | b'/'))
+        || v.starts_with("\\\\")
+        || starts_ci("/users/")
+        || starts_ci("/home/")
 }
 
 /// The part after the namespace prefix.
@@ -152,7 +193,7 @@ pub(crate) fn rewrite(
 ) -> Result<(Vec<u8>, Vec<&'static str>), CleanError> {
     let malformed = || CleanError::Malformed { format };
     let decoded = decode(xml).ok_or_else(malformed)?;
-    let mut reader = Reader::from_str(&decoded.text);
+    let mut reader = NsReader::from_str(&decoded.text);
     let mut out = Vec::with_capacity(xml.len());
     out.extend_from_slice(decoded.bom);
     let mut writer = Writer::new(out);
@@ -163,12 +204,18 @@ pub(crate) fn rewrite(
 
     // While > 0 we are inside a dropped or replaced element.
     let mut skip_depth = 0usize;
+    // Elements open in the output; the reader does not report unclosed ones at the end.
+    let mut open = 0usize;
     // For a replaced element: its end tag, replacement and label, and the old content.
     let mut replacing: Option<(BytesEnd<'static>, &'static str, &'static str)> = None;
     let mut old_content = String::new();
 
     loop {
-        let event = reader.read_event().map_err(|_| malformed())?;
+        let (resolved, event) = reader.read_resolved_event().map_err(|_| malformed())?;
+        let ns: Option<String> = match resolved {
+            ResolveResult::Bound(Namespace(uri)) => Some(uri.to_owned()),
+            ResolveResult::Unbound | ResolveResult::Unknown(_) => None,
+        };
         if skip_depth > 0 {
             match event {
                 Event::Start(_) => skip_depth += 1,
@@ -195,13 +242,14 @@ pub(crate) fn rewrite(
             continue;
         }
         match event {
-            Event::Start(start) => match policy.element(&start, local(start.name().0)) {
+            Event::Start(start) => match element_action(policy, &start, ns.as_deref()) {
                 ElementAction::Drop(label) => {
                     labels.push(label);
                     skip_depth = 1;
                 }
                 ElementAction::ReplaceText(replacement, label) => {
-                    let start = rewrite_attributes(start, policy, &mut labels, format)?;
+                    let start =
+                        rewrite_attributes(start, ns.as_deref(), policy, &mut labels, format)?;
                     let end = start.to_end().into_owned();
                     write(&mut writer, Event::Start(start))?;
                     write(
@@ -212,34 +260,51 @@ pub(crate) fn rewrite(
                     skip_depth = 1;
                 }
                 ElementAction::Keep => {
-                    let start = rewrite_attributes(start, policy, &mut labels, format)?;
+                    let start =
+                        rewrite_attributes(start, ns.as_deref(), policy, &mut labels, format)?;
+                    open += 1;
                     write(&mut writer, Event::Start(start))?;
                 }
             },
-            Event::Empty(start) => match policy.element(&start, local(start.name().0)) {
+            Event::Empty(start) => match element_action(policy, &start, ns.as_deref()) {
                 ElementAction::Drop(label) => labels.push(label),
                 // An empty element has no content to replace.
                 ElementAction::ReplaceText(..) | ElementAction::Keep => {
-                    let start = rewrite_attributes(start, policy, &mut labels, format)?;
+                    let start =
+                        rewrite_attributes(start, ns.as_deref(), policy, &mut labels, format)?;
                     write(&mut writer, Event::Empty(start))?;
                 }
             },
+            Event::End(end) => {
+                open = open.checked_sub(1).ok_or_else(malformed)?;
+                write(&mut writer, Event::End(end))?;
+            }
             Event::Comment(_) => {}
             Event::Decl(decl) => write(
                 &mut writer,
                 Event::Decl(declaration(decl, decoded.from_utf16)),
             )?,
-            Event::Eof => break,
+            Event::Eof if open == 0 => break,
+            Event::Eof => return Err(malformed()),
             other => write(&mut writer, other)?,
         }
     }
     Ok((writer.into_inner(), labels))
 }
 
+fn element_action(policy: &dyn Policy, start: &BytesStart<'_>, ns: Option<&str>) -> ElementAction {
+    policy.element(&Tag {
+        start,
+        local: local(start.name().0),
+        ns,
+    })
+}
+
 /// Apply the attribute policy to a start tag. Returns it unchanged (same bytes) when no
 /// attribute is affected.
 fn rewrite_attributes<'a>(
     start: BytesStart<'a>,
+    ns: Option<&str>,
     policy: &dyn Policy,
     labels: &mut Vec<&'static str>,
     format: Format,
@@ -248,7 +313,11 @@ fn rewrite_attributes<'a>(
         .attributes()
         .collect::<Result<_, _>>()
         .map_err(|_| CleanError::Malformed { format })?;
-    let element = local(start.name().0);
+    let tag = Tag {
+        start: &start,
+        local: local(start.name().0),
+        ns,
+    };
     let has_author = attrs.iter().any(|a| local(a.key.0) == "author");
     let mut new_attrs: Vec<Attribute<'_>> = Vec::with_capacity(attrs.len());
     let mut changed = false;
@@ -258,7 +327,15 @@ fn rewrite_attributes<'a>(
             new_attrs.push(attr.clone());
             continue;
         }
-        match policy.attribute(element, local(key), has_author) {
+        let action = policy.attribute(
+            &tag,
+            &Attr {
+                local: local(key),
+                value: &attr.value,
+                has_author,
+            },
+        );
+        match action {
             AttrAction::Keep => new_attrs.push(attr.clone()),
             AttrAction::Drop(label) => {
                 labels.push(label);

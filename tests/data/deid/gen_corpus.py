@@ -272,6 +272,23 @@ sdt ⟦mp|090 5000 142⟧
 ⟦self|Mình tên là hoàng anh tuấn⟧, 32t
 ID: ⟦cid|056200000150⟧
 CMND ⟦cid|225.000.152⟧
+# ---- names that fold to money words (Tiến/Tiên → tien, Phí → phi, Đông/Đồng → dong)
+Ông Nguyễn Văn Tiến, ⟦cid|079200000123⟧, cán bộ địa chính, nhận hồ sơ của tôi.
+nguyen van tien, ⟦cid|079200000126⟧ la nguoi lam chung
+Anh Trần Văn Tiến, CCCD ⟦cid|056200000321⟧, đã nộp đơn cùng tôi.
+Chị Lê Thủy Tiên ⟦cid|056200000788⟧ giữ bản gốc.
+Bà Lê Thị Phí ⟦cid|056185000654⟧ là người ký giấy biên nhận.
+le thi phi ⟦cid|056185000655⟧ o thon 3
+Ông Phạm Văn Đông ⟦cid|058190000987⟧ ký biên bản thay tôi.
+pham van dong, cmnd ⟦cid|225000778⟧
+Người làm chứng Hồ Văn Đồng, ⟦cid|225000779⟧.
+Mr. Nguyen Van Tien, ID ⟦cid|079200000125⟧, can confirm this.
+Anh Tiến ⟦mp|0905 000 151⟧ biết chuyện này.
+Chuyển khoản cho chị Phí, STK ⟦ba|0071000555666⟧ Vietcombank.
+Công ty của ông Đông, MST ⟦tax|4200000999⟧, bị ép nộp thêm.
+Ông Tiến hỏi số BHXH ⟦si|5601000222⟧ của tôi.
+Cán bộ Nguyễn Văn Phi gọi vào máy ⟦mp|0912 000 461⟧ của vợ tôi.
+Hộ chiếu của anh Đông ⟦pp|C0009999⟧ bị giữ lại.
 # ---- known limitations, kept so the table stays honest (names without a phrase, relatives)
 ⟦mp|0905 000 143⟧ - ⟦self|Nguyễn Văn An⟧ - Tổ 5 Vĩnh Hải
 Gửi Thanh tra: ⟦self|tôi là con ông Nguyễn Văn Bảy⟧ ở thôn 3.
@@ -310,6 +327,13 @@ so tien 123456789 dong da chuyen di
 Họ thu 1.200.000.000 đồng tiền đền bù.
 Lương tháng 7.500.000 đ mà bị trừ 2.000.000 đ.
 Giá đất được nâng lên 25.000.000đ/m2.
+Cán bộ thu phí 123456789 mà không có biên lai.
+Tiền: 225000123 chưa được trả lại.
+tien 225000456 chua tra lai cho dan
+Chi phí 225000789 là do ông ấy tự đặt ra.
+Tiền mặt 225000321 đã đưa tận tay cán bộ.
+phi: 225000654, thu hai lan
+Lệ phí 123000456 cao gấp mười lần quy định.
 # ---- documents, laws, case codes, receipts
 Căn cứ Nghị định 59/2019/NĐ-CP về phòng chống tham nhũng.
 Quyết định số 123/QĐ-UBND ngày 05/01/2024 bị ký sai thẩm quyền.

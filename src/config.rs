@@ -93,6 +93,7 @@ struct FileTelegram {
 struct FileReview {
     listen: Option<String>,
     approvals_required: Option<i64>,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -181,6 +182,8 @@ pub struct Config {
     pub review_listen: SocketAddr,
     /// Custodian approvals needed before an identity is disclosed to a reviewer.
     pub approvals_required: i64,
+    /// Reverse proxies in front of the review API whose `X-Forwarded-For` is believed.
+    pub review_trusted_proxies: Vec<crate::review::peer::Net>,
     /// A `tracing` filter (e.g. `info`), overridden by `RUST_LOG`.
     pub log: String,
     /// Limits for citizens.
@@ -220,6 +223,7 @@ impl std::fmt::Debug for Config {
                 &self.telegram_token.as_ref().map(|_| "[set]"),
             )
             .field("review_listen", &self.review_listen)
+            .field("review_trusted_proxies", &self.review_trusted_proxies)
             .field("webhook_listen", &self.webhook_listen)
             .field(
                 "webhook_secret",
@@ -487,6 +491,20 @@ impl Config {
             }
             Ok(v)
         };
+        let proxies: Vec<String> = match env.var("TIPLINE_REVIEW_TRUSTED_PROXIES") {
+            Some(v) => v
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            None => file.review.trusted_proxies.unwrap_or_default(),
+        };
+        let review_trusted_proxies = proxies
+            .iter()
+            .map(|p| p.parse())
+            .collect::<Result<Vec<_>, String>>()
+            .map_err(|e| invalid("review.trusted_proxies (TIPLINE_REVIEW_TRUSTED_PROXIES)", e))?;
         let approvals_required = num(
             file.review.approvals_required,
             "TIPLINE_DISCLOSURE_APPROVALS",
@@ -574,6 +592,7 @@ impl Config {
             telegram_api_url,
             telegram_token,
             review_listen,
+            review_trusted_proxies,
             approvals_required,
             log,
             limits,
@@ -634,6 +653,10 @@ pub fn sample_file() -> &'static str {
 # listen = "127.0.0.1:8470"
 # Custodian approvals needed before a reporter's identity is re-sealed to a reviewer.
 # approvals_required = 1
+# The reverse proxies in front of the API (addresses or networks). Their X-Forwarded-For
+# header then names the client, so that failed logins are counted per reviewer's machine and
+# not per proxy; without this the header is ignored.
+# trusted_proxies = ["127.0.0.1", "::1"]
 
 [webhook]
 # Webhook mode (`tipline serve --webhook-url https://bot.example.org/telegram`): where the

@@ -320,16 +320,44 @@ pub async fn run(citizens: usize, baseline: bool, arrivals: Arrivals) -> anyhow:
         Arrivals::Burst => Duration::from_secs(300),
         Arrivals::PerSecond(_) => Duration::from_secs(120),
     };
+    // Progress on stderr once a minute, so that a long run stopped early still says how far
+    // it got (counts only: the figures are computed at the end).
+    let finished = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let failed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let progress = {
+        let (finished, failed, sim) = (finished.clone(), failed.clone(), sim.clone());
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let cpu = cpu_secs(pid) - cpu_before;
+                eprintln!(
+                    "loadtest: {:.0} s: {} of {citizens} citizens done ({} lost), bot CPU {cpu:.1} s, {} 429s",
+                    started.elapsed().as_secs_f64(),
+                    finished.load(std::sync::atomic::Ordering::Relaxed),
+                    failed.load(std::sync::atomic::Ordering::Relaxed),
+                    sim.flood_rejections(),
+                );
+            }
+        })
+    };
     let mut tasks = Vec::with_capacity(citizens);
     for i in 0..citizens {
         let sim = sim.clone();
+        let (finished, failed) = (finished.clone(), failed.clone());
         let delay = match arrivals {
             Arrivals::Burst => Duration::from_millis((i as u64 * 37) % 5000),
             Arrivals::PerSecond(r) => Duration::from_secs_f64(i as f64 / r.max(0.001)),
         };
         tasks.push(tokio::spawn(async move {
             tokio::time::sleep(delay).await;
-            citizen(sim, 5_000_000_000 + i as u64, baseline, step_deadline).await
+            let run = citizen(sim, 5_000_000_000 + i as u64, baseline, step_deadline).await;
+            finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if run.error.is_some() {
+                failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            run
         }));
     }
     let mut latencies = Vec::new();
@@ -348,6 +376,7 @@ pub async fn run(citizens: usize, baseline: bool, arrivals: Arrivals) -> anyhow:
             Err(e) => eprintln!("loadtest: a citizen task failed: {e}"),
         }
     }
+    progress.abort();
     let wall = started.elapsed();
     let cpu = cpu_secs(pid) - cpu_before;
     let rss = peak_rss_kib(pid);

@@ -8,7 +8,8 @@ async fn main() -> std::process::ExitCode {
     match tipline::cli::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("tipline: {e:#}");
+            // Errors can carry the server's words: shown, not obeyed, by the terminal.
+            eprintln!("tipline: {}", tipline::cli::term::safe(&format!("{e:#}")));
             std::process::ExitCode::FAILURE
         }
     }

@@ -13,7 +13,9 @@ use tipline::bot::summary::TextMessage;
 use tipline::crypto::{ItemKind, RecipientRole, Sealed, envelope, suite};
 use tipline::review::auth::FailureLimiter;
 use tipline::review::client;
-use tipline::store::{CaseStatus, DisclosureStatus, Outcome, Store, StoreError, TokenRole};
+use tipline::store::{
+    CaseStatus, DisclosureStatus, ItemHeader, Outcome, Store, StoreError, TokenRole,
+};
 
 async fn call(
     http: &reqwest::Client,
@@ -294,6 +296,30 @@ async fn unknown_and_not_yours_look_the_same_and_failures_are_limited() {
     assert_eq!(not_yours.0, StatusCode::NOT_FOUND);
     assert_eq!(not_yours, unknown);
     assert_eq!(garbage.0, StatusCode::NOT_FOUND);
+    // Each refusal is audited with the caller and the route template, never the probed code.
+    let audit = store.audit_entries(1, 10_000).await.unwrap();
+    let refused: Vec<&str> = audit
+        .iter()
+        .filter(|r| r.entry.action == "refused")
+        .map(|r| r.entry.detail.as_str())
+        .collect();
+    assert_eq!(
+        refused
+            .iter()
+            .filter(|d| **d == "GET /api/v1/cases/{code} 404")
+            .count(),
+        // `../../etc` is resolved by the client to a path no route matches: nothing to audit.
+        2,
+        "{refused:?}"
+    );
+    assert!(
+        audit
+            .iter()
+            .filter(|r| r.entry.action == "refused")
+            .all(|r| r.entry.actor == b_pk.key_id().to_string()),
+        "{refused:?}"
+    );
+    assert!(!refused.iter().any(|d| d.contains("ZZZZ")), "{refused:?}");
     let listed = api.client(&b).queue("").await.unwrap();
     assert_eq!(
         listed.total, 0,
@@ -309,6 +335,63 @@ async fn unknown_and_not_yours_look_the_same_and_failures_are_limited() {
     assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{json}");
     let audit = store.audit_entries(1, 10_000).await.unwrap();
     assert!(audit.iter().any(|r| r.entry.action == "auth.rate_limited"));
+    api.stop().await;
+}
+
+/// Behind a trusted reverse proxy, failures count against the reviewer's machine named in
+/// `X-Forwarded-For` (never against the proxy, which would lock everyone out, and never
+/// against addresses a client wrote into the header itself).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_behind_a_trusted_proxy_count_per_client() {
+    let (store, _dir, _) = common::sqlite_store().await;
+    let (_a_sk, a_pk) = suite::generate_keypair();
+    store
+        .add_recipient(&a_pk, RecipientRole::Reviewer, "A", "test")
+        .await
+        .unwrap();
+    let a = token(&store, TokenRole::Reviewer, Some(a_pk.key_id()), 3600).await;
+    let api = Api::start_state(std::sync::Arc::new(tipline::review::server::ApiState {
+        store: store.clone(),
+        approvals_required: 1,
+        closed_case_days: 180,
+        limiter: FailureLimiter::new(3),
+        trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+    }))
+    .await;
+    let http = reqwest::Client::new();
+    let whoami = |forwarded: &'static str, token: Option<SecretString>| {
+        let http = http.clone();
+        let url = format!("{}/api/v1/whoami", api.url);
+        async move {
+            let mut r = http.get(url).header("x-forwarded-for", forwarded);
+            if let Some(t) = token {
+                r = r.bearer_auth(t.expose_secret());
+            }
+            r.send().await.unwrap().status()
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(whoami("198.51.100.7", None).await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        whoami("198.51.100.7", Some(a.clone())).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the guessing machine is refused, even with a valid token"
+    );
+    // A client cannot escape by prepending addresses: the proxy's entry is the rightmost.
+    assert_eq!(
+        whoami("203.0.113.1, 198.51.100.7", Some(a.clone())).await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Other reviewers behind the same proxy are not locked out.
+    assert_eq!(
+        whoami("198.51.100.8", Some(a.clone())).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        whoami("2001:db8:0:1::5", Some(a.clone())).await,
+        StatusCode::OK
+    );
     api.stop().await;
 }
 
@@ -749,6 +832,32 @@ async fn store_story(store: &Store) {
     ));
     assert_eq!(store.item(ident.id).await.unwrap().item.blob, blob);
 
+    // Retiring r2 deletes the identity disclosed to it (only its key could open that item);
+    // the reporter's identity sealed to the custodians stays.
+    let disclosed_kind = |h: &Vec<ItemHeader>| {
+        h.iter()
+            .filter(|h| h.kind == ItemKind::DisclosedIdentity)
+            .count()
+    };
+    assert_eq!(
+        disclosed_kind(&store.item_headers(&second.id).await.unwrap()),
+        1
+    );
+    store.retire_recipient(&r2, "test").await.unwrap();
+    let after = store.item_headers(&second.id).await.unwrap();
+    assert_eq!(disclosed_kind(&after), 0);
+    assert!(after.iter().any(|h| h.kind == ItemKind::Identity));
+    let log = store.audit_entries(1, i64::MAX).await.unwrap();
+    assert!(
+        log.last()
+            .unwrap()
+            .entry
+            .detail
+            .contains("1 disclosed identity deleted"),
+        "{:?}",
+        log.last()
+    );
+
     // Tokens.
     let t = tipline::review::auth::issue(store, TokenRole::Reviewer, Some(r), 60, "test")
         .await
@@ -856,4 +965,134 @@ async fn concurrent_claims_postgres_never_share_a_case() {
 async fn concurrent_claims_sqlite_never_share_a_case() {
     let (store, _dir, _) = common::sqlite_store().await;
     concurrent_claims(&store, 4, 20).await;
+}
+
+/// Decisions, requests and status changes made at the same moment by different people: each
+/// sees what the others committed, so approvals add up, a request is opened once and a case
+/// makes one transition, and the audit log records only what happened.
+async fn concurrent_decisions(store: &Store, rounds: usize) {
+    let mut reviewers = Vec::new();
+    for i in 0..4 {
+        let (_sk, pk) = suite::generate_keypair();
+        store
+            .add_recipient(&pk, RecipientRole::Reviewer, &format!("R{i}"), "test")
+            .await
+            .unwrap();
+        reviewers.push(pk.key_id());
+    }
+    let mut custodians = Vec::new();
+    for i in 0..2 {
+        let (_sk, pk) = suite::generate_keypair();
+        store
+            .add_recipient(&pk, RecipientRole::Custodian, &format!("C{i}"), "test")
+            .await
+            .unwrap();
+        custodians.push(pk.key_id());
+    }
+    let r = reviewers[0];
+    for round in 0..rounds {
+        let case = submit(store, &format!("{round}")).await;
+        let audit_before = store.audit_entries(1, i64::MAX).await.unwrap().len();
+
+        // The same reviewer asks four times at once: one request opens.
+        let opened = futures_util::future::join_all(
+            (0..4).map(|_| store.request_disclosure(&case.id, &r, "cần xác minh")),
+        )
+        .await;
+        let ids: Vec<i64> = opened
+            .iter()
+            .filter_map(|o| o.as_ref().ok().copied())
+            .collect();
+        assert_eq!(ids.len(), 1, "round {round}: {opened:?}");
+        for o in &opened {
+            assert!(matches!(o, Ok(_) | Err(StoreError::AlreadyExists)), "{o:?}");
+        }
+        let id = ids[0];
+
+        // Two custodians approve at once with two approvals required: both count.
+        let (a, b) = tokio::join!(
+            store.decide_disclosure(id, &custodians[0], true, "ok", 2),
+            store.decide_disclosure(id, &custodians[1], true, "ok", 2)
+        );
+        let mut got = [a.unwrap(), b.unwrap()];
+        got.sort_by_key(|s| s.as_str());
+        assert_eq!(
+            got,
+            [DisclosureStatus::Approved, DisclosureStatus::Pending],
+            "round {round}"
+        );
+        let requests = store.disclosure_requests(Some(&r), None).await.unwrap();
+        let request = requests.iter().find(|q| q.id == id).unwrap();
+        assert_eq!(request.status, DisclosureStatus::Approved, "round {round}");
+
+        // Four reviewers move the same unclaimed case out of `new` at once: one succeeds, the
+        // others are told it changed.
+        let moved = futures_util::future::join_all(reviewers.iter().map(|k| {
+            store.set_status(
+                &case.id,
+                k,
+                CaseStatus::InReview,
+                None,
+                tipline::clock::unix_now(),
+            )
+        }))
+        .await;
+        let ok = moved.iter().filter(|m| m.is_ok()).count();
+        assert_eq!(ok, 1, "round {round}: {moved:?}");
+        for m in &moved {
+            assert!(
+                matches!(
+                    m,
+                    Ok(_) | Err(StoreError::Conflict) | Err(StoreError::Invalid(_))
+                ),
+                "{m:?}"
+            );
+        }
+        let log = store.audit_entries(1, i64::MAX).await.unwrap();
+        let actions: Vec<&str> = log[audit_before..]
+            .iter()
+            .map(|e| e.entry.action.as_str())
+            .collect();
+        assert_eq!(
+            actions
+                .iter()
+                .filter(|a| **a == "disclosure.request")
+                .count(),
+            1,
+            "{actions:?}"
+        );
+        assert_eq!(
+            actions
+                .iter()
+                .filter(|a| **a == "disclosure.decide")
+                .count(),
+            2,
+            "{actions:?}"
+        );
+        assert_eq!(
+            actions.iter().filter(|a| **a == "case.status").count(),
+            1,
+            "{actions:?}"
+        );
+    }
+    assert!(store.audit_verify().await.unwrap().is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_decisions_postgres_count_every_approval() {
+    let Some(db) =
+        common::PgDatabase::create("concurrent_decisions_postgres_count_every_approval").await
+    else {
+        return;
+    };
+    let store = Store::open(&db.url).await.unwrap();
+    concurrent_decisions(&store, 15).await;
+    store.close().await;
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_decisions_sqlite_count_every_approval() {
+    let (store, _dir, _) = common::sqlite_store().await;
+    concurrent_decisions(&store, 5).await;
 }

@@ -356,6 +356,53 @@ async fn reviewer_custodian_admin_through_the_binary() {
         text(&o)
     );
 
+    // An approval whose re-sealing did not happen (recorded straight in the store, as when the
+    // custodian's upload failed) is finished with `custodian fulfil`, once.
+    let o = run_r(r(&["request-identity", &code, "--reason", "Lần hai"])).await;
+    assert!(o.status.success(), "{}", text(&o));
+    let cus_key = tipline::crypto::KeyId::parse(&cus_id).unwrap();
+    assert_eq!(
+        store
+            .decide_disclosure(2, &cus_key, true, "ok", 1)
+            .await
+            .unwrap(),
+        tipline::store::DisclosureStatus::Approved
+    );
+    let o = run_r(c(&["fulfil", "2"])).await;
+    assert!(
+        o.status.success() && text(&o).contains("re-sealed to reviewer key"),
+        "{}",
+        text(&o)
+    );
+    let o = run_r(c(&["fulfil", "2"])).await;
+    assert!(
+        !o.status.success() && text(&o).contains("is fulfilled"),
+        "{}",
+        text(&o)
+    );
+
+    // Text that would act on the terminal is shown, not obeyed.
+    let o = env
+        .run(
+            &r(&["note", &code])
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            Some("xoá màn hình\x1b[2J\x1b]0;title\x07 hết\n"),
+        )
+        .await;
+    assert!(o.status.success(), "{}", text(&o));
+    let o = run_r(r(&["show", &code])).await;
+    let shown = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        !shown.contains('\x1b') && !shown.contains('\x07'),
+        "{shown:?}"
+    );
+    assert!(
+        shown.contains("xoá màn hình\\u{001b}[2J\\u{001b}]0;title\\u{0007} hết"),
+        "{shown}"
+    );
+
     // Rewrap with nothing to do; status close.
     let o = run_r(r(&["rewrap"])).await;
     assert!(text(&o).contains("Re-wrapped 0 item(s)"), "{}", text(&o));

@@ -1,6 +1,9 @@
 //! The `tipline` command line: the binary's edge, where errors become one clear sentence.
 
 mod review;
+pub mod term;
+
+use term::{esay, say};
 
 use std::path::{Path, PathBuf};
 
@@ -239,7 +242,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .context("connecting to the database")?;
             store.migrate().await.context("applying migrations")?;
-            println!("Database schema is up to date ({}).", store.backend_name());
+            say!("Database schema is up to date ({}).", store.backend_name());
             Ok(())
         }
         Command::Keys(k) => keys(k),
@@ -272,15 +275,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             for n in citizens {
                 if baseline_only {
                     let b = crate::loadtest::run(n, true, arrivals).await?;
-                    println!("{}", b.line("baseline"));
+                    say!("{}", b.line("baseline"));
                     continue;
                 }
                 let t = crate::loadtest::run(n, false, arrivals).await?;
-                println!("{}", t.line("tipline"));
+                say!("{}", t.line("tipline"));
                 if baseline {
                     let b = crate::loadtest::run(n, true, arrivals).await?;
-                    println!("{}", b.line("baseline"));
-                    println!(
+                    say!("{}", b.line("baseline"));
+                    say!(
                         "tipline CPU per update / baseline CPU per update = {:.1}",
                         t.cpu_ms_per_update() / b.cpu_ms_per_update().max(1e-9)
                     );
@@ -308,7 +311,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     review::rotate_server_secret(&config, &store, drop_old).await
                 }
                 AdminCommand::Purge => review::purge(&config, &store).await,
-                other => admin(other, &store).await,
+                other => admin(other, &store, config.approvals_required).await,
             }
         }
         Command::Review { args, cmd } => review::review(cmd, args).await,
@@ -327,11 +330,11 @@ async fn init(data_dir: Option<&Path>, config_file: Option<&Path>) -> anyhow::Re
             .mode(0o700)
             .create(&dir)
             .with_context(|| format!("creating the data directory {}", dir.display()))?;
-        println!("Created the data directory {} (mode 0700).", dir.display());
+        say!("Created the data directory {} (mode 0700).", dir.display());
     } else {
         let mode = std::fs::metadata(&dir)?.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            println!(
+            say!(
                 "Note: {} is readable by other users (mode {mode:o}); consider `chmod 700`.",
                 dir.display()
             );
@@ -342,14 +345,14 @@ async fn init(data_dir: Option<&Path>, config_file: Option<&Path>) -> anyhow::Re
         .map(Path::to_path_buf)
         .unwrap_or_else(|| dir.join(config::CONFIG_FILE_NAME));
     if config_path.exists() {
-        println!(
+        say!(
             "Kept the existing configuration file {}.",
             config_path.display()
         );
     } else {
         std::fs::write(&config_path, config::sample_file())
             .with_context(|| format!("writing {}", config_path.display()))?;
-        println!(
+        say!(
             "Wrote a commented configuration file to {}.",
             config_path.display()
         );
@@ -357,11 +360,11 @@ async fn init(data_dir: Option<&Path>, config_file: Option<&Path>) -> anyhow::Re
 
     let config = Config::load(Some(&dir), config_file, &ProcessEnv)?;
     if config.server_secret_inline.is_some() {
-        println!("The server secret comes from TIPLINE_SERVER_SECRET; no secret file written.");
+        say!("The server secret comes from TIPLINE_SERVER_SECRET; no secret file written.");
     } else if config.server_secret_file.exists() {
         ServerSecret::load(&config.server_secret_file)
             .context("checking the existing server secret")?;
-        println!(
+        say!(
             "Kept the existing server secret {}.",
             config.server_secret_file.display()
         );
@@ -371,7 +374,7 @@ async fn init(data_dir: Option<&Path>, config_file: Option<&Path>) -> anyhow::Re
             &config.server_secret_file,
             secret.expose_file_text().as_bytes(),
         )?;
-        println!(
+        say!(
             "Created the server secret {} (mode 0600). Back it up privately.",
             config.server_secret_file.display()
         );
@@ -380,9 +383,9 @@ async fn init(data_dir: Option<&Path>, config_file: Option<&Path>) -> anyhow::Re
     let store = Store::open(&config.database_url)
         .await
         .context("creating the database")?;
-    println!("The database ({}) is ready.", store.backend_name());
+    say!("The database ({}) is ready.", store.backend_name());
     store.close().await;
-    println!(
+    say!(
         "\nNext: reviewers and custodians each run `tipline keys new` on their own machines and send you\n\
          the public key string it prints; register each with `tipline admin recipients add`."
     );
@@ -541,6 +544,7 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         store.clone(),
         config.approvals_required,
         config.retention.closed_case_days,
+        config.review_trusted_proxies.clone(),
     );
     let api = tokio::spawn(crate::review::server::serve(listener, api_state, stopped()));
     tracing::info!(review_api = %review_addr, "review API listening");
@@ -694,16 +698,16 @@ fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
             }
             let pass = passphrase(&p, true)?;
             let pk = keyfile::create(&out, role, &name, &pass, KdfParams::DEFAULT)?;
-            println!(
+            say!(
                 "Wrote the private key file {} (mode 0600). Keep it and its passphrase safe;",
                 out.display()
             );
-            println!("losing either means losing access to what is sealed to this key.\n");
-            println!(
+            say!("losing either means losing access to what is sealed to this key.\n");
+            say!(
                 "Public key for the administrator ({role}, key id {}):\n",
                 pk.key_id()
             );
-            println!("{}", pk.to_key_string(role));
+            say!("{}", pk.to_key_string(role));
             Ok(())
         }
         KeysCommand::Check {
@@ -712,7 +716,7 @@ fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
         } => {
             let pass = passphrase(&p, false)?;
             let kf = keyfile::load(&file, &pass)?;
-            println!(
+            say!(
                 "The passphrase opens {}: {} key of {}, key id {}.",
                 file.display(),
                 kf.role,
@@ -723,14 +727,14 @@ fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::ShowPublic { file } => {
             let (role, name, pk) = keyfile::read_public(&file)?;
-            println!("{}", pk.to_key_string(role));
-            eprintln!("({role} key of {name}, key id {})", pk.key_id());
+            say!("{}", pk.to_key_string(role));
+            esay!("({role} key of {name}, key id {})", pk.key_id());
             Ok(())
         }
     }
 }
 
-async fn admin(cmd: AdminCommand, store: &Store) -> anyhow::Result<()> {
+async fn admin(cmd: AdminCommand, store: &Store, approvals_required: i64) -> anyhow::Result<()> {
     match cmd {
         AdminCommand::Recipients(RecipientsCommand::Add {
             role,
@@ -755,30 +759,40 @@ async fn admin(cmd: AdminCommand, store: &Store) -> anyhow::Result<()> {
                 other => other?,
             };
             let ring = store.keyring().await?;
-            println!(
+            say!(
                 "Registered {} key {} for {}. Keyring epoch is now {}.",
-                r.role, r.key_id, r.name, ring.epoch
+                r.role,
+                r.key_id,
+                r.name,
+                ring.epoch
             );
             Ok(())
         }
         AdminCommand::Recipients(RecipientsCommand::List) => {
             let list = store.recipients().await?;
             if list.is_empty() {
-                println!("No recipient keys are registered.");
+                say!("No recipient keys are registered.");
             }
-            println!(
+            say!(
                 "{:<16}  {:<9}  {:<8}  {:<10}  name",
-                "key id", "role", "state", "added"
+                "key id",
+                "role",
+                "state",
+                "added"
             );
             for r in list {
                 let state = if r.active { "active" } else { "retired" };
-                println!(
+                say!(
                     "{}  {:<9}  {:<8}  {:<10}  {}",
-                    r.key_id, r.role, state, r.added_day, r.name
+                    r.key_id,
+                    r.role,
+                    state,
+                    r.added_day,
+                    r.name
                 );
             }
             let ring = store.keyring().await?;
-            println!(
+            say!(
                 "\nKeyring epoch {}: {} active reviewer key(s), {} active custodian key(s).",
                 ring.epoch,
                 ring.reviewers.len(),
@@ -789,12 +803,29 @@ async fn admin(cmd: AdminCommand, store: &Store) -> anyhow::Result<()> {
         AdminCommand::Recipients(RecipientsCommand::Retire { key_id }) => {
             let id = KeyId::parse(&key_id)
                 .context("a key id is 16 hex digits, as `admin recipients list` shows")?;
+            // Never leave the hotline unable to seal a report, or disclosures unable to reach
+            // the number of approvals they need: the replacement key comes first.
+            let ring = store.keyring().await?;
+            let needed = approvals_required.max(1) as usize;
+            if ring.reviewers.iter().any(|k| k.key_id() == id) && ring.reviewers.len() == 1 {
+                bail!(
+                    "{id} is the only active reviewer key: without one no report can be sealed. \
+                     Add the new reviewer key first (`admin recipients add --role reviewer`), then retire this one; nothing was changed"
+                );
+            }
+            if ring.custodians.iter().any(|k| k.key_id() == id) && ring.custodians.len() <= needed {
+                bail!(
+                    "retiring {id} would leave {} active custodian key(s), but a disclosure needs {needed} approval(s) \
+                     (and a report needs a custodian to seal its identity to). Add the new custodian key first; nothing was changed",
+                    ring.custodians.len() - 1
+                );
+            }
             match store.retire_recipient(&id, "admin-cli").await {
                 Err(crate::store::StoreError::NotFound) => bail!("no active key has the id {id}"),
                 other => other?,
             }
             let ring = store.keyring().await?;
-            println!(
+            say!(
                 "Retired key {id}. Keyring epoch is now {}. New items are no longer sealed to it. Items sealed before stay readable with it until they are re-wrapped to the current keys (`tipline review rewrap`, `tipline custodian rewrap`).",
                 ring.epoch
             );
@@ -802,7 +833,7 @@ async fn admin(cmd: AdminCommand, store: &Store) -> anyhow::Result<()> {
         }
         AdminCommand::Backup { out } => {
             let bytes = store.backup_sqlite(&out).await?;
-            println!(
+            say!(
                 "Wrote the backup {} ({bytes} bytes, mode 0600). It holds sealed items only; keep it\n\
                  as private as the database. The server secret and key files are not in it.",
                 out.display()
@@ -811,7 +842,7 @@ async fn admin(cmd: AdminCommand, store: &Store) -> anyhow::Result<()> {
         }
         AdminCommand::Audit(AuditCommand::Verify) => match store.audit_verify().await? {
             Ok((n, head)) => {
-                println!(
+                say!(
                     "The audit log is intact: {n} entries. Head hash {}.",
                     hex::encode(head)
                 );
@@ -825,7 +856,7 @@ async fn admin(cmd: AdminCommand, store: &Store) -> anyhow::Result<()> {
         AdminCommand::Audit(AuditCommand::Show { from, limit }) => {
             for r in store.audit_entries(from, limit).await? {
                 let e = r.entry;
-                println!(
+                say!(
                     "{:>6}  {}  {:<18}  {:<20}  {:<12}  {}",
                     r.seq,
                     e.day,

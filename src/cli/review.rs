@@ -15,6 +15,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use super::PassphraseArgs;
+use super::term::say;
 use crate::config::Config;
 use crate::crypto::keyfile;
 use crate::crypto::{KeyId, RecipientRole, SecretKey, ServerSecret};
@@ -160,6 +161,12 @@ pub enum CustodianCommand {
         /// Why.
         #[arg(long)]
         reason: String,
+    },
+    /// Re-seal the identity of an approved request whose re-sealing did not finish (the
+    /// approval was recorded but the upload failed, or another custodian's vote completed it).
+    Fulfil {
+        /// The request id.
+        id: i64,
     },
     /// Re-wrap identities and original attachments to the current custodian keys.
     Rewrap,
@@ -330,7 +337,7 @@ fn flags(c: &CaseView) -> String {
 }
 
 fn print_case_line(c: &CaseView) {
-    println!(
+    say!(
         "{:<11} {:<10} {:<17} {:<14} {:<16} {}",
         c.code,
         c.created,
@@ -345,8 +352,8 @@ fn print_case_line(c: &CaseView) {
 
 fn print_opened(o: &OpenedCase) {
     let c = &o.case;
-    println!("Case {} — {} — {}", c.code, c.status.as_str(), c.category);
-    println!(
+    say!("Case {} — {} — {}", c.code, c.status.as_str(), c.category);
+    say!(
         "Submitted {}, last change {}{}",
         c.created,
         c.updated,
@@ -355,15 +362,15 @@ fn print_opened(o: &OpenedCase) {
             .unwrap_or_default()
     );
     if !flags(c).is_empty() {
-        println!("Flags: {}", flags(c));
+        say!("Flags: {}", flags(c));
     }
     if let Some(s) = &o.summary {
-        println!("\n{}", s.render(s.language));
+        say!("\n{}", s.render(s.language));
     }
     if !o.attachments.is_empty() {
-        println!("\nAttachments:");
+        say!("\nAttachments:");
         for a in &o.attachments {
-            println!(
+            say!(
                 "  {} ({}, {} bytes){}{}",
                 a.name,
                 a.format,
@@ -382,14 +389,14 @@ fn print_opened(o: &OpenedCase) {
         }
     }
     if !o.thread.is_empty() {
-        println!("\nMessages:");
+        say!("\nMessages:");
         for m in &o.thread {
             let who = match m.kind.as_str() {
                 "to_reporter" => format!("to reporter (by {})", m.author.as_deref().unwrap_or("?")),
                 "from_reporter" => "from reporter".to_owned(),
                 _ => format!("note (by {})", m.author.as_deref().unwrap_or("?")),
             };
-            println!(
+            say!(
                 "  [{}] {who}:\n    {}",
                 m.created,
                 m.text.replace('\n', "\n    ")
@@ -397,8 +404,8 @@ fn print_opened(o: &OpenedCase) {
         }
     }
     if let Some(i) = &o.identity {
-        println!("\nReporter identity (disclosed):");
-        println!(
+        say!("\nReporter identity (disclosed):");
+        say!(
             "  Name: {}{}",
             i.first_name,
             i.last_name
@@ -407,15 +414,15 @@ fn print_opened(o: &OpenedCase) {
                 .unwrap_or_default()
         );
         if let Some(u) = &i.username {
-            println!("  Telegram username: @{u}");
+            say!("  Telegram username: @{u}");
         }
-        println!("  Telegram user id: {}", i.telegram_user_id);
+        say!("  Telegram user id: {}", i.telegram_user_id);
         if let Some(c) = &i.contact {
-            println!("  Contact left by the reporter: {c}");
+            say!("  Contact left by the reporter: {c}");
         }
     }
     if o.unreadable > 0 {
-        println!(
+        say!(
             "\nWarning: {} item(s) could not be opened with your key.",
             o.unreadable
         );
@@ -423,7 +430,7 @@ fn print_opened(o: &OpenedCase) {
 }
 
 fn print_request(r: &DisclosureView) {
-    println!(
+    say!(
         "#{:<4} case {}  requested {} by {}  status {}  ({} approval(s) required)",
         r.id,
         r.case,
@@ -432,9 +439,9 @@ fn print_request(r: &DisclosureView) {
         r.status.as_str(),
         r.approvals_required
     );
-    println!("      reason: {}", r.reason);
+    say!("      reason: {}", r.reason);
     for d in &r.decisions {
-        println!(
+        say!(
             "      {} by {} on {}: {}",
             if d.approve { "approved" } else { "denied" },
             d.custodian,
@@ -481,17 +488,21 @@ pub async fn review(cmd: ReviewCommand, args: ClientArgs) -> anyhow::Result<()> 
                 return print_json(&p);
             }
             if p.cases.is_empty() {
-                println!("No cases.");
+                say!("No cases.");
                 return Ok(());
             }
-            println!(
+            say!(
                 "{:<11} {:<10} {:<17} {:<14} {:<16} flags",
-                "case", "submitted", "status", "category", "claimed by"
+                "case",
+                "submitted",
+                "status",
+                "category",
+                "claimed by"
             );
             for case in &p.cases {
                 print_case_line(case);
             }
-            println!(
+            say!(
                 "\nPage {} ({} of {} cases).",
                 p.page,
                 p.cases.len(),
@@ -507,13 +518,13 @@ pub async fn review(cmd: ReviewCommand, args: ClientArgs) -> anyhow::Result<()> 
                 return print_json(&claimed);
             }
             match claimed {
-                Some(v) => println!(
+                Some(v) => say!(
                     "You hold case {} until {} (Unix time); status {}.",
                     v.code,
                     v.lease_until.unwrap_or_default(),
                     v.status.as_str()
                 ),
-                None => println!("No case is waiting."),
+                None => say!("No case is waiting."),
             }
         }
         ReviewCommand::Show { case } => {
@@ -532,10 +543,10 @@ pub async fn review(cmd: ReviewCommand, args: ClientArgs) -> anyhow::Result<()> 
                 return print_json(&written);
             }
             if written.is_empty() {
-                println!("Case {case} has no attachments.");
+                say!("Case {case} has no attachments.");
             }
             for p in written {
-                println!("Wrote {}", p.display());
+                say!("Wrote {}", p.display());
             }
         }
         ReviewCommand::Reply { case, message } => {
@@ -544,9 +555,7 @@ pub async fn review(cmd: ReviewCommand, args: ClientArgs) -> anyhow::Result<()> 
             if s.args_json {
                 return print_json(&serde_json::json!({ "id": id }));
             }
-            println!(
-                "Reply #{id} sealed to the reporter's mailbox and the reviewers of case {case}."
-            );
+            say!("Reply #{id} sealed to the reporter's mailbox and the reviewers of case {case}.");
         }
         ReviewCommand::Note { case, message } => {
             let text = read_text(message)?;
@@ -554,7 +563,7 @@ pub async fn review(cmd: ReviewCommand, args: ClientArgs) -> anyhow::Result<()> 
             if s.args_json {
                 return print_json(&serde_json::json!({ "id": id }));
             }
-            println!("Note #{id} added to case {case}.");
+            say!("Note #{id} added to case {case}.");
         }
         ReviewCommand::Status {
             case,
@@ -565,21 +574,21 @@ pub async fn review(cmd: ReviewCommand, args: ClientArgs) -> anyhow::Result<()> 
             if s.args_json {
                 return print_json(&v);
             }
-            println!("Case {} is now {}.", v.code, v.status.as_str());
+            say!("Case {} is now {}.", v.code, v.status.as_str());
         }
         ReviewCommand::Release { case } => {
             c.release(&case).await?;
             if s.args_json {
                 return print_json(&serde_json::json!({ "released": case }));
             }
-            println!("Released case {case}.");
+            say!("Released case {case}.");
         }
         ReviewCommand::RequestIdentity { case, reason } => {
             let id = c.request_identity(&case, &reason).await?;
             if s.args_json {
                 return print_json(&id);
             }
-            println!(
+            say!(
                 "Request #{} sent to the custodians. `tipline review requests` shows their decision.",
                 id.id
             );
@@ -590,7 +599,7 @@ pub async fn review(cmd: ReviewCommand, args: ClientArgs) -> anyhow::Result<()> 
                 return print_json(&list);
             }
             if list.requests.is_empty() {
-                println!("You have made no disclosure requests.");
+                say!("You have made no disclosure requests.");
             }
             for r in &list.requests {
                 print_request(r);
@@ -609,9 +618,11 @@ fn print_rewrap(r: &client::RewrapReport, json: bool) -> anyhow::Result<()> {
     if json {
         return print_json(r);
     }
-    println!(
+    say!(
         "Re-wrapped {} item(s) to the current keys; {} failed (run again); {} need another key holder.",
-        r.rewrapped, r.failed, r.not_openable
+        r.rewrapped,
+        r.failed,
+        r.not_openable
     );
     Ok(())
 }
@@ -669,7 +680,7 @@ async fn login(
         std::fs::remove_file(&path).with_context(|| format!("replacing {}", path.display()))?;
     }
     keyfile::write_new_private_file(&path, &body)?;
-    println!(
+    say!(
         "Logged in as {role} key {} (token {}). Settings saved to {} (mode 0600).",
         pk.key_id(),
         who.token_id,
@@ -696,7 +707,7 @@ pub async fn custodian(cmd: CustodianCommand, args: ClientArgs) -> anyhow::Resul
                 return print_json(&list);
             }
             if list.requests.is_empty() {
-                println!(
+                say!(
                     "No {}disclosure requests.",
                     if all { "" } else { "pending " }
                 );
@@ -720,15 +731,36 @@ pub async fn custodian(cmd: CustodianCommand, args: ClientArgs) -> anyhow::Resul
             }
             print_request(&view);
             match item {
-                Some(i) => println!(
+                Some(i) => say!(
                     "The identity was re-sealed to reviewer key {} only (item #{i}).",
                     view.requester
                 ),
                 None if view.status == DisclosureStatus::Pending => {
-                    println!("More approvals are needed before the identity is disclosed.")
+                    say!("More approvals are needed before the identity is disclosed.")
                 }
                 None => {}
             }
+        }
+        CustodianCommand::Fulfil { id } => {
+            let sk = load_key(&s, &args, RecipientRole::Custodian)?;
+            let list = c.disclosures(None).await?;
+            let Some(view) = list.requests.into_iter().find(|r| r.id == id) else {
+                bail!("there is no disclosure request #{id}");
+            };
+            if view.status != DisclosureStatus::Approved {
+                bail!(
+                    "request #{id} is {}: only an approved request is re-sealed",
+                    view.status.as_str()
+                );
+            }
+            let item = client::disclose(c, &sk, &view).await?;
+            if s.args_json {
+                return print_json(&serde_json::json!({ "request": id, "disclosed_item": item }));
+            }
+            say!(
+                "The identity was re-sealed to reviewer key {} only (item #{item}).",
+                view.requester
+            );
         }
         CustodianCommand::Rewrap => {
             let sk = load_key(&s, &args, RecipientRole::Custodian)?;
@@ -770,17 +802,18 @@ pub async fn tokens(cmd: TokensCommand, store: &Store) -> anyhow::Result<()> {
                 }
             };
             let t = crate::review::auth::issue(store, role, key, secs, "admin-cli").await?;
-            println!(
+            say!(
                 "Issued {role} token {} (valid until Unix time {}). It is shown only now:\n",
-                t.row.id, t.row.expires_at
+                t.row.id,
+                t.row.expires_at
             );
-            println!("{}", t.token.expose_secret());
+            say!("{}", t.token.expose_secret());
             Ok(())
         }
         TokensCommand::List => {
             let list = store.tokens().await?;
             if list.is_empty() {
-                println!("No tokens.");
+                say!("No tokens.");
             }
             let now = crate::clock::unix_now();
             for t in list {
@@ -791,7 +824,7 @@ pub async fn tokens(cmd: TokensCommand, store: &Store) -> anyhow::Result<()> {
                 } else {
                     "active"
                 };
-                println!(
+                say!(
                     "{:<12} {:<9} {:<16} issued {}  expires {}  {state}",
                     t.id,
                     t.role,
@@ -809,7 +842,7 @@ pub async fn tokens(cmd: TokensCommand, store: &Store) -> anyhow::Result<()> {
                 Err(crate::store::StoreError::NotFound) => bail!("no token has the id {id}"),
                 other => other?,
             }
-            println!("Revoked token {id}.");
+            say!("Revoked token {id}.");
             Ok(())
         }
     }
@@ -843,7 +876,7 @@ pub async fn rotate_server_secret(
             )),
         )
         .await?;
-    println!(
+    say!(
         "The server secret is now at version {v} (kept versions {:?}). Restart `tipline serve` to use it.",
         secret.versions_newest_first()
     );
@@ -854,7 +887,7 @@ pub async fn rotate_server_secret(
 pub async fn purge(config: &Config, store: &Store) -> anyhow::Result<()> {
     let r = crate::review::server::run_purge(store, config.retention.closed_case_days, "admin-cli")
         .await?;
-    println!(
+    say!(
         "Purged {} closed case(s) older than {} days{}; {} expired draft(s).",
         r.cases.len(),
         config.retention.closed_case_days,

@@ -8,5 +8,6 @@
 
 pub mod auth;
 pub mod client;
+pub mod peer;
 pub mod server;
 pub mod wire;

@@ -25,6 +25,7 @@ use axum::routing::{delete, get, post};
 use serde::Deserialize;
 
 use super::auth::{self, AuthFailure, Caller, FailureLimiter};
+use super::peer::{self, Net};
 use super::wire::*;
 use crate::clock::{Day, unix_now};
 use crate::crypto::envelope;
@@ -48,17 +49,25 @@ pub struct ApiState {
     pub closed_case_days: i64,
     /// Failed-authentication counters.
     pub limiter: FailureLimiter,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (see [`super::peer`]).
+    pub trusted_proxies: Vec<Net>,
 }
 
 impl ApiState {
-    /// New state.
-    pub fn new(store: Store, approvals_required: i64, closed_case_days: i64) -> Arc<Self> {
-        Self::with_limiter(
+    /// New state; `trusted_proxies` from `review.trusted_proxies`.
+    pub fn new(
+        store: Store,
+        approvals_required: i64,
+        closed_case_days: i64,
+        trusted_proxies: Vec<Net>,
+    ) -> Arc<Self> {
+        Arc::new(Self {
             store,
             approvals_required,
             closed_case_days,
-            FailureLimiter::default(),
-        )
+            limiter: FailureLimiter::default(),
+            trusted_proxies,
+        })
     }
 
     /// New state with a given failed-authentication limiter (tests use a generous one).
@@ -73,6 +82,7 @@ impl ApiState {
             approvals_required,
             closed_case_days,
             limiter,
+            trusted_proxies: Vec::new(),
         })
     }
 }
@@ -169,18 +179,34 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let ip = parts
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip())
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let forwarded: Vec<&str> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let ip = peer::limit_key(peer::client_address(
+            peer,
+            forwarded.into_iter(),
+            &state.trusted_proxies,
+        ));
         let bearer = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "));
         match auth::authenticate(&state.store, &state.limiter, ip, bearer).await? {
-            Ok(c) => Ok(c),
+            Ok(c) => {
+                if let Some(slot) = parts.extensions.get::<ActorSlot>() {
+                    *slot.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(c.actor());
+                }
+                Ok(c)
+            }
             Err(AuthFailure::RateLimited) => Err(ApiError::TooManyRequests),
             Err(_) => Err(ApiError::Unauthorized),
         }
@@ -199,6 +225,42 @@ impl Caller {
     fn key_id(&self) -> ApiResult<KeyId> {
         self.key.ok_or(ApiError::Forbidden)
     }
+}
+
+/// Filled by the [`Caller`] extractor, read by [`audit_refusals`] after the handler ran.
+#[derive(Clone, Default)]
+struct ActorSlot(Arc<std::sync::Mutex<Option<String>>>);
+
+/// Audits every refusal of an authenticated caller (400, 403, 404, 409, 422): who tried which
+/// endpoint and what the answer was. Successes are audited by the handlers and the store, in
+/// the same transaction as the change; failed authentication by [`auth::authenticate`]. The
+/// route template is recorded, never the path itself (a probed case code is the caller's input).
+async fn audit_refusals(
+    State(state): State<AppState>,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let slot = ActorSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_default();
+    let method = req.method().clone();
+    let response = next.run(req).await;
+    let status = response.status().as_u16();
+    if matches!(status, 400 | 403 | 404 | 409 | 422) {
+        let actor = slot.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(actor) = actor {
+            let entry =
+                AuditEntry::new(actor, "refused").detail(format!("{method} {route} {status}"));
+            if let Err(e) = state.store.audit(entry).await {
+                tracing::warn!(error = %e, status, "could not audit a refused request");
+            }
+        }
+    }
+    response
 }
 
 /// The API's routes, without the connection-info layer (see [`serve`]).
@@ -222,6 +284,10 @@ pub fn router(state: AppState) -> Router {
         .route("/tokens", get(token_list))
         .route("/tokens/{id}", delete(token_revoke))
         .route("/purge", post(purge))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            audit_refusals,
+        ))
         .with_state(state);
     Router::new()
         .nest(PREFIX, api)

@@ -106,7 +106,8 @@ impl Store {
         })
     }
 
-    /// Retires an active recipient key; bumps the epoch; audits.
+    /// Retires an active recipient key; bumps the epoch; deletes the identities disclosed to it
+    /// (a reviewer key); audits.
     pub async fn retire_recipient(&self, key_id: &KeyId, actor: &str) -> Result<(), StoreError> {
         let day = Day::today();
         dispatch!(self, pool => {
@@ -129,8 +130,19 @@ impl Store {
                 .bind(key_id.to_string())
                 .execute(&mut *tx)
                 .await?;
-            let entry = AuditEntry::new(actor, "recipient.retire")
-                .detail(format!("{role} {key_id} epoch {epoch}"));
+            // Identities custodians re-sealed to this reviewer for approved requests can be
+            // opened by this key alone and by no one who still has access: deleting them
+            // means a retired (perhaps lost) key cannot later reveal a reporter.
+            let disclosed = sqlx::query("DELETE FROM items WHERE kind = $1 AND for_key = $2")
+                .bind(crate::crypto::ItemKind::DisclosedIdentity.as_str())
+                .bind(key_id.to_string())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            let entry = AuditEntry::new(actor, "recipient.retire").detail(format!(
+                "{role} {key_id} epoch {epoch}, {disclosed} disclosed identit{} deleted",
+                if disclosed == 1 { "y" } else { "ies" }
+            ));
             append_audit!(pool, tx, &entry);
             tx.commit().await?;
         });

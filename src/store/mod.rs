@@ -132,15 +132,21 @@ pub(crate) use dispatch;
 pub(crate) struct Dialect {
     /// Serializes audit appends within a transaction (SQLite's `BEGIN IMMEDIATE` already does).
     pub audit_lock: &'static str,
+    /// Appended to a `SELECT` whose rows the transaction goes on to change, so that concurrent
+    /// transactions on PostgreSQL queue for them instead of deciding on the same old state
+    /// (under `BEGIN IMMEDIATE` SQLite has one writer at a time already).
+    pub for_update: &'static str,
 }
 
 const SQLITE_DIALECT: Dialect = Dialect {
     audit_lock: "SELECT 1",
+    for_update: "",
 };
 
 const POSTGRES_DIALECT: Dialect = Dialect {
     // An arbitrary constant naming "the audit chain" among advisory locks.
     audit_lock: "SELECT pg_advisory_xact_lock(7428001)",
+    for_update: " FOR UPDATE",
 };
 
 /// What the two pool types offer the dispatched method bodies.

@@ -494,7 +494,8 @@ impl Store {
         dispatch!(self, pool => {
             let mut tx = pool.begin_write().await?;
             let row: Option<CaseTuple> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT {CASE_COLUMNS} FROM cases WHERE id = $1"
+                "SELECT {CASE_COLUMNS} FROM cases WHERE id = $1{}",
+                pool.dialect().for_update
             )))
             .bind(&case_id.as_bytes()[..])
             .fetch_optional(&mut *tx)
@@ -514,7 +515,7 @@ impl Store {
                 )));
             }
             let closing = to == CaseStatus::Closed;
-            sqlx::query(
+            let changed = sqlx::query(
                 "UPDATE cases SET status = $1, outcome = $2, updated_day = $3, \
                  closed_day = CASE WHEN $4 THEN $3 ELSE closed_day END, \
                  claimed_by = CASE WHEN $4 THEN NULL ELSE claimed_by END, \
@@ -528,7 +529,11 @@ impl Store {
             .bind(&case_id.as_bytes()[..])
             .bind(case.status.as_str())
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if changed != 1 {
+                return Err(StoreError::Conflict);
+            }
             let entry = AuditEntry::new(key.to_string(), "case.status")
                 .case(case.code.as_str())
                 .detail(format!(
@@ -707,10 +712,14 @@ impl Store {
         let day = Day::today();
         dispatch!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let code: Option<String> = sqlx::query_scalar("SELECT code FROM cases WHERE id = $1")
-                .bind(&case_id.as_bytes()[..])
-                .fetch_optional(&mut *tx)
-                .await?;
+            // The case row is locked so that two requests at once cannot both find none open.
+            let code: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                "SELECT code FROM cases WHERE id = $1{}",
+                pool.dialect().for_update
+            )))
+            .bind(&case_id.as_bytes()[..])
+            .fetch_optional(&mut *tx)
+            .await?;
             let code = code.ok_or(StoreError::NotFound)?;
             let open: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM disclosure_requests WHERE case_id = $1 AND requester = $2 \
@@ -833,6 +842,15 @@ impl Store {
         let day = Day::today();
         dispatch!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            // Concurrent decisions on one request queue here: each then counts the approvals
+            // committed before it, so two custodians approving at once reach the threshold.
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT id FROM disclosure_requests WHERE id = $1{}",
+                pool.dialect().for_update
+            )))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
             let row: Option<(String, String)> = sqlx::query_as(
                 "SELECT r.status, c.code FROM disclosure_requests r JOIN cases c ON c.id = r.case_id WHERE r.id = $1",
             )
@@ -914,6 +932,14 @@ impl Store {
             let epoch: i64 = sqlx::query_scalar("SELECT epoch FROM keyring WHERE id = 1")
                 .fetch_one(&mut *tx)
                 .await?;
+            // One fulfilment per request, however many custodians upload at once.
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT id FROM disclosure_requests WHERE id = $1{}",
+                pool.dialect().for_update
+            )))
+            .bind(request_id)
+            .fetch_optional(&mut *tx)
+            .await?;
             let row: Option<(String, String)> = sqlx::query_as(
                 "SELECT r.status, c.code FROM disclosure_requests r JOIN cases c ON c.id = r.case_id \
                  WHERE r.id = $1 AND r.case_id = $2",

@@ -25,9 +25,19 @@ impl Api {
 
     /// Starts the API with a given limiter.
     pub async fn start_with(store: &Store, approvals: i64, limiter: FailureLimiter) -> Api {
+        Self::start_state(ApiState::with_limiter(
+            store.clone(),
+            approvals,
+            180,
+            limiter,
+        ))
+        .await
+    }
+
+    /// Starts the API with the given state.
+    pub async fn start_state(state: std::sync::Arc<ApiState>) -> Api {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let state = ApiState::with_limiter(store.clone(), approvals, 180, limiter);
         let (stop, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             server::serve(listener, state, async move {

@@ -194,6 +194,28 @@ async fn reviewer_custodian_admin_through_the_binary() {
         )
         .await
         .unwrap();
+    let original = EvidenceFile {
+        bytes: b"\xff\xd8\xff the original, GPS and all".to_vec(),
+        metadata_removed: false,
+        note: String::new(),
+        name: photo.name.clone(),
+        format: photo.format.clone(),
+    };
+    let sealed = Sealed::seal(
+        &original,
+        ItemKind::AttachmentOriginal,
+        &case.id,
+        &ring.custodians,
+    )
+    .unwrap();
+    store
+        .add_item(
+            &case.id,
+            &NewItem::from_bot(ItemKind::AttachmentOriginal, sealed.into_bytes()),
+            "bot",
+        )
+        .await
+        .unwrap();
     let api = Api::start(&store, 1).await;
 
     // Tokens: issued once, listed without the secret; a reviewer token needs a reviewer key.
@@ -401,6 +423,26 @@ async fn reviewer_custodian_admin_through_the_binary() {
     assert!(
         shown.contains("xoá màn hình\\u{001b}[2J\\u{001b}]0;title\\u{0007} hết"),
         "{shown}"
+    );
+
+    // The custodian saves the original; the reviewer's copy stays the cleaned one.
+    let originals = env.dir.join("originals");
+    std::fs::create_dir(&originals).unwrap();
+    let o = run_r(c(&[
+        "attachments",
+        &code,
+        "--out",
+        originals.to_str().unwrap(),
+    ]))
+    .await;
+    assert!(
+        o.status.success() && text(&o).contains("the original"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(
+        std::fs::read(originals.join("attachment-1.jpg")).unwrap(),
+        original.bytes
     );
 
     // Rewrap with nothing to do; status close.

@@ -162,6 +162,15 @@ pub enum CustodianCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Save a case's original attachments (as the reporter sent them, metadata included:
+    /// evidence of authenticity) into a directory, under neutral names.
+    Attachments {
+        /// The case code.
+        case: String,
+        /// The directory.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Re-seal the identity of an approved request whose re-sealing did not finish (the
     /// approval was recorded but the upload failed, or another custodian's vote completed it).
     Fulfil {
@@ -739,6 +748,23 @@ pub async fn custodian(cmd: CustodianCommand, args: ClientArgs) -> anyhow::Resul
                     say!("More approvals are needed before the identity is disclosed.")
                 }
                 None => {}
+            }
+        }
+        CustodianCommand::Attachments { case, out } => {
+            let sk = load_key(&s, &args, RecipientRole::Custodian)?;
+            let written =
+                client::save_attachments(c, &sk, RecipientRole::Custodian, &case, &out).await?;
+            if s.args_json {
+                return print_json(&written);
+            }
+            if written.is_empty() {
+                say!("Case {case} has no original attachments sealed to your key.");
+            }
+            for p in written {
+                say!(
+                    "Wrote {} (the original: its metadata was not removed)",
+                    p.display()
+                );
             }
         }
         CustodianCommand::Fulfil { id } => {

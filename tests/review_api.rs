@@ -1096,3 +1096,136 @@ async fn concurrent_decisions_sqlite_count_every_approval() {
     let (store, _dir, _) = common::sqlite_store().await;
     concurrent_decisions(&store, 5).await;
 }
+
+/// `review login --ca-file`: the client trusts exactly the Inspectorate's CA. A TLS server
+/// (openssl's own) with a certificate from that CA completes the handshake; the same server is
+/// refused by a client pinned to another CA and by one trusting only the public authorities.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pinned_ca_is_the_only_one_trusted() {
+    use std::process::{Command, Stdio};
+    if Command::new("openssl").arg("version").output().is_err() {
+        common::skipped("a_pinned_ca_is_the_only_one_trusted", "no openssl binary");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ssl = |args: &[&str]| {
+        let o = Command::new("openssl")
+            .args(args)
+            .current_dir(d)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    for ca in ["ca", "other"] {
+        ssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-keyout",
+            &format!("{ca}.key"),
+            "-out",
+            &format!("{ca}.pem"),
+            "-subj",
+            &format!("/CN=tipline test {ca}"),
+            "-days",
+            "2",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+        ]);
+    }
+    ssl(&[
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+        "-subj",
+        "/CN=localhost",
+    ]);
+    std::fs::write(
+        d.join("ext"),
+        "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+    )
+    .unwrap();
+    ssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext",
+    ]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Command::new("openssl")
+        .args(["s_server", "-quiet", "-www", "-accept"])
+        .arg(port.to_string())
+        .args(["-cert", "server.pem", "-key", "server.key"])
+        .current_dir(d)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let up_by = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < up_by,
+            "openssl s_server did not start"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let url = format!("https://localhost:{port}");
+    let token = SecretString::from("t".to_owned());
+    let ca = std::fs::read(d.join("ca.pem")).unwrap();
+    let other = std::fs::read(d.join("other.pem")).unwrap();
+    // The handshake succeeds: the answer is openssl's status page, not the API's JSON.
+    let pinned = client::Client::with_ca(&url, token.clone(), Some(&ca))
+        .unwrap()
+        .whoami()
+        .await;
+    assert!(
+        matches!(pinned, Err(client::ClientError::Malformed(_))),
+        "{pinned:?}"
+    );
+    for (what, pem) in [("another CA", Some(&other[..])), ("the public CAs", None)] {
+        let refused = client::Client::with_ca(&url, token.clone(), pem)
+            .unwrap()
+            .whoami()
+            .await;
+        assert!(
+            matches!(refused, Err(client::ClientError::Transport(_))),
+            "{what}: {refused:?}"
+        );
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+}

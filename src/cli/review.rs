@@ -51,6 +51,10 @@ pub enum ReviewCommand {
         /// Read the token from this file (otherwise TIPLINE_REVIEW_TOKEN, then the terminal).
         #[arg(long)]
         token_file: Option<PathBuf>,
+        /// Trust only this certificate authority (PEM) for the server's certificate: the
+        /// Inspectorate's internal CA. Its certificates are kept in the client configuration.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
         /// Replace an existing client configuration.
         #[arg(long)]
         force: bool,
@@ -220,6 +224,10 @@ struct ClientFile {
     server: String,
     token: String,
     key_file: PathBuf,
+    /// The pinned CA's PEM (`login --ca-file`), kept here so that moving the file does not
+    /// silently fall back to the public authorities.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ca_pem: Option<String>,
 }
 
 fn client_config_path(args: &ClientArgs) -> anyhow::Result<PathBuf> {
@@ -249,7 +257,11 @@ fn session(args: &ClientArgs) -> anyhow::Result<Session> {
     })?;
     let file: ClientFile = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a tipline client configuration", path.display()))?;
-    let client = Client::new(&file.server, SecretString::from(file.token))?;
+    let client = Client::with_ca(
+        &file.server,
+        SecretString::from(file.token),
+        file.ca_pem.as_deref().map(str::as_bytes),
+    )?;
     Ok(Session {
         client,
         key_file: file.key_file,
@@ -466,10 +478,19 @@ pub async fn review(cmd: ReviewCommand, args: ClientArgs) -> anyhow::Result<()> 
         server,
         key,
         token_file,
+        ca_file,
         force,
     } = cmd
     {
-        return login(&args, &server, &key, token_file.as_deref(), force).await;
+        return login(
+            &args,
+            &server,
+            &key,
+            token_file.as_deref(),
+            ca_file.as_deref(),
+            force,
+        )
+        .await;
     }
     let s = session(&args)?;
     let c = &s.client;
@@ -641,8 +662,16 @@ async fn login(
     server: &str,
     key: &Path,
     token_file: Option<&Path>,
+    ca_file: Option<&Path>,
     force: bool,
 ) -> anyhow::Result<()> {
+    client::check_server_url(server).map_err(anyhow::Error::msg)?;
+    let ca_pem = match ca_file {
+        Some(f) => {
+            Some(std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?)
+        }
+        None => None,
+    };
     let path = client_config_path(args)?;
     if path.exists() && !force {
         bail!(
@@ -665,7 +694,7 @@ async fn login(
         },
     };
     let (role, _, pk) = keyfile::read_public(key)?;
-    let client = Client::new(server, token.clone())?;
+    let client = Client::with_ca(server, token.clone(), ca_pem.as_deref().map(str::as_bytes))?;
     let who = client
         .whoami()
         .await
@@ -681,6 +710,7 @@ async fn login(
         server: server.trim_end_matches('/').to_owned(),
         token: token.expose_secret().to_owned(),
         key_file: std::fs::canonicalize(key).unwrap_or_else(|_| key.to_path_buf()),
+        ca_pem,
     })?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;

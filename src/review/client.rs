@@ -79,12 +79,29 @@ fn transport(e: reqwest::Error) -> ClientError {
 }
 
 impl Client {
-    /// A client for `server` (e.g. `http://127.0.0.1:8470`).
+    /// A client for `server` (e.g. `http://127.0.0.1:8470`), trusting the public web's
+    /// certificate authorities.
     pub fn new(server: &str, token: SecretString) -> Result<Client> {
-        let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(120))
-            .build()
-            .map_err(transport)?;
+        Self::with_ca(server, token, None)
+    }
+
+    /// A client that, given `ca_pem`, trusts only that certificate authority (the
+    /// Inspectorate's internal CA, e.g. Caddy's `tls internal` root): a certificate from any
+    /// other authority, public ones included, is refused.
+    pub fn with_ca(server: &str, token: SecretString, ca_pem: Option<&[u8]>) -> Result<Client> {
+        let mut builder = reqwest::Client::builder().timeout(std::time::Duration::from_secs(120));
+        if let Some(pem) = ca_pem {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|_| ClientError::Malformed("CA file (expected PEM certificates)"))?;
+            if certs.is_empty() {
+                return Err(ClientError::Malformed("CA file (no certificate in it)"));
+            }
+            builder = builder.tls_built_in_root_certs(false);
+            for c in certs {
+                builder = builder.add_root_certificate(c);
+            }
+        }
+        let http = builder.build().map_err(transport)?;
         Ok(Client {
             base: format!("{}{PREFIX}", server.trim_end_matches('/')),
             token,
@@ -406,6 +423,35 @@ pub fn safe_file_name(name: &str) -> bool {
         && !name.chars().any(char::is_control)
 }
 
+/// Refuses a server address that would carry the token and sealed items in clear over a
+/// network: `https://` anywhere, `http://` only to this machine (an SSH tunnel, or a test).
+pub fn check_server_url(server: &str) -> std::result::Result<(), String> {
+    let url = url::Url::parse(server)
+        .map_err(|_| format!("{server:?} is not a URL like https://review.example.internal"))?;
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" => {
+            let local = match url.host() {
+                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                Some(url::Host::Ipv4(a)) => a.is_loopback(),
+                Some(url::Host::Ipv6(a)) => a.is_loopback(),
+                None => false,
+            };
+            if local {
+                Ok(())
+            } else {
+                Err(format!(
+                    "{server} is plain HTTP to another machine: the token and every sealed item would cross the network in clear. \
+                     Use the https:// address of the reverse proxy, or an SSH tunnel to http://127.0.0.1"
+                ))
+            }
+        }
+        other => Err(format!(
+            "the review server is reached over https, not {other}"
+        )),
+    }
+}
+
 /// Writes the case's attachments (cleaned copies for reviewers, originals for custodians)
 /// under their neutral names in `dir`. Refuses unsafe names and never overwrites a file.
 pub async fn save_attachments(
@@ -632,7 +678,35 @@ pub async fn rewrap_all(client: &Client, sk: &SecretKey) -> Result<RewrapReport>
 
 #[cfg(test)]
 mod tests {
-    use super::safe_file_name;
+    use super::{Client, check_server_url, safe_file_name};
+    use secrecy::SecretString;
+
+    #[test]
+    fn server_urls_never_carry_tokens_in_clear_over_a_network() {
+        for ok in [
+            "https://review.thanhtra.internal",
+            "http://127.0.0.1:8470",
+            "http://[::1]:8470",
+            "http://localhost:8470/",
+        ] {
+            assert!(check_server_url(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "http://review.thanhtra.internal",
+            "http://10.20.0.5:8470",
+            "ftp://x",
+            "review.thanhtra.internal",
+        ] {
+            assert!(check_server_url(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_ca_file_must_hold_a_certificate() {
+        let t = SecretString::from("x".to_owned());
+        assert!(Client::with_ca("https://x", t.clone(), Some(b"not pem")).is_err());
+        assert!(Client::with_ca("https://x", t, None).is_ok());
+    }
 
     #[test]
     fn attachment_names_cannot_escape_the_directory() {

@@ -53,45 +53,52 @@ fn init_keys_recipients_audit() {
     let key = d.join("reviewer.key");
     let pass_s = pass.to_str().unwrap();
     let key_s = key.to_str().unwrap();
-    let o = tipline(
-        d,
-        &[
-            "keys",
-            "new",
-            "--role",
-            "reviewer",
-            "--name",
-            "Trần Văn Bình",
-            "--out",
-            key_s,
-            "--passphrase-file",
-            pass_s,
-        ],
-    );
+    let new_key = |name: &str, out: &str| {
+        tipline(
+            d,
+            &[
+                "keys",
+                "new",
+                "--role",
+                "reviewer",
+                "--name",
+                name,
+                "--out",
+                out,
+                "--passphrase-file",
+                pass_s,
+            ],
+        )
+    };
+    let key_string_of = |o: &std::process::Output| {
+        String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .find(|l| l.starts_with("tlrev1"))
+            .unwrap()
+            .to_owned()
+    };
+    let add = |role: &str, name: &str, key: &str| {
+        tipline(
+            d,
+            &[
+                "admin",
+                "recipients",
+                "add",
+                "--role",
+                role,
+                "--name",
+                name,
+                "--public-key",
+                key,
+            ],
+        )
+    };
+    let o = new_key("Trần Văn Bình", key_s);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(mode(&key), 0o600);
-    let out = String::from_utf8(o.stdout).unwrap();
-    let key_string = out
-        .lines()
-        .find(|l| l.starts_with("tlrev1"))
-        .unwrap()
-        .to_owned();
+    let key_string = key_string_of(&o);
     let before = std::fs::read(&key).unwrap();
-    let o = tipline(
-        d,
-        &[
-            "keys",
-            "new",
-            "--role",
-            "reviewer",
-            "--name",
-            "X",
-            "--out",
-            key_s,
-            "--passphrase-file",
-            pass_s,
-        ],
-    );
+    let o = new_key("X", key_s);
     assert!(!o.status.success());
     assert!(text(&o).contains("already exists"), "{}", text(&o));
     assert_eq!(std::fs::read(&key).unwrap(), before);
@@ -122,68 +129,16 @@ fn init_keys_recipients_audit() {
     let mut typo = key_string.clone();
     let last = typo.pop().unwrap();
     typo.push(if last == 'a' { 'b' } else { 'a' });
-    let o = tipline(
-        d,
-        &[
-            "admin",
-            "recipients",
-            "add",
-            "--role",
-            "reviewer",
-            "--name",
-            "B",
-            "--public-key",
-            &typo,
-        ],
-    );
+    let o = add("reviewer", "B", &typo);
     assert!(!o.status.success());
     assert!(text(&o).contains("not valid"), "{}", text(&o));
-    let o = tipline(
-        d,
-        &[
-            "admin",
-            "recipients",
-            "add",
-            "--role",
-            "custodian",
-            "--name",
-            "B",
-            "--public-key",
-            &key_string,
-        ],
-    );
+    let o = add("custodian", "B", &key_string);
     assert!(!o.status.success());
     assert!(text(&o).contains("reviewer key"), "{}", text(&o));
-    let o = tipline(
-        d,
-        &[
-            "admin",
-            "recipients",
-            "add",
-            "--role",
-            "reviewer",
-            "--name",
-            "Trần Văn Bình",
-            "--public-key",
-            &key_string,
-        ],
-    );
+    let o = add("reviewer", "Trần Văn Bình", &key_string);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("epoch is now 1"));
-    let o = tipline(
-        d,
-        &[
-            "admin",
-            "recipients",
-            "add",
-            "--role",
-            "reviewer",
-            "--name",
-            "B",
-            "--public-key",
-            &key_string,
-        ],
-    );
+    let o = add("reviewer", "B", &key_string);
     assert!(!o.status.success());
     let o = tipline(d, &["admin", "recipients", "list"]);
     let t = text(&o);
@@ -207,42 +162,10 @@ fn init_keys_recipients_audit() {
         text(&o)
     );
     let second = d.join("second.key");
-    let o = tipline(
-        d,
-        &[
-            "keys",
-            "new",
-            "--role",
-            "reviewer",
-            "--name",
-            "Lê Thị Cúc",
-            "--out",
-            second.to_str().unwrap(),
-            "--passphrase-file",
-            pass_s,
-        ],
-    );
+    let o = new_key("Lê Thị Cúc", second.to_str().unwrap());
     assert!(o.status.success(), "{}", text(&o));
-    let second_string = String::from_utf8(o.stdout)
-        .unwrap()
-        .lines()
-        .find(|l| l.starts_with("tlrev1"))
-        .unwrap()
-        .to_owned();
-    let o = tipline(
-        d,
-        &[
-            "admin",
-            "recipients",
-            "add",
-            "--role",
-            "reviewer",
-            "--name",
-            "Lê Thị Cúc",
-            "--public-key",
-            &second_string,
-        ],
-    );
+    let second_string = key_string_of(&o);
+    let o = add("reviewer", "Lê Thị Cúc", &second_string);
     assert!(o.status.success(), "{}", text(&o));
     let o = tipline(d, &["admin", "recipients", "retire", &key_id]);
     assert!(o.status.success(), "{}", text(&o));

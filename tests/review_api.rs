@@ -895,21 +895,23 @@ async fn store_review_story_postgres() {
     db.drop_database().await;
 }
 
-async fn concurrent_claims(store: &Store, claimers: usize, cases: usize) {
-    let (_c_sk, c_pk) = suite::generate_keypair();
-    store
-        .add_recipient(&c_pk, RecipientRole::Custodian, "C", "test")
-        .await
-        .unwrap();
-    let mut keys = Vec::new();
-    for i in 0..claimers {
+/// Registers `n` new keys of `role` (private halves dropped) and returns their ids.
+async fn register(store: &Store, role: RecipientRole, n: usize) -> Vec<tipline::crypto::KeyId> {
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
         let (_sk, pk) = suite::generate_keypair();
         store
-            .add_recipient(&pk, RecipientRole::Reviewer, &format!("R{i}"), "test")
+            .add_recipient(&pk, role, &format!("{role} {i}"), "test")
             .await
             .unwrap();
-        keys.push(pk.key_id());
+        ids.push(pk.key_id());
     }
+    ids
+}
+
+async fn concurrent_claims(store: &Store, claimers: usize, cases: usize) {
+    register(store, RecipientRole::Custodian, 1).await;
+    let keys = register(store, RecipientRole::Reviewer, claimers).await;
     let mut all = BTreeSet::new();
     for i in 0..cases {
         all.insert(
@@ -971,24 +973,8 @@ async fn concurrent_claims_sqlite_never_share_a_case() {
 /// sees what the others committed, so approvals add up, a request is opened once and a case
 /// makes one transition, and the audit log records only what happened.
 async fn concurrent_decisions(store: &Store, rounds: usize) {
-    let mut reviewers = Vec::new();
-    for i in 0..4 {
-        let (_sk, pk) = suite::generate_keypair();
-        store
-            .add_recipient(&pk, RecipientRole::Reviewer, &format!("R{i}"), "test")
-            .await
-            .unwrap();
-        reviewers.push(pk.key_id());
-    }
-    let mut custodians = Vec::new();
-    for i in 0..2 {
-        let (_sk, pk) = suite::generate_keypair();
-        store
-            .add_recipient(&pk, RecipientRole::Custodian, &format!("C{i}"), "test")
-            .await
-            .unwrap();
-        custodians.push(pk.key_id());
-    }
+    let reviewers = register(store, RecipientRole::Reviewer, 4).await;
+    let custodians = register(store, RecipientRole::Custodian, 2).await;
     let r = reviewers[0];
     for round in 0..rounds {
         let case = submit(store, &format!("{round}")).await;

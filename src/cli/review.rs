@@ -269,6 +269,41 @@ fn session(args: &ClientArgs) -> anyhow::Result<Session> {
     })
 }
 
+/// `review attachments` (the cleaned copies) and `custodian attachments` (the originals).
+async fn attachments(
+    s: &Session,
+    args: &ClientArgs,
+    role: RecipientRole,
+    case: &str,
+    out: &Path,
+) -> anyhow::Result<()> {
+    let sk = load_key(s, args, role)?;
+    let written = client::save_attachments(&s.client, &sk, role, case, out).await?;
+    if s.args_json {
+        return print_json(&written);
+    }
+    let originals = role == RecipientRole::Custodian;
+    if written.is_empty() {
+        if originals {
+            say!("Case {case} has no original attachments sealed to your key.");
+        } else {
+            say!("Case {case} has no attachments.");
+        }
+    }
+    for p in written {
+        say!(
+            "Wrote {}{}",
+            p.display(),
+            if originals {
+                " (the original: its metadata was not removed)"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(())
+}
+
 fn load_key(s: &Session, args: &ClientArgs, role: RecipientRole) -> anyhow::Result<SecretKey> {
     let pass = super::passphrase(
         &PassphraseArgs {
@@ -566,18 +601,7 @@ pub async fn review(cmd: ReviewCommand, args: ClientArgs) -> anyhow::Result<()> 
             print_opened(&opened);
         }
         ReviewCommand::Attachments { case, out } => {
-            let sk = load_key(&s, &args, RecipientRole::Reviewer)?;
-            let written =
-                client::save_attachments(c, &sk, RecipientRole::Reviewer, &case, &out).await?;
-            if s.args_json {
-                return print_json(&written);
-            }
-            if written.is_empty() {
-                say!("Case {case} has no attachments.");
-            }
-            for p in written {
-                say!("Wrote {}", p.display());
-            }
+            attachments(&s, &args, RecipientRole::Reviewer, &case, &out).await?
         }
         ReviewCommand::Reply { case, message } => {
             let text = read_text(message)?;
@@ -781,26 +805,11 @@ pub async fn custodian(cmd: CustodianCommand, args: ClientArgs) -> anyhow::Resul
             }
         }
         CustodianCommand::Attachments { case, out } => {
-            let sk = load_key(&s, &args, RecipientRole::Custodian)?;
-            let written =
-                client::save_attachments(c, &sk, RecipientRole::Custodian, &case, &out).await?;
-            if s.args_json {
-                return print_json(&written);
-            }
-            if written.is_empty() {
-                say!("Case {case} has no original attachments sealed to your key.");
-            }
-            for p in written {
-                say!(
-                    "Wrote {} (the original: its metadata was not removed)",
-                    p.display()
-                );
-            }
+            attachments(&s, &args, RecipientRole::Custodian, &case, &out).await?
         }
         CustodianCommand::Fulfil { id } => {
             let sk = load_key(&s, &args, RecipientRole::Custodian)?;
-            let list = c.disclosures(None).await?;
-            let Some(view) = list.requests.into_iter().find(|r| r.id == id) else {
+            let Some(view) = c.disclosure(id).await? else {
                 bail!("there is no disclosure request #{id}");
             };
             if view.status != DisclosureStatus::Approved {

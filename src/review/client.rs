@@ -227,6 +227,16 @@ impl Client {
             .unwrap_or_default();
         self.get(&format!("/disclosures{q}")).await
     }
+
+    /// One disclosure request among those the caller may see, or `None`.
+    pub async fn disclosure(&self, id: i64) -> Result<Option<DisclosureView>> {
+        Ok(self
+            .disclosures(None)
+            .await?
+            .requests
+            .into_iter()
+            .find(|r| r.id == id))
+    }
     /// `POST /disclosures/{id}/decision`.
     pub async fn decide(&self, id: i64, approve: bool, reason: &str) -> Result<DisclosureView> {
         self.post(
@@ -580,13 +590,7 @@ pub async fn decide_and_disclose(
         return Ok((view, None));
     }
     let item = disclose(client, sk, &view).await?;
-    let after = client
-        .disclosures(None)
-        .await?
-        .requests
-        .into_iter()
-        .find(|r| r.id == id)
-        .unwrap_or(view);
+    let after = client.disclosure(id).await?.unwrap_or(view);
     Ok((after, Some(item)))
 }
 

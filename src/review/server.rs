@@ -184,15 +184,14 @@ impl FromRequestParts<AppState> for Caller {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip())
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        let forwarded: Vec<&str> = parts
+        let forwarded = parts
             .headers
             .get_all("x-forwarded-for")
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .collect();
+            .filter_map(|v| v.to_str().ok());
         let ip = peer::limit_key(peer::client_address(
             peer,
-            forwarded.into_iter(),
+            forwarded,
             &state.trusted_proxies,
         ));
         let bearer = parts

@@ -243,6 +243,20 @@ pub fn transition_allowed(from: CaseStatus, to: CaseStatus) -> bool {
     )
 }
 
+/// Locks one disclosure request's row for the rest of the transaction (PostgreSQL; SQLite's
+/// `BEGIN IMMEDIATE` holds every writer off already).
+macro_rules! lock_request {
+    ($pool:expr, $tx:expr, $id:expr) => {
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM disclosure_requests WHERE id = $1{}",
+            $crate::store::PoolExt::dialect($pool).for_update
+        )))
+        .bind($id)
+        .fetch_optional(&mut *$tx)
+        .await?
+    };
+}
+
 impl Store {
     // ---- tokens -------------------------------------------------------------------------
 
@@ -844,13 +858,7 @@ impl Store {
             let mut tx = pool.begin_write().await?;
             // Concurrent decisions on one request queue here: each then counts the approvals
             // committed before it, so two custodians approving at once reach the threshold.
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT id FROM disclosure_requests WHERE id = $1{}",
-                pool.dialect().for_update
-            )))
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
+            lock_request!(pool, tx, id);
             let row: Option<(String, String)> = sqlx::query_as(
                 "SELECT r.status, c.code FROM disclosure_requests r JOIN cases c ON c.id = r.case_id WHERE r.id = $1",
             )
@@ -933,13 +941,7 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
             // One fulfilment per request, however many custodians upload at once.
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT id FROM disclosure_requests WHERE id = $1{}",
-                pool.dialect().for_update
-            )))
-            .bind(request_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+            lock_request!(pool, tx, request_id);
             let row: Option<(String, String)> = sqlx::query_as(
                 "SELECT r.status, c.code FROM disclosure_requests r JOIN cases c ON c.id = r.case_id \
                  WHERE r.id = $1 AND r.case_id = $2",

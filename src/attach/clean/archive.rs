@@ -39,6 +39,36 @@ impl Member {
     pub(crate) fn key(&self) -> String {
         self.name.to_ascii_lowercase()
     }
+
+    /// Replaces the content with `cleaned`, noting `label` when that removed anything.
+    pub(crate) fn replace(&mut self, cleaned: Vec<u8>, label: &'static str, labels: &mut Labels) {
+        if cleaned != *self.data {
+            labels.removed.push(label);
+        }
+        self.data = cleaned.into();
+    }
+
+    /// Rewrites an XML part under `policy`, noting what it removed.
+    pub(crate) fn rewrite_xml(
+        &mut self,
+        policy: &dyn super::xml::Policy,
+        format: Format,
+        labels: &mut Labels,
+    ) -> Result<(), CleanError> {
+        let (data, removed) = super::xml::rewrite(&self.data, policy, format)?;
+        self.data = data.into();
+        labels.removed.extend(removed);
+        Ok(())
+    }
+
+    /// Cleans a part that is not XML as an embedded file ([`clean_embedded`]), in place.
+    pub(crate) fn clean_as_embedded(&mut self, depth: u8, labels: &mut Labels) {
+        let embedded = clean_embedded(&self.data, depth);
+        if let Some(data) = embedded.bytes {
+            self.data = data;
+        }
+        labels.extend(embedded.labels);
+    }
 }
 
 /// The members of an archive, or the news that some are encrypted.

@@ -79,20 +79,11 @@ pub(crate) fn clean(bytes: &[u8], format: Format, depth: u8) -> Result<Step, Cle
         }
         if key == "meta.xml" || key.ends_with("/meta.xml") {
             let minimal = xml::minimal_root(&member.data, &["version"], Some("meta"), format)?;
-            if minimal != *member.data {
-                labels.removed.push(META);
-            }
-            member.data = minimal.into();
+            member.replace(minimal, META, &mut labels);
         } else if key.ends_with(".xml") || key.ends_with(".rdf") {
-            let (data, removed) = xml::rewrite(&member.data, &policy, format)?;
-            member.data = data.into();
-            labels.removed.extend(removed);
+            member.rewrite_xml(&policy, format, &mut labels)?;
         } else {
-            let embedded = archive::clean_embedded(&member.data, depth);
-            if let Some(data) = embedded.bytes {
-                member.data = data;
-            }
-            labels.extend(embedded.labels);
+            member.clean_as_embedded(depth, &mut labels);
         }
         kept.push(member);
     }

@@ -106,26 +106,14 @@ pub(crate) fn clean(bytes: &[u8], format: Format, depth: u8) -> Result<Step, Cle
             .map(|(_, kind)| *kind)
         {
             let minimal = xml::minimal_root(&member.data, &[], None, format)?;
-            if minimal != *member.data {
-                labels.removed.push(kind.label());
-            }
-            member.data = minimal.into();
+            member.replace(minimal, kind.label(), &mut labels);
         } else if is_custom_xml_item(&key) {
             let minimal = xml::minimal_root(&member.data, &[], None, format)?;
-            if minimal != *member.data {
-                labels.removed.push(CUSTOM_XML);
-            }
-            member.data = minimal.into();
+            member.replace(minimal, CUSTOM_XML, &mut labels);
         } else if key.ends_with(".xml") || key.ends_with(".rels") {
-            let (data, removed) = xml::rewrite(&member.data, &policy, format)?;
-            member.data = data.into();
-            labels.removed.extend(removed);
+            member.rewrite_xml(&policy, format, &mut labels)?;
         } else {
-            let embedded = archive::clean_embedded(&member.data, depth);
-            if let Some(data) = embedded.bytes {
-                member.data = data;
-            }
-            labels.extend(embedded.labels);
+            member.clean_as_embedded(depth, &mut labels);
         }
         kept.push(member);
     }

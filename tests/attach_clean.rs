@@ -524,8 +524,15 @@ fn pdf_fixture() -> Vec<u8> {
 /// Append an incremental update that points /Info at a new dictionary, leaving the
 /// first revision's Info (and its canary) in the file but unreferenced.
 fn pdf_with_incremental_update(base: &[u8]) -> Vec<u8> {
+    pdf_with_update(base, "<< /Author (Nguyen Van Canary, revision 2) >>", true)
+}
+
+/// Append an incremental update that adds one object, `object`, and a trailer with `/Prev`
+/// pointing at the previous revision; with `as_info` the new trailer's /Info is that object,
+/// without it the new trailer names no /Info at all.
+fn pdf_with_update(base: &[u8], object: &str, as_info: bool) -> Vec<u8> {
     let doc = Document::load_mem(base).unwrap();
-    let root = doc.trailer.get(b"Root").unwrap().as_reference().unwrap();
+    let root = root_id(&doc);
     let text = String::from_utf8_lossy(base);
     let at = text.rfind("startxref").unwrap();
     let prev: usize = text[at + 9..]
@@ -540,14 +547,16 @@ fn pdf_with_incremental_update(base: &[u8]) -> Vec<u8> {
     let mut out = base.to_vec();
     out.extend_from_slice(b"\n");
     let obj_at = out.len();
-    out.extend_from_slice(
-        format!("{new_id} 0 obj\n<< /Author (Nguyen Van Canary, revision 2) >>\nendobj\n")
-            .as_bytes(),
-    );
+    out.extend_from_slice(format!("{new_id} 0 obj\n{object}\nendobj\n").as_bytes());
+    let info = if as_info {
+        format!(" /Info {new_id} 0 R")
+    } else {
+        String::new()
+    };
     let xref_at = out.len();
     out.extend_from_slice(
         format!(
-            "xref\n0 1\n0000000000 65535 f \n{new_id} 1\n{obj_at:010} 00000 n \ntrailer\n<< /Size {} /Root {} {} R /Info {new_id} 0 R /Prev {prev} >>\nstartxref\n{xref_at}\n%%EOF\n",
+            "xref\n0 1\n0000000000 65535 f \n{new_id} 1\n{obj_at:010} 00000 n \ntrailer\n<< /Size {} /Root {} {} R{info} /Prev {prev} >>\nstartxref\n{xref_at}\n%%EOF\n",
             new_id + 1,
             root.0,
             root.1
@@ -2232,36 +2241,7 @@ fn pdf_jpeg2000_boxes_and_comments_are_removed() {
 /// An incremental update whose trailer no longer names /Info: the first revision's Info
 /// (with its author) is still in the file, now referenced by no current trailer.
 fn pdf_with_update_dropping_info(base: &[u8]) -> Vec<u8> {
-    let doc = Document::load_mem(base).unwrap();
-    let root = root_id(&doc);
-    let text = String::from_utf8_lossy(base);
-    let at = text.rfind("startxref").unwrap();
-    let prev: usize = text[at + 9..]
-        .trim()
-        .lines()
-        .next()
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap();
-    let new_id = doc.max_id + 1;
-    let mut out = base.to_vec();
-    out.extend_from_slice(b"\n");
-    let obj_at = out.len();
-    out.extend_from_slice(
-        format!("{new_id} 0 obj\n<< /Note (Nguyen Van Canary was here) >>\nendobj\n").as_bytes(),
-    );
-    let xref_at = out.len();
-    out.extend_from_slice(
-        format!(
-            "xref\n0 1\n0000000000 65535 f \n{new_id} 1\n{obj_at:010} 00000 n \ntrailer\n<< /Size {} /Root {} {} R /Prev {prev} >>\nstartxref\n{xref_at}\n%%EOF\n",
-            new_id + 1,
-            root.0,
-            root.1
-        )
-        .as_bytes(),
-    );
-    out
+    pdf_with_update(base, "<< /Note (Nguyen Van Canary was here) >>", false)
 }
 
 #[test]

@@ -31,7 +31,7 @@ impl CaseId {
         &self.0
     }
 
-    /// Parses the 32-hex-digit form.
+    /// Parses the 32-hex-digit form (either case; surrounding white space is trimmed).
     pub fn parse(s: &str) -> Option<Self> {
         Self::from_slice(&hex::decode(s.trim()).ok()?)
     }
@@ -76,7 +76,12 @@ impl CaseCode {
         Self(format!("KH-{}-{}", &raw[..4], &raw[4..8]))
     }
 
-    /// Parses a case code tolerantly (case, spaces, O/0 and I/L/1 confusions).
+    /// Parses a case code tolerantly: surrounding white space is trimmed; a leading `KH-` (any
+    /// case, and only with its dash) is dropped; the rest is [`crate::crypto::base32::decode`]d
+    /// to exactly 5 bytes, so any case, the separators space, `-`, `_` and no-break space
+    /// anywhere, and O/0 and I/L/1 confusions are accepted. The result is the canonical
+    /// `KH-XXXX-XXXX`. So `kh-7q4m-2xpa`, `7Q4M 2XPA` and `7q4m2xpa` parse, but `KH 7Q4M 2XPA`
+    /// and `KH7Q4M2XPA` do not: without the dash `K` and `H` are read as two more symbols.
     pub fn parse(s: &str) -> Option<Self> {
         let s = s.trim();
         let rest = s

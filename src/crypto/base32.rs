@@ -1,6 +1,10 @@
 //! Crockford base32 (<https://www.crockford.com/base32.html>): digits and letters without
 //! I, L, O and U, so that codes read aloud or copied by hand survive. Decoding is tolerant:
-//! case-insensitive, O → 0, I and L → 1, and it ignores spaces and dashes.
+//! ASCII case-insensitive, O → 0, I and L → 1, and it skips four separator characters anywhere
+//! in the input: space (U+0020), dash `-`, underscore `_` and no-break space (U+00A0). Nothing
+//! else is skipped: a tab, a newline or any other character is an error, so callers that want
+//! surrounding white space ignored must trim first. Crockford's check symbol is not used.
+//! `docs/FORMATS.md` §3 specifies both directions.
 
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
@@ -38,9 +42,11 @@ fn value(c: char) -> Option<u8> {
         .map(|p| p as u8)
 }
 
-/// Decodes Crockford base32 into exactly `len` bytes. Spaces, dashes and underscores are
-/// ignored. Returns `None` for any other character, a wrong length, or non-zero padding bits
-/// (so that every byte string has exactly one encoding).
+/// Decodes Crockford base32 into exactly `len` bytes. The separators space (U+0020), `-`, `_`
+/// and no-break space (U+00A0) are skipped wherever they appear; ASCII letters are read in
+/// either case, with O as 0 and I or L as 1. Returns `None` for any other character (tabs and
+/// newlines included), a symbol count other than `⌈8·len / 5⌉`, or non-zero padding bits (so
+/// that every byte string has exactly one encoding, up to case, separators and O/I/L).
 pub fn decode(s: &str, len: usize) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(len);
     let mut acc: u32 = 0;
@@ -80,6 +86,30 @@ mod tests {
         assert_eq!(decode("OOOO IIII", 5), decode("0000 1111", 5));
         assert_eq!(decode("oooo-iiLl", 5), decode("0000 1111", 5));
         assert!(decode("0000 1111", 5).is_some());
+    }
+
+    #[test]
+    fn separators_are_exactly_space_dash_underscore_and_no_break_space() {
+        let plain = decode("7Q4M2XPA", 5);
+        assert!(plain.is_some());
+        for s in [
+            "7Q4M 2XPA",
+            "7Q4M-2XPA",
+            "7Q4M_2XPA",
+            "7Q4M\u{a0}2XPA",
+            " -_\u{a0}7Q4M2XPA\u{a0}_- ",
+        ] {
+            assert_eq!(decode(s, 5), plain, "{s:?}");
+        }
+        for s in [
+            "7Q4M\t2XPA",
+            "7Q4M2XPA\n",
+            "7Q4M2XPA\r\n",
+            "7Q4M.2XPA",
+            "7Q4M\u{2009}2XPA",
+        ] {
+            assert_eq!(decode(s, 5), None, "{s:?}");
+        }
     }
 
     #[test]

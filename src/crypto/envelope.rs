@@ -1,12 +1,13 @@
 //! The sealed envelope: one payload, readable by a set of recipients, bound to one case and one
-//! kind of object.
+//! kind of object. `docs/FORMATS.md` §6 specifies it byte by byte.
 //!
 //! # Construction
 //! A fresh random 256-bit content key `K` is drawn per envelope. From it, HKDF-SHA256 derives
 //! a payload key and a 32-byte key commitment, both bound to the context (magic, version, kind,
 //! case id). The payload is AES-256-GCM-encrypted under the payload key with a random nonce
 //! and the associated data `context ‖ commitment`. `K` is wrapped to each recipient with HPKE
-//! SealBase (RFC 9180 §6.1, the suite pinned in [`super::suite`]) with the associated data
+//! SealBase (RFC 9180 §6.1, the suite pinned in [`super::suite`]) with the info
+//! `"tipline envelope v1 content-key wrap"` and the associated data
 //! `context ‖ commitment ‖ n ‖ key_id_1 ‖ … ‖ key_id_n`, so every wrap authenticates the whole
 //! recipient set: removing, adding, reordering or swapping a wrap, or moving the blob to another
 //! case or kind, makes opening fail. The commitment makes the envelope key-committing (AES-GCM
@@ -18,9 +19,27 @@
 //! replace the recipient header (new wraps of the same `K`) without touching the payload, which
 //! for a 20 MB attachment matters ([`rewrap`], [`splice_header`]).
 //!
+//! # Key derivation
+//! `context` is the 22 bytes `"TLSE" ‖ 0x01 ‖ kind ‖ case id` (envelope bytes 0..22). Each of
+//! the three keys is HKDF-SHA256 (RFC 5869) with the salt `"tipline"` (7 bytes), the input
+//! keying material `K`, 32 bytes of output, and as *info* a label immediately followed by the
+//! context bytes (no separator, no length prefix):
+//! ```text
+//! payload key = HKDF-SHA256(salt "tipline", ikm K, info "tipline/envelope/v1/payload"    ‖ context)
+//! commitment  = HKDF-SHA256(salt "tipline", ikm K, info "tipline/envelope/v1/commit"     ‖ context)
+//! MAC key     = HKDF-SHA256(salt "tipline", ikm K, info "tipline/envelope/v1/header-mac" ‖ context)
+//! ```
+//! When opening, the context is built from the kind and case id the caller *expects*, not read
+//! from the header, so a blob presented as another kind or case fails to open.
+//!
+//! # Framing and padding
 //! Before encryption the payload is framed as `len: u32 BE ‖ payload ‖ zero padding` up to a
 //! multiple of 256 bytes, so that ciphertext lengths do not reveal the exact length of, say, a
-//! reporter's name.
+//! reporter's name. The padding is minimal: the framed length is
+//! `256 · max(1, ⌈(4 + len) / 256⌉)`. After decryption the reader accepts exactly that framing
+//! and nothing else: a framed length that is not a multiple of 256, padding bytes that are not
+//! zero, or more padding than needed (e.g. an extra block of zeros) make opening fail with
+//! [`CryptoError::InvalidEnvelope`], so every payload has one encoding.
 //!
 //! # Byte layout, version 1
 //! ```text
@@ -29,13 +48,13 @@
 //! 4       1        version = 1
 //! 5       1        kind (see ItemKind)
 //! 6       16       case id
-//! 22      32       key commitment = HKDF(K, "tipline/envelope/v1/commit" ‖ context)
+//! 22      32       key commitment (see Key derivation)
 //! 54      1        n = number of recipients, 1..=64
 //! 55      n × 88   wraps, sorted by key id, no duplicates:
 //!                    key id (8) ‖ HPKE enc (32) ‖ HPKE ciphertext of K (32 + 16)
-//! 55+88n  32       header MAC = HMAC-SHA256(HKDF(K, "…/header-mac" ‖ context), bytes 0..55+88n)
+//! 55+88n  32       header MAC = HMAC-SHA256(MAC key, bytes 0..55+88n)
 //! 87+88n  12       payload nonce
-//! 99+88n  rest     AES-256-GCM ciphertext of the framed payload ‖ tag (16)
+//! 99+88n  rest     AES-256-GCM ciphertext of the framed payload ‖ tag (16): 256k + 16 bytes
 //! ```
 //! `context` is bytes 0..22. The parser ([`parse`]) checks every length before slicing and never
 //! panics; the fuzz target `fuzz/fuzz_targets/envelope_parse.rs` exercises it.
@@ -195,9 +214,14 @@ fn derive(content_key: &[u8; 32], ctx: &[u8; CONTEXT_LEN]) -> Derived {
     }
 }
 
+/// The framed (padded) length of a payload of `payload_len` bytes: the 4-byte length prefix and
+/// the payload, rounded up to a whole number of [`PAD_BLOCK`]s, at least one.
+fn framed_len(payload_len: usize) -> usize {
+    (4 + payload_len).div_ceil(PAD_BLOCK).max(1) * PAD_BLOCK
+}
+
 fn frame(payload: &[u8]) -> Zeroizing<Vec<u8>> {
-    let body = 4 + payload.len();
-    let padded = body.div_ceil(PAD_BLOCK).max(1) * PAD_BLOCK;
+    let padded = framed_len(payload.len());
     let mut out = Zeroizing::new(Vec::with_capacity(padded));
     // Payloads are bounded by the callers (attachments are at most tens of MB) and u32 holds
     // up to 4 GiB; a larger payload would be a programming error.
@@ -208,12 +232,19 @@ fn frame(payload: &[u8]) -> Zeroizing<Vec<u8>> {
     out
 }
 
+/// Inverts [`frame`], accepting only what [`frame`] writes: the framed length is a multiple of
+/// [`PAD_BLOCK`] and the smallest one that holds the payload, and every padding byte is zero.
+/// (The bytes come out of an authenticated decryption, so only a key holder can make a blob
+/// that fails here; refusing keeps every payload's encoding unique.)
 fn unframe(mut framed: Zeroizing<Vec<u8>>) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     let (len, rest) = framed
         .split_first_chunk::<4>()
         .ok_or(CryptoError::InvalidEnvelope)?;
     let len = u32::from_be_bytes(*len) as usize;
-    if len > rest.len() {
+    if len > rest.len() || framed_len(len) != framed.len() {
+        return Err(CryptoError::InvalidEnvelope);
+    }
+    if rest[len..].iter().any(|&b| b != 0) {
         return Err(CryptoError::InvalidEnvelope);
     }
     framed.drain(..4);
@@ -299,6 +330,11 @@ fn payload_aad(kind: ItemKind, case_id: &CaseId, commitment: &[u8]) -> Vec<u8> {
 }
 
 /// Parses an envelope without decrypting anything. Never panics, whatever the input.
+///
+/// Of the payload part it only requires the minimum (a nonce and one padded block plus the
+/// tag): the store lists recipients from a fixed-length prefix of each blob
+/// ([`recipients`] on the first 8,192 bytes), which would fail any check of the whole length.
+/// The framing and padding are checked by [`open`] after decryption.
 pub fn parse(bytes: &[u8]) -> Result<Parsed<'_>, CryptoError> {
     let magic = bytes.get(..4).ok_or(CryptoError::InvalidEnvelope)?;
     if magic != MAGIC {
@@ -706,6 +742,150 @@ mod tests {
         assert_eq!(parse(&blob).unwrap_err(), CryptoError::UnsupportedVersion);
     }
 
+    /// Seals `framed` as the decrypted payload plaintext exactly as given, bypassing [`frame`]:
+    /// what a key holder with a non-conforming writer could produce.
+    fn seal_framed(
+        kind: ItemKind,
+        case_id: &CaseId,
+        recipients: &[PublicKey],
+        framed: &[u8],
+    ) -> Vec<u8> {
+        let content_key = Zeroizing::new(super::super::random_array::<32>());
+        let (mut out, derived) =
+            build_header(kind, case_id, recipients, &content_key, &mut OsRng).unwrap();
+        let nonce: [u8; NONCE_LEN] = super::super::random_array();
+        let aad = payload_aad(kind, case_id, &derived.commitment);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&derived.payload_key.seal_with_nonce(&nonce, &aad, framed));
+        out
+    }
+
+    /// Opens `framed` sealed through [`seal_framed`].
+    fn open_framed(framed: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let (sk, pk) = suite::generate_keypair();
+        let case = CaseId::from_bytes([9; 16]);
+        let blob = seal_framed(ItemKind::Note, &case, &[pk], framed);
+        open(&blob, ItemKind::Note, &case, &sk)
+    }
+
+    #[test]
+    fn framing_sizes() {
+        for (len, framed) in [
+            (0, 256),
+            (1, 256),
+            (252, 256),
+            (253, 512),
+            (508, 512),
+            (509, 768),
+        ] {
+            let f = frame(&vec![0xa5; len]);
+            assert_eq!(f.len(), framed, "payload of {len} bytes");
+            assert_eq!(framed_len(len), framed);
+            assert_eq!(&f[..4], &u32::try_from(len).unwrap().to_be_bytes());
+            assert!(f[4 + len..].iter().all(|&b| b == 0));
+            assert_eq!(&unframe(f).unwrap()[..], &vec![0xa5; len][..]);
+        }
+    }
+
+    #[test]
+    fn canonical_framing_opens() {
+        for len in [0, 1, 39, 252, 253, 600] {
+            let payload = vec![0x5a; len];
+            assert_eq!(&open_framed(&frame(&payload)).unwrap()[..], &payload[..]);
+        }
+    }
+
+    #[test]
+    fn non_zero_padding_byte_is_refused() {
+        for at in [5, 100, 255] {
+            let mut framed = frame(b"x").to_vec();
+            framed[at] = 1;
+            assert_eq!(
+                open_framed(&framed).unwrap_err(),
+                CryptoError::InvalidEnvelope,
+                "non-zero padding at {at}"
+            );
+        }
+        // The last byte of a second block's padding.
+        let mut framed = frame(&[1; 253]).to_vec();
+        assert_eq!(framed.len(), 512);
+        framed[511] = 0x80;
+        assert_eq!(
+            open_framed(&framed).unwrap_err(),
+            CryptoError::InvalidEnvelope
+        );
+    }
+
+    #[test]
+    fn extra_padding_block_is_refused() {
+        for len in [0, 1, 252, 253] {
+            let mut framed = frame(&vec![7; len]).to_vec();
+            framed.extend_from_slice(&[0; PAD_BLOCK]);
+            assert_eq!(
+                open_framed(&framed).unwrap_err(),
+                CryptoError::InvalidEnvelope,
+                "payload of {len} bytes with an extra block of zeros"
+            );
+        }
+    }
+
+    #[test]
+    fn framed_length_not_a_multiple_of_256_is_refused() {
+        // Longer than a block (parse's minimum), but not a whole number of blocks: trailing
+        // zeros, and the same payload with too little padding.
+        for extra in [1, 17, 255] {
+            let mut framed = frame(b"payload").to_vec();
+            framed.extend_from_slice(&vec![0; extra]);
+            assert_eq!(
+                open_framed(&framed).unwrap_err(),
+                CryptoError::InvalidEnvelope,
+                "{} framed bytes",
+                framed.len()
+            );
+        }
+        let mut framed = frame(&[3; 300]).to_vec();
+        framed.truncate(4 + 300 + 10);
+        assert_eq!(
+            open_framed(&framed).unwrap_err(),
+            CryptoError::InvalidEnvelope
+        );
+        // A payload that fills the framed bytes exactly but is not a whole number of blocks.
+        let mut framed = 296u32.to_be_bytes().to_vec();
+        framed.extend_from_slice(&[4; 296]);
+        assert_eq!(
+            open_framed(&framed).unwrap_err(),
+            CryptoError::InvalidEnvelope
+        );
+        // A length field larger than the framed bytes, as before.
+        let mut framed = frame(b"abc").to_vec();
+        framed[..4].copy_from_slice(&253u32.to_be_bytes());
+        assert_eq!(
+            open_framed(&framed).unwrap_err(),
+            CryptoError::InvalidEnvelope
+        );
+    }
+
+    /// The frozen golden blob (tests/data/envelope/golden-v1.json, also checked byte for byte by
+    /// tests/envelope_golden.rs) still opens under the strict framing rules.
+    #[test]
+    fn golden_blob_opens() {
+        let g: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/data/envelope/golden-v1.json")).unwrap();
+        let field = |k: &str| hex::decode(g[k].as_str().unwrap()).unwrap();
+        let blob = field("blob");
+        let kind = ItemKind::parse(g["kind"].as_str().unwrap()).unwrap();
+        let case = CaseId::from_slice(&field("case_id")).unwrap();
+        let ikms = g["recipient_ikms"].as_array().unwrap();
+        assert_eq!(ikms.len(), 3);
+        for ikm in ikms {
+            let (sk, _) = suite::derive_keypair(&hex::decode(ikm.as_str().unwrap()).unwrap());
+            assert_eq!(
+                &open(&blob, kind, &case, &sk).unwrap()[..],
+                &field("plaintext")[..]
+            );
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -733,6 +913,20 @@ mod tests {
             let other_case = CaseId::from_bytes(case_bytes);
             if kind != ItemKind::Summary || other_case != case {
                 prop_assert!(open(&blob, kind, &other_case, &sk).is_err());
+            }
+        }
+
+        /// `unframe` inverts `frame`, and refuses any change to a padding byte.
+        #[test]
+        fn framing_round_trip_and_padding_is_checked(payload in proptest::collection::vec(any::<u8>(), 0..800), idx in any::<proptest::sample::Index>(), flip in 1u8..=255) {
+            let framed = frame(&payload);
+            prop_assert_eq!(framed.len() % PAD_BLOCK, 0);
+            prop_assert_eq!(&unframe(framed.clone()).unwrap()[..], &payload[..]);
+            let padding = framed.len() - 4 - payload.len();
+            if padding > 0 {
+                let mut bad = framed.clone();
+                bad[4 + payload.len() + idx.index(padding)] ^= flip;
+                prop_assert_eq!(unframe(bad).unwrap_err(), CryptoError::InvalidEnvelope);
             }
         }
 

@@ -7,6 +7,15 @@
 //! - the seed of the reporter's X25519 *mailbox* keypair (RFC 9180 §7.1.3 DeriveKeyPair), whose
 //!   public half is stored so the Inspectorate can seal replies only the receipt holder opens.
 //!
+//! Exactly (`docs/FORMATS.md` §8.3; `tests/formats_kat.rs` checks known answers):
+//! ```text
+//! master       = argon2id(password = the 10 raw receipt bytes (not the printed text),
+//!                         salt = "tipline-receipt1", RECEIPT_KDF, version 0x13, 32 bytes)
+//! lookup id    = HKDF-SHA256(salt "tipline", ikm master, info "tipline/receipt/v1/lookup-id", 32)
+//! mailbox seed = HKDF-SHA256(salt "tipline", ikm master, info "tipline/receipt/v1/mailbox-x25519", 32)
+//! mailbox keys = DeriveKeyPair(mailbox seed)        (secret key held clamped)
+//! ```
+//!
 //! Why argon2id when 80 bits already defeat brute force: a receipt may leak partially (a
 //! photographed screen, a half-remembered code), and the lookup ids sit in the database; the
 //! memory-hard KDF keeps guessing the missing symbols expensive. Parameters: 64 MiB, 3 passes,
@@ -26,6 +35,7 @@ use super::keys::{PublicKey, SecretKey};
 use super::{CryptoError, base32};
 
 const RECEIPT_BYTES: usize = 10;
+/// The argon2id salt: a fixed label (see the module docs for why that is enough).
 const SALT: &[u8; 16] = b"tipline-receipt1";
 
 /// The argon2id parameters for receipts (see the module docs).
@@ -44,15 +54,20 @@ impl Receipt {
         Self(Zeroizing::new(super::random_array()))
     }
 
-    /// Parses a receipt tolerantly: any case, spaces or dashes anywhere, O for 0 and I or L
-    /// for 1.
+    /// Parses a receipt tolerantly: exactly [`base32::decode`] of the whole input into 10
+    /// bytes. So any case; the separators space, `-`, `_` and no-break space (U+00A0)
+    /// anywhere, including before and after; O for 0 and I or L for 1; exactly 16 symbols.
+    /// The input is not trimmed: a tab or a newline (a receipt pasted with a trailing newline)
+    /// is refused, so callers holding untrimmed text should trim it first.
     ///
     /// ```
     /// use tipline::crypto::Receipt;
     /// let r = Receipt::parse("7q4m 2xpa 9kde w3hz").unwrap();
     /// assert_eq!(&*r.expose_text(), "7Q4M-2XPA-9KDE-W3HZ");
     /// assert_eq!(&*Receipt::parse("7Q4M-2XPA-9KDE-W3HZ").unwrap().expose_text(), &*r.expose_text());
+    /// assert_eq!(&*Receipt::parse("7q4m_2xpa\u{a0}9kde-w3hz").unwrap().expose_text(), &*r.expose_text());
     /// assert!(Receipt::parse("7Q4M-2XPA-9KDE").is_err());
+    /// assert!(Receipt::parse("7Q4M-2XPA-9KDE-W3HZ\n").is_err());
     /// ```
     pub fn parse(s: &str) -> Result<Self, CryptoError> {
         let bytes =
@@ -74,8 +89,9 @@ impl Receipt {
         ))
     }
 
-    /// Runs the (slow) derivation on the current thread. Prefer [`ReceiptDeriver::derive`] in
-    /// async code.
+    /// Runs the (slow) derivation described in the module docs on the current thread; the
+    /// argon2id password is the receipt's 10 raw bytes, not its text. Prefer
+    /// [`ReceiptDeriver::derive`] in async code.
     pub fn derive_blocking(&self, params: KdfParams) -> Result<ReceiptKeys, CryptoError> {
         let master = argon2id(&self.0[..], SALT, params)?;
         let mut lookup = [0u8; 32];

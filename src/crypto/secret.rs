@@ -10,6 +10,28 @@
 //! v1 <64 hex digits>
 //! v2 <64 hex digits>
 //! ```
+//! [`ServerSecret::expose_file_text`] writes two `#` comment lines, then `v<N> <64 lower-case hex
+//! digits>` per version in ascending order, each line ending in `\n`. [`ServerSecret::parse`]
+//! reads more than that:
+//! - lines end at `\n` or `\r\n`; each line is trimmed of white space (so indentation, tabs
+//!   and trailing blanks are fine); empty lines are skipped;
+//! - a comment is a whole line starting with `#` (after trimming); a `#` after a key makes the
+//!   line malformed;
+//! - a key line is exactly two tokens separated by white space: `v` (lower case) followed by a
+//!   decimal `u32` as [`str::parse`] reads it (leading zeros and a leading `+` allowed, so
+//!   `v07` and `v+7` are both version 7), then hex of either case decoding to exactly 32 bytes;
+//! - lines may come in any order: the **current version is the highest number**, not the last
+//!   line;
+//! - errors name the line (from 1), never its content; the same version twice is reported as
+//!   malformed at "line 0"; no key line at all is [`SecretError::Empty`].
+//!
+//! Derivations (`docs/FORMATS.md` §9–§11; `tests/formats_kat.rs` checks known answers):
+//! ```text
+//! pseudonym(v, id) = HMAC-SHA256(key = version v's 32 bytes,
+//!                                msg = "tipline/pseudonym/v1/telegram-id" ‖ i64 BE(id))
+//! draft_key(v)     = HKDF-SHA256(salt "tipline", ikm = version v's 32 bytes,
+//!                                info "tipline/server-secret/v1/draft-key", 32 bytes)
+//! ```
 
 use std::fmt;
 use std::path::Path;
@@ -86,7 +108,8 @@ impl ServerSecret {
         }
     }
 
-    /// Parses the file format described in the module docs.
+    /// Parses the file format described in the module docs (tolerant of white space, CRLF,
+    /// hex case, line order and leading zeros in version numbers).
     pub fn parse(text: &str) -> Result<Self, SecretError> {
         let mut versions = Vec::new();
         for (i, line) in text.lines().enumerate() {
@@ -156,7 +179,7 @@ impl ServerSecret {
         self.versions.drain(..drop);
     }
 
-    /// The current version number.
+    /// The current version number: the highest present.
     pub fn current_version(&self) -> u32 {
         self.versions.last().map(|(v, _)| *v).unwrap_or(0)
     }
@@ -185,7 +208,9 @@ impl ServerSecret {
         pseudonym_under(key, telegram_id)
     }
 
-    /// The key that encrypts drafts under `version` (HKDF-SHA256, label "draft").
+    /// The key that encrypts drafts under `version`: HKDF-SHA256 with salt `"tipline"`, the
+    /// version's 32 bytes as input keying material and info
+    /// `"tipline/server-secret/v1/draft-key"`, 32 bytes. `None` if the version is absent.
     pub fn draft_key(&self, version: u32) -> Option<AeadKey> {
         let key = self.key(version)?;
         let mut out = [0u8; 32];
@@ -200,7 +225,12 @@ impl ServerSecret {
         Some(k)
     }
 
-    /// A key for another server-side purpose, separated by `label` (HKDF-SHA256).
+    /// A key for another server-side purpose, under the **current** version: HKDF-SHA256 with
+    /// salt `"tipline"` and info `"tipline/server-secret/v1/" ‖ label`, 32 bytes.
+    ///
+    /// Labels share their prefix with [`Self::draft_key`]'s info, so `derive_key("draft-key")`
+    /// *is* the current draft key: never pass `"draft-key"` (nothing calls this today; see
+    /// `docs/FORMATS.md` §16).
     pub fn derive_key(&self, label: &str) -> Zeroizing<[u8; 32]> {
         let (_, key) = &self.versions[self.versions.len() - 1];
         let mut out = Zeroizing::new([0u8; 32]);

@@ -64,6 +64,15 @@ struct FileConfig {
     webhook: FileWebhook,
     #[serde(default)]
     ops: FileOps,
+    #[serde(default)]
+    trust: FileTrust,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileTrust {
+    authority: Option<Vec<String>>,
+    threshold: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -203,6 +212,11 @@ pub struct Config {
     pub webhook_update_timeout: std::time::Duration,
     /// The bound on `serve`'s exit after SIGTERM or SIGINT, draining included.
     pub shutdown_timeout: std::time::Duration,
+    /// The keyring authority's public key strings (`tlauth1…`), pinned here and never taken
+    /// from the database; empty when not configured.
+    pub authority: Vec<String>,
+    /// How many of the authority keys must sign a keyring statement.
+    pub authority_threshold: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -510,6 +524,21 @@ impl Config {
             "TIPLINE_DISCLOSURE_APPROVALS",
             1,
         )?;
+        let authority: Vec<String> = match env.var("TIPLINE_AUTHORITY") {
+            Some(v) => v
+                .split([',', ' ', '\n'])
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            None => file.trust.authority.unwrap_or_default(),
+        };
+        let authority_threshold =
+            usize::try_from(num(file.trust.threshold, "TIPLINE_AUTHORITY_THRESHOLD", 1)?)
+                .unwrap_or(0);
+        if !authority.is_empty() {
+            crate::trust::Authorities::parse(&authority.join(","), Some(authority_threshold))
+                .map_err(|e| invalid("trust.authority (TIPLINE_AUTHORITY)", e.to_string()))?;
+        }
         let limits = Limits {
             reports_per_day: num(file.limits.reports_per_day, "TIPLINE_REPORTS_PER_DAY", 3)?,
             receipt_attempts_per_hour: num(
@@ -603,7 +632,23 @@ impl Config {
             ops_listen,
             webhook_update_timeout,
             shutdown_timeout,
+            authority,
+            authority_threshold,
         })
+    }
+
+    /// The pinned keyring authorities ([`crate::trust::TrustError::NoAuthority`] when none is
+    /// configured).
+    pub fn authorities(&self) -> Result<crate::trust::Authorities, crate::trust::TrustError> {
+        if self.authority.is_empty() {
+            return Err(crate::trust::TrustError::NoAuthority);
+        }
+        crate::trust::Authorities::parse(&self.authority.join(","), Some(self.authority_threshold))
+    }
+
+    /// Where `serve` remembers the newest keyring chain it verified (outside the database).
+    pub fn keyring_head_file(&self) -> PathBuf {
+        self.data_dir.join("keyring-head")
     }
 
     fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
@@ -657,6 +702,13 @@ pub fn sample_file() -> &'static str {
 # header then names the client, so that failed logins are counted per reviewer's machine and
 # not per proxy; without this the header is ignored.
 # trusted_proxies = ["127.0.0.1", "::1"]
+
+[trust]
+# The keyring authority's public key (`tipline authority new` prints it), or several with a
+# threshold. The bot seals only to keys that statements signed by it prove; the database
+# cannot change this. Also TIPLINE_AUTHORITY (comma-separated) and TIPLINE_AUTHORITY_THRESHOLD.
+# authority = ["tlauth1..."]
+# threshold = 1
 
 [webhook]
 # Webhook mode (`tipline serve --webhook-url https://bot.example.org/telegram`): where the

@@ -50,22 +50,28 @@ pub async fn run() -> anyhow::Result<()> {
         .context("creating the demo database")?;
     let (reviewer_sk, reviewer_pk) = suite::generate_keypair();
     let (custodian_sk, custodian_pk) = suite::generate_keypair();
-    store
-        .add_recipient(
-            &reviewer_pk,
-            RecipientRole::Reviewer,
-            "Demo reviewer",
-            "demo",
+    // The demo plays the offline keyring authority too: it signs the two keys, and the bot
+    // seals only to keys that the signed chain proves.
+    let authority = crate::crypto::sign::SigningKey::generate();
+    for (role, name, key) in [
+        (RecipientRole::Reviewer, "Demo reviewer", reviewer_pk),
+        (RecipientRole::Custodian, "Demo custodian", custodian_pk),
+    ] {
+        crate::trust::register(
+            &store,
+            &authority,
+            crate::trust::Op::Add {
+                role,
+                name: name.into(),
+                key,
+            },
         )
         .await?;
-    store
-        .add_recipient(
-            &custodian_pk,
-            RecipientRole::Custodian,
-            "Demo custodian",
-            "demo",
-        )
-        .await?;
+    }
+    let trust = Arc::new(crate::trust::Trust::new(
+        crate::trust::Authorities::single(authority.verifying_key()),
+        None,
+    ));
     let config = Config::load(Some(&dir), None, &NoEnv)?;
     let sim = Simulator::start()
         .await
@@ -77,6 +83,7 @@ pub async fn run() -> anyhow::Result<()> {
         config.limits.clone(),
         config.retention.clone(),
         config.contacts.clone(),
+        trust,
     ));
     let api = url::Url::parse(&sim.api_url())?;
     // The simulator has no flood limits; let the demo run at full speed.

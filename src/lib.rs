@@ -17,6 +17,7 @@
 //! - [`cli`]: the `tipline` command line (init, migrate, keys, admin, serve).
 //! - [`clock`]: days in Vietnam time, the only time reporter activity is stored in.
 //! - [`telemetry`]: logging that silences libraries able to print raw updates.
+//! - [`trust`]: the keyring as a chain signed by an offline authority, verified before sealing.
 //! - [`webhook`]: webhook mode; the per-update guard that lets replicas act as one bot.
 //! - [`metrics`], [`ops`]: Prometheus metrics, /healthz, /readyz.
 
@@ -41,4 +42,5 @@ pub mod review;
 pub mod sim;
 pub mod store;
 pub mod telemetry;
+pub mod trust;
 pub mod webhook;

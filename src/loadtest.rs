@@ -47,7 +47,7 @@ pub const REPORT: &[(Act, usize)] = &[
     (Act::Press("Tiếp tục"), 1),
     (Act::Press("Bỏ qua"), 1),
     (Act::Press("Không, chỉ qua bot"), 1),
-    (Act::Press("✅ Gửi phản ánh"), 2),
+    (Act::Press("✅ Gửi phản ánh"), 1),
     (Act::Press("Tôi đã lưu mã"), 1),
     (Act::Press("Giữ lại"), 1),
 ];
@@ -160,22 +160,24 @@ async fn prepare_tipline(dir: &Path) -> anyhow::Result<()> {
         dir.join(crate::config::DATABASE_FILE_NAME).display()
     ))
     .await?;
-    store
-        .add_recipient(
-            &suite::generate_keypair().1,
-            RecipientRole::Reviewer,
-            "load reviewer",
-            "loadtest",
-        )
-        .await?;
-    store
-        .add_recipient(
-            &suite::generate_keypair().1,
-            RecipientRole::Custodian,
-            "load custodian",
-            "loadtest",
-        )
-        .await?;
+    // The load test plays the keyring authority: it signs both keys and pins itself in the
+    // data directory's configuration, where `serve` reads it.
+    let authority = crate::crypto::sign::SigningKey::generate();
+    for (role, name) in [
+        (RecipientRole::Reviewer, "load reviewer"),
+        (RecipientRole::Custodian, "load custodian"),
+    ] {
+        let op = crate::trust::Op::Add {
+            role,
+            name: name.into(),
+            key: suite::generate_keypair().1,
+        };
+        crate::trust::register(&store, &authority, op).await?;
+    }
+    std::fs::write(
+        dir.join(crate::config::CONFIG_FILE_NAME),
+        format!("[trust]\nauthority = [\"{}\"]\n", authority.verifying_key()),
+    )?;
     store.close().await;
     Ok(())
 }

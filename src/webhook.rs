@@ -293,6 +293,15 @@ pub async fn run_webhook(
         .secret_token(opts.secret.expose_secret().to_owned())
         .await
         .map_err(|e| WebhookError::Register(crate::bot::request_error_kind(&e)))?;
+    // Receipts a crash left owed, before any update is served (other replicas are kept
+    // out by the person's database lock).
+    let owed = app.deliver_owed_receipts(&bot).await;
+    if owed > 0 {
+        info!(
+            count = owed,
+            "receipts owed from before a restart delivered"
+        );
+    }
     let path = opts.url.path().to_owned();
     let hook = Arc::new(Hook {
         bot,

@@ -43,6 +43,7 @@ fn serve(data: &Path, sim: &Simulator, log: &Path, ops: u16) -> Guard {
     Command::new(env!("CARGO_BIN_EXE_tipline"))
         .arg("serve")
         .env("TIPLINE_DATA_DIR", data)
+        .env("TIPLINE_AUTHORITY", common::authority_pin())
         .env("TELEGRAM_BOT_TOKEN", sim.token())
         .env("TELEGRAM_API_URL", sim.api_url())
         // Any free port: tests run serve processes side by side.
@@ -86,6 +87,7 @@ async fn sigkill_restart_sigterm_and_no_canaries_anywhere() {
     let o = Command::new(env!("CARGO_BIN_EXE_tipline"))
         .args(["init"])
         .env("TIPLINE_DATA_DIR", &data)
+        .env("TIPLINE_AUTHORITY", common::authority_pin())
         .output()
         .unwrap();
     assert!(o.status.success());
@@ -95,6 +97,7 @@ async fn sigkill_restart_sigterm_and_no_canaries_anywhere() {
     let o = Command::new(env!("CARGO_BIN_EXE_tipline"))
         .arg("serve")
         .env("TIPLINE_DATA_DIR", &data)
+        .env("TIPLINE_AUTHORITY", common::authority_pin())
         .env("TELEGRAM_BOT_TOKEN", sim.token())
         .env("TELEGRAM_API_URL", sim.api_url())
         // Any free port: tests run serve processes side by side.
@@ -108,14 +111,8 @@ async fn sigkill_restart_sigterm_and_no_canaries_anywhere() {
     let store = Store::open(&url).await.unwrap();
     let reviewer = suite::generate_keypair();
     let custodian = suite::generate_keypair();
-    store
-        .add_recipient(&reviewer.1, RecipientRole::Reviewer, "R", "test")
-        .await
-        .unwrap();
-    store
-        .add_recipient(&custodian.1, RecipientRole::Custodian, "C", "test")
-        .await
-        .unwrap();
+    common::register_key(&store, RecipientRole::Reviewer, "R", reviewer.1).await;
+    common::register_key(&store, RecipientRole::Custodian, "C", custodian.1).await;
 
     let ops = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -334,6 +331,7 @@ async fn sigterm_exit_is_bounded_when_telegram_stalls() {
     let o = Command::new(env!("CARGO_BIN_EXE_tipline"))
         .args(["init"])
         .env("TIPLINE_DATA_DIR", &data)
+        .env("TIPLINE_AUTHORITY", common::authority_pin())
         .output()
         .unwrap();
     assert!(o.status.success());
@@ -341,10 +339,7 @@ async fn sigterm_exit_is_bounded_when_telegram_stalls() {
         .await
         .unwrap();
     for role in [RecipientRole::Reviewer, RecipientRole::Custodian] {
-        store
-            .add_recipient(&suite::generate_keypair().1, role, "K", "test")
-            .await
-            .unwrap();
+        common::register_key(&store, role, "K", suite::generate_keypair().1).await;
     }
     let sim = Simulator::start().await.unwrap();
     let ops = std::net::TcpListener::bind("127.0.0.1:0")
@@ -355,6 +350,7 @@ async fn sigterm_exit_is_bounded_when_telegram_stalls() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tipline"))
         .arg("serve")
         .env("TIPLINE_DATA_DIR", &data)
+        .env("TIPLINE_AUTHORITY", common::authority_pin())
         .env("TELEGRAM_BOT_TOKEN", sim.token())
         .env("TELEGRAM_API_URL", sim.api_url())
         .env("TIPLINE_REVIEW_LISTEN", "127.0.0.1:0")

@@ -339,7 +339,7 @@ async fn telegram_failing_loses_no_prompt_and_no_receipt() {
             .contains("Đây đúng là nội dung Thanh tra sẽ nhận")
     );
     // Now Telegram refuses every message at the moment of sending: the case is committed,
-    // the receipt cannot be delivered and is held in memory.
+    // the receipt cannot be delivered, and the draft (committed with the case) still owes one.
     h.sim.set_faults(Faults {
         drop_connection: Some(EveryNth::new(1).only(&["sendMessage"])),
         ..Faults::default()
@@ -364,7 +364,7 @@ async fn telegram_failing_loses_no_prompt_and_no_receipt() {
         1,
         "the case was committed"
     );
-    // Telegram is back: the reporter's next message brings the receipt.
+    // Telegram is back: the reporter's next message brings a fresh receipt for the same case.
     h.sim.clear_faults();
     let mark = c.mark();
     c.send("?").await;
@@ -379,7 +379,7 @@ async fn telegram_failing_loses_no_prompt_and_no_receipt() {
     c.settle().await;
     let said = said_since(&c, mark);
     assert!(
-        said.iter().any(|t| t.contains("lúc nãy chưa gửi được")),
+        said.iter().any(|t| t.contains("chưa đến được với bạn")),
         "{said:?}"
     );
     let (_, receipt) = common::bot::submitted(&c);

@@ -77,22 +77,6 @@ fn init_keys_recipients_audit() {
             .unwrap()
             .to_owned()
     };
-    let add = |role: &str, name: &str, key: &str| {
-        tipline(
-            d,
-            &[
-                "admin",
-                "recipients",
-                "add",
-                "--role",
-                role,
-                "--name",
-                name,
-                "--public-key",
-                key,
-            ],
-        )
-    };
     let o = new_key("Trần Văn Bình", key_s);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(mode(&key), 0o600);
@@ -125,39 +109,252 @@ fn init_keys_recipients_audit() {
     assert!(t.contains("wrong passphrase"), "{t}");
     assert!(!t.contains("panicked"), "{t}");
 
-    // Register it: a typo is caught; the role must match; a second add refuses.
+    // Without a configured authority nothing can be registered.
+    let o = tipline(d, &["admin", "keyring", "verify"]);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("TIPLINE_AUTHORITY"), "{}", text(&o));
+
+    // The keyring authority's key, on its own machine: 0600, never overwritten, a tlauth1 string.
+    let auth = d.join("authority.key");
+    let auth_s = auth.to_str().unwrap();
+    let o = tipline(
+        d,
+        &[
+            "authority",
+            "new",
+            "--name",
+            "Chánh Thanh tra",
+            "--out",
+            auth_s,
+            "--passphrase-file",
+            pass_s,
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(mode(&auth), 0o600);
+    let pin = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .find(|l| l.starts_with("tlauth1"))
+        .unwrap()
+        .to_owned();
+    let o = tipline(d, &["authority", "show", auth_s]);
+    assert_eq!(String::from_utf8(o.stdout).unwrap().trim(), pin);
+    // The administrator pins it in the configuration (the database cannot change it).
+    let cfg = d.join("data/tipline.toml");
+    let text_cfg = std::fs::read_to_string(&cfg).unwrap();
+    assert!(text_cfg.contains("# authority = [\"tlauth1...\"]"));
+    std::fs::write(
+        &cfg,
+        text_cfg.replace(
+            "# authority = [\"tlauth1...\"]",
+            &format!("authority = [\"{pin}\"]"),
+        ),
+    )
+    .unwrap();
+
+    // One round of the ceremony: export the chain, the authority signs, the admin imports.
+    let round = |n: usize, op: &[&str]| -> Output {
+        let chain = d.join(format!("chain-{n}.json"));
+        let stmt = d.join(format!("statement-{n}.json"));
+        let o = tipline(
+            d,
+            &[
+                "admin",
+                "keyring",
+                "export",
+                "--out",
+                chain.to_str().unwrap(),
+            ],
+        );
+        assert!(o.status.success(), "{}", text(&o));
+        let mut args = vec![
+            "authority",
+            "sign",
+            "--key",
+            auth_s,
+            "--chain",
+            chain.to_str().unwrap(),
+            "--passphrase-file",
+            pass_s,
+        ];
+        args.extend_from_slice(op);
+        args.extend_from_slice(&["--out", stmt.to_str().unwrap()]);
+        let o = tipline(d, &args);
+        if !o.status.success() {
+            return o;
+        }
+        let verb = if op[0] == "add" { "add" } else { "retire" };
+        tipline(
+            d,
+            &[
+                "admin",
+                "recipients",
+                verb,
+                "--statement",
+                stmt.to_str().unwrap(),
+            ],
+        )
+    };
+    // A typo is caught; the role must match.
     let mut typo = key_string.clone();
     let last = typo.pop().unwrap();
     typo.push(if last == 'a' { 'b' } else { 'a' });
-    let o = add("reviewer", "B", &typo);
+    let o = round(
+        1,
+        &[
+            "add",
+            "--role",
+            "reviewer",
+            "--name",
+            "B",
+            "--public-key",
+            &typo,
+        ],
+    );
     assert!(!o.status.success());
     assert!(text(&o).contains("not valid"), "{}", text(&o));
-    let o = add("custodian", "B", &key_string);
+    let o = round(
+        2,
+        &[
+            "add",
+            "--role",
+            "custodian",
+            "--name",
+            "B",
+            "--public-key",
+            &key_string,
+        ],
+    );
     assert!(!o.status.success());
     assert!(text(&o).contains("reviewer key"), "{}", text(&o));
-    let o = add("reviewer", "Trần Văn Bình", &key_string);
+    let o = round(
+        3,
+        &[
+            "add",
+            "--role",
+            "reviewer",
+            "--name",
+            "Trần Văn Bình",
+            "--public-key",
+            &key_string,
+        ],
+    );
     assert!(o.status.success(), "{}", text(&o));
-    assert!(text(&o).contains("epoch is now 1"));
-    let o = add("reviewer", "B", &key_string);
+    assert!(text(&o).contains("1 active reviewer key"), "{}", text(&o));
+    // A second addition of the same key is refused by the authority; importing the same
+    // statement again is refused by the chain.
+    let o = round(
+        4,
+        &[
+            "add",
+            "--role",
+            "reviewer",
+            "--name",
+            "B",
+            "--public-key",
+            &key_string,
+        ],
+    );
     assert!(!o.status.success());
+    assert!(text(&o).contains("in the keyring already"), "{}", text(&o));
+    let o = tipline(
+        d,
+        &[
+            "admin",
+            "recipients",
+            "add",
+            "--statement",
+            d.join("statement-3.json").to_str().unwrap(),
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(text(&o).contains("nothing was changed"), "{}", text(&o));
+    // A statement signed by another authority is refused.
+    let rogue = d.join("rogue.key");
+    let o = tipline(
+        d,
+        &[
+            "authority",
+            "new",
+            "--name",
+            "Mallory",
+            "--out",
+            rogue.to_str().unwrap(),
+            "--passphrase-file",
+            pass_s,
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = tipline(
+        d,
+        &[
+            "admin",
+            "keyring",
+            "export",
+            "--out",
+            d.join("chain-r.json").to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success());
+    let other = d.join("other.key");
+    let o = new_key("Mallory", other.to_str().unwrap());
+    let other_string = key_string_of(&o);
+    let o = tipline(
+        d,
+        &[
+            "authority",
+            "sign",
+            "--key",
+            rogue.to_str().unwrap(),
+            "--also-trust",
+            &pin,
+            "--chain",
+            d.join("chain-r.json").to_str().unwrap(),
+            "--passphrase-file",
+            pass_s,
+            "add",
+            "--role",
+            "reviewer",
+            "--name",
+            "Mallory",
+            "--public-key",
+            &other_string,
+            "--out",
+            d.join("rogue.json").to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let o = tipline(
+        d,
+        &[
+            "admin",
+            "recipients",
+            "add",
+            "--statement",
+            d.join("rogue.json").to_str().unwrap(),
+        ],
+    );
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("not signed by the keyring authority"),
+        "{}",
+        text(&o)
+    );
+
     let o = tipline(d, &["admin", "recipients", "list"]);
     let t = text(&o);
     assert!(t.contains("Trần Văn Bình") && t.contains("active"), "{t}");
+    assert!(!t.contains("Mallory"), "{t}");
+    let o = tipline(d, &["admin", "keyring", "verify"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("1 statement(s)"), "{}", text(&o));
 
-    // Retire it; the audit log records both changes and verifies.
-    let key_id = t
-        .lines()
-        .find(|l| l.contains("Trần Văn Bình"))
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .to_owned();
     // The only reviewer key is not retired: no report could be sealed. A replacement first.
-    let o = tipline(d, &["admin", "recipients", "retire", &key_id]);
+    let o = round(5, &["retire", "--public-key", &key_string]);
     assert!(!o.status.success());
     assert!(
-        text(&o).contains("only active reviewer key") && text(&o).contains("nothing was changed"),
+        text(&o).contains("would leave 0 active reviewer")
+            && text(&o).contains("nothing was changed"),
         "{}",
         text(&o)
     );
@@ -165,17 +362,28 @@ fn init_keys_recipients_audit() {
     let o = new_key("Lê Thị Cúc", second.to_str().unwrap());
     assert!(o.status.success(), "{}", text(&o));
     let second_string = key_string_of(&o);
-    let o = add("reviewer", "Lê Thị Cúc", &second_string);
+    let o = round(
+        6,
+        &[
+            "add",
+            "--role",
+            "reviewer",
+            "--name",
+            "Lê Thị Cúc",
+            "--public-key",
+            &second_string,
+        ],
+    );
     assert!(o.status.success(), "{}", text(&o));
-    let o = tipline(d, &["admin", "recipients", "retire", &key_id]);
+    let o = round(7, &["retire", "--public-key", &key_string]);
     assert!(o.status.success(), "{}", text(&o));
-    let o = tipline(d, &["admin", "recipients", "retire", &key_id]);
+    let o = round(8, &["retire", "--public-key", &key_string]);
     assert!(!o.status.success());
     let o = tipline(d, &["admin", "audit", "verify"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("intact: 3 entries"), "{}", text(&o));
     let o = tipline(d, &["admin", "audit", "show"]);
-    assert!(text(&o).contains("recipient.retire"));
+    assert!(text(&o).contains("keyring.statement"));
 }
 
 #[test]

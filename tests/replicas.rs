@@ -81,6 +81,7 @@ fn spawn(
             "https://bot.example.invalid/telegram",
         ])
         .env("TIPLINE_DATA_DIR", dir)
+        .env("TIPLINE_AUTHORITY", common::authority_pin())
         .env("TIPLINE_DATABASE_URL", db)
         .env("TIPLINE_SERVER_SECRET_FILE", secret_file)
         .env("TELEGRAM_BOT_TOKEN", sim.token())
@@ -213,19 +214,14 @@ async fn two_replicas_behave_as_one_bot() {
         .unwrap_or_else(|_| tmp.path().join("replicas.log"));
     let store = Store::open(&db.url).await.unwrap();
     let reviewer = suite::generate_keypair();
-    store
-        .add_recipient(&reviewer.1, RecipientRole::Reviewer, "R", "test")
-        .await
-        .unwrap();
-    store
-        .add_recipient(
-            &suite::generate_keypair().1,
-            RecipientRole::Custodian,
-            "C",
-            "test",
-        )
-        .await
-        .unwrap();
+    common::register_key(&store, RecipientRole::Reviewer, "R", reviewer.1).await;
+    common::register_key(
+        &store,
+        RecipientRole::Custodian,
+        "C",
+        suite::generate_keypair().1,
+    )
+    .await;
     let secret = ServerSecret::generate();
     let secret_file = tmp.path().join("server-secret");
     tipline::crypto::keyfile::write_new_private_file(
@@ -486,10 +482,7 @@ async fn a_held_person_lock_is_answered_503_and_redelivered_later() {
     let tmp = tempfile::tempdir().unwrap();
     let store = Store::open(&db.url).await.unwrap();
     for role in [RecipientRole::Reviewer, RecipientRole::Custodian] {
-        store
-            .add_recipient(&suite::generate_keypair().1, role, "K", "test")
-            .await
-            .unwrap();
+        common::register_key(&store, role, "K", suite::generate_keypair().1).await;
     }
     let secret = ServerSecret::generate();
     let secret_file = tmp.path().join("server-secret");

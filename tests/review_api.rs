@@ -356,6 +356,7 @@ async fn failures_behind_a_trusted_proxy_count_per_client() {
         closed_case_days: 180,
         limiter: FailureLimiter::new(3),
         trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
+        authority: Vec::new(),
     }))
     .await;
     let http = reqwest::Client::new();
@@ -408,7 +409,7 @@ async fn rotation_retired_keys_open_nothing_after_rewrap() {
         (c1_pk, RecipientRole::Custodian, "C1"),
         (c2_pk, RecipientRole::Custodian, "C2"),
     ] {
-        store.add_recipient(&pk, role, name, "test").await.unwrap();
+        common::register_key(&store, role, name, pk).await;
     }
     let api = Api::start(&store, 1).await;
     let a_tok = token(&store, TokenRole::Reviewer, Some(a_pk.key_id()), 3600).await;
@@ -440,15 +441,10 @@ async fn rotation_retired_keys_open_nothing_after_rewrap() {
         .await
         .unwrap();
 
-    // Retire A and C1; the epoch moves; A's token stops working at once.
-    store
-        .retire_recipient(&a_pk.key_id(), "test")
-        .await
-        .unwrap();
-    store
-        .retire_recipient(&c1_pk.key_id(), "test")
-        .await
-        .unwrap();
+    // Retire A and C1 (statements signed by the authority); the epoch moves; A's token stops
+    // working at once.
+    common::retire_key(&store, RecipientRole::Reviewer, a_pk).await;
+    common::retire_key(&store, RecipientRole::Custodian, c1_pk).await;
     assert_eq!(
         api.client(&a_tok).whoami().await.unwrap_err().status(),
         Some(401)

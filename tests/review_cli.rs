@@ -98,17 +98,72 @@ async fn new_key(env: &Env, role: &str, name: &str, file: &Path) -> String {
         .find(|l| l.starts_with("tlrev1") || l.starts_with("tlcus1"))
         .unwrap()
         .to_owned();
+    // The keyring authority (made once, pinned in the configuration) signs the key; the
+    // administrator imports the statement.
+    let auth = env.dir.join("authority.key");
+    let (pass_s, auth_s) = (pass.to_str().unwrap(), auth.to_str().unwrap());
+    if !auth.exists() {
+        let out = env
+            .ok(&[
+                "authority",
+                "new",
+                "--name",
+                "A",
+                "--out",
+                auth_s,
+                "--passphrase-file",
+                pass_s,
+            ])
+            .await;
+        let pin = out.lines().find(|l| l.starts_with("tlauth1")).unwrap();
+        let cfg = env.dir.join("data/tipline.toml");
+        let text = std::fs::read_to_string(&cfg).unwrap();
+        std::fs::write(
+            &cfg,
+            text.replace(
+                "# authority = [\"tlauth1...\"]",
+                &format!("authority = [\"{pin}\"]"),
+            ),
+        )
+        .unwrap();
+    }
+    let chain = env.dir.join(format!("chain-{name}.json"));
+    let stmt = env.dir.join(format!("statement-{name}.json"));
+    env.ok(&[
+        "admin",
+        "keyring",
+        "export",
+        "--out",
+        chain.to_str().unwrap(),
+    ])
+    .await;
+    env.ok(&[
+        "authority",
+        "sign",
+        "--key",
+        auth_s,
+        "--chain",
+        chain.to_str().unwrap(),
+        "--passphrase-file",
+        pass_s,
+        "add",
+        "--role",
+        role,
+        "--name",
+        name,
+        "--public-key",
+        &key_string,
+        "--out",
+        stmt.to_str().unwrap(),
+    ])
+    .await;
     let out = env
         .ok(&[
             "admin",
             "recipients",
             "add",
-            "--role",
-            role,
-            "--name",
-            name,
-            "--public-key",
-            &key_string,
+            "--statement",
+            stmt.to_str().unwrap(),
         ])
         .await;
     let (_, pk) = tipline::crypto::PublicKey::parse_key_string(&key_string).unwrap();
@@ -154,6 +209,11 @@ async fn login(env: &Env, api: &Api, token: &str, key: &Path, config: &Path) -> 
             token_file.to_str().unwrap(),
             "--client-config",
             config.to_str().unwrap(),
+            "--authority",
+            &tipline::crypto::sign::read_authority_public(&env.dir.join("authority.key"))
+                .unwrap()
+                .1
+                .to_authority_string(),
         ],
         None,
     )
@@ -359,7 +419,7 @@ async fn reviewer_custodian_admin_through_the_binary() {
     };
     let o = run_r(c(&["requests"])).await;
     assert!(text(&o).contains("Cần xác minh nhân chứng"), "{}", text(&o));
-    let o = run_r(c(&["approve", "1", "--reason", "Đồng ý"])).await;
+    let o = run_r(c(&["approve", "1", "--reason", "Đồng ý", "--yes"])).await;
     assert!(
         text(&o).contains("re-sealed to reviewer key"),
         "{}",

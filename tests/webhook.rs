@@ -7,6 +7,8 @@
 //! process within the bound (status 1), and /readyz says 503 while it drains. Runs without
 //! PostgreSQL; tests/replicas.rs covers two replicas.
 
+mod common;
+
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -49,6 +51,7 @@ impl Setup {
         let o = Command::new(env!("CARGO_BIN_EXE_tipline"))
             .arg("init")
             .env("TIPLINE_DATA_DIR", &data)
+            .env("TIPLINE_AUTHORITY", common::authority_pin())
             .output()
             .unwrap();
         assert!(o.status.success());
@@ -56,10 +59,7 @@ impl Setup {
             .await
             .unwrap();
         for role in [RecipientRole::Reviewer, RecipientRole::Custodian] {
-            store
-                .add_recipient(&suite::generate_keypair().1, role, "K", "test")
-                .await
-                .unwrap();
+            common::register_key(&store, role, "K", suite::generate_keypair().1).await;
         }
         let sim = Simulator::builder()
             .record_calls(true)
@@ -81,6 +81,7 @@ impl Setup {
         let mut c = Command::new(env!("CARGO_BIN_EXE_tipline"));
         c.args(["serve", "--webhook-url", "https://bot.example.invalid/hook"])
             .env("TIPLINE_DATA_DIR", &self.data)
+            .env("TIPLINE_AUTHORITY", common::authority_pin())
             .env("TELEGRAM_BOT_TOKEN", self.sim.token())
             .env("TELEGRAM_API_URL", self.sim.api_url())
             .env("TIPLINE_WEBHOOK_SECRET", &self.token)
@@ -239,6 +240,7 @@ async fn webhook_secret_redelivery_and_sigterm_drain() {
     let o = Command::new(env!("CARGO_BIN_EXE_tipline"))
         .arg("init")
         .env("TIPLINE_DATA_DIR", &data)
+        .env("TIPLINE_AUTHORITY", common::authority_pin())
         .output()
         .unwrap();
     assert!(o.status.success());
@@ -246,10 +248,7 @@ async fn webhook_secret_redelivery_and_sigterm_drain() {
         .await
         .unwrap();
     for role in [RecipientRole::Reviewer, RecipientRole::Custodian] {
-        store
-            .add_recipient(&suite::generate_keypair().1, role, "K", "test")
-            .await
-            .unwrap();
+        common::register_key(&store, role, "K", suite::generate_keypair().1).await;
     }
     let sim = Simulator::builder()
         .record_calls(true)
@@ -262,6 +261,7 @@ async fn webhook_secret_redelivery_and_sigterm_drain() {
         let mut c = Command::new(env!("CARGO_BIN_EXE_tipline"));
         c.args(["serve", "--webhook-url", "https://bot.example.invalid/hook"])
             .env("TIPLINE_DATA_DIR", &data)
+            .env("TIPLINE_AUTHORITY", common::authority_pin())
             .env("TELEGRAM_BOT_TOKEN", sim.token())
             .env("TELEGRAM_API_URL", sim.api_url())
             .env("TIPLINE_WEBHOOK_LISTEN", format!("127.0.0.1:{hook_port}"))

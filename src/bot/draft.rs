@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::texts::Lang;
 use crate::crypto::{Pseudonym, ServerSecret};
-use crate::store::{DraftSave, Store, StoreError};
+use crate::store::{DraftRow, DraftSave, Store, StoreError};
 
 /// Where the dialogue stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -225,6 +225,23 @@ pub struct Draft {
     /// text (kept until then, so Back or Done loses nothing).
     #[serde(default)]
     pub replacing_story: bool,
+    /// A submitted report whose receipt Telegram has not yet confirmed delivered. Committed
+    /// with the case; cleared as soon as the receipt message is confirmed. While it is set,
+    /// the person's next update (or the start-up sweep after a crash) issues a fresh receipt
+    /// for this case instead of anything else: the receipt itself is never stored.
+    #[serde(default)]
+    pub owed: Option<OwedReceipt>,
+}
+
+/// What a crash must not lose between committing a case and the reporter seeing its
+/// receipt: which case, and where to send the replacement. Only inside the sealed draft,
+/// and only for that window (see docs/THREAT_MODEL.md, "Crash between Send and receipt").
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct OwedReceipt {
+    /// The case's internal id, hex.
+    pub case_id: String,
+    /// The private chat to deliver to (the Telegram user id, in a private chat).
+    pub chat: i64,
 }
 
 impl Draft {
@@ -294,14 +311,7 @@ pub async fn load(
             continue;
         };
         if let Some(row) = store.load_draft(&p, now).await? {
-            let key = secret
-                .draft_key(row.secret_version)
-                .ok_or(DraftError::Unreadable)?;
-            let plain = key
-                .open(&aad(&p), &row.state)
-                .map_err(|_| DraftError::Unreadable)?;
-            let draft: Draft =
-                serde_json::from_slice(&plain).map_err(|_| DraftError::Unreadable)?;
+            let draft = open(secret, &p, &row)?;
             if p == current {
                 return Ok(Loaded {
                     pseudonym: p,
@@ -323,6 +333,58 @@ pub async fn load(
     Ok(Loaded::empty(current))
 }
 
+/// A draft sealed for storage under the current server secret version.
+pub struct SealedDraft {
+    /// The server secret version whose key sealed it.
+    pub secret_version: u32,
+    /// The sealed state.
+    pub state: Vec<u8>,
+    /// Unix seconds after which it may be purged.
+    pub expires_at: i64,
+}
+
+impl SealedDraft {
+    /// The store's view of it, to be written against `version`.
+    pub fn to_save<'a>(&'a self, p: &'a Pseudonym, version: Option<i64>) -> DraftSave<'a> {
+        DraftSave {
+            pseudonym: p,
+            secret_version: self.secret_version,
+            state: &self.state,
+            expected_version: version,
+            expires_at: self.expires_at,
+        }
+    }
+}
+
+/// Seals `draft` for `p` under the current server secret version.
+pub fn seal(
+    secret: &ServerSecret,
+    p: &Pseudonym,
+    draft: &Draft,
+    ttl_hours: i64,
+) -> Result<SealedDraft, DraftError> {
+    let sv = secret.current_version();
+    let key = secret.draft_key(sv).ok_or(DraftError::Unreadable)?;
+    let plain =
+        zeroize::Zeroizing::new(serde_json::to_vec(draft).map_err(|_| DraftError::Unreadable)?);
+    Ok(SealedDraft {
+        secret_version: sv,
+        state: key.seal(&aad(p), &plain),
+        expires_at: crate::clock::unix_now() + ttl_hours * 3600,
+    })
+}
+
+/// Opens a stored draft row of `p`.
+pub fn open(secret: &ServerSecret, p: &Pseudonym, row: &DraftRow) -> Result<Draft, DraftError> {
+    let key = secret
+        .draft_key(row.secret_version)
+        .ok_or(DraftError::Unreadable)?;
+    let plain = key
+        .open(&aad(p), &row.state)
+        .map_err(|_| DraftError::Unreadable)?;
+    serde_json::from_slice(&plain).map_err(|_| DraftError::Unreadable)
+}
+
 /// Saves `draft` if nobody else changed it since `version`; returns the new version.
 pub async fn save(
     store: &Store,
@@ -332,19 +394,6 @@ pub async fn save(
     version: Option<i64>,
     ttl_hours: i64,
 ) -> Result<i64, DraftError> {
-    let sv = secret.current_version();
-    let key = secret.draft_key(sv).ok_or(DraftError::Unreadable)?;
-    let plain =
-        zeroize::Zeroizing::new(serde_json::to_vec(draft).map_err(|_| DraftError::Unreadable)?);
-    let state = key.seal(&aad(p), &plain);
-    let expires_at = crate::clock::unix_now() + ttl_hours * 3600;
-    Ok(store
-        .save_draft(&DraftSave {
-            pseudonym: p,
-            secret_version: sv,
-            state: &state,
-            expected_version: version,
-            expires_at,
-        })
-        .await?)
+    let sealed = seal(secret, p, draft, ttl_hours)?;
+    Ok(store.save_draft(&sealed.to_save(p, version)).await?)
 }

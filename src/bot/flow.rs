@@ -85,6 +85,9 @@ pub enum Persist {
     Delete,
     /// Leave the store untouched.
     Nothing,
+    /// A submission already wrote the draft, with the case, at this version: later changes
+    /// (message ids, the receipt's delivery) are saved against it.
+    Committed(i64),
 }
 
 /// The messages to send for one turn.

@@ -41,7 +41,6 @@ use crate::crypto::receipt::ReceiptDeriver;
 use crate::crypto::{ItemKind, Pseudonym, Receipt, Sealed, ServerSecret};
 use crate::ids::CaseId;
 use crate::store::{NewCase, NewItem, Store};
-use zeroize::Zeroizing;
 
 /// The bot type: teloxide's Bot behind the Throttle adaptor, which keeps within Telegram's
 /// flood limits.
@@ -59,6 +58,12 @@ pub enum HandlerError {
     /// Sealing failed (no recipients).
     #[error("sealing failed")]
     Crypto(#[from] crate::crypto::CryptoError),
+    /// A draft could not be sealed or read.
+    #[error(transparent)]
+    Draft(#[from] DraftError),
+    /// The signed keyring did not verify: nothing is sealed until it does.
+    #[error("keyring not trusted: {0}")]
+    Trust(#[from] crate::trust::TrustError),
 }
 
 impl From<RequestError> for HandlerError {
@@ -103,6 +108,8 @@ pub struct App {
     pub retention: Retention,
     /// Redirect contacts.
     pub contacts: Contacts,
+    /// The pinned keyring authority: new items are sealed only to keys it signed.
+    pub trust: Arc<crate::trust::Trust>,
     flood: Mutex<HashMap<[u8; 8], (i64, u32, bool)>>,
     /// Which case a person opened with /status, for the reply that may follow. Kept in memory
     /// only (ten minutes), never in the draft: a stored link from a pseudonym to a case is
@@ -110,11 +117,10 @@ pub struct App {
     status_sessions: Mutex<HashMap<[u8; 32], (CaseId, i64)>>,
     /// Bounds evidence cleaning across all chats (CPU and memory).
     cleaning: tokio::sync::Semaphore,
-    /// Receipts whose message could not be delivered, to send again on the person's next
-    /// update. Memory only, zeroized, ten minutes: a stored link from a person to a receipt
-    /// would undo what the receipt is for. A crash in that window loses the receipt (the case
-    /// stays, and the reporter can report again).
-    pending_receipts: Mutex<HashMap<[u8; 32], HeldReceipt>>,
+    /// Receipt messages Telegram confirmed whose draft could not record it (the database
+    /// failed just then): the next turn records the delivery instead of issuing a fresh
+    /// receipt. Memory only; after a crash the fresh receipt is issued anyway.
+    delivered_receipts: Mutex<HashMap<[u8; 32], (i32, i64)>>,
     /// People without a draft who typed /status and whose next text is their receipt. Memory
     /// only: nothing is stored about someone who has not agreed to the notice.
     expecting_receipt: Mutex<HashMap<[u8; 32], i64>>,
@@ -122,9 +128,6 @@ pub struct App {
     /// bot cannot leave is not told on every message.
     told_chats: Mutex<HashSet<i64>>,
 }
-
-/// An undelivered receipt message and when it stops being held (Unix seconds).
-type HeldReceipt = (Zeroizing<String>, i64);
 
 /// Locks a mutex, taking the data of a poisoned one (every map here stays consistent between
 /// statements, so a panic elsewhere cannot leave one half-updated).
@@ -157,6 +160,7 @@ impl App {
         limits: Limits,
         retention: Retention,
         contacts: Contacts,
+        trust: Arc<crate::trust::Trust>,
     ) -> Self {
         Self {
             store,
@@ -165,10 +169,11 @@ impl App {
             limits,
             retention,
             contacts,
+            trust,
             flood: Mutex::new(HashMap::new()),
             status_sessions: Mutex::new(HashMap::new()),
             cleaning: tokio::sync::Semaphore::new(evidence::CLEANING_AT_ONCE),
-            pending_receipts: Mutex::new(HashMap::new()),
+            delivered_receipts: Mutex::new(HashMap::new()),
             expecting_receipt: Mutex::new(HashMap::new()),
             told_chats: Mutex::new(HashSet::new()),
         }
@@ -233,35 +238,20 @@ impl App {
             .remove(&p.0);
     }
 
-    /// Holds an undelivered receipt for the person's next update.
-    fn hold_receipt(&self, p: &Pseudonym, text: Zeroizing<String>) {
+    /// Remembers a receipt message Telegram confirmed but the draft could not record.
+    fn remember_delivered(&self, p: &Pseudonym, msg_id: i32) {
         let now = unix_now();
-        let mut map = lock(&self.pending_receipts);
+        let mut map = lock(&self.delivered_receipts);
         map.retain(|_, (_, exp)| *exp > now);
-        map.insert(p.0, (text, now + STATUS_SESSION_SECS));
+        map.insert(p.0, (msg_id, now + STATUS_SESSION_SECS));
     }
 
-    /// Queues a held receipt at the front of this turn's outbox, with its button when the
-    /// dialogue is where the receipt belongs. Returns whether there was one.
-    fn resend_pending_receipt(&self, p: &Pseudonym, d: &mut Draft, out: &mut Outbox) -> bool {
-        let held = {
-            let mut map = lock(&self.pending_receipts);
-            map.remove(&p.0).filter(|(_, exp)| *exp > unix_now())
-        };
-        let Some((text, _)) = held else {
-            return false;
-        };
-        if matches!(d.step, None | Some(Step::Submitted | Step::WipeOffer)) {
-            d.step = Some(Step::Submitted);
-            d.token = d.token.wrapping_add(1);
-        }
-        let keyboard = InlineKeyboardMarkup::new(vec![vec![InlineKeyboardButton::callback(
-            t::saved_receipt(d.lang).to_owned(),
-            format!("{}|saved", d.token),
-        )]]);
-        out.say(t::receipt_resent(d.lang));
-        out.items.push(Out::Receipt { text, keyboard });
-        true
+    /// The receipt message remembered by [`App::remember_delivered`], if any (and forgets it).
+    fn take_delivered(&self, p: &Pseudonym) -> Option<i32> {
+        lock(&self.delivered_receipts)
+            .remove(&p.0)
+            .filter(|(_, exp)| *exp > unix_now())
+            .map(|(id, _)| id)
     }
 
     /// Remembers (in memory) that this person's next text is a receipt.
@@ -452,16 +442,42 @@ impl App {
         if !has_draft {
             d.lang = fallback_lang;
         }
+        let mut version = version;
+        if d.owed.is_some() {
+            // A submission committed without its receipt confirmed (a crash, or Telegram
+            // failed): that comes before anything else the person asked.
+            match self.settle_owed(bot, chat, &p, &mut d, version).await {
+                Ok((v, answered)) => {
+                    if v != version
+                        && let Some(old) = &old_pseudonym
+                    {
+                        self.delete_old_draft(old).await;
+                    }
+                    version = v;
+                    if answered {
+                        return Ok(());
+                    }
+                }
+                Err(e) => {
+                    let transient = matches!(&e, HandlerError::Store(s) if s.is_transient());
+                    warn!(error = %e, transient, "an owed receipt could not be issued yet");
+                    say(bot, chat, t::db_down(d.lang)).await;
+                    return Ok(());
+                }
+            }
+        }
         if let Event::Input(Input::Text { msg_id, .. }) = &event
             && d.step == Some(Step::StatusReceipt)
         {
             delete_quietly(bot, chat, *msg_id).await;
         }
         let mut out = Outbox::new(self.limits.max_report_chars);
-        let had_pending_receipt = self.resend_pending_receipt(&p, &mut d, &mut out);
         let mut track: Vec<i32> = Vec::new();
+        let ctx = TurnCtx { chat, version };
         let persist = match self
-            .decide(bot, &mut d, has_draft, user, event, &mut out, &mut track)
+            .decide(
+                bot, &mut d, has_draft, user, event, &ctx, &mut out, &mut track,
+            )
             .await
         {
             Ok(p) => p,
@@ -473,22 +489,13 @@ impl App {
                 } else {
                     t::error_generic(d.lang)
                 };
-                // A receipt held for re-sending is still owed.
-                let mut owed = Outbox::new(self.limits.max_report_chars);
-                owed.items.extend(
-                    out.items
-                        .into_iter()
-                        .filter(|i| had_pending_receipt && matches!(i, Out::Receipt { .. })),
-                );
-                owed.say(text);
-                self.send(bot, chat, &p, &d, owed).await;
+                say(bot, chat, text).await;
                 return Ok(());
             }
         };
-        if persist == Persist::Save {
+        if persist != Persist::Delete && persist != Persist::Nothing {
             d.track(track.iter().copied());
         }
-        let mut version = version;
         match persist {
             Persist::Save => {
                 match self.save_draft(&p, &d, version).await {
@@ -500,22 +507,20 @@ impl App {
                     }
                     Err(e) => {
                         warn!(error = %e, "could not save a draft");
-                        let mut owed = Outbox::new(self.limits.max_report_chars);
-                        owed.items.extend(
-                            out.items
-                                .into_iter()
-                                .filter(|i| matches!(i, Out::Receipt { .. })),
-                        );
-                        owed.say(t::db_down(d.lang));
-                        self.send(bot, chat, &p, &d, owed).await;
+                        say(bot, chat, t::db_down(d.lang)).await;
                         return Ok(());
                     }
                 }
-                if let Some(old) = old_pseudonym {
+                if let Some(old) = &old_pseudonym {
                     // The draft moved to the current server secret version.
-                    if let Err(e) = self.store.delete_draft(&old).await {
-                        warn!(error = %e, "could not delete a draft of an older secret version");
-                    }
+                    self.delete_old_draft(old).await;
+                }
+            }
+            Persist::Committed(v) => {
+                // The submission wrote the draft with the case, in one transaction.
+                version = Some(v);
+                if let Some(old) = &old_pseudonym {
+                    self.delete_old_draft(old).await;
                 }
             }
             Persist::Delete => {
@@ -525,23 +530,10 @@ impl App {
             }
             Persist::Nothing => {}
         }
-        let sent = self.send(bot, chat, &p, &d, out).await;
-        if persist == Persist::Save && sent.changes_draft() {
-            d.track(sent.ids.iter().copied());
-            if let Some(r) = sent.receipt {
-                // Tracked like every other message so /wipe removes it too.
-                d.receipt_message = Some(r);
-                d.track([r]);
-            }
-            for id in &sent.deleted {
-                d.messages.retain(|m| m != id);
-                if d.receipt_message == Some(*id) {
-                    d.receipt_message = None;
-                }
-            }
-            if let Err(e) = self.save_draft(&p, &d, version).await {
-                warn!(error = %e, "could not record message ids");
-            }
+        let sent = self.send(bot, chat, &d, out).await;
+        let saved = matches!(persist, Persist::Save | Persist::Committed(_));
+        if saved && sent.changes_draft() {
+            self.record_sent(&p, &mut d, version, &sent).await;
         }
         tracing::debug!(
             elapsed_ms = started.elapsed().as_millis() as u64,
@@ -549,6 +541,182 @@ impl App {
             "turn done"
         );
         Ok(())
+    }
+
+    /// Records in the draft what a turn's sending changed: message ids for /wipe, the receipt
+    /// message (whose delivery settles an owed receipt), deletions. Returns the new version.
+    async fn record_sent(
+        &self,
+        p: &Pseudonym,
+        d: &mut Draft,
+        version: Option<i64>,
+        sent: &Sent,
+    ) -> Option<i64> {
+        d.track(sent.ids.iter().copied());
+        if let Some(r) = sent.receipt {
+            // Delivered: nothing is owed any more. Tracked like every other message so /wipe
+            // removes it too.
+            d.owed = None;
+            d.receipt_message = Some(r);
+            d.track([r]);
+        }
+        for id in &sent.deleted {
+            d.messages.retain(|m| m != id);
+            if d.receipt_message == Some(*id) {
+                d.receipt_message = None;
+            }
+        }
+        match self.save_draft(p, d, version).await {
+            Ok(v) => Some(v),
+            Err(e) => {
+                warn!(error = %e, "could not record message ids");
+                if let Some(r) = sent.receipt {
+                    self.remember_delivered(p, r);
+                }
+                version
+            }
+        }
+    }
+
+    async fn delete_old_draft(&self, old: &Pseudonym) {
+        if let Err(e) = self.store.delete_draft(old).await {
+            warn!(error = %e, "could not delete a draft of an older secret version");
+        }
+    }
+
+    /// Settles the receipt a committed submission still owes ([`draft::OwedReceipt`]): records
+    /// a delivery this process saw but could not save, or issues a fresh receipt for the case
+    /// (new lookup id and mailbox key, replacing the unseen ones, audited) and sends it. The
+    /// receipt itself is never stored, so a seizure finds none. Returns the draft's version
+    /// afterwards and whether a receipt message answered the turn.
+    async fn settle_owed(
+        &self,
+        bot: &TgBot,
+        chat: ChatId,
+        p: &Pseudonym,
+        d: &mut Draft,
+        version: Option<i64>,
+    ) -> Result<(Option<i64>, bool), HandlerError> {
+        let Some(owed) = d.owed.clone() else {
+            return Ok((version, false));
+        };
+        if let Some(msg) = self.take_delivered(p) {
+            d.owed = None;
+            d.receipt_message = Some(msg);
+            d.track([msg]);
+            let v = self.save_draft(p, d, version).await?;
+            return Ok((Some(v), false));
+        }
+        let Some(case_id) = CaseId::parse(&owed.case_id) else {
+            // Cannot happen with drafts this code wrote; nothing can be delivered for it.
+            d.owed = None;
+            let v = self.save_draft(p, d, version).await?;
+            return Ok((Some(v), false));
+        };
+        let receipt = Receipt::generate();
+        let receipt_text = receipt.expose_text();
+        let keys = self.receipts.derive(receipt).await?;
+        // The receipt's button must be valid once the message is in the chat.
+        d.step = Some(Step::Submitted);
+        d.token = d.token.wrapping_add(1);
+        let sealed = draft::seal(&self.secret, p, d, self.retention.draft_hours)?;
+        let reissued = self
+            .store
+            .reissue_receipt(
+                &case_id,
+                &keys.lookup_id,
+                &keys.mailbox_public,
+                &sealed.to_save(p, version),
+            )
+            .await;
+        let (code, v) = match reissued {
+            Ok(r) => r,
+            Err(crate::store::StoreError::NotFound) => {
+                // The case is gone (purged): there is nothing left to open.
+                d.owed = None;
+                let v = self.save_draft(p, d, version).await?;
+                return Ok((Some(v), false));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        // No case code and no info line: the time of a log line must not date a report.
+        tracing::debug!("an owed receipt was issued again");
+        let mut out = Outbox::new(self.limits.max_report_chars);
+        out.items.push(Out::Receipt {
+            text: t::receipt_message(d.lang, code.as_str(), &receipt_text, true),
+            keyboard: saved_keyboard(d),
+        });
+        let sent = self.send(bot, chat, d, out).await;
+        let v = if sent.changes_draft() {
+            self.record_sent(p, d, Some(v), &sent).await
+        } else {
+            Some(v)
+        };
+        Ok((v, true))
+    }
+
+    /// Delivers, at start-up, the receipts that a crash left owed (see
+    /// [`App::settle_owed`]), so a reporter who pressed Send just before it hears the truth
+    /// without having to write again. Every stored draft is opened (only the bot's key can
+    /// tell which owe one), a page at a time. Returns how many were delivered or settled.
+    pub async fn deliver_owed_receipts(&self, bot: &TgBot) -> usize {
+        let mut after: Option<Pseudonym> = None;
+        let mut settled = 0;
+        loop {
+            let page = match self.store.drafts_page(after.as_ref(), 200).await {
+                Ok(page) => page,
+                Err(e) => {
+                    warn!(error = %e, "could not look for owed receipts");
+                    return settled;
+                }
+            };
+            let Some((last, _)) = page.last() else {
+                return settled;
+            };
+            after = Some(*last);
+            let now = unix_now();
+            for (p, row) in page {
+                let owes = row.expires_at > now
+                    && draft::open(&self.secret, &p, &row).is_ok_and(|d| d.owed.is_some());
+                if owes && self.settle_owed_of(bot, &p).await {
+                    settled += 1;
+                }
+            }
+        }
+    }
+
+    /// [`App::settle_owed`] for one stored draft, under the person's cross-replica lock
+    /// and on a fresh read (a replica may have served the person meanwhile).
+    async fn settle_owed_of(&self, bot: &TgBot, p: &Pseudonym) -> bool {
+        let mut key = [0u8; 8];
+        key.copy_from_slice(&p.0[..8]);
+        let lock = match self
+            .store
+            .lock_chat(i64::from_be_bytes(key), std::time::Duration::from_secs(5))
+            .await
+        {
+            Ok(l) => l,
+            Err(e) => {
+                warn!(error = %e, "could not lock a draft that owes a receipt");
+                return false;
+            }
+        };
+        let loaded = self.store.load_draft(p, unix_now()).await;
+        let mut done = false;
+        if let Ok(Some(row)) = loaded
+            && let Ok(mut d) = draft::open(&self.secret, p, &row)
+            && let Some(owed) = d.owed.clone()
+        {
+            match self
+                .settle_owed(bot, ChatId(owed.chat), p, &mut d, Some(row.version))
+                .await
+            {
+                Ok(_) => done = true,
+                Err(e) => warn!(error = %e, "an owed receipt could not be issued at start-up"),
+            }
+        }
+        lock.release().await;
+        done
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -559,6 +727,7 @@ impl App {
         has_draft: bool,
         user: &User,
         event: Event,
+        ctx: &TurnCtx,
         out: &mut Outbox,
         track: &mut Vec<i32>,
     ) -> Result<Persist, HandlerError> {
@@ -593,6 +762,10 @@ impl App {
                             | Step::StatusShown
                     )
                 ) {
+                    if matches!(d.step, Some(Step::Submitted | Step::WipeOffer)) {
+                        // Never a fresh report without a word about the one just sent.
+                        out.say(t::previous_report_sent(l));
+                    }
                     flow::clear_report(d);
                     d.step = Some(Step::Category);
                 } else {
@@ -787,7 +960,7 @@ impl App {
                     out.say(t::need_consent_first(l));
                     return Ok(Persist::Nothing);
                 }
-                self.on_input(bot, d, user, input, out, track).await?
+                self.on_input(bot, d, user, input, ctx, out, track).await?
             }
             Event::File {
                 file,
@@ -905,12 +1078,14 @@ impl App {
         flow::prompt(d, out);
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn on_input(
         &self,
         bot: &TgBot,
         d: &mut Draft,
         user: &User,
         input: Input,
+        ctx: &TurnCtx,
         out: &mut Outbox,
         track: &mut Vec<i32>,
     ) -> Result<Persist, HandlerError> {
@@ -938,7 +1113,7 @@ impl App {
                 Ok(Persist::Save)
             }
             Input::Button { action, msg_id } => match (d.step, action.as_str()) {
-                (Some(Step::Review), "send") => self.submit(bot, d, user, out).await,
+                (Some(Step::Review), "send") => self.submit(bot, d, user, ctx, out).await,
                 (Some(Step::Submitted), "saved") => {
                     // Untracked only once Telegram confirms the deletion (see `turn`).
                     if let Some(r) = d.receipt_message {
@@ -982,11 +1157,16 @@ impl App {
         }
     }
 
+    /// Seals and stores the report. The case, its items, its receipt lookup and the draft's
+    /// new state ("submitted, receipt owed") commit in one transaction against the draft's
+    /// version, so a crash leaves either nothing or a case whose receipt the next update (or
+    /// the start-up sweep) delivers, and a second Send for the same draft submits nothing.
     async fn submit(
         &self,
         bot: &TgBot,
         d: &mut Draft,
         user: &User,
+        ctx: &TurnCtx,
         out: &mut Outbox,
     ) -> Result<Persist, HandlerError> {
         let l = d.lang;
@@ -1038,9 +1218,9 @@ impl App {
         let keys = self.receipts.derive(receipt).await?;
         // Seal to the keyring as it is now; if it changes before the commit, seal again.
         let mut attempt = 0;
-        let code = loop {
+        let (code, after, version) = loop {
             attempt += 1;
-            let ring = self.store.keyring().await?;
+            let ring = self.trust.sealing_keyring(&self.store).await?;
             let case_id = CaseId::random();
             let sealed_summary =
                 Sealed::seal(&summary, ItemKind::Summary, &case_id, &ring.reviewers)?;
@@ -1061,46 +1241,56 @@ impl App {
                     .await?,
                 );
             }
+            // The draft as it stands once the case is in: the report gone, the receipt owed
+            // until Telegram confirms its message.
+            let mut after = d.clone();
+            flow::clear_report(&mut after);
+            after.step = Some(Step::Submitted);
+            after.token = after.token.wrapping_add(1);
+            after.owed = Some(draft::OwedReceipt {
+                case_id: case_id.to_string(),
+                chat: ctx.chat.0,
+            });
+            let sealed_draft = draft::seal(&self.secret, &p, &after, self.retention.draft_hours)?;
             let result = self
                 .store
-                .submit_case(&NewCase {
-                    id: case_id,
-                    category: summary.category.clone(),
-                    epoch: ring.epoch,
-                    items,
-                    lookup_id: keys.lookup_id,
-                    mailbox_public: keys.mailbox_public,
-                })
+                .submit_case_with_draft(
+                    &NewCase {
+                        id: case_id,
+                        category: summary.category.clone(),
+                        epoch: ring.epoch,
+                        items,
+                        lookup_id: keys.lookup_id,
+                        mailbox_public: keys.mailbox_public,
+                    },
+                    Some(&sealed_draft.to_save(&p, ctx.version)),
+                )
                 .await;
             match result {
                 Err(crate::store::StoreError::Conflict) if attempt < 3 => continue,
-                other => break other?,
+                Err(crate::store::StoreError::StaleDraft) => {
+                    // Another turn (a second Send, perhaps on another replica) changed the
+                    // draft first: it submitted, or the report moved on. Nothing was written.
+                    out.say(t::already_sent(l));
+                    return Ok(Persist::Nothing);
+                }
+                Ok((code, version)) => break (code, after, version),
+                Err(e) => return Err(e.into()),
             }
         };
         out.committed = true;
-        // No case code here: a log line has a precise time, the database only the day.
-        info!("report submitted");
+        // No case code and no info line here: a log line has a precise time, the database
+        // only the day.
+        tracing::debug!("report submitted");
         crate::metrics::METRICS.report_submitted();
-        out.say(t::submitted(l));
-        let label = match l {
-            Lang::Vi => ("Mã hồ sơ", "Mã biên nhận (bí mật)"),
-            Lang::En => ("Case code", "Receipt (secret)"),
-        };
-        flow::clear_report(d);
-        d.step = Some(Step::Submitted);
-        d.token = d.token.wrapping_add(1);
-        let kb = InlineKeyboardMarkup::new(vec![vec![InlineKeyboardButton::callback(
-            t::saved_receipt(l).to_owned(),
-            format!("{}|saved", d.token),
-        )]]);
+        *d = after;
+        // Confirmation and receipt in one message: one delivery to confirm, not two.
         out.items.push(Out::Receipt {
-            text: Zeroizing::new(format!(
-                "{}: {code}\n{}: {}",
-                label.0, label.1, &*receipt_text
-            )),
-            keyboard: kb,
+            text: t::receipt_message(l, code.as_str(), &receipt_text, false),
+            keyboard: saved_keyboard(d),
         });
-        Ok(Persist::Save)
+        // The draft row was written with the case; version None cannot happen with a draft.
+        Ok(version.map_or(Persist::Save, Persist::Committed))
     }
 
     /// Checks a receipt and shows the case. When it opens nothing, `retry` keeps the
@@ -1217,7 +1407,7 @@ impl App {
             out.say(t::too_long(l));
             return Ok(Persist::Save);
         }
-        let ring = self.store.keyring().await?;
+        let ring = self.trust.sealing_keyring(&self.store).await?;
         let sealed = Sealed::seal(
             &TextMessage {
                 text: text.trim().to_owned(),
@@ -1243,7 +1433,7 @@ impl App {
     /// Sends the outbox. Never gives up half-way: a call that fails after its retries is
     /// counted and logged (by class), and the rest still goes out. Returns what the draft
     /// must remember: the ids sent, the receipt message, the ids deleted.
-    async fn send(&self, bot: &TgBot, chat: ChatId, p: &Pseudonym, d: &Draft, out: Outbox) -> Sent {
+    async fn send(&self, bot: &TgBot, chat: ChatId, d: &Draft, out: Outbox) -> Sent {
         let mut sent = Sent::default();
         for item in out.items {
             match item {
@@ -1281,11 +1471,12 @@ impl App {
                     match outgoing::deliver(req).await {
                         Ok(m) => sent.receipt = Some(m.id.0),
                         Err(e) => {
+                            // The draft still owes it: the person's next update (or the
+                            // start-up sweep) issues a fresh one for the same case.
                             warn!(
                                 error = %request_error_kind(&e),
-                                "the receipt could not be delivered; held in memory for the next update"
+                                "a receipt could not be delivered; a fresh one follows the next update"
                             );
-                            self.hold_receipt(p, text);
                             sent.failed += 1;
                         }
                     }
@@ -1364,6 +1555,21 @@ impl App {
         }
         sent
     }
+}
+
+/// What a turn knows beyond the person and the event: where to answer, and the draft
+/// version it read (a submission commits the draft against it).
+struct TurnCtx {
+    chat: ChatId,
+    version: Option<i64>,
+}
+
+/// The "I have saved the code" button under a receipt, valid for the draft's current prompt.
+fn saved_keyboard(d: &Draft) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(vec![vec![InlineKeyboardButton::callback(
+        t::saved_receipt(d.lang).to_owned(),
+        format!("{}|saved", d.token),
+    )]])
 }
 
 /// What a turn's sending changed that the draft must remember.
@@ -1822,6 +2028,15 @@ pub async fn run_polling(
     // The command menu is a convenience: a failure is logged, and the bot serves anyway.
     if let Err(e) = set_commands(&bot).await {
         warn!(error = %e, "could not register the command menus");
+    }
+    // Receipts a crash left owed, before the first update is served (one process in this
+    // mode: nothing else can be serving these people).
+    let owed = app.deliver_owed_receipts(&bot).await;
+    if owed > 0 {
+        info!(
+            count = owed,
+            "receipts owed from before a restart delivered"
+        );
     }
     let mut dispatcher = dispatcher(bot.clone(), app);
     let token = dispatcher.shutdown_token();

@@ -252,13 +252,24 @@ Press \"Done\" when finished, or \"No files\" if you have none.";
 "Đã hủy. Bản nháp đã bị xóa và không có gì được gửi. Gõ /report để bắt đầu lại.",
 "Cancelled. The draft was deleted and nothing was sent. Send /report to start again.";
     nothing_to_cancel => "Không có việc gì đang làm dở. Gõ /report để phản ánh.", "Nothing in progress. Send /report to make a report.";
-    submitted =>
-"✅ Đã gửi phản ánh. Cảm ơn bạn.
-
-Mã hồ sơ và mã biên nhận ở tin nhắn dưới. Hãy ghi mã biên nhận ra giấy hoặc nơi an toàn: chỉ có mã này mới cho xem tình trạng và trả lời Thanh tra (/status). Chúng tôi không lưu mã này và không thể cấp lại.",
-"✅ Report sent. Thank you.
-
-Your case code and receipt are in the next message. Write the receipt down somewhere safe: only it lets you check the status and answer the Inspectorate (/status). We do not keep it and cannot issue it again.";
+    /// Opens the one message that carries a receipt: see [`receipt_message`].
+    receipt_sent_head => "✅ Đã gửi phản ánh. Cảm ơn bạn.", "✅ Report sent. Thank you.";
+    /// Opens a fresh receipt for a report whose first receipt never arrived (or may have):
+    /// `{code}` is the case code.
+    receipt_again_head =>
+"✅ Phản ánh {code} của bạn đã được tiếp nhận. Tin nhắn chứa mã biên nhận chưa đến được với bạn, nên đây là mã biên nhận mới. Nếu trước đó bạn đã thấy một mã biên nhận cho phản ánh này, mã đó không còn dùng được.",
+"✅ Your report {code} was received. The message with its receipt did not reach you, so here is a new receipt. If you saw a receipt for this report before, it no longer works.";
+    case_code_label => "Mã hồ sơ", "Case code";
+    receipt_label => "Mã biên nhận (bí mật)", "Receipt (secret)";
+    receipt_keep =>
+"Hãy ghi mã biên nhận ra giấy hoặc nơi an toàn: chỉ có mã này mới cho xem tình trạng và trả lời Thanh tra (/status). Chúng tôi không lưu mã này nên không thể cấp lại nếu bạn làm mất.",
+"Write the receipt down somewhere safe: only it lets you check the status and answer the Inspectorate (/status). We do not keep it, so we cannot give it again if you lose it.";
+    previous_report_sent =>
+"Phản ánh trước của bạn đã được gửi; mã biên nhận nằm ở tin nhắn phía trên, hãy giữ lại. Bây giờ bắt đầu phản ánh mới.",
+"Your previous report was sent; its receipt is in the message above, keep it. A new report starts now.";
+    already_sent =>
+"Phản ánh này đã được gửi rồi; bot không gửi lại lần nữa.",
+"This report has already been sent; it was not sent again.";
     saved_receipt => "Tôi đã lưu mã", "I have saved the code";
     /// The wipe offer after the receipt message was deleted.
     receipt_deleted =>
@@ -267,9 +278,6 @@ Your case code and receipt are in the next message. Write the receipt down somew
     receipt_not_deleted =>
 "⚠️ Bot chưa xóa được tin nhắn chứa mã biên nhận. Hãy tự xóa: nhấn giữ tin nhắn đó → Xóa (chọn xóa cho cả bot).",
 "⚠️ The bot could not delete the message with your receipt. Please delete it yourself: press and hold it → Delete (for the bot too).";
-    receipt_resent =>
-"Tin nhắn chứa mã biên nhận của bạn lúc nãy chưa gửi được. Đây là mã:",
-"The message with your receipt could not be delivered earlier. Here it is:";
     receipt_typed_elsewhere =>
 "Tin nhắn vừa rồi trông giống mã biên nhận nên bot đã xóa nó khỏi cuộc trò chuyện và kiểm tra hồ sơ cho bạn.",
 "Your last message looked like a receipt, so the bot deleted it from the chat and checked the case for you.";
@@ -482,4 +490,25 @@ pub fn outcome_label(o: crate::store::Outcome, l: Lang) -> &'static str {
         Referred => outcome_referred(l),
         NotActionable => outcome_not_actionable(l),
     }
+}
+
+/// The one message that carries a receipt: the confirmation (or, for a fresh receipt after a
+/// crash, what happened), the case code, the receipt, and how to keep it. Zeroized on drop.
+pub fn receipt_message(
+    l: Lang,
+    code: &str,
+    receipt: &str,
+    again: bool,
+) -> zeroize::Zeroizing<String> {
+    let head = if again {
+        receipt_again_head(l).replace("{code}", code)
+    } else {
+        receipt_sent_head(l).to_owned()
+    };
+    zeroize::Zeroizing::new(format!(
+        "{head}\n\n{}: {code}\n{}: {receipt}\n\n{}",
+        case_code_label(l),
+        receipt_label(l),
+        receipt_keep(l)
+    ))
 }

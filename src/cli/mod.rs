@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::{self, Config, ProcessEnv};
 use crate::crypto::keyfile::{self, KdfParams};
-use crate::crypto::{KeyId, PublicKey, RecipientRole, ServerSecret};
+use crate::crypto::{PublicKey, RecipientRole, ServerSecret};
 use crate::store::Store;
 
 /// tipline: a safe hotline for reporting misconduct by public officials.
@@ -77,6 +77,10 @@ pub enum Command {
     /// Make and inspect key files (run on the key holder's own machine).
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The keyring authority (on its own offline machine): make its key, sign keyring
+    /// statements that add or retire recipient keys.
+    #[command(subcommand)]
+    Authority(AuthorityCommand),
     /// Administration: recipients, audit log, tokens, server secret, purges, backup.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -143,6 +147,93 @@ pub enum KeysCommand {
     },
 }
 
+/// `tipline authority …`
+#[derive(Debug, Subcommand)]
+pub enum AuthorityCommand {
+    /// Make the keyring authority's key: write the passphrase-protected file (mode 0600) and
+    /// print the `tlauth1…` string that every bot and client pins.
+    New {
+        /// Who holds it (e.g. "Chánh Thanh tra tỉnh").
+        #[arg(long)]
+        name: String,
+        /// Where to write the key file; an existing file is never overwritten.
+        #[arg(long)]
+        out: PathBuf,
+        /// Where the passphrase comes from.
+        #[command(flatten)]
+        passphrase: PassphraseArgs,
+    },
+    /// Print the `tlauth1…` string of an authority key file again.
+    Show {
+        /// The authority key file.
+        file: PathBuf,
+    },
+    /// Sign the next keyring statement: check the chain the administrator exported (`tipline
+    /// admin keyring export`), then write a statement that adds or retires one key.
+    Sign {
+        /// The authority key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The chain exported by the administrator; omit for the first statement.
+        #[arg(long)]
+        chain: Option<PathBuf>,
+        /// Other authorities whose signatures count when checking the chain (tlauth1…).
+        #[arg(long = "also-trust")]
+        also_trust: Vec<String>,
+        /// What the statement does.
+        #[command(subcommand)]
+        op: SignOp,
+        /// Where the passphrase comes from.
+        #[command(flatten)]
+        passphrase: PassphraseArgs,
+    },
+    /// Add this authority's signature to a statement (when several authorities must sign).
+    Cosign {
+        /// The authority key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The statement file.
+        #[arg(long)]
+        statement: PathBuf,
+        /// Where to write the co-signed statement (never over an existing file).
+        #[arg(long)]
+        out: PathBuf,
+        /// Where the passphrase comes from.
+        #[command(flatten)]
+        passphrase: PassphraseArgs,
+    },
+}
+
+/// What an authority signs.
+#[derive(Debug, Subcommand)]
+pub enum SignOp {
+    /// Add a recipient key.
+    Add {
+        /// Reviewer or custodian (must match the key string's prefix).
+        #[arg(long, value_enum)]
+        role: RecipientRole,
+        /// The holder's name.
+        #[arg(long)]
+        name: String,
+        /// The public key string printed by `tipline keys new` (check its key id with the
+        /// holder before signing).
+        #[arg(long)]
+        public_key: String,
+        /// Where to write the statement (never over an existing file).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Retire a recipient key.
+    Retire {
+        /// The public key string of the key to retire.
+        #[arg(long)]
+        public_key: String,
+        /// Where to write the statement (never over an existing file).
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
 /// Where a passphrase comes from when there is no terminal to ask.
 #[derive(Debug, Args)]
 pub struct PassphraseArgs {
@@ -157,6 +248,9 @@ pub enum AdminCommand {
     /// Manage recipient keys.
     #[command(subcommand)]
     Recipients(RecipientsCommand),
+    /// The signed keyring chain: export it for the authority, import a statement, verify.
+    #[command(subcommand)]
+    Keyring(KeyringCommand),
     /// Inspect the audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -183,25 +277,40 @@ pub enum AdminCommand {
 /// `tipline admin recipients …`
 #[derive(Debug, Subcommand)]
 pub enum RecipientsCommand {
-    /// Register a public key; new items are sealed to it from now on.
+    /// Register a key through a statement the keyring authority signed (`tipline authority
+    /// sign add`); new items are sealed to it from now on.
     Add {
-        /// Reviewer or custodian (must match the key string's prefix).
-        #[arg(long, value_enum)]
-        role: RecipientRole,
-        /// The holder's name.
+        /// The signed statement file.
         #[arg(long)]
-        name: String,
-        /// The public key string printed by `tipline keys new`.
-        #[arg(long)]
-        public_key: String,
+        statement: PathBuf,
     },
     /// List registered keys.
     List,
-    /// Retire a key: nothing new is sealed to it.
+    /// Retire a key through a statement the keyring authority signed (`tipline authority sign
+    /// retire`): nothing new is sealed to it.
     Retire {
-        /// The key id (16 hex digits, from `list`).
-        key_id: String,
+        /// The signed statement file.
+        #[arg(long)]
+        statement: PathBuf,
     },
+}
+
+/// `tipline admin keyring …`
+#[derive(Debug, Subcommand)]
+pub enum KeyringCommand {
+    /// Write the keyring chain as stored, for the authority to check and extend.
+    Export {
+        /// The chain file to create (never over an existing file).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Import a signed statement (an addition or a retirement).
+    Import {
+        /// The signed statement file.
+        statement: PathBuf,
+    },
+    /// Check the stored chain against the configured authority and list what it proves.
+    Verify,
 }
 
 /// `tipline admin audit …`
@@ -246,6 +355,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Keys(k) => keys(k),
+        Command::Authority(a) => authority(a),
         Command::Serve(args) => serve(load_config()?, args).await,
         Command::Demo => crate::demo::run().await,
         Command::Healthcheck { url } => {
@@ -311,7 +421,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     review::rotate_server_secret(&config, &store, drop_old).await
                 }
                 AdminCommand::Purge => review::purge(&config, &store).await,
-                other => admin(other, &store, config.approvals_required).await,
+                other => admin(other, &store, &config).await,
             }
         }
         Command::Review { args, cmd } => review::review(cmd, args).await,
@@ -449,9 +559,12 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Opens the store and checks that the bot may start: a server secret, and at least one active
-/// reviewer key and one active custodian key to seal to.
-pub async fn open_for_bot(config: &Config) -> anyhow::Result<(Store, ServerSecret)> {
+/// Opens the store and checks that the bot may start: a server secret, a pinned keyring
+/// authority, and a signed keyring that proves at least one active reviewer key and one
+/// active custodian key to seal to.
+pub async fn open_for_bot(
+    config: &Config,
+) -> anyhow::Result<(Store, ServerSecret, std::sync::Arc<crate::trust::Trust>)> {
     if config.database_url.starts_with("sqlite:") && !config.data_dir.exists() {
         bail!(
             "the data directory {} does not exist: run `tipline init` first",
@@ -464,18 +577,24 @@ pub async fn open_for_bot(config: &Config) -> anyhow::Result<(Store, ServerSecre
     let store = Store::open(&config.database_url)
         .await
         .context("opening the database")?;
-    let ring = store.keyring().await.context("reading the keyring")?;
-    if ring.reviewers.is_empty() {
-        bail!(
-            "no active reviewer key is registered: register one with `tipline admin recipients add --role reviewer`; refusing to start, since reports could not be sealed"
-        );
+    let trust = crate::trust::Trust::new(config.authorities()?, Some(&config.keyring_head_file()));
+    let ring = trust
+        .keyring(&store)
+        .await
+        .context("the signed keyring does not verify; refusing to start")?;
+    for (role, what) in [
+        (RecipientRole::Reviewer, "reports"),
+        (RecipientRole::Custodian, "identities"),
+    ] {
+        if ring.active(role).is_empty() {
+            bail!(
+                "no active {role} key is registered in the signed keyring: the authority signs one \
+                 (`tipline authority sign add --role {role}`) and the administrator imports it \
+                 (`tipline admin recipients add --statement FILE`); refusing to start, since {what} could not be sealed"
+            );
+        }
     }
-    if ring.custodians.is_empty() {
-        bail!(
-            "no active custodian key is registered: register one with `tipline admin recipients add --role custodian`; refusing to start, since identities could not be sealed"
-        );
-    }
-    Ok((store, secret))
+    Ok((store, secret, std::sync::Arc::new(trust)))
 }
 
 async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
@@ -484,7 +603,7 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let Some(token) = config.telegram_token.as_ref() else {
         bail!("no bot token: set TELEGRAM_BOT_TOKEN or TELEGRAM_BOT_TOKEN_FILE");
     };
-    let (store, secret) = open_for_bot(&config).await?;
+    let (store, secret, trust) = open_for_bot(&config).await?;
     let api_url = reqwest_url(&config.telegram_api_url)?;
     let app = std::sync::Arc::new(crate::bot::App::new(
         store.clone(),
@@ -493,6 +612,7 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         config.limits.clone(),
         config.retention.clone(),
         config.contacts.clone(),
+        trust,
     ));
     let bot = teloxide::Bot::new(token.expose_secret())
         .set_api_url(api_url)
@@ -545,6 +665,7 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         config.approvals_required,
         config.retention.closed_case_days,
         config.review_trusted_proxies.clone(),
+        config.authority.clone(),
     );
     let api = tokio::spawn(crate::review::server::serve(listener, api_state, stopped()));
     tracing::info!(review_api = %review_addr, "review API listening");
@@ -734,38 +855,274 @@ fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
     }
 }
 
-async fn admin(cmd: AdminCommand, store: &Store, approvals_required: i64) -> anyhow::Result<()> {
-    match cmd {
-        AdminCommand::Recipients(RecipientsCommand::Add {
-            role,
-            name,
-            public_key,
-        }) => {
-            let (key_role, pk) = PublicKey::parse_key_string(&public_key).context(
-                "the public key string is not valid: check that it was copied completely",
-            )?;
-            pk.check_usable()
-                .context("this public key cannot be used (it is not a valid X25519 key); nothing was changed")?;
-            if key_role != role {
-                bail!("this is a {key_role} key, but --role says {role}; nothing was changed");
+/// Creates `path` with `contents`, never over an existing file.
+fn write_new_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .with_context(|| {
+            format!(
+                "creating {} (an existing file is never overwritten)",
+                path.display()
+            )
+        })?;
+    f.write_all(contents)
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
+
+/// Verifies a signed keyring statement against the configured authority and the stored
+/// chain, refuses one that would leave the hotline unable to seal or to disclose, and imports
+/// it. `expect`: "add" or "retire" when the command names one.
+async fn import_statement(
+    store: &Store,
+    config: &Config,
+    path: &Path,
+    expect: Option<&str>,
+) -> anyhow::Result<()> {
+    use crate::trust::{Op, SignedStatement, Statement};
+    let authorities = config.authorities()?;
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the statement {}", path.display()))?;
+    let signed = SignedStatement::from_file_text(&text)?;
+    let ring = authorities
+        .verify_chain(&crate::trust::stored_chain(store).await?)
+        .context("the stored keyring chain does not verify; nothing was changed")?;
+    let s = Statement::decode(&signed.body, ring.epoch + 1)?;
+    match (&s.op, expect) {
+        (Op::Add { .. }, Some("retire")) => {
+            bail!(
+                "{path:?} adds a key; use `admin recipients add --statement`; nothing was changed"
+            )
+        }
+        (Op::Retire { .. }, Some("add")) => bail!(
+            "{path:?} retires a key; use `admin recipients retire --statement`; nothing was changed"
+        ),
+        (Op::Retire { role, key }, _) => {
+            // Never leave the hotline unable to seal a report, or disclosures unable to reach
+            // the number of approvals they need: the replacement key comes first.
+            let left = ring.active(*role).iter().filter(|k| *k != key).count();
+            let needed = match role {
+                RecipientRole::Reviewer => 1,
+                RecipientRole::Custodian => config.approvals_required.max(1) as usize,
+            };
+            if left < needed {
+                bail!(
+                    "retiring {} would leave {left} active {role} key(s), and at least {needed} must stay \
+                     (reports must be sealed; a disclosure needs {} approval(s)). Import the statement adding \
+                     the replacement first; nothing was changed",
+                    key.key_id(),
+                    config.approvals_required.max(1)
+                );
             }
-            let r = match store.add_recipient(&pk, role, &name, "admin-cli").await {
-                Err(crate::store::StoreError::AlreadyExists) => {
-                    bail!(
-                        "key {} is registered already (a retired key cannot be added again)",
-                        pk.key_id()
+        }
+        _ => {}
+    }
+    let (s, after) = crate::trust::import(store, &authorities, &signed, "admin-cli")
+        .await
+        .context("the statement does not verify; nothing was changed")?;
+    say!("Imported keyring statement {}.", s.describe());
+    say!(
+        "The signed keyring now has {} active reviewer key(s) and {} active custodian key(s).",
+        after.active(RecipientRole::Reviewer).len(),
+        after.active(RecipientRole::Custodian).len()
+    );
+    if matches!(s.op, Op::Retire { .. }) {
+        say!(
+            "New items are no longer sealed to it. Items sealed before stay readable with it until they are re-wrapped to the current keys (`tipline review rewrap`, `tipline custodian rewrap`)."
+        );
+    }
+    Ok(())
+}
+
+/// `tipline authority …`: runs on the authority's own machine, with no database.
+fn authority(cmd: AuthorityCommand) -> anyhow::Result<()> {
+    use crate::crypto::sign;
+    use crate::trust::{Authorities, Op, SignedStatement};
+    match cmd {
+        AuthorityCommand::New {
+            name,
+            out,
+            passphrase: p,
+        } => {
+            if out.exists() {
+                bail!(
+                    "{} already exists; refusing to overwrite a key file (choose another path)",
+                    out.display()
+                );
+            }
+            let pass = passphrase(&p, true)?;
+            let public = sign::create_authority_file(&out, &name, &pass, KdfParams::DEFAULT)?;
+            say!(
+                "Wrote the keyring authority's key file {} (mode 0600). Keep it offline, with its passphrase, in the Inspectorate's safe.\n",
+                out.display()
+            );
+            say!(
+                "Authority key for every bot and client (TIPLINE_AUTHORITY, `review login --authority`):\n"
+            );
+            say!("{public}");
+            Ok(())
+        }
+        AuthorityCommand::Show { file } => {
+            let (name, public) = sign::read_authority_public(&file)?;
+            say!("{public}");
+            esay!("(keyring authority of {name})");
+            Ok(())
+        }
+        AuthorityCommand::Sign {
+            key,
+            chain,
+            also_trust,
+            op,
+            passphrase: p,
+        } => {
+            let (_, own) = sign::read_authority_public(&key)?;
+            let mut list = vec![own.to_authority_string()];
+            list.extend(also_trust);
+            let authorities = Authorities::parse(&list.join(","), Some(1))?;
+            let chain = match &chain {
+                Some(path) => crate::trust::parse_chain_file(
+                    &std::fs::read_to_string(path)
+                        .with_context(|| format!("reading the chain {}", path.display()))?,
+                )?,
+                None => Vec::new(),
+            };
+            let ring = authorities
+                .verify_chain(&chain)
+                .context("the chain does not verify against this authority; nothing was signed")?;
+            let (op, out) = match op {
+                SignOp::Add {
+                    role,
+                    name,
+                    public_key,
+                    out,
+                } => {
+                    let (key_role, pk) = PublicKey::parse_key_string(&public_key).context(
+                        "the public key string is not valid: check that it was copied completely",
+                    )?;
+                    if key_role != role {
+                        bail!(
+                            "this is a {key_role} key, but --role says {role}; nothing was signed"
+                        );
+                    }
+                    pk.check_usable()
+                        .context("this public key cannot be used; nothing was signed")?;
+                    if ring.member(&pk).is_some() {
+                        bail!(
+                            "key {} is in the keyring already (a retired key never comes back); nothing was signed",
+                            pk.key_id()
+                        );
+                    }
+                    (
+                        Op::Add {
+                            role,
+                            name,
+                            key: pk,
+                        },
+                        out,
                     )
                 }
-                other => other?,
+                SignOp::Retire { public_key, out } => {
+                    let (role, pk) = PublicKey::parse_key_string(&public_key).context(
+                        "the public key string is not valid: check that it was copied completely",
+                    )?;
+                    if !ring.member(&pk).is_some_and(|m| m.active && m.role == role) {
+                        bail!(
+                            "key {} is not an active {role} key in this chain; nothing was signed",
+                            pk.key_id()
+                        );
+                    }
+                    (Op::Retire { role, key: pk }, out)
+                }
             };
-            let ring = store.keyring().await?;
+            if out.exists() {
+                bail!("{} already exists; nothing was signed", out.display());
+            }
+            let statement = ring.next(op);
+            let pass = passphrase(&p, false)?;
+            let auth = sign::load_authority_file(&key, &pass)?;
+            let signed = SignedStatement::sign(&statement, &auth.key);
+            write_new_file(&out, signed.to_file_text().as_bytes())?;
+            say!("Signed keyring statement {}.", statement.describe());
             say!(
-                "Registered {} key {} for {}. Keyring epoch is now {}.",
-                r.role,
-                r.key_id,
-                r.name,
-                ring.epoch
+                "Give {} to the administrator: `tipline admin recipients {} --statement {}`.",
+                out.display(),
+                if matches!(statement.op, Op::Add { .. }) {
+                    "add"
+                } else {
+                    "retire"
+                },
+                out.display()
             );
+            Ok(())
+        }
+        AuthorityCommand::Cosign {
+            key,
+            statement,
+            out,
+            passphrase: p,
+        } => {
+            let mut signed = SignedStatement::from_file_text(
+                &std::fs::read_to_string(&statement)
+                    .with_context(|| format!("reading {}", statement.display()))?,
+            )?;
+            let s = crate::trust::Statement::decode(&signed.body, 0)?;
+            if out.exists() {
+                bail!("{} already exists; nothing was signed", out.display());
+            }
+            let pass = passphrase(&p, false)?;
+            let auth = sign::load_authority_file(&key, &pass)?;
+            signed.cosign(&auth.key);
+            write_new_file(&out, signed.to_file_text().as_bytes())?;
+            say!("Co-signed keyring statement {}.", s.describe());
+            Ok(())
+        }
+    }
+}
+
+async fn admin(cmd: AdminCommand, store: &Store, config: &Config) -> anyhow::Result<()> {
+    match cmd {
+        AdminCommand::Recipients(RecipientsCommand::Add { statement }) => {
+            import_statement(store, config, &statement, Some("add")).await
+        }
+        AdminCommand::Recipients(RecipientsCommand::Retire { statement }) => {
+            import_statement(store, config, &statement, Some("retire")).await
+        }
+        AdminCommand::Keyring(KeyringCommand::Import { statement }) => {
+            import_statement(store, config, &statement, None).await
+        }
+        AdminCommand::Keyring(KeyringCommand::Export { out }) => {
+            let chain = crate::trust::stored_chain(store).await?;
+            write_new_file(&out, crate::trust::chain_file_text(&chain).as_bytes())?;
+            say!(
+                "Wrote the keyring chain ({} statement(s)) to {}. The authority checks it and signs the next statement with `tipline authority sign --chain {}`.",
+                chain.len(),
+                out.display(),
+                out.display()
+            );
+            Ok(())
+        }
+        AdminCommand::Keyring(KeyringCommand::Verify) => {
+            let authorities = config.authorities()?;
+            let ring = authorities
+                .verify_chain(&crate::trust::stored_chain(store).await?)
+                .context("the stored keyring chain does not verify")?;
+            say!(
+                "The keyring chain verifies: {} statement(s) signed by the configured authority, head {}.",
+                ring.epoch,
+                hex::encode(ring.head)
+            );
+            for m in &ring.members {
+                say!(
+                    "{}  {:<9}  {:<8}  {}",
+                    m.key.key_id(),
+                    m.role,
+                    if m.active { "active" } else { "retired" },
+                    m.name
+                );
+            }
             Ok(())
         }
         AdminCommand::Recipients(RecipientsCommand::List) => {
@@ -797,37 +1154,6 @@ async fn admin(cmd: AdminCommand, store: &Store, approvals_required: i64) -> any
                 ring.epoch,
                 ring.reviewers.len(),
                 ring.custodians.len()
-            );
-            Ok(())
-        }
-        AdminCommand::Recipients(RecipientsCommand::Retire { key_id }) => {
-            let id = KeyId::parse(&key_id)
-                .context("a key id is 16 hex digits, as `admin recipients list` shows")?;
-            // Never leave the hotline unable to seal a report, or disclosures unable to reach
-            // the number of approvals they need: the replacement key comes first.
-            let ring = store.keyring().await?;
-            let needed = approvals_required.max(1) as usize;
-            if ring.reviewers.iter().any(|k| k.key_id() == id) && ring.reviewers.len() == 1 {
-                bail!(
-                    "{id} is the only active reviewer key: without one no report can be sealed. \
-                     Add the new reviewer key first (`admin recipients add --role reviewer`), then retire this one; nothing was changed"
-                );
-            }
-            if ring.custodians.iter().any(|k| k.key_id() == id) && ring.custodians.len() <= needed {
-                bail!(
-                    "retiring {id} would leave {} active custodian key(s), but a disclosure needs {needed} approval(s) \
-                     (and a report needs a custodian to seal its identity to). Add the new custodian key first; nothing was changed",
-                    ring.custodians.len() - 1
-                );
-            }
-            match store.retire_recipient(&id, "admin-cli").await {
-                Err(crate::store::StoreError::NotFound) => bail!("no active key has the id {id}"),
-                other => other?,
-            }
-            let ring = store.keyring().await?;
-            say!(
-                "Retired key {id}. Keyring epoch is now {}. New items are no longer sealed to it. Items sealed before stay readable with it until they are re-wrapped to the current keys (`tipline review rewrap`, `tipline custodian rewrap`).",
-                ring.epoch
             );
             Ok(())
         }

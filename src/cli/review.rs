@@ -37,28 +37,41 @@ pub struct ClientArgs {
     pub passphrase_file: Option<PathBuf>,
 }
 
+/// `login` options (reviewers and custodians alike).
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// The review API, e.g. http://127.0.0.1:8470.
+    #[arg(long)]
+    server: String,
+    /// Your private key file.
+    #[arg(long)]
+    key: PathBuf,
+    /// Read the token from this file (otherwise TIPLINE_REVIEW_TOKEN, then the terminal).
+    #[arg(long)]
+    token_file: Option<PathBuf>,
+    /// Trust only this certificate authority (PEM) for the server's certificate: the
+    /// Inspectorate's internal CA. Its certificates are kept in the client configuration.
+    #[arg(long)]
+    ca_file: Option<PathBuf>,
+    /// The keyring authority's `tlauth1…` string, as the Inspectorate's leadership gave it
+    /// (repeat for several). Kept in the client configuration: nothing is ever sealed to
+    /// a key it did not sign.
+    #[arg(long, required = true)]
+    authority: Vec<String>,
+    /// How many of the authorities must sign a keyring statement.
+    #[arg(long, default_value_t = 1)]
+    authority_threshold: usize,
+    /// Replace an existing client configuration.
+    #[arg(long)]
+    force: bool,
+}
+
 /// `tipline review …`
 #[derive(Debug, Subcommand)]
 pub enum ReviewCommand {
-    /// Store the server address, your token and your key file in the client configuration.
-    Login {
-        /// The review API, e.g. http://127.0.0.1:8470.
-        #[arg(long)]
-        server: String,
-        /// Your private key file.
-        #[arg(long)]
-        key: PathBuf,
-        /// Read the token from this file (otherwise TIPLINE_REVIEW_TOKEN, then the terminal).
-        #[arg(long)]
-        token_file: Option<PathBuf>,
-        /// Trust only this certificate authority (PEM) for the server's certificate: the
-        /// Inspectorate's internal CA. Its certificates are kept in the client configuration.
-        #[arg(long)]
-        ca_file: Option<PathBuf>,
-        /// Replace an existing client configuration.
-        #[arg(long)]
-        force: bool,
-    },
+    /// Store the server address, your token, your key file and the keyring authority in the
+    /// client configuration.
+    Login(LoginArgs),
     /// List cases.
     Queue {
         /// Only this status (new, in_review, awaiting_reporter, closed).
@@ -144,6 +157,10 @@ pub enum ReviewCommand {
 /// `tipline custodian …`
 #[derive(Debug, Subcommand)]
 pub enum CustodianCommand {
+    /// Store the server address, your token, your key file and the keyring authority in the
+    /// client configuration (as `tipline review login`; the administrator issues the token
+    /// with `tipline admin tokens issue --role custodian`).
+    Login(LoginArgs),
     /// Disclosure requests (pending ones unless --all).
     Requests {
         /// All requests, decided ones too.
@@ -151,12 +168,16 @@ pub enum CustodianCommand {
         all: bool,
     },
     /// Approve a request; when approvals are complete, re-seal the identity to the requester.
+    /// Shows the requester as the signed keyring names them and asks for confirmation first.
     Approve {
         /// The request id.
         id: i64,
         /// Why.
         #[arg(long)]
         reason: String,
+        /// Approve without asking (scripts).
+        #[arg(long)]
+        yes: bool,
     },
     /// Deny a request.
     Deny {
@@ -228,6 +249,34 @@ struct ClientFile {
     /// silently fall back to the public authorities.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ca_pem: Option<String>,
+    /// The pinned keyring authority (`login --authority`).
+    #[serde(default)]
+    authority: Vec<String>,
+    /// How many of them must sign a statement.
+    #[serde(default = "one")]
+    authority_threshold: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// The pin for a client configuration at `path`: its authorities, and the newest keyring head
+/// seen, kept beside it (`….keyring-head`, 0600) so that a server cannot later show an older
+/// or different chain.
+fn client_pin(
+    path: &Path,
+    authority: &[String],
+    threshold: usize,
+) -> anyhow::Result<Option<std::sync::Arc<crate::trust::Trust>>> {
+    if authority.is_empty() {
+        return Ok(None);
+    }
+    let authorities = crate::trust::Authorities::parse(&authority.join(","), Some(threshold))?;
+    Ok(Some(std::sync::Arc::new(crate::trust::Trust::new(
+        authorities,
+        Some(&path.with_extension("keyring-head")),
+    ))))
 }
 
 fn client_config_path(args: &ClientArgs) -> anyhow::Result<PathBuf> {
@@ -257,11 +306,14 @@ fn session(args: &ClientArgs) -> anyhow::Result<Session> {
     })?;
     let file: ClientFile = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a tipline client configuration", path.display()))?;
-    let client = Client::with_ca(
+    let mut client = Client::with_ca(
         &file.server,
         SecretString::from(file.token),
         file.ca_pem.as_deref().map(str::as_bytes),
     )?;
+    if let Some(pin) = client_pin(&path, &file.authority, file.authority_threshold)? {
+        client = client.with_pin(pin);
+    }
     Ok(Session {
         client,
         key_file: file.key_file,
@@ -509,28 +561,13 @@ fn print_request(r: &DisclosureView) {
 
 /// Runs `tipline review …`.
 pub async fn review(cmd: ReviewCommand, args: ClientArgs) -> anyhow::Result<()> {
-    if let ReviewCommand::Login {
-        server,
-        key,
-        token_file,
-        ca_file,
-        force,
-    } = cmd
-    {
-        return login(
-            &args,
-            &server,
-            &key,
-            token_file.as_deref(),
-            ca_file.as_deref(),
-            force,
-        )
-        .await;
+    if let ReviewCommand::Login(l) = cmd {
+        return login(&args, &l).await;
     }
     let s = session(&args)?;
     let c = &s.client;
     match cmd {
-        ReviewCommand::Login { .. } => unreachable!("handled above"),
+        ReviewCommand::Login(_) => unreachable!("handled above"),
         ReviewCommand::Queue {
             status,
             unread,
@@ -678,18 +715,23 @@ fn print_rewrap(r: &client::RewrapReport, json: bool) -> anyhow::Result<()> {
         r.failed,
         r.not_openable
     );
+    if r.refused > 0 {
+        bail!(
+            "refused {} item(s): the server asked to seal them to key(s) the signed keyring does not prove ({}). \
+             Nothing was sealed to those keys; tell the administrator and the keyring authority",
+            r.refused,
+            r.unproven_keys.join(", ")
+        );
+    }
     Ok(())
 }
 
-async fn login(
-    args: &ClientArgs,
-    server: &str,
-    key: &Path,
-    token_file: Option<&Path>,
-    ca_file: Option<&Path>,
-    force: bool,
-) -> anyhow::Result<()> {
+async fn login(args: &ClientArgs, l: &LoginArgs) -> anyhow::Result<()> {
+    let (server, key, force) = (l.server.as_str(), l.key.as_path(), l.force);
+    let (token_file, ca_file) = (l.token_file.as_deref(), l.ca_file.as_deref());
     client::check_server_url(server).map_err(anyhow::Error::msg)?;
+    let authorities =
+        crate::trust::Authorities::parse(&l.authority.join(","), Some(l.authority_threshold))?;
     let ca_pem = match ca_file {
         Some(f) => {
             Some(std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?)
@@ -730,11 +772,50 @@ async fn login(
             pk.key_id()
         );
     }
+    // The authority the operator gave must be the one the server is configured with, and the
+    // server's keyring chain must verify against it and prove this very key.
+    let view = client.keyring().await.context("reading the keyring")?;
+    let given: std::collections::BTreeSet<_> = authorities.keys().iter().copied().collect();
+    let offered: std::collections::BTreeSet<_> = view
+        .authority
+        .iter()
+        .filter_map(|s| crate::crypto::sign::VerifyingKey::parse_authority_string(s).ok())
+        .collect();
+    if !view.authority.is_empty() && offered != given {
+        bail!(
+            "the server is configured with another keyring authority ({}) than the one given ({}): \
+             check the tlauth1 string with the Inspectorate's leadership; nothing was written",
+            view.authority.join(", "),
+            l.authority.join(", ")
+        );
+    }
+    let head_file = path.with_extension("keyring-head");
+    if force && head_file.exists() {
+        std::fs::remove_file(&head_file)
+            .with_context(|| format!("replacing {}", head_file.display()))?;
+    }
+    let pin = std::sync::Arc::new(crate::trust::Trust::new(authorities, Some(&head_file)));
+    let client = client.with_pin(pin);
+    let ring = client
+        .verified_keyring()
+        .await
+        .context("checking the server's keyring against the authority; nothing was written")?;
+    if !ring
+        .member(&pk)
+        .is_some_and(|m| m.active && m.role.as_str() == role.as_str())
+    {
+        bail!(
+            "the signed keyring does not list {} as an active {role} key; nothing was written",
+            pk.key_id()
+        );
+    }
     let body = serde_json::to_vec_pretty(&ClientFile {
         server: server.trim_end_matches('/').to_owned(),
         token: token.expose_secret().to_owned(),
         key_file: std::fs::canonicalize(key).unwrap_or_else(|_| key.to_path_buf()),
         ca_pem,
+        authority: l.authority.clone(),
+        authority_threshold: l.authority_threshold,
     })?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -752,12 +833,51 @@ async fn login(
     Ok(())
 }
 
+/// Approves (and, when approvals are complete, re-seals the identity to the requester) or
+/// denies a disclosure request, and says what happened.
+async fn approve_or_deny(
+    s: &Session,
+    args: &ClientArgs,
+    id: i64,
+    approve: bool,
+    reason: &str,
+) -> anyhow::Result<()> {
+    let c = &s.client;
+    let sk = if approve {
+        Some(load_key(s, args, RecipientRole::Custodian)?)
+    } else {
+        None
+    };
+    let (view, item) = match &sk {
+        Some(sk) => client::decide_and_disclose(c, sk, id, true, reason).await?,
+        None => (c.decide(id, false, reason).await?, None),
+    };
+    if s.args_json {
+        return print_json(&serde_json::json!({ "request": view, "disclosed_item": item }));
+    }
+    print_request(&view);
+    match item {
+        Some(i) => say!(
+            "The identity was re-sealed to reviewer key {} only (item #{i}).",
+            view.requester
+        ),
+        None if view.status == DisclosureStatus::Pending => {
+            say!("More approvals are needed before the identity is disclosed.")
+        }
+        None => {}
+    }
+    Ok(())
+}
+
 /// Runs `tipline custodian …`.
 pub async fn custodian(cmd: CustodianCommand, args: ClientArgs) -> anyhow::Result<()> {
+    if let CustodianCommand::Login(l) = cmd {
+        return login(&args, &l).await;
+    }
     let s = session(&args)?;
     let c = &s.client;
-    let approve = matches!(cmd, CustodianCommand::Approve { .. });
     match cmd {
+        CustodianCommand::Login(_) => unreachable!("handled above"),
         CustodianCommand::Requests { all } => {
             let list = c
                 .disclosures(if all {
@@ -779,30 +899,36 @@ pub async fn custodian(cmd: CustodianCommand, args: ClientArgs) -> anyhow::Resul
                 print_request(r);
             }
         }
-        CustodianCommand::Approve { id, reason } | CustodianCommand::Deny { id, reason } => {
-            let sk = if approve {
-                Some(load_key(&s, &args, RecipientRole::Custodian)?)
-            } else {
-                None
+        CustodianCommand::Approve {
+            id,
+            ref reason,
+            yes,
+        } if !yes => {
+            // Who the identity would go to, as the signed keyring names them: confirmed here
+            // before anything leaves this machine.
+            let Some(view) = c.disclosure(id).await? else {
+                bail!("there is no disclosure request #{id}");
             };
-            let (view, item) = match &sk {
-                Some(sk) => client::decide_and_disclose(c, sk, id, true, &reason).await?,
-                None => (c.decide(id, false, &reason).await?, None),
-            };
-            if s.args_json {
-                return print_json(&serde_json::json!({ "request": view, "disclosed_item": item }));
+            let member = client::verified_requester(c, &view).await?;
+            say!(
+                "Request #{id} for case {}: reviewer {} (key {}), as the signed keyring names them.\nTheir reason: {}",
+                view.case,
+                member.name,
+                member.key.key_id(),
+                view.reason
+            );
+            let answer = rpassword::prompt_password("Type yes to approve: ")
+                .context("reading the confirmation (give --yes when there is no terminal)")?;
+            if answer.trim() != "yes" {
+                bail!("not approved; nothing was changed");
             }
-            print_request(&view);
-            match item {
-                Some(i) => say!(
-                    "The identity was re-sealed to reviewer key {} only (item #{i}).",
-                    view.requester
-                ),
-                None if view.status == DisclosureStatus::Pending => {
-                    say!("More approvals are needed before the identity is disclosed.")
-                }
-                None => {}
-            }
+            approve_or_deny(&s, &args, id, true, reason).await?;
+        }
+        CustodianCommand::Approve { id, reason, .. } => {
+            approve_or_deny(&s, &args, id, true, &reason).await?
+        }
+        CustodianCommand::Deny { id, reason } => {
+            approve_or_deny(&s, &args, id, false, &reason).await?
         }
         CustodianCommand::Attachments { case, out } => {
             attachments(&s, &args, RecipientRole::Custodian, &case, &out).await?

@@ -52,6 +52,15 @@ impl KdfParams {
     };
 }
 
+/// Refuses absurd parameters from a tampered file before allocating for them, and a salt too
+/// short to be random.
+pub(crate) fn check_kdf_params(params: KdfParams, salt_len: usize) -> Result<(), CryptoError> {
+    if params.memory_kib > 4 * 1024 * 1024 || params.iterations > 100 || salt_len < 16 {
+        return Err(CryptoError::KeyDerivation);
+    }
+    Ok(())
+}
+
 /// argon2id of `password` with `salt` into a 32-byte key.
 pub(crate) fn argon2id(
     password: &[u8],
@@ -215,14 +224,8 @@ pub fn decrypt(text: &str, passphrase: &SecretString, path: &str) -> Result<KeyF
         .ok_or_else(|| KeyFileError::NotAKeyFile(path.to_owned()))?;
     let ct =
         hex::decode(&body.ciphertext).map_err(|_| KeyFileError::NotAKeyFile(path.to_owned()))?;
-    // Refuse absurd parameters from a tampered file before allocating for them, and weak
-    // ones that would make the passphrase cheap to guess (tests use their own files).
-    if body.kdf.params.memory_kib > 4 * 1024 * 1024
-        || body.kdf.params.iterations > 100
-        || salt.len() < 16
-    {
-        return Err(KeyFileError::NotAKeyFile(path.to_owned()));
-    }
+    check_kdf_params(body.kdf.params, salt.len())
+        .map_err(|_| KeyFileError::NotAKeyFile(path.to_owned()))?;
     let key = argon2id(
         passphrase.expose_secret().as_bytes(),
         &salt,

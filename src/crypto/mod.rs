@@ -1,5 +1,5 @@
-//! Cryptography: the only module that touches `hpke`, `aes-gcm`, `x25519-dalek`, `argon2`,
-//! `hkdf`, `hmac` and `sha2`.
+//! Cryptography: the only module that touches `hpke`, `aes-gcm`, `x25519-dalek`,
+//! `ed25519-dalek`, `argon2`, `hkdf`, `hmac` and `sha2`.
 //!
 //! | file          | owns                                                                    |
 //! |---------------|-------------------------------------------------------------------------|
@@ -10,6 +10,7 @@
 //! | `keyfile`     | passphrase-protected private key files (argon2id → AES-256-GCM)         |
 //! | `receipt`     | receipts, their lookup ids and the reporter's mailbox keypair           |
 //! | `secret`      | the versioned server secret, pseudonyms and the draft key               |
+//! | `sign`        | Ed25519 signatures and the keyring authority's key file and string      |
 //!
 //! Invariants: secrets live in types without `Debug`, `Clone` or `Serialize` that zeroize on
 //! drop; accessors that reveal a secret say so in their name (`expose_…`); errors are coarse and
@@ -22,6 +23,7 @@ pub mod keyfile;
 pub mod keys;
 pub mod receipt;
 pub mod secret;
+pub mod sign;
 pub mod suite;
 
 pub use envelope::{ItemKind, Sealed};
@@ -60,6 +62,9 @@ pub enum CryptoError {
     /// The key derivation function could not run with the configured parameters.
     #[error("key derivation failed")]
     KeyDerivation,
+    /// A signature did not verify, or a signing key is not usable.
+    #[error("invalid signature")]
+    InvalidSignature,
 }
 
 /// Fills `buf` with bytes from the operating system's CSPRNG.

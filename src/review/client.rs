@@ -4,7 +4,9 @@
 //!
 //! Invariants: private keys and plaintext never leave this process; what is uploaded is always
 //! an envelope (or a recipient header) sealed here; attachment files are written only under
-//! their neutral names, never over an existing file.
+//! their neutral names, never over an existing file; nothing is sealed to a key that the
+//! keyring chain, verified against the authority pinned at login, does not prove active (the
+//! server's key list and rewrap targets are checked against it, never believed).
 
 use std::path::{Path, PathBuf};
 
@@ -46,6 +48,10 @@ pub enum ClientError {
     /// Writing a file failed.
     #[error("{0}")]
     Io(String),
+    /// The server asked for something the signed keyring does not prove (or the keyring
+    /// chain did not verify against the pinned authority): nothing was sealed.
+    #[error("refused, nothing was sealed: {0}")]
+    Untrusted(String),
 }
 
 impl ClientError {
@@ -65,6 +71,7 @@ pub struct Client {
     base: String,
     token: SecretString,
     http: reqwest::Client,
+    pin: Option<std::sync::Arc<crate::trust::Trust>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -106,7 +113,44 @@ impl Client {
             base: format!("{}{PREFIX}", server.trim_end_matches('/')),
             token,
             http,
+            pin: None,
         })
+    }
+
+    /// Pins the keyring authority: every key this client seals to must be proven active by
+    /// the chain the server sends, verified against it (and extending the newest chain this
+    /// pin saw).
+    #[must_use]
+    pub fn with_pin(mut self, pin: std::sync::Arc<crate::trust::Trust>) -> Client {
+        self.pin = Some(pin);
+        self
+    }
+
+    /// The keyring as the pinned authority proves it, from the chain the server sends.
+    pub async fn verified_keyring(&self) -> Result<crate::trust::VerifiedKeyring> {
+        let pin = self.pin.as_ref().ok_or_else(|| {
+            ClientError::Untrusted(
+                "no keyring authority is pinned: log in again with `--authority tlauth1…`".into(),
+            )
+        })?;
+        let view = self.keyring().await?;
+        let chain = view
+            .statements
+            .iter()
+            .map(|s| {
+                let body = hex::decode(&s.body).map_err(|_| {
+                    ClientError::Untrusted(format!("keyring statement {}: malformed", s.seq))
+                })?;
+                crate::trust::SignedStatement::from_stored(&crate::store::StoredStatement {
+                    seq: s.seq,
+                    body,
+                    signatures: s.signatures.clone(),
+                })
+                .map_err(|e| ClientError::Untrusted(e.to_string()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        pin.accept(&chain)
+            .map_err(|e| ClientError::Untrusted(e.to_string()))
     }
 
     async fn call<B: Serialize, T: DeserializeOwned>(
@@ -517,12 +561,15 @@ fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| ClientError::Io(format!("cannot write {}: {e}", path.display())))
 }
 
-fn active_keys(ring: &KeyringView, role: RecipientRole) -> Result<Vec<PublicKey>> {
-    ring.recipients
-        .iter()
-        .filter(|r| r.active && r.role == role)
-        .map(|r| public_key_of(&r.public_key))
-        .collect()
+/// The active keys of `role` in the verified keyring; an error when there is none.
+async fn active_keys(client: &Client, role: RecipientRole) -> Result<Vec<PublicKey>> {
+    let keys = client.verified_keyring().await?.active(role);
+    if keys.is_empty() {
+        return Err(ClientError::Untrusted(format!(
+            "the signed keyring has no active {role} key"
+        )));
+    }
+    Ok(keys)
 }
 
 /// Seals `text` as a reply to the reporter (to the mailbox key and every active reviewer, so
@@ -536,7 +583,7 @@ pub async fn reply(client: &Client, code: &str, text: &str) -> Result<i64> {
             .as_deref()
             .ok_or(ClientError::Malformed("case without a mailbox key"))?,
     )?;
-    let mut keys = active_keys(&client.keyring().await?, RecipientRole::Reviewer)?;
+    let mut keys = active_keys(client, RecipientRole::Reviewer).await?;
     keys.push(mailbox);
     upload_text(client, code, &case_id, ItemKind::ToReporter, &keys, text).await
 }
@@ -545,7 +592,7 @@ pub async fn reply(client: &Client, code: &str, text: &str) -> Result<i64> {
 pub async fn note(client: &Client, code: &str, text: &str) -> Result<i64> {
     let detail = client.case(code).await?;
     let case_id = case_id_of(&detail.case.case_id)?;
-    let keys = active_keys(&client.keyring().await?, RecipientRole::Reviewer)?;
+    let keys = active_keys(client, RecipientRole::Reviewer).await?;
     upload_text(client, code, &case_id, ItemKind::Note, &keys, text).await
 }
 
@@ -585,6 +632,14 @@ pub async fn decide_and_disclose(
     approve: bool,
     reason: &str,
 ) -> Result<(DisclosureView, Option<i64>)> {
+    if approve {
+        // An approval is given only for a requester the signed keyring proves.
+        let request = client
+            .disclosure(id)
+            .await?
+            .ok_or(ClientError::Malformed("disclosure request"))?;
+        verified_requester(client, &request).await?;
+    }
     let view = client.decide(id, approve, reason).await?;
     if view.status != DisclosureStatus::Approved {
         return Ok((view, None));
@@ -594,15 +649,41 @@ pub async fn decide_and_disclose(
     Ok((after, Some(item)))
 }
 
+/// The requester of a disclosure request as the signed keyring proves it: an active reviewer
+/// key whose id is the request's, and (when the server sends one) the same public key. A
+/// request naming any other key is refused before anything is opened.
+pub async fn verified_requester(
+    client: &Client,
+    request: &DisclosureView,
+) -> Result<crate::trust::Member> {
+    let ring = client.verified_keyring().await?;
+    let member = ring
+        .members
+        .iter()
+        .find(|m| m.key.key_id() == request.requester)
+        .filter(|m| m.active && m.role == RecipientRole::Reviewer)
+        .cloned()
+        .ok_or_else(|| {
+            ClientError::Untrusted(format!(
+                "the requester's key {} is not an active reviewer key in the signed keyring",
+                request.requester
+            ))
+        })?;
+    if let Some(sent) = request.requester_public.as_deref()
+        && public_key_of(sent)? != member.key
+    {
+        return Err(ClientError::Untrusted(format!(
+            "the server sent another public key for the requester {} than the signed keyring",
+            request.requester
+        )));
+    }
+    Ok(member)
+}
+
 /// Re-seals the identity of an approved request to the requester (custodian side).
 pub async fn disclose(client: &Client, sk: &SecretKey, request: &DisclosureView) -> Result<i64> {
     let case_id = case_id_of(&request.case_id)?;
-    let requester = public_key_of(request.requester_public.as_deref().ok_or(
-        ClientError::Malformed("request without an active requester key"),
-    )?)?;
-    if requester.key_id() != request.requester {
-        return Err(ClientError::Malformed("requester key"));
-    }
+    let requester = verified_requester(client, request).await?.key;
     let items = client
         .items(&request.case, Some(ItemKind::Identity))
         .await?;
@@ -633,11 +714,28 @@ pub struct RewrapReport {
     pub failed: usize,
     /// Items that need new wraps but are not sealed to this key.
     pub not_openable: usize,
+    /// Items the server asked to seal to keys the signed keyring does not prove: not done.
+    pub refused: usize,
+    /// The key ids the server named that the signed keyring does not prove.
+    pub unproven_keys: Vec<String>,
+}
+
+/// The role whose keys an item of `kind` is sealed to, for rewrap: `None` for kinds that are
+/// never rewrapped (a disclosed identity is sealed to its requester only).
+fn rewrap_role(kind: ItemKind) -> Option<RecipientRole> {
+    match kind {
+        ItemKind::Identity | ItemKind::AttachmentOriginal => Some(RecipientRole::Custodian),
+        ItemKind::DisclosedIdentity => None,
+        _ => Some(RecipientRole::Reviewer),
+    }
 }
 
 /// Gives every item this key can open, and whose wraps differ from the current key set, a new
-/// header wrapping the same content key to exactly the current keys.
+/// header wrapping the same content key to exactly the current keys — the keys the signed
+/// keyring proves, never the server's word: an item whose target names any other key (but a
+/// reply's one mailbox key) is refused and reported.
 pub async fn rewrap_all(client: &Client, sk: &SecretKey) -> Result<RewrapReport> {
+    let ring = client.verified_keyring().await?;
     let plan = client.rewrap_plan().await?;
     let mut report = RewrapReport {
         not_openable: plan.not_openable,
@@ -654,6 +752,26 @@ pub async fn rewrap_all(client: &Client, sk: &SecretKey) -> Result<RewrapReport>
             .iter()
             .map(|k| public_key_of(k))
             .collect::<Result<_>>()?;
+        let proven = rewrap_role(kind)
+            .map(|r| ring.active(r))
+            .unwrap_or_default();
+        let mut unproven: Vec<&PublicKey> = target.iter().filter(|k| !proven.contains(k)).collect();
+        // A reply is also sealed to the reporter's mailbox key, which the keyring does not
+        // hold: one such key, for replies only.
+        if kind == ItemKind::ToReporter && unproven.len() == 1 {
+            unproven.clear();
+        }
+        let complete = proven.iter().all(|k| target.contains(k));
+        if !unproven.is_empty() || !complete || proven.is_empty() {
+            report.refused += 1;
+            for k in unproven {
+                let id = k.key_id().to_string();
+                if !report.unproven_keys.contains(&id) {
+                    report.unproven_keys.push(id);
+                }
+            }
+            continue;
+        }
         let blob = hex::decode(&item.blob).map_err(|_| ClientError::Malformed("envelope"))?;
         let header = match envelope::rewrap(&blob, kind, &case_id, sk, &target) {
             Ok(h) => h,

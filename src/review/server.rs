@@ -51,6 +51,9 @@ pub struct ApiState {
     pub limiter: FailureLimiter,
     /// Reverse proxies whose `X-Forwarded-For` names the client (see [`super::peer`]).
     pub trusted_proxies: Vec<Net>,
+    /// The keyring authority keys this server is configured with (shown to `login`, which
+    /// compares them with the operator's; clients never take them from here).
+    pub authority: Vec<String>,
 }
 
 impl ApiState {
@@ -60,6 +63,7 @@ impl ApiState {
         approvals_required: i64,
         closed_case_days: i64,
         trusted_proxies: Vec<Net>,
+        authority: Vec<String>,
     ) -> Arc<Self> {
         Arc::new(Self {
             store,
@@ -67,6 +71,7 @@ impl ApiState {
             closed_case_days,
             limiter: FailureLimiter::default(),
             trusted_proxies,
+            authority,
         })
     }
 
@@ -83,6 +88,7 @@ impl ApiState {
             closed_case_days,
             limiter,
             trusted_proxies: Vec::new(),
+            authority: Vec::new(),
         })
     }
 }
@@ -442,10 +448,23 @@ async fn keyring(State(state): State<AppState>, caller: Caller) -> ApiResult<Jso
             active: r.active,
         })
         .collect();
+    let statements = state
+        .store
+        .keyring_statements()
+        .await?
+        .into_iter()
+        .map(|s| StatementView {
+            seq: s.seq,
+            body: hex::encode(&s.body),
+            signatures: s.signatures,
+        })
+        .collect();
     audit(&state, &caller, "keyring.read", None, String::new()).await?;
     Ok(Json(KeyringView {
         epoch: ring.epoch,
         recipients,
+        statements,
+        authority: state.authority.clone(),
     }))
 }
 

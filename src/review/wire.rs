@@ -53,8 +53,27 @@ pub struct RecipientView {
 pub struct KeyringView {
     /// Current epoch.
     pub epoch: i64,
-    /// All keys, active first.
+    /// All keys, active first (as the server's table has them: clients trust `statements`).
     pub recipients: Vec<RecipientView>,
+    /// The signed keyring chain, in order: what clients verify against the authority they
+    /// pinned at login before sealing to any key.
+    #[serde(default)]
+    pub statements: Vec<StatementView>,
+    /// The keyring authority keys the server is configured with (`tlauth1…`), for `login` to
+    /// compare with the one the operator gave.
+    #[serde(default)]
+    pub authority: Vec<String>,
+}
+
+/// One stored keyring statement.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatementView {
+    /// Position, from 1.
+    pub seq: i64,
+    /// The signed body, hex.
+    pub body: String,
+    /// The signatures (JSON text, as stored).
+    pub signatures: String,
 }
 
 /// Flags shown in the queue.

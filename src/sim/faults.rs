@@ -112,6 +112,9 @@ pub struct Faults {
     /// sees a network error for a message that was in fact sent (what makes a retry send a
     /// duplicate, and a client that does not retry believe a sent message lost).
     pub lose_response: Option<EveryNth>,
+    /// Let the call take effect, then hold its answer for a while: a process killed in that
+    /// window sent the message but never learnt that it did.
+    pub hold_response: Option<Stall>,
 }
 
 /// What to do to one call.
@@ -122,6 +125,7 @@ pub(crate) struct Decision {
     pub bad_gateway: bool,
     pub internal_error: bool,
     pub lose_response: bool,
+    pub hold_response: Option<Duration>,
 }
 
 /// Counters behind [`Faults`].
@@ -132,6 +136,7 @@ pub(crate) struct FaultState {
     bad_gateway_count: u64,
     internal_error_count: u64,
     lose_response_count: u64,
+    hold_response_count: u64,
     /// 429s answered by the flood limits since the simulator started.
     pub(crate) flood_rejections: u64,
     per_chat: HashMap<i64, VecDeque<Instant>>,
@@ -192,12 +197,18 @@ impl FaultState {
                 &mut self.lose_response_count,
                 method,
             );
+        let hold_response = faults
+            .hold_response
+            .as_ref()
+            .filter(|s| hit(Some(&s.every), &mut self.hold_response_count, method))
+            .map(|s| s.delay);
         Decision {
             stall,
             drop,
             bad_gateway,
             internal_error,
             lose_response,
+            hold_response,
         }
     }
 

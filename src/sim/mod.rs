@@ -455,6 +455,17 @@ impl Simulator {
         id
     }
 
+    /// How many requests for `method` have arrived (counted on arrival, so a stalled call
+    /// counts while it is still waiting; works with call recording off).
+    pub fn requests_received(&self, method: &str) -> u64 {
+        self.shared
+            .lock()
+            .received
+            .get(method)
+            .copied()
+            .unwrap_or(0)
+    }
+
     /// How many getUpdates calls have been made (a bot that polls has started).
     pub fn poll_count(&self) -> u64 {
         self.shared.lock().poll_generation

@@ -137,14 +137,22 @@ fn outcome_of(r: &Result<Value, ApiError>) -> CallOutcome {
     }
 }
 
-/// Applies transport faults before the call: `Err(response)` short-circuits it; `Ok(true)`
-/// means "let it take effect, then drop the connection instead of answering".
+/// What to do once a call has taken effect.
+struct After {
+    /// Drop the connection instead of answering.
+    lose_response: bool,
+    /// Hold the answer this long first.
+    hold: Option<std::time::Duration>,
+}
+
+/// Applies transport faults before the call: `Err(response)` short-circuits it; otherwise
+/// what to do after it took effect.
 async fn apply_faults(
     sh: &Shared,
     conn: &ConnHandle,
     method: &str,
     params: &Params,
-) -> Result<bool, Response> {
+) -> Result<After, Response> {
     let decision = {
         let mut guard = sh.lock();
         let st = &mut *guard;
@@ -175,7 +183,10 @@ async fn apply_faults(
         sh.notify_activity();
         return Err(error_response(&e));
     }
-    Ok(decision.lose_response)
+    Ok(After {
+        lose_response: decision.lose_response,
+        hold: decision.hold_response,
+    })
 }
 
 async fn api(
@@ -191,6 +202,7 @@ async fn api(
     };
     let canonical = methods::canonical(&method);
     let name = canonical.unwrap_or(method.as_str()).to_owned();
+    *sh.lock().received.entry(name.clone()).or_default() += 1;
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
@@ -222,8 +234,8 @@ async fn api(
         let chat = canonical.and_then(|m| methods::chat_hint(&st, m, &params));
         InFlight::begin(&sh, &mut st, chat)
     };
-    let lose_response = match apply_faults(&sh, &conn, &name, &params).await {
-        Ok(lose) => lose,
+    let after = match apply_faults(&sh, &conn, &name, &params).await {
+        Ok(after) => after,
         Err(resp) => return resp,
     };
     let Some(m) = canonical else {
@@ -255,7 +267,11 @@ async fn api(
     if matches!(m, "setWebhook" | "deleteWebhook") {
         sh.notify_updates();
     }
-    if lose_response {
+    if let Some(hold) = after.hold {
+        // The call took effect; the answer comes late (or, if the client is gone, never).
+        tokio::time::sleep(hold).await;
+    }
+    if after.lose_response {
         // The call took effect; the answer never arrives.
         conn.kill();
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();

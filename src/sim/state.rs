@@ -213,6 +213,8 @@ pub(crate) struct State {
     pub deliveries: Vec<WebhookDelivery>,
     pub faults: Faults,
     pub fault_state: FaultState,
+    /// Requests received per method name (counted on arrival, before faults or the call).
+    pub received: HashMap<String, u64>,
 }
 
 /// Methods whose success means "the bot visibly responded in this chat".
@@ -266,6 +268,7 @@ impl State {
             deliveries: Vec::new(),
             faults: Faults::default(),
             fault_state: FaultState::default(),
+            received: HashMap::new(),
         }
     }
 

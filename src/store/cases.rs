@@ -1,7 +1,8 @@
 //! Cases, their sealed items and their receipts.
 
 use super::audit::append_audit;
-use super::{AuditEntry, PoolExt, Store, StoreError, dispatch};
+use super::drafts::write_draft;
+use super::{AuditEntry, DraftSave, PoolExt, Store, StoreError, dispatch};
 use crate::clock::Day;
 use crate::crypto::receipt::LookupId;
 use crate::crypto::{ItemKind, KeyId, PublicKey};
@@ -271,9 +272,29 @@ impl Store {
     /// Returns the public case code (drawn here, retried on the unlikely collision), or
     /// [`StoreError::Conflict`] when the keyring changed since `case.epoch` (seal again).
     pub async fn submit_case(&self, case: &NewCase) -> Result<CaseCode, StoreError> {
+        Ok(self.submit_case_with_draft(case, None).await?.0)
+    }
+
+    /// [`Store::submit_case`], committing in the same transaction the reporter's draft as it
+    /// stands after the submission ("submitted, receipt owed"), against the version it was
+    /// read at. Either both are stored or neither: a crash cannot leave a case whose draft
+    /// still offers Send, and a second Send for the same draft version fails with
+    /// [`StoreError::StaleDraft`] with nothing written. Returns the code and the draft's new
+    /// version.
+    pub async fn submit_case_with_draft(
+        &self,
+        case: &NewCase,
+        draft: Option<&DraftSave<'_>>,
+    ) -> Result<(CaseCode, Option<i64>), StoreError> {
         let day = Day::today();
         dispatch!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            // The draft first: on PostgreSQL its row lock makes a concurrent second Send wait
+            // here, then fail the version check, before anything else is written.
+            let draft_version = match draft {
+                Some(d) => Some(write_draft!(tx, d).ok_or(StoreError::StaleDraft)?),
+                None => None,
+            };
             // The keyring must not have changed since the items were sealed: a key retired
             // in between (perhaps compromised) must not receive this report.
             let epoch: i64 = sqlx::query_scalar("SELECT epoch FROM keyring WHERE id = 1")
@@ -331,7 +352,50 @@ impl Store {
                 .detail(format!("{} items", case.items.len()));
             append_audit!(pool, tx, &entry);
             tx.commit().await?;
-            Ok(code)
+            Ok((code, draft_version))
+        })
+    }
+
+    /// Replaces a case's receipt (lookup id and mailbox key) with a fresh one, for a receipt
+    /// that was never confirmed delivered (the bot crashed, or Telegram failed): the old
+    /// lookup id stops opening the case. Audited as `receipt.reissue`. The draft that owes
+    /// the receipt is written in the same transaction against its version, so two replicas
+    /// cannot both issue one ([`StoreError::StaleDraft`]); [`StoreError::NotFound`] when the
+    /// case is gone (purged).
+    pub async fn reissue_receipt(
+        &self,
+        case_id: &CaseId,
+        lookup_id: &LookupId,
+        mailbox_public: &PublicKey,
+        draft: &DraftSave<'_>,
+    ) -> Result<(CaseCode, i64), StoreError> {
+        dispatch!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let version = write_draft!(tx, draft).ok_or(StoreError::StaleDraft)?;
+            let code: Option<String> = sqlx::query_scalar("SELECT code FROM cases WHERE id = $1")
+                .bind(&case_id.as_bytes()[..])
+                .fetch_optional(&mut *tx)
+                .await?;
+            let Some(code) = code else {
+                return Err(StoreError::NotFound);
+            };
+            let n = sqlx::query(
+                "UPDATE receipts SET lookup_id = $1, mailbox_public = $2 WHERE case_id = $3",
+            )
+            .bind(&lookup_id.0[..])
+            .bind(&mailbox_public.as_bytes()[..])
+            .bind(&case_id.as_bytes()[..])
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n != 1 {
+                return Err(StoreError::NotFound);
+            }
+            let entry = AuditEntry::new("reporter", "receipt.reissue").case(code.as_str());
+            append_audit!(pool, tx, &entry);
+            tx.commit().await?;
+            let code = CaseCode::parse(&code).ok_or(StoreError::Malformed("case code"))?;
+            Ok((code, version))
         })
     }
 

@@ -37,9 +37,59 @@ pub struct DraftSave<'a> {
     pub expires_at: i64,
 }
 
-fn round_up_to_hour(t: i64) -> i64 {
+pub(crate) fn round_up_to_hour(t: i64) -> i64 {
     t.div_euclid(3600) * 3600 + if t.rem_euclid(3600) == 0 { 0 } else { 3600 }
 }
+
+/// Writes a draft inside the write transaction `$tx` if nobody changed it since
+/// `expected_version`: `Some(new version)`, or `None` when it was changed (nothing written).
+/// Shared by [`Store::save_draft`] and the submission, which commits the case and the
+/// submitted draft together.
+macro_rules! write_draft {
+    ($tx:expr, $d:expr) => {{
+        let d: &$crate::store::DraftSave<'_> = $d;
+        let expires = $crate::store::drafts::round_up_to_hour(d.expires_at);
+        let sv = i64::from(d.secret_version);
+        match d.expected_version {
+            None => {
+                // A new draft; an expired leftover with the same pseudonym is replaced.
+                sqlx::query("DELETE FROM drafts WHERE pseudonym = $1 AND expires_at <= $2")
+                    .bind(&d.pseudonym.0[..])
+                    .bind($crate::clock::unix_now())
+                    .execute(&mut *$tx)
+                    .await?;
+                let n = sqlx::query(
+                    "INSERT INTO drafts (pseudonym, secret_version, state, version, expires_at) \
+                     VALUES ($1, $2, $3, 1, $4) ON CONFLICT (pseudonym) DO NOTHING",
+                )
+                .bind(&d.pseudonym.0[..])
+                .bind(sv)
+                .bind(d.state)
+                .bind(expires)
+                .execute(&mut *$tx)
+                .await?
+                .rows_affected();
+                (n == 1).then_some(1i64)
+            }
+            Some(v) => {
+                let n = sqlx::query(
+                    "UPDATE drafts SET secret_version = $1, state = $2, version = version + 1, expires_at = $3 \
+                     WHERE pseudonym = $4 AND version = $5",
+                )
+                .bind(sv)
+                .bind(d.state)
+                .bind(expires)
+                .bind(&d.pseudonym.0[..])
+                .bind(v)
+                .execute(&mut *$tx)
+                .await?
+                .rows_affected();
+                (n == 1).then_some(v + 1)
+            }
+        }
+    }};
+}
+pub(crate) use write_draft;
 
 impl Store {
     /// Loads the draft of `pseudonym`, if any and not expired at `now`.
@@ -72,50 +122,52 @@ impl Store {
 
     /// Saves a draft if nobody changed it since `expected_version`; returns the new version.
     pub async fn save_draft(&self, d: &DraftSave<'_>) -> Result<i64, StoreError> {
-        let expires = round_up_to_hour(d.expires_at);
-        let sv = i64::from(d.secret_version);
-        let changed = dispatch!(self, pool => {
-            match d.expected_version {
-                None => {
-                    // A new draft; an expired leftover with the same pseudonym is replaced.
-                    let mut tx = pool.begin_write().await?;
-                    sqlx::query("DELETE FROM drafts WHERE pseudonym = $1 AND expires_at <= $2")
-                        .bind(&d.pseudonym.0[..])
-                        .bind(crate::clock::unix_now())
-                        .execute(&mut *tx)
-                        .await?;
-                    let n = sqlx::query(
-                        "INSERT INTO drafts (pseudonym, secret_version, state, version, expires_at) \
-                         VALUES ($1, $2, $3, 1, $4) ON CONFLICT (pseudonym) DO NOTHING",
-                    )
-                    .bind(&d.pseudonym.0[..])
-                    .bind(sv)
-                    .bind(d.state)
-                    .bind(expires)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                    tx.commit().await?;
-                    (n == 1).then_some(1)
-                }
-                Some(v) => {
-                    let n = sqlx::query(
-                        "UPDATE drafts SET secret_version = $1, state = $2, version = version + 1, expires_at = $3 \
-                         WHERE pseudonym = $4 AND version = $5",
-                    )
-                    .bind(sv)
-                    .bind(d.state)
-                    .bind(expires)
-                    .bind(&d.pseudonym.0[..])
-                    .bind(v)
-                    .execute(pool)
-                    .await?
-                    .rows_affected();
-                    (n == 1).then_some(v + 1)
-                }
-            }
+        dispatch!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let v = write_draft!(tx, d);
+            tx.commit().await?;
+            v.ok_or(StoreError::Conflict)
+        })
+    }
+
+    /// One page of stored drafts (expired ones included), in pseudonym order after `after`:
+    /// for the start-up sweep that delivers receipts a crash left owed. Only the bot's key can
+    /// tell what a draft holds, so the sweep must read them all.
+    pub async fn drafts_page(
+        &self,
+        after: Option<&Pseudonym>,
+        limit: i64,
+    ) -> Result<Vec<(Pseudonym, DraftRow)>, StoreError> {
+        let after: Vec<u8> = after.map(|p| p.0.to_vec()).unwrap_or_default();
+        /// pseudonym, secret version, state, version, expiry.
+        type Row = (Vec<u8>, i64, Vec<u8>, i64, i64);
+        let rows: Vec<Row> = dispatch!(self, pool => {
+            sqlx::query_as(
+                "SELECT pseudonym, secret_version, state, version, expires_at FROM drafts \
+                 WHERE pseudonym > $1 ORDER BY pseudonym LIMIT $2",
+            )
+            .bind(&after[..])
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
         });
-        changed.ok_or(StoreError::Conflict)
+        rows.into_iter()
+            .map(|(p, sv, state, version, expires_at)| {
+                let p: [u8; 32] = p
+                    .try_into()
+                    .map_err(|_| StoreError::Malformed("draft pseudonym"))?;
+                Ok((
+                    Pseudonym(p),
+                    DraftRow {
+                        secret_version: u32::try_from(sv)
+                            .map_err(|_| StoreError::Malformed("draft secret version"))?,
+                        state,
+                        version,
+                        expires_at,
+                    },
+                ))
+            })
+            .collect()
     }
 
     /// Deletes the draft of `pseudonym` (finished, cancelled or wiped).

@@ -52,9 +52,106 @@ fn recipient_from(row: RecipientTuple) -> Result<Recipient, StoreError> {
     })
 }
 
+/// A keyring statement as stored: its position, body and signatures (JSON), unverified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredStatement {
+    /// Position in the chain, from 1.
+    pub seq: i64,
+    /// The signed body.
+    pub body: Vec<u8>,
+    /// The signatures, as JSON.
+    pub signatures: String,
+}
+
+/// Adds a recipient row inside `$tx` and bumps the epoch: `Ok(epoch)`, or
+/// [`StoreError::AlreadyExists`] for a key registered before — unless `$same_ok` and the key is
+/// already active in the same role (then nothing changes and the epoch is still bumped).
+macro_rules! add_recipient_in {
+    ($tx:expr, $key:expr, $role:expr, $name:expr, $day:expr, $same_ok:expr) => {{
+        let public_key: &PublicKey = $key;
+        let role: RecipientRole = $role;
+        let key_id = public_key.key_id();
+        let existing: Option<(String, bool)> =
+            sqlx::query_as("SELECT role, active FROM recipients WHERE key_id = $1 OR public_key = $2")
+                .bind(key_id.to_string())
+                .bind(&public_key.as_bytes()[..])
+                .fetch_optional(&mut *$tx)
+                .await?;
+        let epoch: i64 =
+            sqlx::query_scalar("UPDATE keyring SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch")
+                .fetch_one(&mut *$tx)
+                .await?;
+        match existing {
+            Some((r, true)) if $same_ok && r == role.as_str() => Ok(epoch),
+            Some(_) => Err(StoreError::AlreadyExists),
+            None => {
+                sqlx::query(
+                    "INSERT INTO recipients (key_id, public_key, role, name, active, added_day, added_epoch) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(key_id.to_string())
+                .bind(&public_key.as_bytes()[..])
+                .bind(role.as_str())
+                .bind($name)
+                .bind(true)
+                .bind($day.0)
+                .bind(epoch)
+                .execute(&mut *$tx)
+                .await?;
+                Ok(epoch)
+            }
+        }
+    }};
+}
+
+/// Retires an active recipient inside `$tx`, bumps the epoch and deletes the identities
+/// disclosed to it: `Ok((role, epoch, identities deleted))`, or [`StoreError::NotFound`].
+macro_rules! retire_recipient_in {
+    ($tx:expr, $key_id:expr, $day:expr) => {{
+        let key_id: &KeyId = $key_id;
+        let role: Option<String> =
+            sqlx::query_scalar("SELECT role FROM recipients WHERE key_id = $1 AND active = $2")
+                .bind(key_id.to_string())
+                .bind(true)
+                .fetch_optional(&mut *$tx)
+                .await?;
+        match role {
+            None => Err(StoreError::NotFound),
+            Some(role) => {
+                let epoch: i64 = sqlx::query_scalar(
+                    "UPDATE keyring SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch",
+                )
+                .fetch_one(&mut *$tx)
+                .await?;
+                sqlx::query(
+                    "UPDATE recipients SET active = $1, retired_day = $2, retired_epoch = $3 WHERE key_id = $4",
+                )
+                .bind(false)
+                .bind($day.0)
+                .bind(epoch)
+                .bind(key_id.to_string())
+                .execute(&mut *$tx)
+                .await?;
+                // Identities custodians re-sealed to this reviewer for approved requests can be
+                // opened by this key alone and by no one who still has access: deleting them
+                // means a retired (perhaps lost) key cannot later reveal a reporter.
+                let disclosed = sqlx::query("DELETE FROM items WHERE kind = $1 AND for_key = $2")
+                    .bind(crate::crypto::ItemKind::DisclosedIdentity.as_str())
+                    .bind(key_id.to_string())
+                    .execute(&mut *$tx)
+                    .await?
+                    .rows_affected();
+                Ok((role, epoch, disclosed))
+            }
+        }
+    }};
+}
+
 impl Store {
     /// Registers a recipient key; bumps the epoch; audits. Refuses a key registered before
-    /// (active or retired: a retired key must never come back silently).
+    /// (active or retired: a retired key must never come back silently). The bot seals only
+    /// to keys a signed keyring statement proves ([`crate::trust`]); this raw registration
+    /// serves the store's own tests and the statement import.
     pub async fn add_recipient(
         &self,
         public_key: &PublicKey,
@@ -66,30 +163,7 @@ impl Store {
         let day = Day::today();
         dispatch!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let exists: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM recipients WHERE key_id = $1 OR public_key = $2")
-                .bind(key_id.to_string())
-                .bind(&public_key.as_bytes()[..])
-                .fetch_one(&mut *tx)
-                .await?;
-            if exists > 0 {
-                return Err(StoreError::AlreadyExists);
-            }
-            let epoch: i64 = sqlx::query_scalar("UPDATE keyring SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch")
-                .fetch_one(&mut *tx)
-                .await?;
-            sqlx::query(
-                "INSERT INTO recipients (key_id, public_key, role, name, active, added_day, added_epoch) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(key_id.to_string())
-            .bind(&public_key.as_bytes()[..])
-            .bind(role.as_str())
-            .bind(name)
-            .bind(true)
-            .bind(day.0)
-            .bind(epoch)
-            .execute(&mut *tx)
-            .await?;
+            let epoch = add_recipient_in!(tx, public_key, role, name, day, false)?;
             let entry = AuditEntry::new(actor, "recipient.add")
                 .detail(format!("{role} {key_id} epoch {epoch}"));
             append_audit!(pool, tx, &entry);
@@ -112,37 +186,79 @@ impl Store {
         let day = Day::today();
         dispatch!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let role: Option<String> = sqlx::query_scalar("SELECT role FROM recipients WHERE key_id = $1 AND active = $2")
-                .bind(key_id.to_string())
-                .bind(true)
-                .fetch_optional(&mut *tx)
-                .await?;
-            let Some(role) = role else {
-                return Err(StoreError::NotFound);
-            };
-            let epoch: i64 = sqlx::query_scalar("UPDATE keyring SET epoch = epoch + 1 WHERE id = 1 RETURNING epoch")
-                .fetch_one(&mut *tx)
-                .await?;
-            sqlx::query("UPDATE recipients SET active = $1, retired_day = $2, retired_epoch = $3 WHERE key_id = $4")
-                .bind(false)
-                .bind(day.0)
-                .bind(epoch)
-                .bind(key_id.to_string())
-                .execute(&mut *tx)
-                .await?;
-            // Identities custodians re-sealed to this reviewer for approved requests can be
-            // opened by this key alone and by no one who still has access: deleting them
-            // means a retired (perhaps lost) key cannot later reveal a reporter.
-            let disclosed = sqlx::query("DELETE FROM items WHERE kind = $1 AND for_key = $2")
-                .bind(crate::crypto::ItemKind::DisclosedIdentity.as_str())
-                .bind(key_id.to_string())
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
+            let (role, epoch, disclosed) = retire_recipient_in!(tx, key_id, day)?;
             let entry = AuditEntry::new(actor, "recipient.retire").detail(format!(
                 "{role} {key_id} epoch {epoch}, {disclosed} disclosed identit{} deleted",
                 if disclosed == 1 { "y" } else { "ies" }
             ));
+            append_audit!(pool, tx, &entry);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The keyring statements as stored, in order (parsed and verified by [`crate::trust`];
+    /// nothing here is trusted).
+    pub async fn keyring_statements(&self) -> Result<Vec<StoredStatement>, StoreError> {
+        let rows: Vec<(i64, Vec<u8>, String)> = dispatch!(self, pool => {
+            sqlx::query_as("SELECT seq, body, signatures FROM keyring_statements ORDER BY seq")
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(seq, body, signatures)| StoredStatement {
+                seq,
+                body,
+                signatures,
+            })
+            .collect())
+    }
+
+    /// Appends a verified keyring statement and applies it to the recipients table, in one
+    /// transaction that bumps the epoch and audits it. `name` is `Some` for an addition. An
+    /// addition of a key already active in the same role is accepted without a change (an
+    /// install that kept its keys when it began signing them); [`StoreError::Conflict`] when
+    /// `seq` is not the next position.
+    pub async fn append_keyring_statement(
+        &self,
+        statement: &StoredStatement,
+        role: RecipientRole,
+        key: &PublicKey,
+        name: Option<&str>,
+        actor: &str,
+    ) -> Result<(), StoreError> {
+        let day = Day::today();
+        let key_id = key.key_id();
+        dispatch!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let last: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM keyring_statements")
+                .fetch_one(&mut *tx)
+                .await?;
+            if last.unwrap_or(0) + 1 != statement.seq {
+                return Err(StoreError::Conflict);
+            }
+            sqlx::query("INSERT INTO keyring_statements (seq, body, signatures) VALUES ($1, $2, $3)")
+                .bind(statement.seq)
+                .bind(&statement.body[..])
+                .bind(&statement.signatures)
+                .execute(&mut *tx)
+                .await?;
+            let detail = match name {
+                Some(name) => {
+                    let epoch = add_recipient_in!(tx, key, role, name, day, true)?;
+                    format!("#{} add {role} {key_id} epoch {epoch}", statement.seq)
+                }
+                None => {
+                    let (_, epoch, disclosed) = retire_recipient_in!(tx, &key_id, day)?;
+                    format!(
+                        "#{} retire {role} {key_id} epoch {epoch}, {disclosed} disclosed identit{} deleted",
+                        statement.seq,
+                        if disclosed == 1 { "y" } else { "ies" }
+                    )
+                }
+            };
+            let entry = AuditEntry::new(actor, "keyring.statement").detail(detail);
             append_audit!(pool, tx, &entry);
             tx.commit().await?;
         });

@@ -38,7 +38,7 @@ mod review;
 pub use audit::{AuditEntry, AuditRecord, AuditVerifyError};
 pub use cases::{CaseRow, CaseStatus, ItemRow, NewCase, NewItem, Outcome, ReceiptCase};
 pub use drafts::{DraftRow, DraftSave};
-pub use keyring::{Keyring, Recipient};
+pub use keyring::{Keyring, Recipient, StoredStatement};
 pub use ops::{BackupError, ChatLock};
 pub use review::{
     DisclosureDecision, DisclosureRequest, DisclosureStatus, ItemHeader, QueueFilter, TokenRole,
@@ -64,6 +64,10 @@ pub enum StoreError {
     /// A row was changed by someone else since it was read (optimistic concurrency).
     #[error("the record was changed concurrently")]
     Conflict,
+    /// A submission's draft was changed since it was read (a second Send for the same draft,
+    /// perhaps on another replica): nothing was written.
+    #[error("the draft was changed concurrently; nothing was submitted")]
+    StaleDraft,
     /// The object does not exist (or is not visible to the caller; the two look the same).
     #[error("not found")]
     NotFound,

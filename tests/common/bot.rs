@@ -18,6 +18,8 @@ pub struct Harness {
     pub reviewer: (SecretKey, PublicKey),
     pub custodian: (SecretKey, PublicKey),
     pub config: Config,
+    /// The keyring authority (the harness plays it): it signed both keys.
+    pub authority: tipline::crypto::sign::SigningKey,
     /// The server secret, as its file text (to restart the bot with the same one).
     secret: zeroize::Zeroizing<String>,
     kdf: KdfParams,
@@ -76,14 +78,23 @@ impl Harness {
         }
         let reviewer = suite::generate_keypair();
         let custodian = suite::generate_keypair();
-        store
-            .add_recipient(&reviewer.1, RecipientRole::Reviewer, "Reviewer", "test")
-            .await
-            .unwrap();
-        store
-            .add_recipient(&custodian.1, RecipientRole::Custodian, "Custodian", "test")
-            .await
-            .unwrap();
+        let authority = super::test_authority();
+        register(
+            &store,
+            &authority,
+            RecipientRole::Reviewer,
+            "Reviewer",
+            reviewer.1,
+        )
+        .await;
+        register(
+            &store,
+            &authority,
+            RecipientRole::Custodian,
+            "Custodian",
+            custodian.1,
+        )
+        .await;
         let config = Config::load(Some(data_dir), None, &VecEnv(opts.env.clone())).unwrap();
         let sim = Simulator::start().await.unwrap();
         let secret = ServerSecret::generate().expose_file_text();
@@ -93,6 +104,7 @@ impl Harness {
             reviewer,
             custodian,
             config,
+            authority,
             secret,
             kdf: opts.kdf,
             stop: None,
@@ -116,6 +128,10 @@ impl Harness {
             Contacts {
                 ..self.config.contacts.clone()
             },
+            Arc::new(tipline::trust::Trust::new(
+                tipline::trust::Authorities::single(self.authority.verifying_key()),
+                None,
+            )),
         ));
         let sim = &self.sim;
         let bot = teloxide::Bot::new(sim.token())
@@ -138,6 +154,11 @@ impl Harness {
         });
         self.stop = Some(stop);
         self.task = Some(task);
+    }
+
+    /// The pin on the harness's authority (what its bot trusts).
+    pub fn authority_ring(&self) -> tipline::trust::Authorities {
+        tipline::trust::Authorities::single(self.authority.verifying_key())
     }
 
     /// Whether the bot holds a draft for Telegram user `id` (under the current secret).
@@ -181,6 +202,27 @@ impl Harness {
     pub async fn stop(mut self) {
         self.halt().await;
     }
+}
+
+/// Registers `key` through a statement signed by `authority` (tests play the authority).
+pub async fn register(
+    store: &Store,
+    authority: &tipline::crypto::sign::SigningKey,
+    role: RecipientRole,
+    name: &str,
+    key: PublicKey,
+) {
+    tipline::trust::register(
+        store,
+        authority,
+        tipline::trust::Op::Add {
+            role,
+            name: name.into(),
+            key,
+        },
+    )
+    .await
+    .unwrap();
 }
 
 fn limits(l: &Limits) -> Limits {

@@ -24,6 +24,52 @@ pub fn skipped(test: &str, why: &str) {
     let _ = writeln!(std::io::stderr(), "\n*** SKIPPED {test}: {why} ***\n");
 }
 
+/// The keyring authority the tests play: a fixed key (tests only), so every `serve` a test
+/// starts can pin it with `TIPLINE_AUTHORITY` ([`authority_pin`]).
+pub fn test_authority() -> tipline::crypto::sign::SigningKey {
+    tipline::crypto::sign::SigningKey::from_seed(&[0x5A; 32])
+}
+
+/// The `tlauth1…` string of [`test_authority`].
+pub fn authority_pin() -> String {
+    test_authority().verifying_key().to_authority_string()
+}
+
+/// Registers `key` through a statement signed by [`test_authority`].
+pub async fn register_key(
+    store: &Store,
+    role: tipline::crypto::RecipientRole,
+    name: &str,
+    key: tipline::crypto::PublicKey,
+) {
+    tipline::trust::register(
+        store,
+        &test_authority(),
+        tipline::trust::Op::Add {
+            role,
+            name: name.into(),
+            key,
+        },
+    )
+    .await
+    .unwrap();
+}
+
+/// Retires `key` through a statement signed by [`test_authority`].
+pub async fn retire_key(
+    store: &Store,
+    role: tipline::crypto::RecipientRole,
+    key: tipline::crypto::PublicKey,
+) {
+    tipline::trust::register(
+        store,
+        &test_authority(),
+        tipline::trust::Op::Retire { role, key },
+    )
+    .await
+    .unwrap();
+}
+
 /// A fresh SQLite store in a temporary directory.
 pub async fn sqlite_store() -> (Store, tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();

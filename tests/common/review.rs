@@ -53,9 +53,14 @@ impl Api {
         }
     }
 
-    /// A client with `token`.
+    /// A client with `token`, pinning the tests' keyring authority.
     pub fn client(&self, token: &SecretString) -> Client {
-        Client::new(&self.url, token.clone()).unwrap()
+        Client::new(&self.url, token.clone())
+            .unwrap()
+            .with_pin(std::sync::Arc::new(tipline::trust::Trust::new(
+                tipline::trust::Authorities::single(super::test_authority().verifying_key()),
+                None,
+            )))
     }
 
     /// Stops the server.

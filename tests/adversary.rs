@@ -1,0 +1,389 @@
+//! The database writer as adversary: test code that writes rows directly (on SQLite and on
+//! PostgreSQL) and holds no project key — neither the keyring authority's, nor a reviewer's or
+//! custodian's — against the real bot (teloxide over HTTP against the simulator).
+//!
+//! - A rogue recipient row (no statement): new reports are not sealed to it.
+//! - A forged keyring statement (signed by the attacker's own key): the bot seals nothing
+//!   until it is gone, and says which statement failed; the rogue key opens nothing.
+//! - A keyring chain cut back (the statement retiring a key deleted, so the key would come
+//!   back): refused as rolled back; nothing is sealed to the retired key.
+//!
+//! - Against the reviewer's and custodian's clients (which pin the authority): a rogue
+//!   recipient row makes the server ask an honest custodian's and reviewer's `rewrap` to seal
+//!   identities and summaries to it: refused, the key named, nothing sealed to it; a disclosure
+//!   request whose requester is swapped to the rogue key: the approval is refused before
+//!   anything is approved or opened.
+//!
+//! Later steps of the trust work (signed approvals and replies, the audit head the clients
+//! check) extend this file.
+
+mod common;
+
+use common::bot::{Harness, Options};
+use tipline::bot::summary::{CaseSummary, Identity};
+use tipline::crypto::sign::SigningKey;
+use tipline::crypto::{CryptoError, ItemKind, RecipientRole, Sealed, SecretKey, suite};
+use tipline::ids::CaseCode;
+use tipline::sim::{Citizen, SimUser};
+use tipline::store::Store;
+use tipline::trust::{Op, SignedStatement, Statement, TrustError};
+
+/// A literal for raw bytes in `url`'s SQL dialect.
+fn blob(url: &str, bytes: &[u8]) -> String {
+    if url.starts_with("sqlite:") {
+        format!("X'{}'", hex::encode(bytes))
+    } else {
+        format!("'\\x{}'::bytea", hex::encode(bytes))
+    }
+}
+
+/// Runs `sql` as the database writer: its own connection, no tipline code.
+async fn write(url: &str, sql: &str) {
+    use sqlx::Executor;
+    if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        pool.execute(sqlx::AssertSqlSafe(sql.to_owned()))
+            .await
+            .unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        pool.execute(sqlx::AssertSqlSafe(sql.to_owned()))
+            .await
+            .unwrap();
+        pool.close().await;
+    }
+}
+
+/// A complete report up to Send; returns the case code when a receipt arrived.
+async fn report(c: &Citizen) -> Option<String> {
+    c.command("/start").await;
+    if c.last_buttons().iter().any(|b| b.starts_with("✅ Đồng ý")) {
+        c.press("✅ Đồng ý").await;
+    }
+    for b in [
+        "Nhũng nhiễu, gây phiền hà",
+        "Cố tình kéo dài",
+        "Hộ tịch, cư trú",
+        "UBND, phòng ban xã/phường",
+        "Trung tâm Phục vụ hành chính công xã/phường",
+        "Tôi không muốn nói",
+        "Hôm nay",
+        "Bỏ qua",
+    ] {
+        c.press(b).await;
+    }
+    c.send("Cán bộ hộ tịch hẹn lần thứ tư mới nhận hồ sơ.")
+        .await;
+    for b in [
+        "Xong",
+        "Không có tệp",
+        "Tiếp tục",
+        "Bỏ qua",
+        "Không, chỉ qua bot",
+    ] {
+        c.press(b).await;
+    }
+    let mark = c.mark();
+    c.press("✅ Gửi phản ánh").await;
+    c.bot_messages_since(mark)
+        .iter()
+        .filter_map(|m| m.text.as_deref())
+        .find(|t| t.contains("Mã hồ sơ"))
+        .and_then(|t| common::bot::field(t, "Mã hồ sơ"))
+}
+
+async fn cases(store: &Store) -> i64 {
+    store
+        .case_counts()
+        .await
+        .unwrap()
+        .iter()
+        .map(|(_, n)| n)
+        .sum()
+}
+
+/// Whether `sk` opens the summary (reviewers) or the identity (custodians) of a case.
+async fn opens(store: &Store, code: &str, kind: ItemKind, sk: &SecretKey) -> bool {
+    let case = store
+        .case_by_code(&CaseCode::parse(code).unwrap())
+        .await
+        .unwrap();
+    let items = store.items(&case.id).await.unwrap();
+    let item = items.iter().find(|i| i.kind == kind).unwrap();
+    let opened = if kind == ItemKind::Summary {
+        Sealed::<CaseSummary>::from_bytes(item.blob.clone())
+            .open(kind, &case.id, sk)
+            .map(|_| ())
+    } else {
+        Sealed::<Identity>::from_bytes(item.blob.clone())
+            .open(kind, &case.id, sk)
+            .map(|_| ())
+    };
+    match opened {
+        Ok(()) => true,
+        Err(CryptoError::NotARecipient) => false,
+        Err(e) => panic!("unexpected error opening an item: {e:?}"),
+    }
+}
+
+async fn the_database_writer(store: Store, url: &str, dir: &std::path::Path) {
+    let h = Harness::start_on(store, Options::default(), dir).await;
+    let store = h.store.clone();
+
+    // 1. A rogue recipient row, no statement: ignored when sealing.
+    let (rogue_rev_sk, rogue_rev) = suite::generate_keypair();
+    let (rogue_cus_sk, rogue_cus) = suite::generate_keypair();
+    for (pk, role) in [(rogue_rev, "reviewer"), (rogue_cus, "custodian")] {
+        write(
+            url,
+            &format!(
+                "INSERT INTO recipients (key_id, public_key, role, name, active, added_day, added_epoch) \
+                 VALUES ('{}', {}, '{role}', 'Mallory', TRUE, 20000, 99); \
+                 UPDATE keyring SET epoch = epoch + 1 WHERE id = 1;",
+                pk.key_id(),
+                blob(url, pk.as_bytes())
+            ),
+        )
+        .await;
+    }
+    let c = h.citizen(SimUser::new(5_550_001, "Lan").language("vi"));
+    let code = report(&c).await.expect("a receipt");
+    assert!(opens(&store, &code, ItemKind::Summary, &h.reviewer.0).await);
+    assert!(opens(&store, &code, ItemKind::Identity, &h.custodian.0).await);
+    assert!(!opens(&store, &code, ItemKind::Summary, &rogue_rev_sk).await);
+    assert!(!opens(&store, &code, ItemKind::Identity, &rogue_cus_sk).await);
+
+    // 2. A forged statement appended to the chain, signed by the attacker's own key.
+    let rogue_authority = SigningKey::generate();
+    let ring = h
+        .authority_ring()
+        .verify_chain(&tipline::trust::stored_chain(&store).await.unwrap())
+        .unwrap();
+    let forged = SignedStatement::sign(
+        &ring.next(Op::Add {
+            role: RecipientRole::Custodian,
+            name: "Mallory".into(),
+            key: rogue_cus,
+        }),
+        &rogue_authority,
+    )
+    .to_stored(ring.epoch + 1);
+    write(
+        url,
+        &format!(
+            "INSERT INTO keyring_statements (seq, body, signatures) VALUES ({}, {}, '{}')",
+            forged.seq,
+            blob(url, &forged.body),
+            forged.signatures
+        ),
+    )
+    .await;
+    let before = cases(&store).await;
+    let c = h.citizen(SimUser::new(5_550_002, "Minh").language("vi"));
+    assert_eq!(
+        report(&c).await,
+        None,
+        "nothing is sealed to a forged keyring"
+    );
+    assert_eq!(cases(&store).await, before);
+    assert!(
+        c.last_text().unwrap().contains("lỗi"),
+        "the reporter is told: {:?}",
+        c.last_text()
+    );
+    // The refusal names what failed.
+    let trust = tipline::trust::Trust::new(h.authority_ring(), None);
+    let err = trust.keyring(&store).await.unwrap_err();
+    assert!(matches!(err, TrustError::Unsigned { seq: 3, .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains("not signed by the keyring authority")
+    );
+    // The writer removes it again: service resumes, sealed to the proven keys only.
+    write(
+        url,
+        &format!("DELETE FROM keyring_statements WHERE seq = {}", forged.seq),
+    )
+    .await;
+    c.command("/start").await;
+    let mark = c.mark();
+    c.press("✅ Gửi phản ánh").await;
+    let code = c
+        .bot_messages_since(mark)
+        .iter()
+        .filter_map(|m| m.text.as_deref())
+        .find(|t| t.contains("Mã hồ sơ"))
+        .and_then(|t| common::bot::field(t, "Mã hồ sơ"))
+        .expect("submitted once the forged statement is gone");
+    assert!(!opens(&store, &code, ItemKind::Identity, &rogue_cus_sk).await);
+
+    // 3. The chain cut back: the authority adds a second custodian and retires the first;
+    // the bot seals under that chain; the writer deletes the retirement so the retired key
+    // would come back.
+    let (second_sk, second) = suite::generate_keypair();
+    tipline::trust::register(
+        &store,
+        &h.authority,
+        Op::Add {
+            role: RecipientRole::Custodian,
+            name: "Second".into(),
+            key: second,
+        },
+    )
+    .await
+    .unwrap();
+    let after = tipline::trust::register(
+        &store,
+        &h.authority,
+        Op::Retire {
+            role: RecipientRole::Custodian,
+            key: h.custodian.1,
+        },
+    )
+    .await
+    .unwrap();
+    let c = h.citizen(SimUser::new(5_550_003, "Hùng").language("vi"));
+    let code = report(&c).await.expect("a receipt under the new chain");
+    assert!(opens(&store, &code, ItemKind::Identity, &second_sk).await);
+    assert!(!opens(&store, &code, ItemKind::Identity, &h.custodian.0).await);
+    write(
+        url,
+        &format!("DELETE FROM keyring_statements WHERE seq = {}", after.epoch),
+    )
+    .await;
+    let before = cases(&store).await;
+    let c = h.citizen(SimUser::new(5_550_004, "Vy").language("vi"));
+    assert_eq!(
+        report(&c).await,
+        None,
+        "nothing is sealed to a rolled-back keyring"
+    );
+    assert_eq!(cases(&store).await, before);
+    let decoded = Statement::decode(
+        &tipline::trust::stored_chain(&store).await.unwrap()[0].body,
+        1,
+    )
+    .unwrap();
+    assert_eq!(decoded.seq, 1);
+    h.stop().await;
+}
+
+/// The database writer against the clients, through the real review API.
+async fn the_database_writer_against_the_clients(store: Store, url: &str) {
+    use common::review::{Api, submit, token};
+    use tipline::review::client::{self, ClientError};
+    use tipline::store::TokenRole;
+    let (rev_sk, rev) = suite::generate_keypair();
+    let (cus_sk, cus) = suite::generate_keypair();
+    common::register_key(&store, RecipientRole::Reviewer, "R", rev).await;
+    common::register_key(&store, RecipientRole::Custodian, "C", cus).await;
+    let case = submit(&store, "Cán bộ đòi tiền.").await;
+    let api = Api::start(&store, 1).await;
+    let rev_tok = token(&store, TokenRole::Reviewer, Some(rev.key_id()), 3600).await;
+    let cus_tok = token(&store, TokenRole::Custodian, Some(cus.key_id()), 3600).await;
+
+    // Rogue reviewer and custodian rows: the server's rewrap plans now target them.
+    let (rogue_rev_sk, rogue_rev) = suite::generate_keypair();
+    let (rogue_cus_sk, rogue_cus) = suite::generate_keypair();
+    for (pk, role) in [(rogue_rev, "reviewer"), (rogue_cus, "custodian")] {
+        write(
+            url,
+            &format!(
+                "INSERT INTO recipients (key_id, public_key, role, name, active, added_day, added_epoch) \
+                 VALUES ('{}', {}, '{role}', 'Mallory', TRUE, 20000, 99); \
+                 UPDATE keyring SET epoch = epoch + 1 WHERE id = 1;",
+                pk.key_id(),
+                blob(url, pk.as_bytes())
+            ),
+        )
+        .await;
+    }
+    for (tok, sk, rogue) in [
+        (&cus_tok, &cus_sk, rogue_cus),
+        (&rev_tok, &rev_sk, rogue_rev),
+    ] {
+        let c = api.client(tok);
+        assert!(
+            !c.rewrap_plan().await.unwrap().items.is_empty(),
+            "the server asks"
+        );
+        let r = client::rewrap_all(&c, sk).await.unwrap();
+        assert_eq!(r.rewrapped, 0, "{r:?}");
+        assert!(r.refused > 0, "{r:?}");
+        assert_eq!(r.unproven_keys, vec![rogue.key_id().to_string()], "{r:?}");
+    }
+    let code = case.code.as_str();
+    assert!(!opens(&store, code, ItemKind::Identity, &rogue_cus_sk).await);
+    assert!(!opens(&store, code, ItemKind::Summary, &rogue_rev_sk).await);
+    assert!(opens(&store, code, ItemKind::Identity, &cus_sk).await);
+
+    // A disclosure request whose requester the writer swaps for the rogue reviewer key.
+    let reviewer = api.client(&rev_tok);
+    let asked = reviewer
+        .request_identity(code, "Cần xác minh")
+        .await
+        .unwrap();
+    write(
+        url,
+        &format!(
+            "UPDATE disclosure_requests SET requester = '{}' WHERE id = {}",
+            rogue_rev.key_id(),
+            asked.id
+        ),
+    )
+    .await;
+    let custodian = api.client(&cus_tok);
+    let err = client::decide_and_disclose(&custodian, &cus_sk, asked.id, true, "Đồng ý")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Untrusted(m) if m.contains(&rogue_rev.key_id().to_string())
+            && m.contains("not an active reviewer key in the signed keyring")),
+        "{err}"
+    );
+    let request = custodian.disclosure(asked.id).await.unwrap().unwrap();
+    assert_eq!(
+        request.status,
+        tipline::store::DisclosureStatus::Pending,
+        "nothing was approved"
+    );
+    api.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_writer_against_the_clients_on_sqlite() {
+    let (store, _dir, url) = common::sqlite_store().await;
+    the_database_writer_against_the_clients(store, &url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_writer_against_the_clients_on_postgres() {
+    let Some(db) =
+        common::PgDatabase::create("database_writer_against_the_clients_on_postgres").await
+    else {
+        return;
+    };
+    let store = Store::open(&db.url).await.unwrap();
+    the_database_writer_against_the_clients(store.clone(), &db.url).await;
+    store.close().await;
+    db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_writer_on_sqlite() {
+    let (store, dir, url) = common::sqlite_store().await;
+    the_database_writer(store, &url, dir.path()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_writer_on_postgres() {
+    let Some(db) = common::PgDatabase::create("database_writer_on_postgres").await else {
+        return;
+    };
+    let store = Store::open(&db.url).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    the_database_writer(store.clone(), &db.url, dir.path()).await;
+    store.close().await;
+    db.drop_database().await;
+}

@@ -64,6 +64,7 @@ pub async fn run() -> anyhow::Result<()> {
                 role,
                 name: name.into(),
                 key,
+                verify: crate::crypto::sign::SigningKey::generate().verifying_key(),
             },
         )
         .await?;

@@ -171,6 +171,7 @@ async fn prepare_tipline(dir: &Path) -> anyhow::Result<()> {
             role,
             name: name.into(),
             key: suite::generate_keypair().1,
+            verify: crate::crypto::sign::SigningKey::generate().verifying_key(),
         };
         crate::trust::register(&store, &authority, op).await?;
     }

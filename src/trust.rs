@@ -23,6 +23,7 @@
 //! | 4 | role | `reviewer` or `custodian` |
 //! | 5 | name | the holder's name, UTF-8 (empty for `retire`) |
 //! | 6 | key | 32: the recipient's X25519 public key |
+//! | 7 | verify | 32: the recipient's Ed25519 verification key (`add`); empty (`retire`) |
 //!
 //! A body must decode to exactly these fields and re-encode to the same bytes.
 
@@ -118,6 +119,8 @@ pub enum Op {
         name: String,
         /// The X25519 public key.
         key: PublicKey,
+        /// The Ed25519 key the holder signs with (replies to reporters, approvals).
+        verify: VerifyingKey,
     },
     /// Retires a recipient key.
     Retire {
@@ -148,9 +151,14 @@ fn push_field(out: &mut Vec<u8>, field: &[u8]) {
 impl Statement {
     /// The canonical body (see the module docs).
     pub fn encode(&self) -> Vec<u8> {
-        let (op, role, name, key) = match &self.op {
-            Op::Add { role, name, key } => ("add", *role, name.as_str(), key),
-            Op::Retire { role, key } => ("retire", *role, "", key),
+        let (op, role, name, key, verify) = match &self.op {
+            Op::Add {
+                role,
+                name,
+                key,
+                verify,
+            } => ("add", *role, name.as_str(), key, &verify.as_bytes()[..]),
+            Op::Retire { role, key } => ("retire", *role, "", key, &[][..]),
         };
         let mut out = Vec::with_capacity(160 + name.len());
         push_field(&mut out, MAGIC);
@@ -160,6 +168,7 @@ impl Statement {
         push_field(&mut out, role.as_str().as_bytes());
         push_field(&mut out, name.as_bytes());
         push_field(&mut out, key.as_bytes());
+        push_field(&mut out, verify);
         out
     }
 
@@ -175,7 +184,7 @@ impl Statement {
             fields.push(field);
             rest = tail;
         }
-        let [magic, seq_b, prev, op, role, name, key] = fields[..] else {
+        let [magic, seq_b, prev, op, role, name, key, verify] = fields[..] else {
             return Err(bad("wrong number of fields"));
         };
         if magic != MAGIC {
@@ -192,8 +201,13 @@ impl Statement {
             .to_owned();
         let key = PublicKey::from_slice(key).map_err(|_| bad("key"))?;
         let op = match op {
-            b"add" if !name.is_empty() => Op::Add { role, name, key },
-            b"retire" if name.is_empty() => Op::Retire { role, key },
+            b"add" if !name.is_empty() => Op::Add {
+                role,
+                name,
+                key,
+                verify: VerifyingKey::from_slice(verify).map_err(|_| bad("verification key"))?,
+            },
+            b"retire" if name.is_empty() && verify.is_empty() => Op::Retire { role, key },
             _ => return Err(bad("operation")),
         };
         let s = Statement {
@@ -210,17 +224,49 @@ impl Statement {
     /// One line for people: what it does and to which key.
     pub fn describe(&self) -> String {
         match &self.op {
-            Op::Add { role, name, key } => format!(
+            Op::Add {
+                role,
+                name,
+                key,
+                verify,
+            } => format!(
                 "#{} add {role} {name:?} key {} ({})",
                 self.seq,
                 key.key_id(),
-                key.to_key_string(*role)
+                crate::crypto::RecipientKeys {
+                    role: *role,
+                    encryption: *key,
+                    verification: Some(*verify),
+                }
+                .to_key_string()
             ),
             Op::Retire { role, key } => {
                 format!("#{} retire {role} key {}", self.seq, key.key_id())
             }
         }
     }
+}
+
+/// The signing context of replies to the reporter.
+pub const REPLY_CONTEXT: &str = "reporter-reply";
+
+/// What a reviewer signs for a reply to the reporter: the case id (16 bytes), the reply's
+/// number in the thread (8, big-endian), the reporter's mailbox public key (32) and the
+/// SHA-256 of the sealed envelope (32). The bot shows a reply only when this verifies with the
+/// verification key the signed keyring gives the uploading reviewer, so a planted message
+/// ("send us your ID number") is never shown as the Inspectorate's.
+pub fn reply_message(
+    case_id: &crate::ids::CaseId,
+    seq: i64,
+    mailbox: &PublicKey,
+    envelope: &[u8],
+) -> Vec<u8> {
+    let mut m = Vec::with_capacity(88);
+    m.extend_from_slice(case_id.as_bytes());
+    m.extend_from_slice(&seq.to_be_bytes());
+    m.extend_from_slice(mailbox.as_bytes());
+    m.extend_from_slice(&crate::crypto::sha256(&[envelope]));
+    m
 }
 
 /// The hash that links a statement to the next: SHA-256("tipline keyring statement hash v1"
@@ -408,6 +454,8 @@ pub struct Member {
     pub name: String,
     /// The X25519 public key.
     pub key: PublicKey,
+    /// The Ed25519 key the holder signs with.
+    pub verify: VerifyingKey,
     /// False once retired.
     pub active: bool,
 }
@@ -536,8 +584,13 @@ impl Authorities {
 
 fn apply(ring: &mut VerifiedKeyring, op: &Op, seq: i64) -> Result<(), TrustError> {
     match op {
-        Op::Add { role, name, key } => {
-            if ring.member(key).is_some() {
+        Op::Add {
+            role,
+            name,
+            key,
+            verify,
+        } => {
+            if ring.member(key).is_some() || ring.members.iter().any(|m| m.verify == *verify) {
                 return Err(TrustError::Inconsistent {
                     seq,
                     what: "adds a key that was added before (a retired key never comes back)",
@@ -551,6 +604,7 @@ fn apply(ring: &mut VerifiedKeyring, op: &Op, seq: i64) -> Result<(), TrustError
                 role: *role,
                 name: name.clone(),
                 key: *key,
+                verify: *verify,
                 active: true,
             });
         }
@@ -597,7 +651,9 @@ pub async fn import(
     chain.push(statement.clone());
     let after = authorities.verify_chain(&chain)?;
     let (role, key, name) = match &s.op {
-        Op::Add { role, name, key } => (*role, *key, Some(name.as_str())),
+        Op::Add {
+            role, name, key, ..
+        } => (*role, *key, Some(name.as_str())),
         Op::Retire { role, key } => (*role, *key, None),
     };
     store
@@ -732,6 +788,7 @@ mod tests {
             role,
             name: name.into(),
             key: suite::generate_keypair().1,
+            verify: SigningKey::generate().verifying_key(),
         }
     }
 
@@ -817,6 +874,7 @@ mod tests {
                 role: RecipientRole::Reviewer,
                 name: "again".into(),
                 key,
+                verify: SigningKey::generate().verifying_key(),
             }),
             &auth,
         ));

@@ -7,6 +7,10 @@
 //!   until it is gone, and says which statement failed; the rogue key opens nothing.
 //! - A keyring chain cut back (the statement retiring a key deleted, so the key would come
 //!   back): refused as rolled back; nothing is sealed to the retired key.
+//! - A message planted for the reporter ("send us your ID number"), sealed to the mailbox key
+//!   the database holds: unsigned, signed by the attacker's key, or carrying a real reviewer's
+//!   signature of another reply: `/status` never shows it, and the audit log records the
+//!   refusal; the reviewer's signed reply is shown.
 //!
 //! - Against the reviewer's and custodian's clients (which pin the authority): a rogue
 //!   recipient row makes the server ask an honest custodian's and reviewer's `rewrap` to seal
@@ -154,6 +158,78 @@ async fn the_database_writer(store: Store, url: &str, dir: &std::path::Path) {
     assert!(!opens(&store, &code, ItemKind::Summary, &rogue_rev_sk).await);
     assert!(!opens(&store, &code, ItemKind::Identity, &rogue_cus_sk).await);
 
+    // 1b. Messages planted for the reporter of that case, as a database writer can: sealed to
+    // the mailbox key in the receipts table, with no signature, with the attacker's own, or
+    // with a reviewer's real signature lifted from another reply.
+    let case = store
+        .case_by_code(&CaseCode::parse(&code).unwrap())
+        .await
+        .unwrap();
+    let mailbox: tipline::crypto::PublicKey = {
+        let receipt_text = c
+            .bot_messages()
+            .iter()
+            .filter_map(|m| m.text.as_deref())
+            .find_map(|t| common::bot::field(t, "Mã biên nhận (bí mật)"))
+            .unwrap();
+        tipline::crypto::Receipt::parse(&receipt_text)
+            .unwrap()
+            .derive_blocking(tipline::crypto::keyfile::KdfParams::INSECURE_FOR_TESTS)
+            .unwrap()
+            .mailbox_public
+    };
+    let seal = |text: &str| {
+        Sealed::seal(
+            &tipline::bot::summary::TextMessage { text: text.into() },
+            ItemKind::ToReporter,
+            &case.id,
+            &[mailbox, h.reviewer.1],
+        )
+        .unwrap()
+        .into_bytes()
+    };
+    let genuine = seal("Thanh tra: ông/bà có giữ giấy hẹn không?");
+    h.add_reply(&case.id, &mailbox, genuine).await;
+    let rogue_signer = SigningKey::generate();
+    for (n, text) in [
+        "Gửi số CCCD của bạn để xác minh",
+        "Gửi ảnh CCCD qua Zalo 0905 000 999",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let blob = seal(text);
+        let seq = 2 + n as i64;
+        let sig = rogue_signer.sign(
+            tipline::trust::REPLY_CONTEXT,
+            &tipline::trust::reply_message(&case.id, seq, &mailbox, &blob),
+        );
+        let item = tipline::store::NewItem {
+            kind: ItemKind::ToReporter,
+            blob,
+            author: Some(h.reviewer.1.key_id()),
+            for_key: None,
+        };
+        let signature = (n == 1).then_some((seq, &sig.as_bytes()[..]));
+        store
+            .add_item_signed(&case.id, &item, "reviewer", signature)
+            .await
+            .unwrap();
+    }
+    common::bot::send_receipt_after_status(&c).await;
+    let shown = c.last_text().unwrap();
+    assert!(shown.contains("giữ giấy hẹn"), "{shown}");
+    assert!(
+        !shown.contains("CCCD"),
+        "a planted message was shown: {shown}"
+    );
+    let log = store.audit_entries(1, i64::MAX).await.unwrap();
+    assert!(
+        log.iter()
+            .any(|r| r.entry.action == "reply.refused" && r.entry.detail.starts_with("2 ")),
+        "the refusal is audited"
+    );
+
     // 2. A forged statement appended to the chain, signed by the attacker's own key.
     let rogue_authority = SigningKey::generate();
     let ring = h
@@ -165,6 +241,7 @@ async fn the_database_writer(store: Store, url: &str, dir: &std::path::Path) {
             role: RecipientRole::Custodian,
             name: "Mallory".into(),
             key: rogue_cus,
+            verify: rogue_authority.verifying_key(),
         }),
         &rogue_authority,
     )
@@ -229,6 +306,7 @@ async fn the_database_writer(store: Store, url: &str, dir: &std::path::Path) {
             role: RecipientRole::Custodian,
             name: "Second".into(),
             key: second,
+            verify: SigningKey::generate().verifying_key(),
         },
     )
     .await

@@ -7,7 +7,6 @@ use common::bot::{Harness, field, send_receipt};
 use tipline::bot::summary::{CaseSummary, Identity, TextMessage};
 use tipline::crypto::{ItemKind, Receipt, Sealed};
 use tipline::sim::{Citizen, SimUser};
-use tipline::store::NewItem;
 
 /// Walks a citizen from /start to the review screen in Vietnamese.
 async fn vietnamese_report_until_review(c: &Citizen) {
@@ -231,14 +230,9 @@ async fn complete_vietnamese_report_then_status_and_replies() {
         &[mailbox, h.reviewer.1],
     )
     .unwrap();
-    h.store
-        .add_item(
-            &found.id,
-            &NewItem::from_bot(ItemKind::ToReporter, question.into_bytes()),
-            "reviewer",
-        )
-        .await
-        .unwrap();
+    // As the reviewer's client uploads it: signed with the reviewer's key.
+    h.add_reply(&found.id, &mailbox, question.into_bytes())
+        .await;
     c.command("/status").await;
     send_receipt(&c, &receipt).await;
     assert!(

@@ -73,7 +73,7 @@ fn init_keys_recipients_audit() {
     let key_string_of = |o: &std::process::Output| {
         String::from_utf8_lossy(&o.stdout)
             .lines()
-            .find(|l| l.starts_with("tlrev1"))
+            .find(|l| l.starts_with("tlrev2"))
             .unwrap()
             .to_owned()
     };
@@ -108,6 +108,26 @@ fn init_keys_recipients_audit() {
     let t = text(&o);
     assert!(t.contains("wrong passphrase"), "{t}");
     assert!(!t.contains("panicked"), "{t}");
+
+    // A new key file's passphrase has at least 12 characters, from a file too.
+    let short = d.join("short");
+    std::fs::write(&short, "abc\n").unwrap();
+    for args in [
+        &["keys", "new", "--role", "reviewer", "--name", "S", "--out"][..],
+        &["authority", "new", "--name", "S", "--out"][..],
+    ] {
+        let out = d.join("short.key");
+        let mut a = args.to_vec();
+        a.extend_from_slice(&[
+            out.to_str().unwrap(),
+            "--passphrase-file",
+            short.to_str().unwrap(),
+        ]);
+        let o = tipline(d, &a);
+        assert!(!o.status.success());
+        assert!(text(&o).contains("too short"), "{}", text(&o));
+        assert!(!out.exists(), "nothing was written");
+    }
 
     // Without a configured authority nothing can be registered.
     let o = tipline(d, &["admin", "keyring", "verify"]);

@@ -295,6 +295,10 @@ async fn unknown_and_not_yours_look_the_same_and_failures_are_limited() {
     let garbage = call(&http, &api, Method::GET, "/cases/../../etc", Some(&b), None).await;
     assert_eq!(not_yours.0, StatusCode::NOT_FOUND);
     assert_eq!(not_yours, unknown);
+    // Nor can B claim it as "the next case": it stays free for A.
+    let claimed = api.client(&b).claim_next().await.unwrap();
+    assert!(claimed.case.is_none(), "{claimed:?}");
+    assert_eq!(store.case(&case.id).await.unwrap().claimed_by, None);
     assert_eq!(garbage.0, StatusCode::NOT_FOUND);
     // Each refusal is audited with the caller and the route template, never the probed code.
     let audit = store.audit_entries(1, 10_000).await.unwrap();
@@ -403,8 +407,16 @@ async fn rotation_retired_keys_open_nothing_after_rewrap() {
     let (b_sk, b_pk) = suite::generate_keypair();
     let (c1_sk, c1_pk) = suite::generate_keypair();
     let (c2_sk, c2_pk) = suite::generate_keypair();
+    let a_sign = tipline::crypto::sign::SigningKey::generate();
+    common::register_keys(
+        &store,
+        RecipientRole::Reviewer,
+        "A",
+        a_pk,
+        a_sign.verifying_key(),
+    )
+    .await;
     for (pk, role, name) in [
-        (a_pk, RecipientRole::Reviewer, "A"),
         (b_pk, RecipientRole::Reviewer, "B"),
         (c1_pk, RecipientRole::Custodian, "C1"),
         (c2_pk, RecipientRole::Custodian, "C2"),
@@ -418,9 +430,14 @@ async fn rotation_retired_keys_open_nothing_after_rewrap() {
     let mut cases = Vec::new();
     for i in 0..3 {
         let c = submit(&store, &format!("case {i}")).await;
-        client::reply(&api.client(&a_tok), c.code.as_str(), "Xin cho biết thêm?")
-            .await
-            .unwrap();
+        client::reply(
+            &api.client(&a_tok),
+            &a_sign,
+            c.code.as_str(),
+            "Xin cho biết thêm?",
+        )
+        .await
+        .unwrap();
         client::note(&api.client(&a_tok), c.code.as_str(), "ghi chú nội bộ")
             .await
             .unwrap();
@@ -441,10 +458,19 @@ async fn rotation_retired_keys_open_nothing_after_rewrap() {
         .await
         .unwrap();
 
+    // A holds a case; retiring A gives it back to the queue at once.
+    api.client(&a_tok)
+        .claim(cases[0].code.as_str())
+        .await
+        .unwrap();
+    assert!(store.case(&cases[0].id).await.unwrap().claimed_by.is_some());
     // Retire A and C1 (statements signed by the authority); the epoch moves; A's token stops
     // working at once.
     common::retire_key(&store, RecipientRole::Reviewer, a_pk).await;
     common::retire_key(&store, RecipientRole::Custodian, c1_pk).await;
+    let released = store.case(&cases[0].id).await.unwrap();
+    assert_eq!(released.claimed_by, None, "a retired key holds no case");
+    assert_eq!(released.lease_until, None);
     assert_eq!(
         api.client(&a_tok).whoami().await.unwrap_err().status(),
         Some(401)

@@ -95,7 +95,7 @@ async fn new_key(env: &Env, role: &str, name: &str, file: &Path) -> String {
         .await;
     let key_string = out
         .lines()
-        .find(|l| l.starts_with("tlrev1") || l.starts_with("tlcus1"))
+        .find(|l| l.starts_with("tlrev2") || l.starts_with("tlcus2"))
         .unwrap()
         .to_owned();
     // The keyring authority (made once, pinned in the configuration) signs the key; the
@@ -166,7 +166,9 @@ async fn new_key(env: &Env, role: &str, name: &str, file: &Path) -> String {
             stmt.to_str().unwrap(),
         ])
         .await;
-    let (_, pk) = tipline::crypto::PublicKey::parse_key_string(&key_string).unwrap();
+    let pk = tipline::crypto::RecipientKeys::parse(&key_string)
+        .unwrap()
+        .encryption;
     assert!(out.contains(&pk.key_id().to_string()));
     pk.key_id().to_string()
 }

@@ -85,6 +85,7 @@ async fn citizen_reviewer_custodian_full_loop() {
     // 3. The reviewer replies; the reply is readable by the mailbox (the citizen) and the team.
     client::reply(
         &reviewer,
+        &h.reviewer_signing,
         &code,
         "Câu hỏi: anh/chị có nhớ biển số xe không?",
     )

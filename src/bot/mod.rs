@@ -1351,8 +1351,18 @@ impl App {
             ));
         }
         let mut messages = Vec::new();
+        // Only replies signed by a reviewer the signed keyring proves are shown: a message
+        // planted in the database ("send us your ID number") never reaches the reporter as
+        // the Inspectorate's. The mailbox key signed over is the one this receipt derives.
+        let ring = self.trust.keyring(&self.store).await?;
+        let signatures = self.store.item_signatures(&case.id).await?;
+        let mut refused = 0u32;
         for item in self.store.items(&case.id).await? {
             if item.kind != ItemKind::ToReporter {
+                continue;
+            }
+            if !reply_is_signed(&ring, &signatures, &item, &keys.mailbox_public) {
+                refused += 1;
                 continue;
             }
             let sealed: Sealed<TextMessage> = Sealed::from_bytes(item.blob);
@@ -1362,6 +1372,19 @@ impl App {
                     warn!("a reply could not be opened with the mailbox key")
                 }
             }
+        }
+        if refused > 0 {
+            warn!(
+                count = refused,
+                "messages to a reporter failed signature verification and were not shown"
+            );
+            self.store
+                .audit(
+                    crate::store::AuditEntry::new("bot", "reply.refused")
+                        .case(case.code.as_str())
+                        .detail(format!("{refused} unsigned or invalid")),
+                )
+                .await?;
         }
         if messages.is_empty() {
             lines.push(t::no_messages(l).to_owned());
@@ -1555,6 +1578,31 @@ impl App {
         }
         sent
     }
+}
+
+/// Whether `item` (a reply to the reporter) carries a valid signature of the reviewer that
+/// uploaded it, by the verification key the signed keyring gives that reviewer.
+fn reply_is_signed(
+    ring: &crate::trust::VerifiedKeyring,
+    signatures: &HashMap<i64, (i64, Vec<u8>)>,
+    item: &crate::store::ItemRow,
+    mailbox: &crate::crypto::PublicKey,
+) -> bool {
+    let (Some((seq, sig)), Some(author)) = (signatures.get(&item.id), item.author) else {
+        return false;
+    };
+    let Ok(sig) = crate::crypto::sign::Signature::from_slice(sig) else {
+        return false;
+    };
+    let message = crate::trust::reply_message(&item.case_id, *seq, mailbox, &item.blob);
+    ring.members
+        .iter()
+        .filter(|m| m.role == crate::crypto::RecipientRole::Reviewer && m.key.key_id() == author)
+        .any(|m| {
+            m.verify
+                .verify(crate::trust::REPLY_CONTEXT, &message, &sig)
+                .is_ok()
+        })
 }
 
 /// What a turn knows beyond the person and the event: where to answer, and the draft

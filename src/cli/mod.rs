@@ -13,7 +13,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::{self, Config, ProcessEnv};
 use crate::crypto::keyfile::{self, KdfParams};
-use crate::crypto::{PublicKey, RecipientRole, ServerSecret};
+use crate::crypto::{RecipientRole, ServerSecret};
 use crate::store::Store;
 
 /// tipline: a safe hotline for reporting misconduct by public officials.
@@ -126,6 +126,18 @@ pub enum KeysCommand {
         #[arg(long)]
         name: String,
         /// Where to write the private key file; an existing file is never overwritten.
+        #[arg(long)]
+        out: PathBuf,
+        /// Where the passphrase comes from.
+        #[command(flatten)]
+        passphrase: PassphraseArgs,
+    },
+    /// Make a version 2 copy of an older key file (same encryption key, a new signing key, the
+    /// same passphrase): the keyring authority signs version 2 strings only.
+    Upgrade {
+        /// The key file to upgrade (left as it is).
+        file: PathBuf,
+        /// Where to write the new key file; an existing file is never overwritten.
         #[arg(long)]
         out: PathBuf,
         /// Where the passphrase comes from.
@@ -496,14 +508,26 @@ async fn init(data_dir: Option<&Path>, config_file: Option<&Path>) -> anyhow::Re
     say!("The database ({}) is ready.", store.backend_name());
     store.close().await;
     say!(
-        "\nNext: reviewers and custodians each run `tipline keys new` on their own machines and send you\n\
-         the public key string it prints; register each with `tipline admin recipients add`."
+        "\nNext: the keyring authority makes its key (`tipline authority new`, offline) and you pin its\n\
+         tlauth1 string (TIPLINE_AUTHORITY); reviewers and custodians each run `tipline keys new` on\n\
+         their own machines; the authority signs each key and you import the statements\n\
+         (`tipline admin recipients add --statement FILE`). See the key ceremony in deploy/README.md."
     );
     Ok(())
 }
 
+/// A new key file's passphrase must have at least 12 characters, however it is given.
+fn long_enough(p: SecretString, new_file: bool) -> anyhow::Result<SecretString> {
+    if new_file && p.expose_secret().chars().count() < 12 {
+        bail!(
+            "the passphrase is too short: use at least 12 characters (a few words are best); nothing was written"
+        );
+    }
+    Ok(p)
+}
+
 /// Gets a passphrase: from `--passphrase-file`, then `TIPLINE_KEY_PASSPHRASE`, then the terminal
-/// (asked twice when `confirm`).
+/// (asked twice when `confirm`, for a new key file: at least 12 characters from any source).
 pub fn passphrase(args: &PassphraseArgs, confirm: bool) -> anyhow::Result<SecretString> {
     if let Some(path) = &args.passphrase_file {
         let text = std::fs::read_to_string(path)
@@ -512,12 +536,12 @@ pub fn passphrase(args: &PassphraseArgs, confirm: bool) -> anyhow::Result<Secret
         if line.is_empty() {
             bail!("the passphrase file {} is empty", path.display());
         }
-        return Ok(SecretString::from(line));
+        return long_enough(SecretString::from(line), confirm);
     }
     if let Ok(p) = std::env::var("TIPLINE_KEY_PASSPHRASE")
         && !p.is_empty()
     {
-        return Ok(SecretString::from(p));
+        return long_enough(SecretString::from(p), confirm);
     }
     let first = SecretString::from(
         rpassword::prompt_password("Passphrase for the key file: ")
@@ -818,17 +842,32 @@ fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
                 );
             }
             let pass = passphrase(&p, true)?;
-            let pk = keyfile::create(&out, role, &name, &pass, KdfParams::DEFAULT)?;
+            let keys = keyfile::create(&out, role, &name, &pass, KdfParams::DEFAULT)?;
             say!(
                 "Wrote the private key file {} (mode 0600). Keep it and its passphrase safe;",
                 out.display()
             );
             say!("losing either means losing access to what is sealed to this key.\n");
             say!(
-                "Public key for the administrator ({role}, key id {}):\n",
-                pk.key_id()
+                "Public key for the keyring authority ({role}, key id {}):\n",
+                keys.encryption.key_id()
             );
-            say!("{}", pk.to_key_string(role));
+            say!("{}", keys.to_key_string());
+            Ok(())
+        }
+        KeysCommand::Upgrade {
+            file,
+            out,
+            passphrase: p,
+        } => {
+            let pass = passphrase(&p, false)?;
+            let keys = keyfile::upgrade(&file, &out, &pass, KdfParams::DEFAULT)?;
+            say!(
+                "Wrote {} (mode 0600): the same encryption key (key id {}), and a signing key. Use it from now on; keep the old file until the keyring authority has signed the new string:\n",
+                out.display(),
+                keys.encryption.key_id()
+            );
+            say!("{}", keys.to_key_string());
             Ok(())
         }
         KeysCommand::Check {
@@ -847,9 +886,19 @@ fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
             Ok(())
         }
         KeysCommand::ShowPublic { file } => {
-            let (role, name, pk) = keyfile::read_public(&file)?;
-            say!("{}", pk.to_key_string(role));
-            esay!("({role} key of {name}, key id {})", pk.key_id());
+            let (keys, name) = keyfile::read_public_keys(&file)?;
+            say!("{}", keys.to_key_string());
+            esay!(
+                "({} key of {name}, key id {})",
+                keys.role,
+                keys.encryption.key_id()
+            );
+            if keys.verification.is_none() {
+                esay!(
+                    "This key file has no signing key: make a version 2 copy with `tipline keys upgrade {} --out NEW`.",
+                    file.display()
+                );
+            }
             Ok(())
         }
     }
@@ -999,14 +1048,22 @@ fn authority(cmd: AuthorityCommand) -> anyhow::Result<()> {
                     public_key,
                     out,
                 } => {
-                    let (key_role, pk) = PublicKey::parse_key_string(&public_key).context(
+                    let keys = crate::crypto::RecipientKeys::parse(&public_key).context(
                         "the public key string is not valid: check that it was copied completely",
                     )?;
+                    let (key_role, pk) = (keys.role, keys.encryption);
                     if key_role != role {
                         bail!(
                             "this is a {key_role} key, but --role says {role}; nothing was signed"
                         );
                     }
+                    let Some(verify) = keys.verification else {
+                        bail!(
+                            "this key string has no verification key (a key file from before signing keys): \
+                             its holder makes a new one with `tipline keys upgrade FILE --out NEW` and gives you \
+                             the string it prints; nothing was signed"
+                        );
+                    };
                     pk.check_usable()
                         .context("this public key cannot be used; nothing was signed")?;
                     if ring.member(&pk).is_some() {
@@ -1020,14 +1077,16 @@ fn authority(cmd: AuthorityCommand) -> anyhow::Result<()> {
                             role,
                             name,
                             key: pk,
+                            verify,
                         },
                         out,
                     )
                 }
                 SignOp::Retire { public_key, out } => {
-                    let (role, pk) = PublicKey::parse_key_string(&public_key).context(
+                    let keys = crate::crypto::RecipientKeys::parse(&public_key).context(
                         "the public key string is not valid: check that it was copied completely",
                     )?;
+                    let (role, pk) = (keys.role, keys.encryption);
                     if !ring.member(&pk).is_some_and(|m| m.active && m.role == role) {
                         bail!(
                             "key {} is not an active {role} key in this chain; nothing was signed",

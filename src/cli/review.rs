@@ -357,6 +357,14 @@ async fn attachments(
 }
 
 fn load_key(s: &Session, args: &ClientArgs, role: RecipientRole) -> anyhow::Result<SecretKey> {
+    Ok(load_key_file(s, args, role)?.secret)
+}
+
+fn load_key_file(
+    s: &Session,
+    args: &ClientArgs,
+    role: RecipientRole,
+) -> anyhow::Result<keyfile::KeyFile> {
     let pass = super::passphrase(
         &PassphraseArgs {
             passphrase_file: args.passphrase_file.clone(),
@@ -371,7 +379,7 @@ fn load_key(s: &Session, args: &ClientArgs, role: RecipientRole) -> anyhow::Resu
             kf.role
         );
     }
-    Ok(kf.secret)
+    Ok(kf)
 }
 
 fn print_json<T: Serialize>(v: &T) -> anyhow::Result<()> {
@@ -642,7 +650,15 @@ pub async fn review(cmd: ReviewCommand, args: ClientArgs) -> anyhow::Result<()> 
         }
         ReviewCommand::Reply { case, message } => {
             let text = read_text(message)?;
-            let id = client::reply(c, &case, &text).await?;
+            let kf = load_key_file(&s, &args, RecipientRole::Reviewer)?;
+            let Some(signer) = kf.signing.as_ref() else {
+                bail!(
+                    "{} has no signing key, and replies to reporters are signed: make a version 2 copy with \
+                     `tipline keys upgrade`, have the keyring authority sign its string, then log in with it",
+                    s.key_file.display()
+                );
+            };
+            let id = client::reply(c, signer, &case, &text).await?;
             if s.args_json {
                 return print_json(&serde_json::json!({ "id": id }));
             }

@@ -18,7 +18,10 @@ use super::keys::{PublicKey, RecipientRole, SecretKey};
 use super::{CryptoError, random_array};
 
 const FORMAT: &str = "tipline-private-key";
-const VERSION: u32 = 1;
+/// Version 2 files also hold the holder's Ed25519 signing key (their public key string is a
+/// version 2 string naming both keys); version 1 files hold the X25519 key only and open as
+/// before, without a signing key (`tipline keys upgrade` makes a version 2 file of one).
+const VERSION: u32 = 2;
 
 /// argon2id cost parameters, stored in the file so they can be raised later without breaking
 /// existing files.
@@ -52,10 +55,19 @@ impl KdfParams {
     };
 }
 
-/// Refuses absurd parameters from a tampered file before allocating for them, and a salt too
-/// short to be random.
+/// Refuses absurd parameters from a tampered file before allocating for them, weak ones that
+/// would make its passphrase cheap to guess (below RFC 9106's and OWASP's floor for argon2id:
+/// 19 MiB and 2 passes), and a salt too short to be random. The crate's own unit tests use
+/// cheap parameters for their fixture files, so the floor is not applied in them.
 pub(crate) fn check_kdf_params(params: KdfParams, salt_len: usize) -> Result<(), CryptoError> {
+    check_kdf_bounds(params, salt_len, !cfg!(test))
+}
+
+fn check_kdf_bounds(params: KdfParams, salt_len: usize, floor: bool) -> Result<(), CryptoError> {
     if params.memory_kib > 4 * 1024 * 1024 || params.iterations > 100 || salt_len < 16 {
+        return Err(CryptoError::KeyDerivation);
+    }
+    if floor && (params.memory_kib < 19 * 1024 || params.iterations < 2) {
         return Err(CryptoError::KeyDerivation);
     }
     Ok(())
@@ -103,8 +115,9 @@ struct FileBody {
 }
 
 impl FileBody {
-    /// Everything but the nonce and ciphertext, each field length-prefixed so no two
-    /// different files share associated data: the AEAD's associated data.
+    /// The AEAD's associated data: the 32-byte chain hash ([`super::chain_hash`], label
+    /// `tipline key file aad v1`) of every field but the nonce and ciphertext, each
+    /// length-prefixed so no two different files share associated data.
     fn aad(&self) -> Vec<u8> {
         let p = &self.kdf.params;
         let fields: [&[u8]; 11] = [
@@ -124,7 +137,7 @@ impl FileBody {
     }
 }
 
-/// An opened key file: who it belongs to and the secret key.
+/// An opened key file: who it belongs to and the secret keys.
 pub struct KeyFile {
     /// The role the key was made for.
     pub role: RecipientRole,
@@ -132,12 +145,23 @@ pub struct KeyFile {
     pub name: String,
     /// The secret key.
     pub secret: SecretKey,
+    /// The signing key (version 2 files).
+    pub signing: Option<super::sign::SigningKey>,
 }
 
 impl KeyFile {
     /// The public key.
     pub fn public_key(&self) -> PublicKey {
         self.secret.public_key()
+    }
+
+    /// Both public keys, as the key string names them.
+    pub fn keys(&self) -> super::keys::RecipientKeys {
+        super::keys::RecipientKeys {
+            role: self.role,
+            encryption: self.public_key(),
+            verification: self.signing.as_ref().map(|s| s.verifying_key()),
+        }
     }
 }
 
@@ -171,6 +195,7 @@ pub enum KeyFileError {
 /// The JSON text of a new key file for `secret`.
 pub fn encrypt(
     secret: &SecretKey,
+    signing: Option<&super::sign::SigningKey>,
     role: RecipientRole,
     name: &str,
     passphrase: &SecretString,
@@ -179,10 +204,15 @@ pub fn encrypt(
     let salt: [u8; 16] = random_array();
     let mut body = FileBody {
         format: FORMAT.to_owned(),
-        version: VERSION,
+        version: if signing.is_some() { VERSION } else { 1 },
         role,
         name: name.to_owned(),
-        public_key: secret.public_key().to_key_string(role),
+        public_key: super::keys::RecipientKeys {
+            role,
+            encryption: secret.public_key(),
+            verification: signing.map(|s| s.verifying_key()),
+        }
+        .to_key_string(),
         kdf: KdfSection {
             algorithm: "argon2id".to_owned(),
             params,
@@ -195,7 +225,11 @@ pub fn encrypt(
     let key = argon2id(passphrase.expose_secret().as_bytes(), &salt, params)
         .map_err(|_| KeyFileError::Kdf)?;
     let nonce: [u8; NONCE_LEN] = random_array();
-    let ct = AeadKey::from_bytes(*key).seal_with_nonce(&nonce, &body.aad(), secret.expose_bytes());
+    let mut plain = Zeroizing::new(secret.expose_bytes().to_vec());
+    if let Some(s) = signing {
+        plain.extend_from_slice(&s.expose_seed()[..]);
+    }
+    let ct = AeadKey::from_bytes(*key).seal_with_nonce(&nonce, &body.aad(), &plain);
     body.nonce = hex::encode(nonce);
     body.ciphertext = hex::encode(ct);
     // Plain structs with string fields always serialize.
@@ -210,7 +244,7 @@ pub fn decrypt(text: &str, passphrase: &SecretString, path: &str) -> Result<KeyF
     let body: FileBody =
         serde_json::from_str(text).map_err(|_| KeyFileError::NotAKeyFile(path.to_owned()))?;
     if body.format != FORMAT
-        || body.version != VERSION
+        || !(body.version == 1 || body.version == VERSION)
         || body.kdf.algorithm != "argon2id"
         || body.cipher != "aes-256-gcm"
     {
@@ -235,20 +269,32 @@ pub fn decrypt(text: &str, passphrase: &SecretString, path: &str) -> Result<KeyF
     let plain = AeadKey::from_bytes(*key)
         .open_with_nonce(&nonce, &body.aad(), &ct)
         .map_err(|_| KeyFileError::WrongPassphrase)?;
-    let bytes: [u8; 32] = plain[..]
-        .try_into()
-        .map_err(|_| KeyFileError::WrongPassphrase)?;
+    let expected = if body.version == 1 { 32 } else { 64 };
+    if plain.len() != expected {
+        return Err(KeyFileError::WrongPassphrase);
+    }
+    let mut bytes = [0u8; 32];
+    bytes.copy_from_slice(&plain[..32]);
     let secret = SecretKey::from_bytes(bytes);
-    // The public key string is authenticated; check it matches the secret as a last guard.
-    let (role, pk) = PublicKey::parse_key_string(&body.public_key)
+    let signing = (body.version != 1).then(|| {
+        let mut seed = Zeroizing::new([0u8; 32]);
+        seed.copy_from_slice(&plain[32..64]);
+        super::sign::SigningKey::from_seed(&seed)
+    });
+    // The public key string is authenticated; check it matches the secrets as a last guard.
+    let named = super::keys::RecipientKeys::parse(&body.public_key)
         .map_err(|_| KeyFileError::NotAKeyFile(path.to_owned()))?;
-    if role != body.role || pk != secret.public_key() {
+    if named.role != body.role
+        || named.encryption != secret.public_key()
+        || named.verification != signing.as_ref().map(|s| s.verifying_key())
+    {
         return Err(KeyFileError::NotAKeyFile(path.to_owned()));
     }
     Ok(KeyFile {
         role: body.role,
         name: body.name,
         secret,
+        signing,
     })
 }
 
@@ -261,9 +307,23 @@ pub fn read_public(path: &Path) -> Result<(RecipientRole, String, PublicKey), Ke
     })?;
     let body: FileBody =
         serde_json::from_str(&text).map_err(|_| KeyFileError::NotAKeyFile(shown.clone()))?;
-    let (role, pk) = PublicKey::parse_key_string(&body.public_key)
+    let keys = super::keys::RecipientKeys::parse(&body.public_key)
         .map_err(|_| KeyFileError::NotAKeyFile(shown))?;
-    Ok((role, body.name, pk))
+    Ok((keys.role, body.name, keys.encryption))
+}
+
+/// Reads both public keys of a key file (no passphrase needed).
+pub fn read_public_keys(path: &Path) -> Result<(super::keys::RecipientKeys, String), KeyFileError> {
+    let (_, name, _) = read_public(path)?;
+    let text = std::fs::read_to_string(path).map_err(|source| KeyFileError::Io {
+        path: path.display().to_string(),
+        source,
+    })?;
+    let body: FileBody = serde_json::from_str(&text)
+        .map_err(|_| KeyFileError::NotAKeyFile(path.display().to_string()))?;
+    let keys = super::keys::RecipientKeys::parse(&body.public_key)
+        .map_err(|_| KeyFileError::NotAKeyFile(path.display().to_string()))?;
+    Ok((keys, name))
 }
 
 /// Reads and opens a key file.
@@ -310,14 +370,48 @@ pub fn create(
     name: &str,
     passphrase: &SecretString,
     params: KdfParams,
-) -> Result<PublicKey, KeyFileError> {
+) -> Result<super::keys::RecipientKeys, KeyFileError> {
     if path.exists() {
         return Err(KeyFileError::Exists(path.display().to_string()));
     }
-    let (secret, public) = super::suite::generate_keypair();
-    let text = encrypt(&secret, role, name, passphrase, params)?;
+    let (secret, _) = super::suite::generate_keypair();
+    let signing = super::sign::SigningKey::generate();
+    let text = encrypt(&secret, Some(&signing), role, name, passphrase, params)?;
     write_new_private_file(path, text.as_bytes())?;
-    Ok(public)
+    Ok(super::keys::RecipientKeys {
+        role,
+        encryption: secret.public_key(),
+        verification: Some(signing.verifying_key()),
+    })
+}
+
+/// Writes a version 2 copy of the key file at `from` (same X25519 key, a new signing key,
+/// the same passphrase) to `out` (0600, never overwriting); `from` stays as it was.
+pub fn upgrade(
+    from: &Path,
+    out: &Path,
+    passphrase: &SecretString,
+    params: KdfParams,
+) -> Result<super::keys::RecipientKeys, KeyFileError> {
+    if out.exists() {
+        return Err(KeyFileError::Exists(out.display().to_string()));
+    }
+    let kf = load(from, passphrase)?;
+    let signing = kf.signing.unwrap_or_else(super::sign::SigningKey::generate);
+    let text = encrypt(
+        &kf.secret,
+        Some(&signing),
+        kf.role,
+        &kf.name,
+        passphrase,
+        params,
+    )?;
+    write_new_private_file(out, text.as_bytes())?;
+    Ok(super::keys::RecipientKeys {
+        role: kf.role,
+        encryption: kf.secret.public_key(),
+        verification: Some(signing.verifying_key()),
+    })
 }
 
 #[cfg(test)]
@@ -341,7 +435,8 @@ mod tests {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600);
         let kf = load(&path, &pass).unwrap();
-        assert_eq!(kf.public_key(), pk);
+        assert_eq!(kf.keys(), pk);
+        let pk = pk.encryption;
         assert_eq!(kf.role, RecipientRole::Custodian);
         assert!(matches!(
             load(&path, &SecretString::from("wrong")),
@@ -368,6 +463,7 @@ mod tests {
         let (sk, _) = super::super::suite::generate_keypair();
         let text = encrypt(
             &sk,
+            None,
             RecipientRole::Reviewer,
             "Anh",
             &pass,
@@ -387,5 +483,51 @@ mod tests {
             decrypt("not json", &pass, "f"),
             Err(KeyFileError::NotAKeyFile(_))
         ));
+    }
+
+    #[test]
+    fn version_1_files_open_and_upgrade_keeps_the_encryption_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let pass = SecretString::from("pw");
+        let (sk, pk) = super::super::suite::generate_keypair();
+        let old = dir.path().join("v1.key");
+        let text = encrypt(
+            &sk,
+            None,
+            RecipientRole::Reviewer,
+            "Anh",
+            &pass,
+            KdfParams::INSECURE_FOR_TESTS,
+        )
+        .unwrap();
+        assert!(text.contains("\"version\": 1"));
+        write_new_private_file(&old, text.as_bytes()).unwrap();
+        let kf = load(&old, &pass).unwrap();
+        assert!(kf.signing.is_none());
+        let new = dir.path().join("v2.key");
+        let keys = upgrade(&old, &new, &pass, KdfParams::INSECURE_FOR_TESTS).unwrap();
+        assert_eq!(keys.encryption, pk);
+        let kf = load(&new, &pass).unwrap();
+        assert_eq!(kf.keys(), keys);
+        assert!(kf.signing.is_some());
+        assert_eq!(read_public_keys(&new).unwrap().0, keys);
+        assert!(upgrade(&old, &new, &pass, KdfParams::INSECURE_FOR_TESTS).is_err());
+    }
+
+    #[test]
+    fn weak_and_absurd_parameters_are_refused() {
+        assert!(check_kdf_bounds(KdfParams::DEFAULT, 16, true).is_ok());
+        assert!(check_kdf_bounds(KdfParams::INSECURE_FOR_TESTS, 16, true).is_err());
+        let one_pass = KdfParams {
+            iterations: 1,
+            ..KdfParams::DEFAULT
+        };
+        assert!(check_kdf_bounds(one_pass, 16, true).is_err());
+        let huge = KdfParams {
+            memory_kib: 8 * 1024 * 1024,
+            ..KdfParams::DEFAULT
+        };
+        assert!(check_kdf_bounds(huge, 16, true).is_err());
+        assert!(check_kdf_bounds(KdfParams::DEFAULT, 8, true).is_err());
     }
 }

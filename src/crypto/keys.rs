@@ -6,6 +6,11 @@
 //! key)[..4]. The checksum catches a mistyped or truncated paste, and the prefix makes it
 //! impossible to register a custodian key as a reviewer key by accident. The string has no
 //! dashes so a double click selects all of it.
+//!
+//! Version 2 (`tlrev2…` / `tlcus2…`, made by key files of version 2) carries the holder's
+//! Ed25519 verification key too: base32 of the X25519 key (32) ‖ the Ed25519 key (32) ‖ a
+//! 4-byte checksum, SHA-256("tipline public key v2" ‖ prefix ‖ both keys)[..4]. The keyring
+//! authority signs both keys into the keyring; replies to reporters are signed with it.
 
 use std::fmt;
 
@@ -132,6 +137,80 @@ impl PublicKey {
         }
         Err(CryptoError::InvalidPublicKeyString)
     }
+}
+
+/// A recipient's public keys as a key string names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecipientKeys {
+    /// Reviewer or custodian.
+    pub role: RecipientRole,
+    /// The X25519 key items are sealed to.
+    pub encryption: PublicKey,
+    /// The Ed25519 key its holder signs with (version 2 strings only).
+    pub verification: Option<super::sign::VerifyingKey>,
+}
+
+impl RecipientKeys {
+    /// The version 2 string (`tlrev2…`/`tlcus2…`), or version 1 without a verification key.
+    pub fn to_key_string(&self) -> String {
+        let Some(v) = self.verification else {
+            return self.encryption.to_key_string(self.role);
+        };
+        let prefix = v2_prefix(self.role);
+        let mut body = self.encryption.0.to_vec();
+        body.extend_from_slice(v.as_bytes());
+        body.extend_from_slice(&checksum_v2(prefix, &body));
+        format!("{prefix}{}", base32::encode(&body).to_lowercase())
+    }
+
+    /// Parses a version 1 or version 2 key string.
+    pub fn parse(s: &str) -> Result<RecipientKeys, CryptoError> {
+        let t = s.trim();
+        for role in [RecipientRole::Reviewer, RecipientRole::Custodian] {
+            let prefix = v2_prefix(role);
+            if !t
+                .get(..prefix.len())
+                .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
+            {
+                continue;
+            }
+            let body = base32::decode(&t[prefix.len()..], 2 * KEY_LEN + CHECKSUM_LEN)
+                .ok_or(CryptoError::InvalidPublicKeyString)?;
+            let (keys, sum) = body.split_at(2 * KEY_LEN);
+            if !super::ct_eq(sum, &checksum_v2(prefix, keys)) {
+                return Err(CryptoError::InvalidPublicKeyString);
+            }
+            let mut enc = [0u8; KEY_LEN];
+            enc.copy_from_slice(&keys[..KEY_LEN]);
+            let verification = super::sign::VerifyingKey::from_slice(&keys[KEY_LEN..])
+                .map_err(|_| CryptoError::InvalidPublicKeyString)?;
+            return Ok(RecipientKeys {
+                role,
+                encryption: PublicKey(enc),
+                verification: Some(verification),
+            });
+        }
+        let (role, encryption) = PublicKey::parse_key_string(t)?;
+        Ok(RecipientKeys {
+            role,
+            encryption,
+            verification: None,
+        })
+    }
+}
+
+fn v2_prefix(role: RecipientRole) -> &'static str {
+    match role {
+        RecipientRole::Reviewer => "tlrev2",
+        RecipientRole::Custodian => "tlcus2",
+    }
+}
+
+fn checksum_v2(prefix: &str, keys: &[u8]) -> [u8; CHECKSUM_LEN] {
+    let digest = super::sha256(&[b"tipline public key v2", prefix.as_bytes(), keys]);
+    let mut out = [0u8; CHECKSUM_LEN];
+    out.copy_from_slice(&digest[..CHECKSUM_LEN]);
+    out
 }
 
 fn checksum(prefix: &str, key: &[u8; KEY_LEN]) -> [u8; CHECKSUM_LEN] {
@@ -279,5 +358,36 @@ mod tests {
         let id = pk.key_id();
         assert_eq!(KeyId::parse(&id.to_string()), Some(id));
         assert_eq!(id.to_string().len(), 16);
+    }
+}
+
+#[cfg(test)]
+mod v2_tests {
+    use super::*;
+
+    #[test]
+    fn version_2_strings_carry_both_keys_and_catch_typos() {
+        let (_, enc) = crate::crypto::suite::generate_keypair();
+        let v = crate::crypto::sign::SigningKey::generate().verifying_key();
+        let keys = RecipientKeys {
+            role: RecipientRole::Custodian,
+            encryption: enc,
+            verification: Some(v),
+        };
+        let s = keys.to_key_string();
+        assert!(s.starts_with("tlcus2"));
+        assert_eq!(RecipientKeys::parse(&s).unwrap(), keys);
+        for i in 6..s.len() {
+            let mut chars: Vec<char> = s.chars().collect();
+            chars[i] = if chars[i] == 'a' { 'b' } else { 'a' };
+            let typo: String = chars.into_iter().collect();
+            if typo != s {
+                assert!(RecipientKeys::parse(&typo).is_err(), "typo at {i} accepted");
+            }
+        }
+        // Version 1 strings still parse, without a verification key.
+        let v1 = RecipientKeys::parse(&enc.to_key_string(RecipientRole::Reviewer)).unwrap();
+        assert_eq!(v1.verification, None);
+        assert_eq!(v1.encryption, enc);
     }
 }

@@ -27,7 +27,7 @@ pub mod sign;
 pub mod suite;
 
 pub use envelope::{ItemKind, Sealed};
-pub use keys::{KeyId, PublicKey, RecipientRole, SecretKey};
+pub use keys::{KeyId, PublicKey, RecipientKeys, RecipientRole, SecretKey};
 pub use receipt::Receipt;
 pub use secret::{Pseudonym, ServerSecret};
 

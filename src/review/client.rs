@@ -573,8 +573,14 @@ async fn active_keys(client: &Client, role: RecipientRole) -> Result<Vec<PublicK
 }
 
 /// Seals `text` as a reply to the reporter (to the mailbox key and every active reviewer, so
-/// the whole team can read the thread) and uploads it.
-pub async fn reply(client: &Client, code: &str, text: &str) -> Result<i64> {
+/// the whole team can read the thread), signs it with the reviewer's signing key (the bot shows
+/// the reporter only replies whose signature the signed keyring proves) and uploads it.
+pub async fn reply(
+    client: &Client,
+    signer: &crate::crypto::sign::SigningKey,
+    code: &str,
+    text: &str,
+) -> Result<i64> {
     let detail = client.case(code).await?;
     let case_id = case_id_of(&detail.case.case_id)?;
     let mailbox = public_key_of(
@@ -585,7 +591,33 @@ pub async fn reply(client: &Client, code: &str, text: &str) -> Result<i64> {
     )?;
     let mut keys = active_keys(client, RecipientRole::Reviewer).await?;
     keys.push(mailbox);
-    upload_text(client, code, &case_id, ItemKind::ToReporter, &keys, text).await
+    let seq = i64::try_from(
+        client
+            .items(code, Some(ItemKind::ToReporter))
+            .await?
+            .items
+            .len(),
+    )
+    .unwrap_or(i64::MAX - 1)
+        + 1;
+    let blob = seal_text(ItemKind::ToReporter, &case_id, &keys, text)?;
+    let signature = signer.sign(
+        crate::trust::REPLY_CONTEXT,
+        &crate::trust::reply_message(&case_id, seq, &mailbox, &blob),
+    );
+    let created = client
+        .upload(
+            code,
+            &UploadItem {
+                kind: ItemKind::ToReporter.as_str().to_owned(),
+                blob: hex::encode(blob),
+                request_id: None,
+                seq: Some(seq),
+                signature: Some(hex::encode(signature.as_bytes())),
+            },
+        )
+        .await?;
+    Ok(created.id)
 }
 
 /// Seals `text` as an internal note to every active reviewer and uploads it.
@@ -604,11 +636,7 @@ async fn upload_text(
     keys: &[PublicKey],
     text: &str,
 ) -> Result<i64> {
-    let msg = TextMessage {
-        text: text.trim().to_owned(),
-    };
-    let plain = Zeroizing::new(msg.encode());
-    let blob = envelope::seal(kind, case_id, keys, &plain)?;
+    let blob = seal_text(kind, case_id, keys, text)?;
     let created = client
         .upload(
             code,
@@ -616,10 +644,20 @@ async fn upload_text(
                 kind: kind.as_str().to_owned(),
                 blob: hex::encode(blob),
                 request_id: None,
+                seq: None,
+                signature: None,
             },
         )
         .await?;
     Ok(created.id)
+}
+
+fn seal_text(kind: ItemKind, case_id: &CaseId, keys: &[PublicKey], text: &str) -> Result<Vec<u8>> {
+    let msg = TextMessage {
+        text: text.trim().to_owned(),
+    };
+    let plain = Zeroizing::new(msg.encode());
+    Ok(envelope::seal(kind, case_id, keys, &plain)?)
 }
 
 /// Approves (or denies) a disclosure request; when the approval completes it, opens the
@@ -699,6 +737,8 @@ pub async fn disclose(client: &Client, sk: &SecretKey, request: &DisclosureView)
                 kind: ItemKind::DisclosedIdentity.as_str().to_owned(),
                 blob: hex::encode(blob),
                 request_id: Some(request.id),
+                seq: None,
+                signature: None,
             },
         )
         .await?;

@@ -536,7 +536,28 @@ async fn claim_next(State(state): State<AppState>, caller: Caller) -> ApiResult<
     caller.require(&[TokenRole::Reviewer])?;
     let key = caller.key_id()?;
     let now = unix_now();
-    let case = state.store.claim_next(&key, now + LEASE_SECS, now).await?;
+    // The next case in claim order that this reviewer can open (as the queue shows it); a
+    // case sealed to other keys only is never taken from the others.
+    let mut case = None;
+    for candidate in state.store.claim_candidates(now, 200).await? {
+        let headers = state.store.item_headers(&candidate.id).await?;
+        if !headers.iter().any(|h| item_visible(h, &caller)) {
+            continue;
+        }
+        match state
+            .store
+            .claim_case(&candidate.id, &key, now + LEASE_SECS, now)
+            .await
+        {
+            Ok(c) => {
+                case = Some(c);
+                break;
+            }
+            // Taken by another reviewer meanwhile: the next one.
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
     let case = match case {
         Some(c) => {
             let headers = state.store.item_headers(&c.id).await?;
@@ -748,6 +769,24 @@ async fn upload_item(
             "the envelope must be sealed to exactly the active reviewers (and, for replies, the reporter's mailbox); fetch /keyring and seal again".into(),
         ));
     }
+    // A reply to the reporter carries its author's signature; the bot checks it against the
+    // signed keyring before showing it (the server only insists that there is one).
+    let signature = if kind == ItemKind::ToReporter {
+        let seq = body.seq.filter(|n| *n >= 1).ok_or_else(|| {
+            ApiError::Invalid("a reply to the reporter must carry its number (seq)".into())
+        })?;
+        let sig = body
+            .signature
+            .as_deref()
+            .and_then(|s| hex::decode(s.trim()).ok())
+            .filter(|s| s.len() == crate::crypto::sign::SIGNATURE_LEN)
+            .ok_or_else(|| {
+                ApiError::Invalid("a reply to the reporter must be signed (signature)".into())
+            })?;
+        Some((seq, sig))
+    } else {
+        None
+    };
     let item = NewItem {
         kind,
         blob,
@@ -756,7 +795,12 @@ async fn upload_item(
     };
     let id = state
         .store
-        .add_item(&case.id, &item, &caller.actor())
+        .add_item_signed(
+            &case.id,
+            &item,
+            &caller.actor(),
+            signature.as_ref().map(|(n, s)| (*n, &s[..])),
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
@@ -1011,12 +1055,13 @@ async fn rewrap_item(
 ) -> ApiResult<Json<RewrapDone>> {
     caller.require(&[TokenRole::Reviewer, TokenRole::Custodian])?;
     let key = caller.key_id()?;
-    let stored = state.store.item(id).await?;
-    let have = envelope::recipients(&stored.item.blob).unwrap_or_default();
-    // Only an item the caller could open (and of the caller's kinds) may be re-addressed.
-    if !role_kinds(caller.role).contains(&stored.item.kind) || !have.contains(&key) {
+    // Only an item the caller could open (and of the caller's kinds) may be re-addressed:
+    // decided from the envelope's header before the item itself is loaded.
+    let (kind, have) = state.store.item_access(id).await?;
+    if !role_kinds(caller.role).contains(&kind) || !have.contains(&key) {
         return Err(ApiError::NotFound);
     }
+    let stored = state.store.item(id).await?;
     let header = hex::decode(body.header.trim())
         .map_err(|_| ApiError::BadRequest("header is not hex".into()))?;
     let blob = envelope::splice_header(&stored.item.blob, &header)

@@ -192,6 +192,12 @@ pub struct UploadItem {
     pub blob: String,
     /// For `disclosed_identity`: the approved request it fulfils.
     pub request_id: Option<i64>,
+    /// For `to_reporter`: the reply's number in the thread (1 for the first) …
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<i64>,
+    /// … and the reviewer's Ed25519 signature, hex, over [`crate::trust::reply_message`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 /// Answer to an upload or a request.

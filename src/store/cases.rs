@@ -459,6 +459,18 @@ impl Store {
         item: &NewItem,
         actor: &str,
     ) -> Result<i64, StoreError> {
+        self.add_item_signed(case_id, item, actor, None).await
+    }
+
+    /// [`Store::add_item`] with the author's signature (`(seq, signature)`), stored in the
+    /// same transaction: replies to the reporter, which the bot shows only when it verifies.
+    pub async fn add_item_signed(
+        &self,
+        case_id: &CaseId,
+        item: &NewItem,
+        actor: &str,
+        signature: Option<(i64, &[u8])>,
+    ) -> Result<i64, StoreError> {
         let day = Day::today();
         let epoch = self.keyring().await?.epoch;
         dispatch!(self, pool => {
@@ -483,6 +495,14 @@ impl Store {
             .bind(epoch)
             .fetch_one(&mut *tx)
             .await?;
+            if let Some((seq, sig)) = signature {
+                sqlx::query("INSERT INTO item_signatures (item_id, seq, signature) VALUES ($1, $2, $3)")
+                    .bind(id)
+                    .bind(seq)
+                    .bind(sig)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             let unread = item.kind == ItemKind::FromReporter;
             sqlx::query(
                 "UPDATE cases SET updated_day = $1, unread_from_reporter = (unread_from_reporter OR $2) WHERE id = $3",
@@ -499,6 +519,26 @@ impl Store {
             tx.commit().await?;
             Ok(id)
         })
+    }
+
+    /// The signatures of a case's items: item id → (seq, signature).
+    pub async fn item_signatures(
+        &self,
+        case_id: &CaseId,
+    ) -> Result<std::collections::HashMap<i64, (i64, Vec<u8>)>, StoreError> {
+        let rows: Vec<(i64, i64, Vec<u8>)> = dispatch!(self, pool => {
+            sqlx::query_as(
+                "SELECT s.item_id, s.seq, s.signature FROM item_signatures s \
+                 JOIN items i ON i.id = s.item_id WHERE i.case_id = $1",
+            )
+            .bind(&case_id.as_bytes()[..])
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|(id, seq, sig)| (id, (seq, sig)))
+            .collect())
     }
 
     /// All items of a case, oldest first.

@@ -123,6 +123,12 @@ macro_rules! retire_recipient_in {
                 )
                 .fetch_one(&mut *$tx)
                 .await?;
+                // Cases the retired key holds go back to the queue at once, not when the lease
+                // runs out.
+                sqlx::query("UPDATE cases SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = $1")
+                    .bind(key_id.to_string())
+                    .execute(&mut *$tx)
+                    .await?;
                 sqlx::query(
                     "UPDATE recipients SET active = $1, retired_day = $2, retired_epoch = $3 WHERE key_id = $4",
                 )

@@ -633,6 +633,39 @@ impl Store {
             .collect()
     }
 
+    /// An item's kind and the key ids its envelope is addressed to, read from the envelope's
+    /// first bytes only: for authorising access before the whole item is loaded.
+    pub async fn item_access(&self, id: i64) -> Result<(ItemKind, Vec<KeyId>), StoreError> {
+        let row: Option<(String, Vec<u8>)> = dispatch!(self, pool => {
+            sqlx::query_as("SELECT kind, substr(blob, 1, 8192) FROM items WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+        });
+        let (kind, prefix) = row.ok_or(StoreError::NotFound)?;
+        Ok((
+            ItemKind::parse(&kind).ok_or(StoreError::Malformed("item kind"))?,
+            recipients_of_prefix(&prefix),
+        ))
+    }
+
+    /// Open cases a claim could take now, in claim order (unread replies first, then oldest),
+    /// at most `limit`: the server picks the first one the claimer can open.
+    pub async fn claim_candidates(&self, now: i64, limit: i64) -> Result<Vec<CaseRow>, StoreError> {
+        let rows: Vec<CaseTuple> = dispatch!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {CASE_COLUMNS} FROM cases WHERE status <> 'closed' \
+                 AND (claimed_by IS NULL OR lease_until IS NULL OR lease_until <= $1) \
+                 ORDER BY unread_from_reporter DESC, created_day, code LIMIT $2"
+            )))
+            .bind(now)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(case_from).collect()
+    }
+
     /// One item with its swap version.
     pub async fn item(&self, id: i64) -> Result<VersionedItem, StoreError> {
         type Row = (

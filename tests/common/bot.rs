@@ -16,6 +16,8 @@ pub struct Harness {
     pub sim: Simulator,
     pub store: Store,
     pub reviewer: (SecretKey, PublicKey),
+    /// The reviewer's signing key (replies to reporters are signed with it).
+    pub reviewer_signing: tipline::crypto::sign::SigningKey,
     pub custodian: (SecretKey, PublicKey),
     pub config: Config,
     /// The keyring authority (the harness plays it): it signed both keys.
@@ -79,22 +81,16 @@ impl Harness {
         let reviewer = suite::generate_keypair();
         let custodian = suite::generate_keypair();
         let authority = super::test_authority();
-        register(
+        let reviewer_signing = tipline::crypto::sign::SigningKey::generate();
+        super::register_keys(
             &store,
-            &authority,
             RecipientRole::Reviewer,
             "Reviewer",
             reviewer.1,
+            reviewer_signing.verifying_key(),
         )
         .await;
-        register(
-            &store,
-            &authority,
-            RecipientRole::Custodian,
-            "Custodian",
-            custodian.1,
-        )
-        .await;
+        super::register_key(&store, RecipientRole::Custodian, "Custodian", custodian.1).await;
         let config = Config::load(Some(data_dir), None, &VecEnv(opts.env.clone())).unwrap();
         let sim = Simulator::start().await.unwrap();
         let secret = ServerSecret::generate().expose_file_text();
@@ -105,6 +101,7 @@ impl Harness {
             custodian,
             config,
             authority,
+            reviewer_signing,
             secret,
             kdf: opts.kdf,
             stop: None,
@@ -156,6 +153,43 @@ impl Harness {
         self.task = Some(task);
     }
 
+    /// Stores a reply to the reporter as the reviewer's client would: signed with the
+    /// reviewer's key over the case, its number, the mailbox key and the envelope.
+    pub async fn add_reply(
+        &self,
+        case_id: &tipline::ids::CaseId,
+        mailbox: &PublicKey,
+        blob: Vec<u8>,
+    ) {
+        use tipline::crypto::ItemKind;
+        let seq = 1 + self
+            .store
+            .items(case_id)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|i| i.kind == ItemKind::ToReporter)
+            .count() as i64;
+        let sig = self.reviewer_signing.sign(
+            tipline::trust::REPLY_CONTEXT,
+            &tipline::trust::reply_message(case_id, seq, mailbox, &blob),
+        );
+        self.store
+            .add_item_signed(
+                case_id,
+                &tipline::store::NewItem {
+                    kind: ItemKind::ToReporter,
+                    blob,
+                    author: Some(self.reviewer.1.key_id()),
+                    for_key: None,
+                },
+                "reviewer",
+                Some((seq, &sig.as_bytes()[..])),
+            )
+            .await
+            .unwrap();
+    }
+
     /// The pin on the harness's authority (what its bot trusts).
     pub fn authority_ring(&self) -> tipline::trust::Authorities {
         tipline::trust::Authorities::single(self.authority.verifying_key())
@@ -204,27 +238,6 @@ impl Harness {
     }
 }
 
-/// Registers `key` through a statement signed by `authority` (tests play the authority).
-pub async fn register(
-    store: &Store,
-    authority: &tipline::crypto::sign::SigningKey,
-    role: RecipientRole,
-    name: &str,
-    key: PublicKey,
-) {
-    tipline::trust::register(
-        store,
-        authority,
-        tipline::trust::Op::Add {
-            role,
-            name: name.into(),
-            key,
-        },
-    )
-    .await
-    .unwrap();
-}
-
 fn limits(l: &Limits) -> Limits {
     l.clone()
 }
@@ -271,6 +284,19 @@ pub async fn summary_of(h: &Harness, code: &str) -> tipline::bot::summary::CaseS
     let item = items.iter().find(|i| i.kind == ItemKind::Summary).unwrap();
     let s: Sealed<tipline::bot::summary::CaseSummary> = Sealed::from_bytes(item.blob.clone());
     s.open(ItemKind::Summary, &case.id, &h.reviewer.0).unwrap()
+}
+
+/// /status, then the receipt of the newest receipt message in the chat; waits for the answer.
+pub async fn send_receipt_after_status(c: &tipline::sim::Citizen) {
+    let receipt = c
+        .bot_messages()
+        .iter()
+        .rev()
+        .filter_map(|m| m.text.as_deref())
+        .find_map(|t| field(t, "Mã biên nhận (bí mật)"))
+        .expect("a receipt in the chat");
+    c.command("/status").await;
+    send_receipt(c, &receipt).await;
 }
 
 /// Types a receipt (in /status) and waits for the bot's answer to it.

@@ -35,12 +35,26 @@ pub fn authority_pin() -> String {
     test_authority().verifying_key().to_authority_string()
 }
 
-/// Registers `key` through a statement signed by [`test_authority`].
+/// Registers `key` through a statement signed by [`test_authority`], with a verification key
+/// nobody holds (for tests in which this holder signs nothing).
 pub async fn register_key(
     store: &Store,
     role: tipline::crypto::RecipientRole,
     name: &str,
     key: tipline::crypto::PublicKey,
+) {
+    let verify = tipline::crypto::sign::SigningKey::generate().verifying_key();
+    register_keys(store, role, name, key, verify).await;
+}
+
+/// Registers `key` and the holder's verification key `verify` through a statement signed by
+/// [`test_authority`].
+pub async fn register_keys(
+    store: &Store,
+    role: tipline::crypto::RecipientRole,
+    name: &str,
+    key: tipline::crypto::PublicKey,
+    verify: tipline::crypto::sign::VerifyingKey,
 ) {
     tipline::trust::register(
         store,
@@ -49,6 +63,7 @@ pub async fn register_key(
             role,
             name: name.into(),
             key,
+            verify,
         },
     )
     .await

@@ -1,0 +1,11 @@
+-- Signatures of items that must prove their author: replies to the reporter, signed by the
+-- reviewer's Ed25519 key (the keyring authority signed it into the keyring). The bot shows a
+-- reply in /status only when its signature verifies. Keep in step with
+-- ../sqlite/0005_additive_item_signatures.sql.
+--
+-- Additive: an older release ignores the table (and shows replies unchecked, as it did).
+CREATE TABLE item_signatures (
+    item_id BIGINT PRIMARY KEY REFERENCES items (id) ON DELETE CASCADE,
+    seq BIGINT NOT NULL,
+    signature BYTEA NOT NULL
+);

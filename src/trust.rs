@@ -269,6 +269,28 @@ pub fn reply_message(
     m
 }
 
+/// The signing context of custodians' approvals of disclosure requests.
+pub const APPROVAL_CONTEXT: &str = "disclosure-approval";
+
+/// What a custodian signs to approve a disclosure request: the request id (8, big-endian),
+/// the case id (16), the requester's key id (8) and X25519 key (32), and the SHA-256 of the
+/// reason as the custodian read it (32). The custodian who re-seals the identity counts only
+/// approvals that verify for exactly this request and requester.
+pub fn approval_message(
+    request_id: i64,
+    case_id: &crate::ids::CaseId,
+    requester: &PublicKey,
+    reason: &str,
+) -> Vec<u8> {
+    let mut m = Vec::with_capacity(96);
+    m.extend_from_slice(&request_id.to_be_bytes());
+    m.extend_from_slice(case_id.as_bytes());
+    m.extend_from_slice(requester.key_id().as_bytes());
+    m.extend_from_slice(requester.as_bytes());
+    m.extend_from_slice(&crate::crypto::sha256(&[reason.as_bytes()]));
+    m
+}
+
 /// The hash that links a statement to the next: SHA-256("tipline keyring statement hash v1"
 /// ‖ body).
 pub fn statement_hash(body: &[u8]) -> [u8; 32] {

@@ -16,7 +16,8 @@
 //!   recipient row makes the server ask an honest custodian's and reviewer's `rewrap` to seal
 //!   identities and summaries to it: refused, the key named, nothing sealed to it; a disclosure
 //!   request whose requester is swapped to the rogue key: the approval is refused before
-//!   anything is approved or opened.
+//!   anything is approved or opened; a request marked approved in the database, with an
+//!   approval signed by a key that is not a custodian's: `fulfil` re-seals nothing.
 //!
 //! Later steps of the trust work (signed approvals and replies, the audit head the clients
 //! check) extend this file.
@@ -412,9 +413,16 @@ async fn the_database_writer_against_the_clients(store: Store, url: &str) {
     )
     .await;
     let custodian = api.client(&cus_tok);
-    let err = client::decide_and_disclose(&custodian, &cus_sk, asked.id, true, "Đồng ý")
-        .await
-        .unwrap_err();
+    let err = client::decide_and_disclose(
+        &custodian,
+        &cus_sk,
+        &SigningKey::generate(),
+        asked.id,
+        true,
+        "Đồng ý",
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(&err, ClientError::Untrusted(m) if m.contains(&rogue_rev.key_id().to_string())
             && m.contains("not an active reviewer key in the signed keyring")),
@@ -425,6 +433,43 @@ async fn the_database_writer_against_the_clients(store: Store, url: &str) {
         request.status,
         tipline::store::DisclosureStatus::Pending,
         "nothing was approved"
+    );
+
+    // The writer puts the real requester back, marks the request approved and writes an
+    // approval row with a signature of its own: a custodian's fulfil re-seals nothing.
+    let rogue_custodian_signer = SigningKey::generate();
+    let forged = rogue_custodian_signer.sign(
+        tipline::trust::APPROVAL_CONTEXT,
+        &tipline::trust::approval_message(asked.id, &case.id, &rev, "Cần xác minh"),
+    );
+    write(
+        url,
+        &format!(
+            "UPDATE disclosure_requests SET requester = '{}', status = 'approved' WHERE id = {id}; \
+             INSERT INTO disclosure_decisions (request_id, custodian, approve, reason, day, signature) \
+             VALUES ({id}, '{}', TRUE, 'ok', 20000, {});",
+            rev.key_id(),
+            cus.key_id(),
+            blob(url, forged.as_bytes()),
+            id = asked.id,
+        ),
+    )
+    .await;
+    let request = custodian.disclosure(asked.id).await.unwrap().unwrap();
+    assert_eq!(request.status, tipline::store::DisclosureStatus::Approved);
+    let err = client::disclose(&custodian, &cus_sk, &request)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Untrusted(m) if m.contains("0 valid custodian approval(s)")),
+        "{err}"
+    );
+    let headers = store.item_headers(&case.id).await.unwrap();
+    assert!(
+        !headers
+            .iter()
+            .any(|h| h.kind == ItemKind::DisclosedIdentity),
+        "no identity was re-sealed"
     );
     api.stop().await;
 }

@@ -783,13 +783,13 @@ async fn store_story(store: &Store) {
     ));
     assert_eq!(
         store
-            .decide_disclosure(id, &c, true, "ok", 2)
+            .decide_disclosure(id, &c, true, "ok", 2, None)
             .await
             .unwrap(),
         DisclosureStatus::Pending
     );
     assert!(matches!(
-        store.decide_disclosure(id, &c, true, "ok", 2).await,
+        store.decide_disclosure(id, &c, true, "ok", 2, None).await,
         Err(StoreError::AlreadyExists)
     ));
     let disclosed = tipline::store::NewItem {
@@ -806,7 +806,7 @@ async fn store_story(store: &Store) {
     ));
     assert_eq!(
         store
-            .decide_disclosure(id, &c2, true, "ok", 2)
+            .decide_disclosure(id, &c2, true, "ok", 2, None)
             .await
             .unwrap(),
         DisclosureStatus::Approved
@@ -1019,8 +1019,8 @@ async fn concurrent_decisions(store: &Store, rounds: usize) {
 
         // Two custodians approve at once with two approvals required: both count.
         let (a, b) = tokio::join!(
-            store.decide_disclosure(id, &custodians[0], true, "ok", 2),
-            store.decide_disclosure(id, &custodians[1], true, "ok", 2)
+            store.decide_disclosure(id, &custodians[0], true, "ok", 2, None),
+            store.decide_disclosure(id, &custodians[1], true, "ok", 2, None)
         );
         let mut got = [a.unwrap(), b.unwrap()];
         got.sort_by_key(|s| s.as_str());

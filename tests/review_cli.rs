@@ -440,25 +440,59 @@ async fn reviewer_custodian_admin_through_the_binary() {
         text(&o)
     );
 
-    // An approval whose re-sealing did not happen (recorded straight in the store, as when the
-    // custodian's upload failed) is finished with `custodian fulfil`, once.
+    // An approval written straight into the database, unsigned (a database writer's), approves
+    // nothing: `custodian fulfil` refuses to re-seal the identity.
     let o = run_r(r(&["request-identity", &code, "--reason", "Lần hai"])).await;
     assert!(o.status.success(), "{}", text(&o));
     let cus_key = tipline::crypto::KeyId::parse(&cus_id).unwrap();
     assert_eq!(
         store
-            .decide_disclosure(2, &cus_key, true, "ok", 1)
+            .decide_disclosure(2, &cus_key, true, "ok", 1, None)
             .await
             .unwrap(),
         tipline::store::DisclosureStatus::Approved
     );
     let o = run_r(c(&["fulfil", "2"])).await;
     assert!(
+        !o.status.success() && text(&o).contains("0 valid custodian approval(s)"),
+        "{}",
+        text(&o)
+    );
+    // A signed approval whose re-sealing did not happen (recorded straight in the store, as
+    // when the custodian's upload failed) is finished with `custodian fulfil`, once.
+    let second = common::review::submit(&store, "Một phản ánh khác.").await;
+    let o = run_r(r(&[
+        "request-identity",
+        second.code.as_str(),
+        "--reason",
+        "Lần ba",
+    ]))
+    .await;
+    assert!(o.status.success(), "{}", text(&o));
+    let pass = secrecy::SecretString::from("a long enough passphrase");
+    let signer = tipline::crypto::keyfile::load(&cus_file, &pass)
+        .unwrap()
+        .signing
+        .unwrap();
+    let requester = tipline::crypto::keyfile::read_public(&rev_file).unwrap().2;
+    let sig = signer.sign(
+        tipline::trust::APPROVAL_CONTEXT,
+        &tipline::trust::approval_message(3, &second.id, &requester, "Lần ba"),
+    );
+    assert_eq!(
+        store
+            .decide_disclosure(3, &cus_key, true, "ok", 1, Some(&sig.as_bytes()[..]))
+            .await
+            .unwrap(),
+        tipline::store::DisclosureStatus::Approved
+    );
+    let o = run_r(c(&["fulfil", "3"])).await;
+    assert!(
         o.status.success() && text(&o).contains("re-sealed to reviewer key"),
         "{}",
         text(&o)
     );
-    let o = run_r(c(&["fulfil", "2"])).await;
+    let o = run_r(c(&["fulfil", "3"])).await;
     assert!(
         !o.status.success() && text(&o).contains("is fulfilled"),
         "{}",

@@ -184,10 +184,16 @@ async fn citizen_reviewer_custodian_full_loop() {
     assert_eq!(refused.status(), Some(422), "{refused}");
 
     // 7. The custodian approves; the client re-seals the identity to the requester only.
-    let (view, item) =
-        client::decide_and_disclose(&custodian, &h.custodian.0, req.id, true, "Đủ căn cứ")
-            .await
-            .unwrap();
+    let (view, item) = client::decide_and_disclose(
+        &custodian,
+        &h.custodian.0,
+        &h.custodian_signing,
+        req.id,
+        true,
+        "Đủ căn cứ",
+    )
+    .await
+    .unwrap();
     assert!(item.is_some());
     assert_eq!(view.status, DisclosureStatus::Fulfilled);
 

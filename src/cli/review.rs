@@ -859,13 +859,22 @@ async fn approve_or_deny(
     reason: &str,
 ) -> anyhow::Result<()> {
     let c = &s.client;
-    let sk = if approve {
-        Some(load_key(s, args, RecipientRole::Custodian)?)
+    let kf = if approve {
+        Some(load_key_file(s, args, RecipientRole::Custodian)?)
     } else {
         None
     };
-    let (view, item) = match &sk {
-        Some(sk) => client::decide_and_disclose(c, sk, id, true, reason).await?,
+    let (view, item) = match &kf {
+        Some(kf) => {
+            let Some(signer) = kf.signing.as_ref() else {
+                bail!(
+                    "{} has no signing key, and approvals are signed: make a version 2 copy with \
+                     `tipline keys upgrade`, have the keyring authority sign its string, then log in with it",
+                    s.key_file.display()
+                );
+            };
+            client::decide_and_disclose(c, &kf.secret, signer, id, true, reason).await?
+        }
         None => (c.decide(id, false, reason).await?, None),
     };
     if s.args_json {

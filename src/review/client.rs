@@ -283,11 +283,23 @@ impl Client {
     }
     /// `POST /disclosures/{id}/decision`.
     pub async fn decide(&self, id: i64, approve: bool, reason: &str) -> Result<DisclosureView> {
+        self.decide_signed(id, approve, reason, None).await
+    }
+
+    /// `POST /disclosures/{id}/decision` with an approval's signature.
+    pub async fn decide_signed(
+        &self,
+        id: i64,
+        approve: bool,
+        reason: &str,
+        signature: Option<&crate::crypto::sign::Signature>,
+    ) -> Result<DisclosureView> {
         self.post(
             &format!("/disclosures/{id}/decision"),
             &DecisionBody {
                 approve,
                 reason: reason.to_owned(),
+                signature: signature.map(|s| hex::encode(s.as_bytes())),
             },
         )
         .await
@@ -661,30 +673,77 @@ fn seal_text(kind: ItemKind, case_id: &CaseId, keys: &[PublicKey], text: &str) -
 }
 
 /// Approves (or denies) a disclosure request; when the approval completes it, opens the
-/// identity locally and re-seals it to the requesting reviewer's key only. Returns the request
-/// as it stands afterwards and the id of the disclosed item, if one was uploaded.
+/// identity locally and re-seals it to the requesting reviewer's key only. An approval is
+/// signed with `signer` over exactly this request and its verified requester. Returns the
+/// request as it stands afterwards and the id of the disclosed item, if one was uploaded.
 pub async fn decide_and_disclose(
     client: &Client,
     sk: &SecretKey,
+    signer: &crate::crypto::sign::SigningKey,
     id: i64,
     approve: bool,
     reason: &str,
 ) -> Result<(DisclosureView, Option<i64>)> {
-    if approve {
+    let view = if approve {
         // An approval is given only for a requester the signed keyring proves.
         let request = client
             .disclosure(id)
             .await?
             .ok_or(ClientError::Malformed("disclosure request"))?;
-        verified_requester(client, &request).await?;
-    }
-    let view = client.decide(id, approve, reason).await?;
+        let requester = verified_requester(client, &request).await?;
+        let case_id = case_id_of(&request.case_id)?;
+        let signature = signer.sign(
+            crate::trust::APPROVAL_CONTEXT,
+            &crate::trust::approval_message(request.id, &case_id, &requester.key, &request.reason),
+        );
+        client
+            .decide_signed(id, true, reason, Some(&signature))
+            .await?
+    } else {
+        client.decide(id, false, reason).await?
+    };
     if view.status != DisclosureStatus::Approved {
         return Ok((view, None));
     }
     let item = disclose(client, sk, &view).await?;
     let after = client.disclosure(id).await?.unwrap_or(view);
     Ok((after, Some(item)))
+}
+
+/// How many distinct active custodians of the signed keyring approved exactly this request,
+/// for this requester, with a valid signature.
+async fn verified_approvals(
+    client: &Client,
+    request: &DisclosureView,
+    requester: &crate::trust::Member,
+) -> Result<usize> {
+    let ring = client.verified_keyring().await?;
+    let case_id = case_id_of(&request.case_id)?;
+    let message =
+        crate::trust::approval_message(request.id, &case_id, &requester.key, &request.reason);
+    let mut approvers: Vec<crate::crypto::KeyId> = Vec::new();
+    for d in request.decisions.iter().filter(|d| d.approve) {
+        let Some(sig) = d
+            .signature
+            .as_deref()
+            .and_then(|s| hex::decode(s).ok())
+            .and_then(|b| crate::crypto::sign::Signature::from_slice(&b).ok())
+        else {
+            continue;
+        };
+        let valid = ring.members.iter().any(|m| {
+            m.active
+                && m.role == RecipientRole::Custodian
+                && m.key.key_id() == d.custodian
+                && m.verify
+                    .verify(crate::trust::APPROVAL_CONTEXT, &message, &sig)
+                    .is_ok()
+        });
+        if valid && !approvers.contains(&d.custodian) {
+            approvers.push(d.custodian);
+        }
+    }
+    Ok(approvers.len())
 }
 
 /// The requester of a disclosure request as the signed keyring proves it: an active reviewer
@@ -721,7 +780,18 @@ pub async fn verified_requester(
 /// Re-seals the identity of an approved request to the requester (custodian side).
 pub async fn disclose(client: &Client, sk: &SecretKey, request: &DisclosureView) -> Result<i64> {
     let case_id = case_id_of(&request.case_id)?;
-    let requester = verified_requester(client, request).await?.key;
+    let member = verified_requester(client, request).await?;
+    // The approvals must be real: signed by enough distinct current custodians, for this very
+    // request and requester (a status set in the database approves nothing).
+    let needed = usize::try_from(request.approvals_required.max(1)).unwrap_or(1);
+    let valid = verified_approvals(client, request, &member).await?;
+    if valid < needed {
+        return Err(ClientError::Untrusted(format!(
+            "request #{} carries {valid} valid custodian approval(s) signed for it; {needed} needed",
+            request.id
+        )));
+    }
+    let requester = member.key;
     let items = client
         .items(&request.case, Some(ItemKind::Identity))
         .await?;

@@ -892,6 +892,7 @@ async fn disclosure_view(state: &ApiState, r: DisclosureRequest) -> ApiResult<Di
                 approve: d.approve,
                 reason: d.reason,
                 day: d.day.to_string(),
+                signature: d.signature.map(hex::encode),
             })
             .collect(),
         approvals_required: state.approvals_required,
@@ -949,9 +950,31 @@ async fn decide(
             "a reason of 1 to 2000 characters is required".into(),
         ));
     }
+    // An approval carries the custodian's signature (the custodian who re-seals the identity
+    // verifies it against the signed keyring; here only its presence is required).
+    let signature = if body.approve {
+        Some(
+            body.signature
+                .as_deref()
+                .and_then(|s| hex::decode(s.trim()).ok())
+                .filter(|s| s.len() == crate::crypto::sign::SIGNATURE_LEN)
+                .ok_or_else(|| {
+                    ApiError::Invalid("an approval must be signed (signature)".into())
+                })?,
+        )
+    } else {
+        None
+    };
     match state
         .store
-        .decide_disclosure(id, &key, body.approve, reason, state.approvals_required)
+        .decide_disclosure(
+            id,
+            &key,
+            body.approve,
+            reason,
+            state.approvals_required,
+            signature.as_deref(),
+        )
         .await
     {
         Err(StoreError::AlreadyExists) => {

@@ -230,6 +230,9 @@ pub struct DecisionBody {
     pub approve: bool,
     /// Why.
     pub reason: String,
+    /// An approval's signature by the custodian, hex ([`crate::trust::approval_message`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 /// One custodian decision.
@@ -243,6 +246,9 @@ pub struct DecisionView {
     pub reason: String,
     /// Day decided.
     pub day: String,
+    /// An approval's signature, hex (clients verify it against the signed keyring).
+    #[serde(default)]
+    pub signature: Option<String>,
 }
 
 /// A disclosure request.

@@ -177,6 +177,8 @@ pub struct DisclosureDecision {
     pub reason: String,
     /// The day decided.
     pub day: Day,
+    /// The custodian's signature of an approval ([`crate::trust::approval_message`]).
+    pub signature: Option<Vec<u8>>,
 }
 
 /// A request by a reviewer to see a reporter's identity.
@@ -846,21 +848,23 @@ impl Store {
     }
 
     async fn disclosure_decisions(&self, id: i64) -> Result<Vec<DisclosureDecision>, StoreError> {
-        let rows: Vec<(String, bool, String, i64)> = dispatch!(self, pool => {
+        type Row = (String, bool, String, i64, Option<Vec<u8>>);
+        let rows: Vec<Row> = dispatch!(self, pool => {
             sqlx::query_as(
-                "SELECT custodian, approve, reason, day FROM disclosure_decisions WHERE request_id = $1 ORDER BY day, custodian",
+                "SELECT custodian, approve, reason, day, signature FROM disclosure_decisions WHERE request_id = $1 ORDER BY day, custodian",
             )
             .bind(id)
             .fetch_all(pool)
             .await?
         });
         rows.into_iter()
-            .map(|(c, approve, reason, day)| {
+            .map(|(c, approve, reason, day, signature)| {
                 Ok(DisclosureDecision {
                     custodian: KeyId::parse(&c).ok_or(StoreError::Malformed("custodian key id"))?,
                     approve,
                     reason,
                     day: Day(day),
+                    signature,
                 })
             })
             .collect()
@@ -878,6 +882,7 @@ impl Store {
     /// Records a custodian's decision on a pending request. One denial denies it; `required`
     /// approvals approve it. [`StoreError::AlreadyExists`] when this custodian decided before,
     /// [`StoreError::Invalid`] when the request is no longer pending.
+    #[allow(clippy::too_many_arguments)]
     pub async fn decide_disclosure(
         &self,
         id: i64,
@@ -885,6 +890,7 @@ impl Store {
         approve: bool,
         reason: &str,
         required: i64,
+        signature: Option<&[u8]>,
     ) -> Result<DisclosureStatus, StoreError> {
         let day = Day::today();
         dispatch!(self, pool => {
@@ -913,13 +919,14 @@ impl Store {
                 return Err(StoreError::AlreadyExists);
             }
             sqlx::query(
-                "INSERT INTO disclosure_decisions (request_id, custodian, approve, reason, day) VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO disclosure_decisions (request_id, custodian, approve, reason, day, signature) VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(id)
             .bind(custodian.to_string())
             .bind(approve)
             .bind(reason)
             .bind(day.0)
+            .bind(signature)
             .execute(&mut *tx)
             .await?;
             let approvals: i64 = sqlx::query_scalar(

@@ -18,6 +18,8 @@ pub struct Harness {
     pub reviewer: (SecretKey, PublicKey),
     /// The reviewer's signing key (replies to reporters are signed with it).
     pub reviewer_signing: tipline::crypto::sign::SigningKey,
+    /// The custodian's signing key (approvals are signed with it).
+    pub custodian_signing: tipline::crypto::sign::SigningKey,
     pub custodian: (SecretKey, PublicKey),
     pub config: Config,
     /// The keyring authority (the harness plays it): it signed both keys.
@@ -90,7 +92,15 @@ impl Harness {
             reviewer_signing.verifying_key(),
         )
         .await;
-        super::register_key(&store, RecipientRole::Custodian, "Custodian", custodian.1).await;
+        let custodian_signing = tipline::crypto::sign::SigningKey::generate();
+        super::register_keys(
+            &store,
+            RecipientRole::Custodian,
+            "Custodian",
+            custodian.1,
+            custodian_signing.verifying_key(),
+        )
+        .await;
         let config = Config::load(Some(data_dir), None, &VecEnv(opts.env.clone())).unwrap();
         let sim = Simulator::start().await.unwrap();
         let secret = ServerSecret::generate().expose_file_text();
@@ -102,6 +112,7 @@ impl Harness {
             config,
             authority,
             reviewer_signing,
+            custodian_signing,
             secret,
             kdf: opts.kdf,
             stop: None,

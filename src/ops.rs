@@ -28,17 +28,34 @@ pub struct OpsState {
     store: Store,
     /// True once the process is shutting down.
     stopping: tokio::sync::watch::Receiver<bool>,
+    /// The bot's keyring pin: readiness then requires the signed keyring to verify.
+    trust: Option<std::sync::Arc<crate::trust::Trust>>,
 }
 
 impl OpsState {
     /// The state for `store`; `stopping` turns true when shutdown begins.
     pub fn new(store: Store, stopping: tokio::sync::watch::Receiver<bool>) -> Self {
-        Self { store, stopping }
+        Self {
+            store,
+            stopping,
+            trust: None,
+        }
+    }
+
+    /// Readiness also requires the signed keyring to verify against `trust` (`serve`): a
+    /// forged or cut-back keyring makes the bot refuse to seal, and the operator sees why.
+    #[must_use]
+    pub fn with_trust(mut self, trust: std::sync::Arc<crate::trust::Trust>) -> Self {
+        self.trust = Some(trust);
+        self
     }
 }
 
 /// Why the process is not ready, in one fixed phrase.
-pub async fn readiness(store: &Store) -> Result<(), &'static str> {
+pub async fn readiness(
+    store: &Store,
+    trust: Option<&crate::trust::Trust>,
+) -> Result<(), &'static str> {
     store.ping().await.map_err(|_| "database unreachable")?;
     match store.schema_state().await {
         Ok(SchemaState::Current | SchemaState::AheadAdditive) => {}
@@ -48,7 +65,13 @@ pub async fn readiness(store: &Store) -> Result<(), &'static str> {
         }
         Err(_) => return Err("database unreachable"),
     }
-    let ring = store.keyring().await.map_err(|_| "database unreachable")?;
+    let ring = match trust {
+        Some(t) => t.sealing_keyring(store).await.map_err(|e| match e {
+            crate::trust::TrustError::Store(_) => "database unreachable",
+            _ => "the signed keyring does not verify against the pinned authority",
+        })?,
+        None => store.keyring().await.map_err(|_| "database unreachable")?,
+    };
     if ring.reviewers.is_empty() {
         return Err("no active reviewer key");
     }
@@ -69,7 +92,7 @@ async fn readyz(State(state): State<OpsState>) -> (StatusCode, String) {
             "not ready: shutting down\n".to_owned(),
         );
     }
-    match readiness(&state.store).await {
+    match readiness(&state.store, state.trust.as_deref()).await {
         Ok(()) => (StatusCode::OK, "ready\n".to_owned()),
         Err(why) => (
             StatusCode::SERVICE_UNAVAILABLE,

@@ -269,6 +269,25 @@ pub fn reply_message(
     m
 }
 
+/// The signing context of reviewers' disclosure requests.
+pub const REQUEST_CONTEXT: &str = "disclosure-request";
+
+/// What a reviewer signs to request a reporter's identity: the case id (16), the reviewer's
+/// own key id (8) and X25519 key (32), and the SHA-256 of the reason (32). A custodian approves
+/// only a request that verifies for the reviewer it names.
+pub fn request_message(
+    case_id: &crate::ids::CaseId,
+    requester: &PublicKey,
+    reason: &str,
+) -> Vec<u8> {
+    let mut m = Vec::with_capacity(88);
+    m.extend_from_slice(case_id.as_bytes());
+    m.extend_from_slice(requester.key_id().as_bytes());
+    m.extend_from_slice(requester.as_bytes());
+    m.extend_from_slice(&crate::crypto::sha256(&[reason.as_bytes()]));
+    m
+}
+
 /// The signing context of custodians' approvals of disclosure requests.
 pub const APPROVAL_CONTEXT: &str = "disclosure-approval";
 

@@ -16,7 +16,8 @@
 //!   recipient row makes the server ask an honest custodian's and reviewer's `rewrap` to seal
 //!   identities and summaries to it: refused, the key named, nothing sealed to it; a disclosure
 //!   request whose requester is swapped to the rogue key: the approval is refused before
-//!   anything is approved or opened; a request marked approved in the database, with an
+//!   anything is approved or opened, and so is one swapped for another registered reviewer
+//!   (who did not sign it); a request marked approved in the database, with an
 //!   approval signed by a key that is not a custodian's: `fulfil` re-seals nothing.
 //!
 //! Later steps of the trust work (signed approvals and replies, the audit head the clients
@@ -57,6 +58,28 @@ async fn write(url: &str, sql: &str) {
             .await
             .unwrap();
         pool.close().await;
+    }
+}
+
+/// The database writer's rogue reviewer and custodian rows (no statement), active, with the
+/// epoch bumped as a registration would.
+async fn plant_recipients(
+    url: &str,
+    reviewer: tipline::crypto::PublicKey,
+    custodian: tipline::crypto::PublicKey,
+) {
+    for (pk, role) in [(reviewer, "reviewer"), (custodian, "custodian")] {
+        write(
+            url,
+            &format!(
+                "INSERT INTO recipients (key_id, public_key, role, name, active, added_day, added_epoch) \
+                 VALUES ('{}', {}, '{role}', 'Mallory', TRUE, 20000, 99); \
+                 UPDATE keyring SET epoch = epoch + 1 WHERE id = 1;",
+                pk.key_id(),
+                blob(url, pk.as_bytes())
+            ),
+        )
+        .await;
     }
 }
 
@@ -139,19 +162,7 @@ async fn the_database_writer(store: Store, url: &str, dir: &std::path::Path) {
     // 1. A rogue recipient row, no statement: ignored when sealing.
     let (rogue_rev_sk, rogue_rev) = suite::generate_keypair();
     let (rogue_cus_sk, rogue_cus) = suite::generate_keypair();
-    for (pk, role) in [(rogue_rev, "reviewer"), (rogue_cus, "custodian")] {
-        write(
-            url,
-            &format!(
-                "INSERT INTO recipients (key_id, public_key, role, name, active, added_day, added_epoch) \
-                 VALUES ('{}', {}, '{role}', 'Mallory', TRUE, 20000, 99); \
-                 UPDATE keyring SET epoch = epoch + 1 WHERE id = 1;",
-                pk.key_id(),
-                blob(url, pk.as_bytes())
-            ),
-        )
-        .await;
-    }
+    plant_recipients(url, rogue_rev, rogue_cus).await;
     let c = h.citizen(SimUser::new(5_550_001, "Lan").language("vi"));
     let code = report(&c).await.expect("a receipt");
     assert!(opens(&store, &code, ItemKind::Summary, &h.reviewer.0).await);
@@ -270,8 +281,12 @@ async fn the_database_writer(store: Store, url: &str, dir: &std::path::Path) {
         "the reporter is told: {:?}",
         c.last_text()
     );
-    // The refusal names what failed.
+    // The refusal names what failed, and /readyz says the keyring does not verify.
     let trust = tipline::trust::Trust::new(h.authority_ring(), None);
+    assert_eq!(
+        tipline::ops::readiness(&store, Some(&trust)).await,
+        Err("the signed keyring does not verify against the pinned authority")
+    );
     let err = trust.keyring(&store).await.unwrap_err();
     assert!(matches!(err, TrustError::Unsigned { seq: 3, .. }), "{err}");
     assert!(
@@ -355,7 +370,18 @@ async fn the_database_writer_against_the_clients(store: Store, url: &str) {
     use tipline::store::TokenRole;
     let (rev_sk, rev) = suite::generate_keypair();
     let (cus_sk, cus) = suite::generate_keypair();
-    common::register_key(&store, RecipientRole::Reviewer, "R", rev).await;
+    let rev_sign = SigningKey::generate();
+    common::register_keys(
+        &store,
+        RecipientRole::Reviewer,
+        "R",
+        rev,
+        rev_sign.verifying_key(),
+    )
+    .await;
+    // Another registered reviewer, whom the writer will name as a requester.
+    let (_, rev2) = suite::generate_keypair();
+    common::register_key(&store, RecipientRole::Reviewer, "R2", rev2).await;
     common::register_key(&store, RecipientRole::Custodian, "C", cus).await;
     let case = submit(&store, "Cán bộ đòi tiền.").await;
     let api = Api::start(&store, 1).await;
@@ -365,19 +391,7 @@ async fn the_database_writer_against_the_clients(store: Store, url: &str) {
     // Rogue reviewer and custodian rows: the server's rewrap plans now target them.
     let (rogue_rev_sk, rogue_rev) = suite::generate_keypair();
     let (rogue_cus_sk, rogue_cus) = suite::generate_keypair();
-    for (pk, role) in [(rogue_rev, "reviewer"), (rogue_cus, "custodian")] {
-        write(
-            url,
-            &format!(
-                "INSERT INTO recipients (key_id, public_key, role, name, active, added_day, added_epoch) \
-                 VALUES ('{}', {}, '{role}', 'Mallory', TRUE, 20000, 99); \
-                 UPDATE keyring SET epoch = epoch + 1 WHERE id = 1;",
-                pk.key_id(),
-                blob(url, pk.as_bytes())
-            ),
-        )
-        .await;
-    }
+    plant_recipients(url, rogue_rev, rogue_cus).await;
     for (tok, sk, rogue) in [
         (&cus_tok, &cus_sk, rogue_cus),
         (&rev_tok, &rev_sk, rogue_rev),
@@ -399,8 +413,7 @@ async fn the_database_writer_against_the_clients(store: Store, url: &str) {
 
     // A disclosure request whose requester the writer swaps for the rogue reviewer key.
     let reviewer = api.client(&rev_tok);
-    let asked = reviewer
-        .request_identity(code, "Cần xác minh")
+    let asked = client::request_identity(&reviewer, &rev, &rev_sign, code, "Cần xác minh")
         .await
         .unwrap();
     write(
@@ -433,6 +446,30 @@ async fn the_database_writer_against_the_clients(store: Store, url: &str) {
         request.status,
         tipline::store::DisclosureStatus::Pending,
         "nothing was approved"
+    );
+    // Swapped for another *registered* reviewer: that reviewer did not sign the request.
+    write(
+        url,
+        &format!(
+            "UPDATE disclosure_requests SET requester = '{}' WHERE id = {}",
+            rev2.key_id(),
+            asked.id
+        ),
+    )
+    .await;
+    let err = client::decide_and_disclose(
+        &custodian,
+        &cus_sk,
+        &SigningKey::generate(),
+        asked.id,
+        true,
+        "Đồng ý",
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Untrusted(m) if m.contains("not signed by the reviewer it names")),
+        "{err}"
     );
 
     // The writer puts the real requester back, marks the request approved and writes an

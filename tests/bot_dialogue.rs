@@ -416,6 +416,53 @@ async fn telegram_failing_loses_no_prompt_and_no_receipt() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_pressed_twice_submits_once_and_answers_both() {
+    let h = Harness::start().await;
+    let c = h.citizen(SimUser::new(7_100_001, "Tú").language("vi"));
+    to_office(&c).await;
+    office_to_review(&c, &["Cán bộ giữ hồ sơ ba tuần không lý do."]).await;
+    // Two presses of the same Send button reach the bot before it answers either.
+    let (msg, data) = h
+        .sim
+        .find_button(c.chat_id(), "✅ Gửi phản ánh")
+        .expect("the Send button");
+    let mark = c.mark();
+    for _ in 0..2 {
+        h.sim
+            .press_button(c.user(), c.chat_id(), msg, &data)
+            .unwrap();
+    }
+    c.wait_for(|_| {
+        c.bot_messages_since(mark).iter().any(|m| {
+            m.text
+                .as_deref()
+                .is_some_and(|t| t.contains("Mã biên nhận"))
+        })
+    })
+    .await;
+    c.settle().await;
+    let said = said_since(&c, mark);
+    let receipts = said.iter().filter(|t| t.contains("Mã biên nhận")).count();
+    assert_eq!(receipts, 1, "{said:?}");
+    assert!(
+        said.len() >= 2,
+        "the second press is answered too: {said:?}"
+    );
+    assert_eq!(
+        h.store
+            .case_counts()
+            .await
+            .unwrap()
+            .iter()
+            .map(|(_, n)| n)
+            .sum::<i64>(),
+        1,
+        "one report, one case"
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn added_to_a_group_says_once_and_leaves() {
     let h = Harness::start().await;
     let user = SimUser::new(7_100_007, "Quản trị").language("en");

@@ -215,66 +215,28 @@ fn init_keys_recipients_audit() {
             ],
         )
     };
+    let add = |n: usize, role: &str, name: &str, key: &str| {
+        round(
+            n,
+            &["add", "--role", role, "--name", name, "--public-key", key],
+        )
+    };
     // A typo is caught; the role must match.
     let mut typo = key_string.clone();
     let last = typo.pop().unwrap();
     typo.push(if last == 'a' { 'b' } else { 'a' });
-    let o = round(
-        1,
-        &[
-            "add",
-            "--role",
-            "reviewer",
-            "--name",
-            "B",
-            "--public-key",
-            &typo,
-        ],
-    );
+    let o = add(1, "reviewer", "B", &typo);
     assert!(!o.status.success());
     assert!(text(&o).contains("not valid"), "{}", text(&o));
-    let o = round(
-        2,
-        &[
-            "add",
-            "--role",
-            "custodian",
-            "--name",
-            "B",
-            "--public-key",
-            &key_string,
-        ],
-    );
+    let o = add(2, "custodian", "B", &key_string);
     assert!(!o.status.success());
     assert!(text(&o).contains("reviewer key"), "{}", text(&o));
-    let o = round(
-        3,
-        &[
-            "add",
-            "--role",
-            "reviewer",
-            "--name",
-            "Trần Văn Bình",
-            "--public-key",
-            &key_string,
-        ],
-    );
+    let o = add(3, "reviewer", "Trần Văn Bình", &key_string);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("1 active reviewer key"), "{}", text(&o));
     // A second addition of the same key is refused by the authority; importing the same
     // statement again is refused by the chain.
-    let o = round(
-        4,
-        &[
-            "add",
-            "--role",
-            "reviewer",
-            "--name",
-            "B",
-            "--public-key",
-            &key_string,
-        ],
-    );
+    let o = add(4, "reviewer", "B", &key_string);
     assert!(!o.status.success());
     assert!(text(&o).contains("in the keyring already"), "{}", text(&o));
     let o = tipline(
@@ -382,18 +344,7 @@ fn init_keys_recipients_audit() {
     let o = new_key("Lê Thị Cúc", second.to_str().unwrap());
     assert!(o.status.success(), "{}", text(&o));
     let second_string = key_string_of(&o);
-    let o = round(
-        6,
-        &[
-            "add",
-            "--role",
-            "reviewer",
-            "--name",
-            "Lê Thị Cúc",
-            "--public-key",
-            &second_string,
-        ],
-    );
+    let o = add(6, "reviewer", "Lê Thị Cúc", &second_string);
     assert!(o.status.success(), "{}", text(&o));
     let o = round(7, &["retire", "--public-key", &key_string]);
     assert!(o.status.success(), "{}", text(&o));

@@ -408,6 +408,33 @@ async fn recover_all(inst: &Install, people: &[Person], marks: &[i32]) {
 
 const PER_GROUP: usize = 3;
 
+/// Each person's last message id now: receipts after it are new.
+fn marks_of(inst: &Install, people: &[Person]) -> Vec<i32> {
+    people
+        .iter()
+        .map(|p| p.last_message_id(&inst.sim))
+        .collect()
+}
+
+/// `method` held for longer than any test (with `stall`: before it takes effect; with
+/// `hold_response`: after).
+fn hold_forever(method: &str) -> Stall {
+    Stall {
+        delay: FOREVER,
+        every: EveryNth::new(1).only(&[method]),
+    }
+}
+
+async fn wait_for_receipts(inst: &Install, people: &[Person], marks: &[i32]) {
+    wait_for("every receipt message in its chat", || {
+        people
+            .iter()
+            .zip(marks)
+            .all(|(p, m)| !p.receipts_since(&inst.sim, *m).is_empty())
+    })
+    .await;
+}
+
 async fn every_boundary(pg_url: Option<String>) {
     let mut inst = Install::new(pg_url).await;
     inst.start().await;
@@ -426,16 +453,10 @@ async fn every_boundary(pg_url: Option<String>) {
 
     // 1. Before the commit: the file is being fetched again when the process dies.
     let people = &groups[0];
-    let marks: Vec<i32> = people
-        .iter()
-        .map(|p| p.last_message_id(&inst.sim))
-        .collect();
+    let marks = marks_of(&inst, people);
     let files = inst.sim.requests_received("getFile");
     inst.sim.set_faults(Faults {
-        stall: Some(Stall {
-            delay: FOREVER,
-            every: EveryNth::new(1).only(&["getFile"]),
-        }),
+        stall: Some(hold_forever("getFile")),
         ..Faults::default()
     });
     press_send(&inst, people).await;
@@ -453,16 +474,10 @@ async fn every_boundary(pg_url: Option<String>) {
 
     // 2. After the commit, before the receipt message reaches Telegram.
     let people = &groups[1];
-    let marks: Vec<i32> = people
-        .iter()
-        .map(|p| p.last_message_id(&inst.sim))
-        .collect();
+    let marks = marks_of(&inst, people);
     let sends = inst.sim.requests_received("sendMessage");
     inst.sim.set_faults(Faults {
-        stall: Some(Stall {
-            delay: FOREVER,
-            every: EveryNth::new(1).only(&["sendMessage"]),
-        }),
+        stall: Some(hold_forever("sendMessage")),
         ..Faults::default()
     });
     press_send(&inst, people).await;
@@ -510,25 +525,13 @@ async fn every_boundary(pg_url: Option<String>) {
 
     // 3. Telegram took the receipt message; the process died before it heard so.
     let people = &groups[2];
-    let marks: Vec<i32> = people
-        .iter()
-        .map(|p| p.last_message_id(&inst.sim))
-        .collect();
+    let marks = marks_of(&inst, people);
     inst.sim.set_faults(Faults {
-        hold_response: Some(Stall {
-            delay: FOREVER,
-            every: EveryNth::new(1).only(&["sendMessage"]),
-        }),
+        hold_response: Some(hold_forever("sendMessage")),
         ..Faults::default()
     });
     press_send(&inst, people).await;
-    wait_for("every receipt message in its chat", || {
-        people
-            .iter()
-            .zip(&marks)
-            .all(|(p, m)| !p.receipts_since(&inst.sim, *m).is_empty())
-    })
-    .await;
+    wait_for_receipts(&inst, people, &marks).await;
     inst.kill();
     expected += n;
     assert_eq!(inst.cases().await, expected);
@@ -543,18 +546,9 @@ async fn every_boundary(pg_url: Option<String>) {
 
     // 4. The receipt was delivered and recorded; then the process died.
     let people = &groups[3];
-    let marks: Vec<i32> = people
-        .iter()
-        .map(|p| p.last_message_id(&inst.sim))
-        .collect();
+    let marks = marks_of(&inst, people);
     press_send(&inst, people).await;
-    wait_for("every receipt message in its chat", || {
-        people
-            .iter()
-            .zip(&marks)
-            .all(|(p, m)| !p.receipts_since(&inst.sim, *m).is_empty())
-    })
-    .await;
+    wait_for_receipts(&inst, people, &marks).await;
     // The delivery is recorded right after Telegram's answer.
     tokio::time::sleep(Duration::from_millis(1500)).await;
     inst.kill();
@@ -587,18 +581,9 @@ async fn every_boundary(pg_url: Option<String>) {
 
     // 5. After the whole dialogue.
     let people = &groups[4];
-    let marks: Vec<i32> = people
-        .iter()
-        .map(|p| p.last_message_id(&inst.sim))
-        .collect();
+    let marks = marks_of(&inst, people);
     press_send(&inst, people).await;
-    wait_for("every receipt message in its chat", || {
-        people
-            .iter()
-            .zip(&marks)
-            .all(|(p, m)| !p.receipts_since(&inst.sim, *m).is_empty())
-    })
-    .await;
+    wait_for_receipts(&inst, people, &marks).await;
     for p in people {
         assert!(
             p.act(
@@ -656,10 +641,7 @@ async fn random_kills(pg_url: Option<String>, seeds: &[u64]) {
             .map(|i| Person::new(800_000_000 + round as u64 * 100 + i))
             .collect();
         futures_util::future::join_all(people.iter().map(|p| p.reach_review(&inst.sim))).await;
-        let marks: Vec<i32> = people
-            .iter()
-            .map(|p| p.last_message_id(&inst.sim))
-            .collect();
+        let marks = marks_of(&inst, &people);
         // Everyone presses Send within 1.5 s; the process dies at a random moment in that
         // storm, and again at a random moment of the recovery after it.
         let delays: Vec<u64> = people.iter().map(|_| rng.below(1500)).collect();

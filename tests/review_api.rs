@@ -149,7 +149,8 @@ async fn authorization_matrix() {
         (
             Method::POST,
             format!("/cases/{code}/disclosure"),
-            Some(serde_json::json!({"reason": "cần xác minh"})),
+            // The server only insists on a signature; custodians verify it.
+            Some(serde_json::json!({"reason": "cần xác minh", "signature": "00".repeat(64)})),
             [S::CREATED, S::FORBIDDEN, S::FORBIDDEN],
         ),
         (
@@ -774,11 +775,13 @@ async fn store_story(store: &Store) {
 
     // Disclosure with two approvals required; a second custodian vote completes it.
     let id = store
-        .request_disclosure(&second.id, &r2, "lý do")
+        .request_disclosure(&second.id, &r2, "lý do", None)
         .await
         .unwrap();
     assert!(matches!(
-        store.request_disclosure(&second.id, &r2, "again").await,
+        store
+            .request_disclosure(&second.id, &r2, "again", None)
+            .await,
         Err(StoreError::AlreadyExists)
     ));
     assert_eq!(
@@ -1004,7 +1007,7 @@ async fn concurrent_decisions(store: &Store, rounds: usize) {
 
         // The same reviewer asks four times at once: one request opens.
         let opened = futures_util::future::join_all(
-            (0..4).map(|_| store.request_disclosure(&case.id, &r, "cần xác minh")),
+            (0..4).map(|_| store.request_disclosure(&case.id, &r, "cần xác minh", None)),
         )
         .await;
         let ids: Vec<i64> = opened

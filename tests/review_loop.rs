@@ -160,10 +160,15 @@ async fn citizen_reviewer_custodian_full_loop() {
     );
     let served = reviewer.items(&code, None).await.unwrap();
     assert!(served.items.iter().all(|i| i.meta.kind != "identity"));
-    let req = reviewer
-        .request_identity(&code, "Cần liên hệ nhân chứng để xác minh")
-        .await
-        .unwrap();
+    let req = client::request_identity(
+        &reviewer,
+        &h.reviewer.1,
+        &h.reviewer_signing,
+        &code,
+        "Cần liên hệ nhân chứng để xác minh",
+    )
+    .await
+    .unwrap();
     assert_eq!(
         reviewer.disclosures(None).await.unwrap().requests[0].status,
         DisclosureStatus::Pending
@@ -178,10 +183,15 @@ async fn citizen_reviewer_custodian_full_loop() {
         pending.requests[0].reason,
         "Cần liên hệ nhân chứng để xác minh"
     );
+    // The custodian's client refuses first: the request carries no signed approval.
     let refused = client::disclose(&custodian, &h.custodian.0, &pending.requests[0])
         .await
         .unwrap_err();
-    assert_eq!(refused.status(), Some(422), "{refused}");
+    assert!(
+        matches!(&refused, client::ClientError::Untrusted(m)
+            if m.contains("0 valid custodian approval(s)")),
+        "{refused}"
+    );
 
     // 7. The custodian approves; the client re-seals the identity to the requester only.
     let (view, item) = client::decide_and_disclose(

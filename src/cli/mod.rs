@@ -516,6 +516,18 @@ async fn init(data_dir: Option<&Path>, config_file: Option<&Path>) -> anyhow::Re
     Ok(())
 }
 
+/// The passphrase for a new key file at `out`, after checking that nothing is there (asked
+/// only then, so that nobody types a passphrase for a file that will not be written).
+fn new_key_passphrase(out: &Path, p: &PassphraseArgs) -> anyhow::Result<SecretString> {
+    if out.exists() {
+        bail!(
+            "{} already exists; refusing to overwrite a key file (choose another path)",
+            out.display()
+        );
+    }
+    passphrase(p, true)
+}
+
 /// A new key file's passphrase must have at least 12 characters, however it is given.
 fn long_enough(p: SecretString, new_file: bool) -> anyhow::Result<SecretString> {
     if new_file && p.expose_secret().chars().count() < 12 {
@@ -636,7 +648,7 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         config.limits.clone(),
         config.retention.clone(),
         config.contacts.clone(),
-        trust,
+        trust.clone(),
     ));
     let bot = teloxide::Bot::new(token.expose_secret())
         .set_api_url(api_url)
@@ -672,7 +684,7 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
 
     let ops = crate::ops::spawn(
         config.ops_listen,
-        crate::ops::OpsState::new(store.clone(), stopping.clone()),
+        crate::ops::OpsState::new(store.clone(), stopping.clone()).with_trust(trust.clone()),
     )
     .await
     .with_context(|| format!("listening on ops.listen {}", config.ops_listen))?;
@@ -835,13 +847,7 @@ fn keys(cmd: KeysCommand) -> anyhow::Result<()> {
             out,
             passphrase: p,
         } => {
-            if out.exists() {
-                bail!(
-                    "{} already exists; refusing to overwrite a key file (choose another path)",
-                    out.display()
-                );
-            }
-            let pass = passphrase(&p, true)?;
+            let pass = new_key_passphrase(&out, &p)?;
             let keys = keyfile::create(&out, role, &name, &pass, KdfParams::DEFAULT)?;
             say!(
                 "Wrote the private key file {} (mode 0600). Keep it and its passphrase safe;",
@@ -996,13 +1002,7 @@ fn authority(cmd: AuthorityCommand) -> anyhow::Result<()> {
             out,
             passphrase: p,
         } => {
-            if out.exists() {
-                bail!(
-                    "{} already exists; refusing to overwrite a key file (choose another path)",
-                    out.display()
-                );
-            }
-            let pass = passphrase(&p, true)?;
+            let pass = new_key_passphrase(&out, &p)?;
             let public = sign::create_authority_file(&out, &name, &pass, KdfParams::DEFAULT)?;
             say!(
                 "Wrote the keyring authority's key file {} (mode 0600). Keep it offline, with its passphrase, in the Inspectorate's safe.\n",

@@ -691,7 +691,15 @@ pub async fn review(cmd: ReviewCommand, args: ClientArgs) -> anyhow::Result<()> 
             say!("Released case {case}.");
         }
         ReviewCommand::RequestIdentity { case, reason } => {
-            let id = c.request_identity(&case, &reason).await?;
+            let kf = load_key_file(&s, &args, RecipientRole::Reviewer)?;
+            let Some(signer) = kf.signing.as_ref() else {
+                bail!(
+                    "{} has no signing key, and identity requests are signed: make a version 2 copy with \
+                     `tipline keys upgrade`, have the keyring authority sign its string, then log in with it",
+                    s.key_file.display()
+                );
+            };
+            let id = client::request_identity(c, &kf.public_key(), signer, &case, &reason).await?;
             if s.args_json {
                 return print_json(&id);
             }

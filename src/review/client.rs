@@ -255,11 +255,17 @@ impl Client {
         .await
     }
     /// `POST /cases/{code}/disclosure`.
-    pub async fn request_identity(&self, code: &str, reason: &str) -> Result<Created> {
+    pub async fn request_identity(
+        &self,
+        code: &str,
+        reason: &str,
+        signature: &crate::crypto::sign::Signature,
+    ) -> Result<Created> {
         self.post(
             &format!("/cases/{}/disclosure", enc(code)),
             &DisclosureAsk {
                 reason: reason.to_owned(),
+                signature: Some(hex::encode(signature.as_bytes())),
             },
         )
         .await
@@ -746,9 +752,29 @@ async fn verified_approvals(
     Ok(approvers.len())
 }
 
+/// Asks for the identity of the reporter of case `code`, signed by the requesting reviewer
+/// (`own`: this reviewer's X25519 key, as the keyring has it).
+pub async fn request_identity(
+    client: &Client,
+    own: &PublicKey,
+    signer: &crate::crypto::sign::SigningKey,
+    code: &str,
+    reason: &str,
+) -> Result<Created> {
+    let detail = client.case(code).await?;
+    let case_id = case_id_of(&detail.case.case_id)?;
+    let reason = reason.trim();
+    let signature = signer.sign(
+        crate::trust::REQUEST_CONTEXT,
+        &crate::trust::request_message(&case_id, own, reason),
+    );
+    client.request_identity(code, reason, &signature).await
+}
+
 /// The requester of a disclosure request as the signed keyring proves it: an active reviewer
-/// key whose id is the request's, and (when the server sends one) the same public key. A
-/// request naming any other key is refused before anything is opened.
+/// key whose id is the request's, and (when the server sends one) the same public key, who
+/// signed this very request. A request naming any other key, or not signed by the reviewer it
+/// names, is refused before anything is approved or opened.
 pub async fn verified_requester(
     client: &Client,
     request: &DisclosureView,
@@ -772,6 +798,28 @@ pub async fn verified_requester(
         return Err(ClientError::Untrusted(format!(
             "the server sent another public key for the requester {} than the signed keyring",
             request.requester
+        )));
+    }
+    let case_id = case_id_of(&request.case_id)?;
+    let signed = request
+        .request_signature
+        .as_deref()
+        .and_then(|s| hex::decode(s).ok())
+        .and_then(|b| crate::crypto::sign::Signature::from_slice(&b).ok())
+        .is_some_and(|sig| {
+            member
+                .verify
+                .verify(
+                    crate::trust::REQUEST_CONTEXT,
+                    &crate::trust::request_message(&case_id, &member.key, &request.reason),
+                    &sig,
+                )
+                .is_ok()
+        });
+    if !signed {
+        return Err(ClientError::Untrusted(format!(
+            "request #{} is not signed by the reviewer it names ({})",
+            request.id, request.requester
         )));
     }
     Ok(member)

@@ -850,7 +850,20 @@ async fn request_disclosure(
             "this case has no identity to disclose".into(),
         ));
     }
-    let id = match state.store.request_disclosure(&case.id, &key, reason).await {
+    // Signed by the requesting reviewer (custodians verify it against the signed keyring).
+    let signature = body
+        .signature
+        .as_deref()
+        .and_then(|s| hex::decode(s.trim()).ok())
+        .filter(|s| s.len() == crate::crypto::sign::SIGNATURE_LEN)
+        .ok_or_else(|| {
+            ApiError::Invalid("a disclosure request must be signed (signature)".into())
+        })?;
+    let id = match state
+        .store
+        .request_disclosure(&case.id, &key, reason, Some(&signature))
+        .await
+    {
         Err(StoreError::AlreadyExists) => {
             return Err(ApiError::Conflict(
                 "you have an open request for this case already".into(),
@@ -896,6 +909,7 @@ async fn disclosure_view(state: &ApiState, r: DisclosureRequest) -> ApiResult<Di
             })
             .collect(),
         approvals_required: state.approvals_required,
+        request_signature: r.signature.map(hex::encode),
     })
 }
 

@@ -221,6 +221,9 @@ pub struct StatusChange {
 pub struct DisclosureAsk {
     /// Why the identity is needed (staff text, shown to custodians).
     pub reason: String,
+    /// The requester's signature, hex ([`crate::trust::request_message`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
 }
 
 /// `POST /disclosures/{id}/decision`.
@@ -276,6 +279,10 @@ pub struct DisclosureView {
     pub decisions: Vec<DecisionView>,
     /// Approvals needed.
     pub approvals_required: i64,
+    /// The requester's signature of the request, hex (custodians verify it against the
+    /// signed keyring before approving).
+    #[serde(default)]
+    pub request_signature: Option<String>,
 }
 
 /// `GET /disclosures`.

@@ -202,6 +202,8 @@ pub struct DisclosureRequest {
     pub decided_day: Option<Day>,
     /// Decisions so far.
     pub decisions: Vec<DisclosureDecision>,
+    /// The requester's signature ([`crate::trust::request_message`]).
+    pub signature: Option<Vec<u8>>,
 }
 
 /// Filters for [`Store::queue`].
@@ -757,6 +759,7 @@ impl Store {
         case_id: &CaseId,
         requester: &KeyId,
         reason: &str,
+        signature: Option<&[u8]>,
     ) -> Result<i64, StoreError> {
         let day = Day::today();
         dispatch!(self, pool => {
@@ -782,13 +785,14 @@ impl Store {
                 return Err(StoreError::AlreadyExists);
             }
             let id: i64 = sqlx::query_scalar(
-                "INSERT INTO disclosure_requests (case_id, requester, reason, status, created_day) \
-                 VALUES ($1, $2, $3, 'pending', $4) RETURNING id",
+                "INSERT INTO disclosure_requests (case_id, requester, reason, status, created_day, signature) \
+                 VALUES ($1, $2, $3, 'pending', $4, $5) RETURNING id",
             )
             .bind(&case_id.as_bytes()[..])
             .bind(requester.to_string())
             .bind(reason)
             .bind(day.0)
+            .bind(signature)
             .fetch_one(&mut *tx)
             .await?;
             let entry = AuditEntry::new(requester.to_string(), "disclosure.request")
@@ -815,17 +819,18 @@ impl Store {
             String,
             i64,
             Option<i64>,
+            Option<Vec<u8>>,
         );
         let rows: Vec<Row> = dispatch!(self, pool => {
             sqlx::query_as(
-                "SELECT r.id, r.case_id, c.code, r.requester, r.reason, r.status, r.created_day, r.decided_day \
+                "SELECT r.id, r.case_id, c.code, r.requester, r.reason, r.status, r.created_day, r.decided_day, r.signature \
                  FROM disclosure_requests r JOIN cases c ON c.id = r.case_id ORDER BY r.id DESC",
             )
             .fetch_all(pool)
             .await?
         });
         let mut out = Vec::new();
-        for (id, case_id, code, req, reason, st, created, decided) in rows {
+        for (id, case_id, code, req, reason, st, created, decided, signature) in rows {
             let requester_key =
                 KeyId::parse(&req).ok_or(StoreError::Malformed("requester key id"))?;
             let st = DisclosureStatus::parse(&st).ok_or(StoreError::Malformed("request status"))?;
@@ -842,6 +847,7 @@ impl Store {
                 created_day: Day(created),
                 decided_day: decided.map(Day),
                 decisions: self.disclosure_decisions(id).await?,
+                signature,
             });
         }
         Ok(out)

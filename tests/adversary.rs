@@ -363,6 +363,24 @@ async fn the_database_writer(store: Store, url: &str, dir: &std::path::Path) {
     h.stop().await;
 }
 
+/// A custodian approves request `id` (expected to be refused): the error.
+async fn try_to_approve(
+    custodian: &tipline::review::client::Client,
+    sk: &SecretKey,
+    id: i64,
+) -> tipline::review::client::ClientError {
+    tipline::review::client::decide_and_disclose(
+        custodian,
+        sk,
+        &SigningKey::generate(),
+        id,
+        true,
+        "Đồng ý",
+    )
+    .await
+    .unwrap_err()
+}
+
 /// The database writer against the clients, through the real review API.
 async fn the_database_writer_against_the_clients(store: Store, url: &str) {
     use common::review::{Api, submit, token};
@@ -426,16 +444,7 @@ async fn the_database_writer_against_the_clients(store: Store, url: &str) {
     )
     .await;
     let custodian = api.client(&cus_tok);
-    let err = client::decide_and_disclose(
-        &custodian,
-        &cus_sk,
-        &SigningKey::generate(),
-        asked.id,
-        true,
-        "Đồng ý",
-    )
-    .await
-    .unwrap_err();
+    let err = try_to_approve(&custodian, &cus_sk, asked.id).await;
     assert!(
         matches!(&err, ClientError::Untrusted(m) if m.contains(&rogue_rev.key_id().to_string())
             && m.contains("not an active reviewer key in the signed keyring")),
@@ -457,16 +466,7 @@ async fn the_database_writer_against_the_clients(store: Store, url: &str) {
         ),
     )
     .await;
-    let err = client::decide_and_disclose(
-        &custodian,
-        &cus_sk,
-        &SigningKey::generate(),
-        asked.id,
-        true,
-        "Đồng ý",
-    )
-    .await
-    .unwrap_err();
+    let err = try_to_approve(&custodian, &cus_sk, asked.id).await;
     assert!(
         matches!(&err, ClientError::Untrusted(m) if m.contains("not signed by the reviewer it names")),
         "{err}"

@@ -40,6 +40,18 @@ async fn office_to_review(c: &Citizen, story: &[&str]) {
     }
 }
 
+/// Waits until a message with a receipt arrives after `mark`.
+async fn wait_for_receipt_message(c: &Citizen, mark: tipline::sim::Mark) {
+    c.wait_for(|_| {
+        c.bot_messages_since(mark).iter().any(|m| {
+            m.text
+                .as_deref()
+                .is_some_and(|t| t.contains("Mã biên nhận"))
+        })
+    })
+    .await;
+}
+
 /// The texts of the bot's messages since `mark`.
 fn said_since(c: &Citizen, mark: tipline::sim::Mark) -> Vec<String> {
     c.bot_messages_since(mark)
@@ -368,14 +380,7 @@ async fn telegram_failing_loses_no_prompt_and_no_receipt() {
     h.sim.clear_faults();
     let mark = c.mark();
     c.send("?").await;
-    c.wait_for(|_| {
-        c.bot_messages_since(mark).iter().any(|m| {
-            m.text
-                .as_deref()
-                .is_some_and(|t| t.contains("Mã biên nhận"))
-        })
-    })
-    .await;
+    wait_for_receipt_message(&c, mark).await;
     c.settle().await;
     let said = said_since(&c, mark);
     assert!(
@@ -432,14 +437,7 @@ async fn send_pressed_twice_submits_once_and_answers_both() {
             .press_button(c.user(), c.chat_id(), msg, &data)
             .unwrap();
     }
-    c.wait_for(|_| {
-        c.bot_messages_since(mark).iter().any(|m| {
-            m.text
-                .as_deref()
-                .is_some_and(|t| t.contains("Mã biên nhận"))
-        })
-    })
-    .await;
+    wait_for_receipt_message(&c, mark).await;
     c.settle().await;
     let said = said_since(&c, mark);
     let receipts = said.iter().filter(|t| t.contains("Mã biên nhận")).count();

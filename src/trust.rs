@@ -767,12 +767,16 @@ impl Trust {
                 });
             }
         }
-        if seen.is_none_or(|(epoch, _)| ring.epoch > epoch) {
-            *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = Some((ring.epoch, ring.head));
+        // Compared again under the lock: a concurrent caller may have recorded a newer head
+        // meanwhile, which an older one must not overwrite.
+        let mut current = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if current.is_none_or(|(epoch, _)| ring.epoch > epoch) {
+            *current = Some((ring.epoch, ring.head));
             if let Some(path) = &self.head_file {
                 write_head_file(path, ring.epoch, &ring.head);
             }
         }
+        drop(current);
         Ok(ring)
     }
 

@@ -475,9 +475,12 @@ async fn reviewer_custodian_admin_through_the_binary() {
         .signing
         .unwrap();
     let requester = tipline::crypto::keyfile::read_public(&rev_file).unwrap().2;
+    // Over the request's reason as stored (sealed by the reviewer's client).
+    let stored_reason = store.disclosure_request(3).await.unwrap().reason;
+    assert!(stored_reason.starts_with("sealed:"), "no reason in clear");
     let sig = signer.sign(
         tipline::trust::APPROVAL_CONTEXT,
-        &tipline::trust::approval_message(3, &second.id, &requester, "Lần ba"),
+        &tipline::trust::approval_message(3, &second.id, &requester, &stored_reason),
     );
     assert_eq!(
         store

@@ -179,8 +179,18 @@ async fn citizen_reviewer_custodian_full_loop() {
         .await
         .unwrap();
     assert_eq!(pending.requests.len(), 1);
+    // The reason is sealed: the server holds an envelope; the custodian opens it.
+    assert!(
+        pending.requests[0]
+            .reason
+            .starts_with(client::SEALED_REASON)
+    );
     assert_eq!(
-        pending.requests[0].reason,
+        client::reason_text(
+            &pending.requests[0].reason,
+            &pending.requests[0].case_id,
+            &h.custodian.0
+        ),
         "Cần liên hệ nhân chứng để xác minh"
     );
     // The custodian's client refuses first: the request carries no signed approval.
@@ -210,7 +220,14 @@ async fn citizen_reviewer_custodian_full_loop() {
     // 8. The requester sees the decision and opens the identity.
     let mine = reviewer.disclosures(None).await.unwrap();
     assert_eq!(mine.requests[0].status, DisclosureStatus::Fulfilled);
-    assert_eq!(mine.requests[0].decisions[0].reason, "Đủ căn cứ");
+    assert_eq!(
+        client::reason_text(
+            &mine.requests[0].decisions[0].reason,
+            &mine.requests[0].case_id,
+            &h.reviewer.0
+        ),
+        "Đủ căn cứ"
+    );
     assert_eq!(mine.requests[0].decisions[0].custodian, cus_key);
     let opened = client::open_case(&reviewer, &h.reviewer.0, &code)
         .await

@@ -709,7 +709,12 @@ pub async fn review(cmd: ReviewCommand, args: ClientArgs) -> anyhow::Result<()> 
             );
         }
         ReviewCommand::Requests => {
-            let list = c.disclosures(None).await?;
+            // Reasons are sealed to the custodians and the requester: opened here.
+            let sk = load_key(&s, &args, RecipientRole::Reviewer)?;
+            let mut list = c.disclosures(None).await?;
+            for r in &mut list.requests {
+                *r = client::open_reasons(r, &sk);
+            }
             if s.args_json {
                 return print_json(&list);
             }
@@ -861,30 +866,26 @@ async fn login(args: &ClientArgs, l: &LoginArgs) -> anyhow::Result<()> {
 /// denies a disclosure request, and says what happened.
 async fn approve_or_deny(
     s: &Session,
-    args: &ClientArgs,
+    kf: keyfile::KeyFile,
     id: i64,
     approve: bool,
     reason: &str,
 ) -> anyhow::Result<()> {
     let c = &s.client;
-    let kf = if approve {
-        Some(load_key_file(s, args, RecipientRole::Custodian)?)
+    let (view, item) = if approve {
+        let Some(signer) = kf.signing.as_ref() else {
+            bail!(
+                "{} has no signing key, and approvals are signed: make a version 2 copy with \
+                 `tipline keys upgrade`, have the keyring authority sign its string, then log in with it",
+                s.key_file.display()
+            );
+        };
+        client::decide_and_disclose(c, &kf.secret, signer, id, true, reason).await?
     } else {
-        None
+        let signer = crate::crypto::sign::SigningKey::generate();
+        client::decide_and_disclose(c, &kf.secret, &signer, id, false, reason).await?
     };
-    let (view, item) = match &kf {
-        Some(kf) => {
-            let Some(signer) = kf.signing.as_ref() else {
-                bail!(
-                    "{} has no signing key, and approvals are signed: make a version 2 copy with \
-                     `tipline keys upgrade`, have the keyring authority sign its string, then log in with it",
-                    s.key_file.display()
-                );
-            };
-            client::decide_and_disclose(c, &kf.secret, signer, id, true, reason).await?
-        }
-        None => (c.decide(id, false, reason).await?, None),
-    };
+    let view = client::open_reasons(&view, &kf.secret);
     if s.args_json {
         return print_json(&serde_json::json!({ "request": view, "disclosed_item": item }));
     }
@@ -912,13 +913,18 @@ pub async fn custodian(cmd: CustodianCommand, args: ClientArgs) -> anyhow::Resul
     match cmd {
         CustodianCommand::Login(_) => unreachable!("handled above"),
         CustodianCommand::Requests { all } => {
-            let list = c
+            // Reasons are sealed to the custodians and the requester: opened here.
+            let sk = load_key(&s, &args, RecipientRole::Custodian)?;
+            let mut list = c
                 .disclosures(if all {
                     None
                 } else {
                     Some(DisclosureStatus::Pending)
                 })
                 .await?;
+            for r in &mut list.requests {
+                *r = client::open_reasons(r, &sk);
+            }
             if s.args_json {
                 return print_json(&list);
             }
@@ -943,25 +949,28 @@ pub async fn custodian(cmd: CustodianCommand, args: ClientArgs) -> anyhow::Resul
                 bail!("there is no disclosure request #{id}");
             };
             let member = client::verified_requester(c, &view).await?;
+            let kf = load_key_file(&s, &args, RecipientRole::Custodian)?;
             say!(
                 "Request #{id} for case {}: reviewer {} (key {}), as the signed keyring names them.\nTheir reason: {}",
                 view.case,
                 member.name,
                 member.key.key_id(),
-                view.reason
+                client::reason_text(&view.reason, &view.case_id, &kf.secret)
             );
             let answer = rpassword::prompt_password("Type yes to approve: ")
                 .context("reading the confirmation (give --yes when there is no terminal)")?;
             if answer.trim() != "yes" {
                 bail!("not approved; nothing was changed");
             }
-            approve_or_deny(&s, &args, id, true, reason).await?;
+            approve_or_deny(&s, kf, id, true, reason).await?;
         }
         CustodianCommand::Approve { id, reason, .. } => {
-            approve_or_deny(&s, &args, id, true, &reason).await?
+            let kf = load_key_file(&s, &args, RecipientRole::Custodian)?;
+            approve_or_deny(&s, kf, id, true, &reason).await?
         }
         CustodianCommand::Deny { id, reason } => {
-            approve_or_deny(&s, &args, id, false, &reason).await?
+            let kf = load_key_file(&s, &args, RecipientRole::Custodian)?;
+            approve_or_deny(&s, kf, id, false, &reason).await?
         }
         CustodianCommand::Attachments { case, out } => {
             attachments(&s, &args, RecipientRole::Custodian, &case, &out).await?

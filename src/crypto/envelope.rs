@@ -105,11 +105,14 @@ pub enum ItemKind {
     Note = 7,
     /// An identity re-sealed by custodians to one requesting reviewer after approval.
     DisclosedIdentity = 8,
+    /// The reason of a disclosure request or decision (custodians and the requester); kept
+    /// in the request's row, never as an item.
+    DisclosureReason = 9,
 }
 
 impl ItemKind {
     /// Every kind, in code order.
-    pub const ALL: [ItemKind; 8] = [
+    pub const ALL: [ItemKind; 9] = [
         Self::Summary,
         Self::Identity,
         Self::Attachment,
@@ -118,6 +121,7 @@ impl ItemKind {
         Self::FromReporter,
         Self::Note,
         Self::DisclosedIdentity,
+        Self::DisclosureReason,
     ];
 
     /// The byte stored in the envelope.
@@ -141,6 +145,7 @@ impl ItemKind {
             Self::FromReporter => "from_reporter",
             Self::Note => "note",
             Self::DisclosedIdentity => "disclosed_identity",
+            Self::DisclosureReason => "disclosure_reason",
         }
     }
 

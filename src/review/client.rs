@@ -476,6 +476,8 @@ pub async fn open_case(client: &Client, sk: &SecretKey, code: &str) -> Result<Op
             ItemKind::Identity | ItemKind::DisclosedIdentity => {
                 open_as::<Identity>(item, kind, &case_id, sk).map(|i| out.identity = Some(i))
             }
+            // Reasons live in disclosure requests, never as items.
+            ItemKind::DisclosureReason => Err(ClientError::Malformed("item kind")),
         };
         if ok.is_err() {
             out.unreadable += 1;
@@ -702,11 +704,22 @@ pub async fn decide_and_disclose(
             crate::trust::APPROVAL_CONTEXT,
             &crate::trust::approval_message(request.id, &case_id, &requester.key, &request.reason),
         );
+        let reason = seal_reason(client, &case_id, Some(&requester.key), reason).await?;
         client
-            .decide_signed(id, true, reason, Some(&signature))
+            .decide_signed(id, true, &reason, Some(&signature))
             .await?
     } else {
-        client.decide(id, false, reason).await?
+        // A denial's reason goes to the custodians and, when the keyring proves them, the
+        // requester.
+        let request = client
+            .disclosure(id)
+            .await?
+            .ok_or(ClientError::Malformed("disclosure request"))?;
+        let case_id = case_id_of(&request.case_id)?;
+        let requester = verified_requester(client, &request).await.ok();
+        let reason =
+            seal_reason(client, &case_id, requester.as_ref().map(|m| &m.key), reason).await?;
+        client.decide(id, false, &reason).await?
     };
     if view.status != DisclosureStatus::Approved {
         return Ok((view, None));
@@ -763,12 +776,61 @@ pub async fn request_identity(
 ) -> Result<Created> {
     let detail = client.case(code).await?;
     let case_id = case_id_of(&detail.case.case_id)?;
-    let reason = reason.trim();
+    let reason = seal_reason(client, &case_id, Some(own), reason.trim()).await?;
     let signature = signer.sign(
         crate::trust::REQUEST_CONTEXT,
-        &crate::trust::request_message(&case_id, own, reason),
+        &crate::trust::request_message(&case_id, own, &reason),
     );
-    client.request_identity(code, reason, &signature).await
+    client.request_identity(code, &reason, &signature).await
+}
+
+/// How a sealed reason starts in the review API's `reason` fields (the rest is the envelope,
+/// hex). The server stores it as it is and never sees the text.
+pub const SEALED_REASON: &str = "sealed:";
+
+/// Seals a disclosure reason (a request's or a decision's) to the active custodians of the
+/// verified keyring and to the requester, bound to the case.
+async fn seal_reason(
+    client: &Client,
+    case_id: &CaseId,
+    requester: Option<&PublicKey>,
+    text: &str,
+) -> Result<String> {
+    let mut keys = active_keys(client, RecipientRole::Custodian).await?;
+    if let Some(r) = requester
+        && !keys.contains(r)
+    {
+        keys.push(*r);
+    }
+    let blob = seal_text(ItemKind::DisclosureReason, case_id, &keys, text)?;
+    Ok(format!("{SEALED_REASON}{}", hex::encode(blob)))
+}
+
+/// A reason as the review API gives it, opened with `sk` when it is sealed (a reason from
+/// before sealing is shown as it is).
+pub fn reason_text(reason: &str, case_id_hex: &str, sk: &SecretKey) -> String {
+    let Some(sealed) = reason.strip_prefix(SEALED_REASON) else {
+        return reason.to_owned();
+    };
+    let opened = hex::decode(sealed).ok().and_then(|blob| {
+        let case_id = CaseId::parse(case_id_hex)?;
+        let plain = envelope::open(&blob, ItemKind::DisclosureReason, &case_id, sk).ok()?;
+        TextMessage::decode(&plain).ok()
+    });
+    opened.map_or_else(
+        || "(sealed: not readable with this key)".to_owned(),
+        |m| m.text,
+    )
+}
+
+/// `view` with every reason opened with `sk` (for display and `--json`).
+pub fn open_reasons(view: &DisclosureView, sk: &SecretKey) -> DisclosureView {
+    let mut v = view.clone();
+    v.reason = reason_text(&view.reason, &view.case_id, sk);
+    for d in &mut v.decisions {
+        d.reason = reason_text(&d.reason, &view.case_id, sk);
+    }
+    v
 }
 
 /// The requester of a disclosure request as the signed keyring proves it: an active reviewer

@@ -839,11 +839,7 @@ async fn request_disclosure(
     caller.require(&[TokenRole::Reviewer])?;
     let key = caller.key_id()?;
     let reason = body.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(ApiError::BadRequest(
-            "a reason of 1 to 2000 characters is required".into(),
-        ));
-    }
+    check_reason(reason)?;
     let (case, headers) = visible_case(&state, &caller, &code).await?;
     if !headers.iter().any(|h| h.kind == ItemKind::Identity) {
         return Err(ApiError::Invalid(
@@ -959,11 +955,7 @@ async fn decide(
     caller.require(&[TokenRole::Custodian])?;
     let key = caller.key_id()?;
     let reason = body.reason.trim();
-    if reason.is_empty() || reason.chars().count() > 2000 {
-        return Err(ApiError::BadRequest(
-            "a reason of 1 to 2000 characters is required".into(),
-        ));
-    }
+    check_reason(reason)?;
     // An approval carries the custodian's signature (the custodian who re-seals the identity
     // verifies it against the signed keyring; here only its presence is required).
     let signature = if body.approve {
@@ -1000,6 +992,19 @@ async fn decide(
     };
     let r = state.store.disclosure_request(id).await?;
     Ok(Json(disclosure_view(&state, r).await?))
+}
+
+/// A reason is 1 to 2,000 characters of staff text, or (from current clients) a sealed
+/// envelope the server cannot read ([`crate::review::client::SEALED_REASON`]).
+fn check_reason(reason: &str) -> ApiResult<()> {
+    let sealed = reason.starts_with(crate::review::client::SEALED_REASON);
+    let limit = if sealed { 100_000 } else { 2000 };
+    if reason.is_empty() || reason.chars().count() > limit {
+        return Err(ApiError::BadRequest(
+            "a reason of 1 to 2000 characters is required".into(),
+        ));
+    }
+    Ok(())
 }
 
 fn role_kinds(role: TokenRole) -> &'static [ItemKind] {

@@ -7,6 +7,8 @@
 //!   until it is gone, and says which statement failed; the rogue key opens nothing.
 //! - A keyring chain cut back (the statement retiring a key deleted, so the key would come
 //!   back): refused as rolled back; nothing is sealed to the retired key.
+//! - A draft rolled back (an older state written back under the current version): it no longer
+//!   opens, so the bot never resumes a dialogue the writer chose.
 //! - A message planted for the reporter ("send us your ID number"), sealed to the mailbox key
 //!   the database holds: unsigned, signed by the attacker's key, or carrying a real reviewer's
 //!   signature of another reply: `/status` never shows it, and the audit log records the
@@ -379,6 +381,73 @@ async fn try_to_approve(
     )
     .await
     .unwrap_err()
+}
+
+/// The database writer rolls a draft back: the state of an earlier step, under the current
+/// version.
+async fn rolled_back_draft(store: Store, url: &str, dir: &std::path::Path) {
+    use sqlx::Row;
+    let h = Harness::start_on(store, Options::default(), dir).await;
+    let id = 5_560_001;
+    let c = h.citizen(SimUser::new(id, "Lê").language("vi"));
+    c.command("/start").await;
+    c.press("✅ Đồng ý").await;
+    let read = || async {
+        let (state, version): (Vec<u8>, i64) = if url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+            let r = sqlx::query("SELECT state, version FROM drafts")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            let v = (r.get(0), r.get(1));
+            pool.close().await;
+            v
+        } else {
+            let pool = sqlx::PgPool::connect(url).await.unwrap();
+            let r = sqlx::query("SELECT state, version FROM drafts")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            let v = (r.get(0), r.get(1));
+            pool.close().await;
+            v
+        };
+        (state, version)
+    };
+    let (early_state, early_version) = read().await;
+    c.press("Nhũng nhiễu, gây phiền hà").await;
+    c.press("Cố tình kéo dài").await;
+    let (_, version) = read().await;
+    assert!(version > early_version);
+    assert!(h.draft_opens(id).await);
+    write(
+        url,
+        &format!("UPDATE drafts SET state = {}", blob(url, &early_state)),
+    )
+    .await;
+    assert!(
+        !h.draft_opens(id).await,
+        "an older state under the current version does not open"
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rolled_back_draft_on_sqlite() {
+    let (store, dir, url) = common::sqlite_store().await;
+    rolled_back_draft(store, &url, dir.path()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rolled_back_draft_on_postgres() {
+    let Some(db) = common::PgDatabase::create("rolled_back_draft_on_postgres").await else {
+        return;
+    };
+    let store = Store::open(&db.url).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    rolled_back_draft(store.clone(), &db.url, dir.path()).await;
+    store.close().await;
+    db.drop_database().await;
 }
 
 /// The database writer against the clients, through the real review API.

@@ -290,7 +290,18 @@ impl Loaded {
     }
 }
 
-fn aad(p: &Pseudonym) -> Vec<u8> {
+/// The associated data of a draft: its pseudonym and the row version it is stored at, so that
+/// a database writer who puts an older state back under the current version (rolling the
+/// dialogue back) makes the draft fail to open. Drafts sealed before the version was bound
+/// (`tipline draft v1`, at most a draft lifetime old) still open.
+fn aad(p: &Pseudonym, version: i64) -> Vec<u8> {
+    let mut a = b"tipline draft v2".to_vec();
+    a.extend_from_slice(&p.0);
+    a.extend_from_slice(&version.to_be_bytes());
+    a
+}
+
+fn aad_v1(p: &Pseudonym) -> Vec<u8> {
     let mut a = b"tipline draft v1".to_vec();
     a.extend_from_slice(&p.0);
     a
@@ -341,36 +352,43 @@ pub struct SealedDraft {
     pub state: Vec<u8>,
     /// Unix seconds after which it may be purged.
     pub expires_at: i64,
+    /// The version it was read at (`None`: a new row), which the store checks.
+    pub expected_version: Option<i64>,
 }
 
 impl SealedDraft {
-    /// The store's view of it, to be written against `version`.
-    pub fn to_save<'a>(&'a self, p: &'a Pseudonym, version: Option<i64>) -> DraftSave<'a> {
+    /// The store's view of it, to be written against the version it was sealed for.
+    pub fn to_save<'a>(&'a self, p: &'a Pseudonym) -> DraftSave<'a> {
         DraftSave {
             pseudonym: p,
             secret_version: self.secret_version,
             state: &self.state,
-            expected_version: version,
+            expected_version: self.expected_version,
             expires_at: self.expires_at,
         }
     }
 }
 
-/// Seals `draft` for `p` under the current server secret version.
+/// Seals `draft` for `p` under the current server secret version, to be written over the row
+/// read at `version` (the store then gives it `version + 1`, or 1 for a new row: the version
+/// bound into its associated data).
 pub fn seal(
     secret: &ServerSecret,
     p: &Pseudonym,
     draft: &Draft,
+    version: Option<i64>,
     ttl_hours: i64,
 ) -> Result<SealedDraft, DraftError> {
     let sv = secret.current_version();
     let key = secret.draft_key(sv).ok_or(DraftError::Unreadable)?;
     let plain =
         zeroize::Zeroizing::new(serde_json::to_vec(draft).map_err(|_| DraftError::Unreadable)?);
+    let written = version.map_or(1, |v| v + 1);
     Ok(SealedDraft {
         secret_version: sv,
-        state: key.seal(&aad(p), &plain),
+        state: key.seal(&aad(p, written), &plain),
         expires_at: crate::clock::unix_now() + ttl_hours * 3600,
+        expected_version: version,
     })
 }
 
@@ -380,7 +398,8 @@ pub fn open(secret: &ServerSecret, p: &Pseudonym, row: &DraftRow) -> Result<Draf
         .draft_key(row.secret_version)
         .ok_or(DraftError::Unreadable)?;
     let plain = key
-        .open(&aad(p), &row.state)
+        .open(&aad(p, row.version), &row.state)
+        .or_else(|_| key.open(&aad_v1(p), &row.state))
         .map_err(|_| DraftError::Unreadable)?;
     serde_json::from_slice(&plain).map_err(|_| DraftError::Unreadable)
 }
@@ -394,6 +413,6 @@ pub async fn save(
     version: Option<i64>,
     ttl_hours: i64,
 ) -> Result<i64, DraftError> {
-    let sealed = seal(secret, p, draft, ttl_hours)?;
-    Ok(store.save_draft(&sealed.to_save(p, version)).await?)
+    let sealed = seal(secret, p, draft, version, ttl_hours)?;
+    Ok(store.save_draft(&sealed.to_save(p)).await?)
 }

@@ -619,14 +619,14 @@ impl App {
         // The receipt's button must be valid once the message is in the chat.
         d.step = Some(Step::Submitted);
         d.token = d.token.wrapping_add(1);
-        let sealed = draft::seal(&self.secret, p, d, self.retention.draft_hours)?;
+        let sealed = draft::seal(&self.secret, p, d, version, self.retention.draft_hours)?;
         let reissued = self
             .store
             .reissue_receipt(
                 &case_id,
                 &keys.lookup_id,
                 &keys.mailbox_public,
-                &sealed.to_save(p, version),
+                &sealed.to_save(p),
             )
             .await;
         let (code, v) = match reissued {
@@ -1251,7 +1251,13 @@ impl App {
                 case_id: case_id.to_string(),
                 chat: ctx.chat.0,
             });
-            let sealed_draft = draft::seal(&self.secret, &p, &after, self.retention.draft_hours)?;
+            let sealed_draft = draft::seal(
+                &self.secret,
+                &p,
+                &after,
+                ctx.version,
+                self.retention.draft_hours,
+            )?;
             let result = self
                 .store
                 .submit_case_with_draft(
@@ -1263,7 +1269,7 @@ impl App {
                         lookup_id: keys.lookup_id,
                         mailbox_public: keys.mailbox_public,
                     },
-                    Some(&sealed_draft.to_save(&p, ctx.version)),
+                    Some(&sealed_draft.to_save(&p)),
                 )
                 .await;
             match result {

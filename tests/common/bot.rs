@@ -206,6 +206,21 @@ impl Harness {
         tipline::trust::Authorities::single(self.authority.verifying_key())
     }
 
+    /// Whether the draft of Telegram user `id` exists and opens with the bot's key.
+    pub async fn draft_opens(&self, id: u64) -> bool {
+        let secret = ServerSecret::parse(&self.secret).unwrap();
+        let p = secret.pseudonym(i64::try_from(id).unwrap());
+        match self
+            .store
+            .load_draft(&p, tipline::clock::unix_now())
+            .await
+            .unwrap()
+        {
+            Some(row) => tipline::bot::draft::open(&secret, &p, &row).is_ok(),
+            None => false,
+        }
+    }
+
     /// Whether the bot holds a draft for Telegram user `id` (under the current secret).
     pub async fn has_draft(&self, id: u64) -> bool {
         let secret = ServerSecret::parse(&self.secret).unwrap();

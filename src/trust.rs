@@ -784,7 +784,7 @@ impl Trust {
     /// epoch (which moves with every import, so a change between sealing and committing is
     /// caught by [`Store::submit_case`]).
     pub async fn sealing_keyring(&self, store: &Store) -> Result<Keyring, TrustError> {
-        let epoch = store.keyring().await?.epoch;
+        let epoch = store.keyring_epoch().await?;
         let ring = self.keyring(store).await?;
         Ok(Keyring {
             epoch,

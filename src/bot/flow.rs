@@ -95,9 +95,6 @@ pub enum Persist {
 pub struct Outbox {
     /// In order.
     pub items: Vec<Out>,
-    /// A report was committed in this turn: its receipt must be sent even if saving the
-    /// draft afterwards fails.
-    pub committed: bool,
     /// The configured limit on "what happened", in characters (prompts state it).
     pub story_limit: usize,
 }

@@ -500,11 +500,6 @@ impl App {
             Persist::Save => {
                 match self.save_draft(&p, &d, version).await {
                     Ok(v) => version = Some(v),
-                    // After a committed submission the receipt must reach the reporter whatever
-                    // happens to the draft: fall through and send.
-                    Err(e) if out.committed => {
-                        warn!(error = %e, "could not save a draft after submission")
-                    }
                     Err(e) => {
                         warn!(error = %e, "could not save a draft");
                         say(bot, chat, t::db_down(d.lang)).await;
@@ -1269,7 +1264,7 @@ impl App {
                         lookup_id: keys.lookup_id,
                         mailbox_public: keys.mailbox_public,
                     },
-                    Some(&sealed_draft.to_save(&p)),
+                    &sealed_draft.to_save(&p),
                 )
                 .await;
             match result {
@@ -1284,7 +1279,6 @@ impl App {
                 Err(e) => return Err(e.into()),
             }
         };
-        out.committed = true;
         // No case code and no info line here: a log line has a precise time, the database
         // only the day.
         tracing::debug!("report submitted");
@@ -1295,8 +1289,8 @@ impl App {
             text: t::receipt_message(l, code.as_str(), &receipt_text, false),
             keyboard: saved_keyboard(d),
         });
-        // The draft row was written with the case; version None cannot happen with a draft.
-        Ok(version.map_or(Persist::Save, Persist::Committed))
+        // The draft row was written with the case, at `version`.
+        Ok(Persist::Committed(version))
     }
 
     /// Checks a receipt and shows the case. When it opens nothing, `retry` keeps the
@@ -1360,14 +1354,28 @@ impl App {
         // Only replies signed by a reviewer the signed keyring proves are shown: a message
         // planted in the database ("send us your ID number") never reaches the reporter as
         // the Inspectorate's. The mailbox key signed over is the one this receipt derives.
-        let ring = self.trust.keyring(&self.store).await?;
-        let signatures = self.store.item_signatures(&case.id).await?;
+        let replies: Vec<_> = self
+            .store
+            .items(&case.id)
+            .await?
+            .into_iter()
+            .filter(|i| i.kind == ItemKind::ToReporter)
+            .collect();
+        // The keyring and the signatures are read only for a case that has replies.
+        let checked = if replies.is_empty() {
+            None
+        } else {
+            Some((
+                self.trust.keyring(&self.store).await?,
+                self.store.item_signatures(&case.id).await?,
+            ))
+        };
         let mut refused = 0u32;
-        for item in self.store.items(&case.id).await? {
-            if item.kind != ItemKind::ToReporter {
-                continue;
-            }
-            if !reply_is_signed(&ring, &signatures, &item, &keys.mailbox_public) {
+        for item in replies {
+            let Some((ring, signatures)) = &checked else {
+                break;
+            };
+            if !reply_is_signed(ring, signatures, &item, &keys.mailbox_public) {
                 refused += 1;
                 continue;
             }

@@ -583,7 +583,12 @@ fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
 
 /// The active keys of `role` in the verified keyring; an error when there is none.
 async fn active_keys(client: &Client, role: RecipientRole) -> Result<Vec<PublicKey>> {
-    let keys = client.verified_keyring().await?.active(role);
+    active_in(&client.verified_keyring().await?, role)
+}
+
+/// The active keys of `role` in `ring`; an error when there is none.
+fn active_in(ring: &crate::trust::VerifiedKeyring, role: RecipientRole) -> Result<Vec<PublicKey>> {
+    let keys = ring.active(role);
     if keys.is_empty() {
         return Err(ClientError::Untrusted(format!(
             "the signed keyring has no active {role} key"
@@ -692,51 +697,46 @@ pub async fn decide_and_disclose(
     approve: bool,
     reason: &str,
 ) -> Result<(DisclosureView, Option<i64>)> {
+    // One verified keyring for the whole operation.
+    let ring = client.verified_keyring().await?;
+    let request = client
+        .disclosure(id)
+        .await?
+        .ok_or(ClientError::Malformed("disclosure request"))?;
+    let case_id = case_id_of(&request.case_id)?;
     let view = if approve {
         // An approval is given only for a requester the signed keyring proves.
-        let request = client
-            .disclosure(id)
-            .await?
-            .ok_or(ClientError::Malformed("disclosure request"))?;
-        let requester = verified_requester(client, &request).await?;
-        let case_id = case_id_of(&request.case_id)?;
+        let requester = requester_in(&ring, &request)?;
         let signature = signer.sign(
             crate::trust::APPROVAL_CONTEXT,
             &crate::trust::approval_message(request.id, &case_id, &requester.key, &request.reason),
         );
-        let reason = seal_reason(client, &case_id, Some(&requester.key), reason).await?;
+        let reason = seal_reason_in(&ring, &case_id, Some(&requester.key), reason)?;
         client
             .decide_signed(id, true, &reason, Some(&signature))
             .await?
     } else {
         // A denial's reason goes to the custodians and, when the keyring proves them, the
         // requester.
-        let request = client
-            .disclosure(id)
-            .await?
-            .ok_or(ClientError::Malformed("disclosure request"))?;
-        let case_id = case_id_of(&request.case_id)?;
-        let requester = verified_requester(client, &request).await.ok();
-        let reason =
-            seal_reason(client, &case_id, requester.as_ref().map(|m| &m.key), reason).await?;
+        let requester = requester_in(&ring, &request).ok();
+        let reason = seal_reason_in(&ring, &case_id, requester.as_ref().map(|m| &m.key), reason)?;
         client.decide(id, false, &reason).await?
     };
     if view.status != DisclosureStatus::Approved {
         return Ok((view, None));
     }
-    let item = disclose(client, sk, &view).await?;
+    let item = disclose_in(client, &ring, sk, &view).await?;
     let after = client.disclosure(id).await?.unwrap_or(view);
     Ok((after, Some(item)))
 }
 
 /// How many distinct active custodians of the signed keyring approved exactly this request,
 /// for this requester, with a valid signature.
-async fn verified_approvals(
-    client: &Client,
+fn approvals_in(
+    ring: &crate::trust::VerifiedKeyring,
     request: &DisclosureView,
     requester: &crate::trust::Member,
 ) -> Result<usize> {
-    let ring = client.verified_keyring().await?;
     let case_id = case_id_of(&request.case_id)?;
     let message =
         crate::trust::approval_message(request.id, &case_id, &requester.key, &request.reason);
@@ -796,7 +796,17 @@ async fn seal_reason(
     requester: Option<&PublicKey>,
     text: &str,
 ) -> Result<String> {
-    let mut keys = active_keys(client, RecipientRole::Custodian).await?;
+    seal_reason_in(&client.verified_keyring().await?, case_id, requester, text)
+}
+
+/// [`seal_reason`] with a keyring already verified.
+fn seal_reason_in(
+    ring: &crate::trust::VerifiedKeyring,
+    case_id: &CaseId,
+    requester: Option<&PublicKey>,
+    text: &str,
+) -> Result<String> {
+    let mut keys = active_in(ring, RecipientRole::Custodian)?;
     if let Some(r) = requester
         && !keys.contains(r)
     {
@@ -841,7 +851,14 @@ pub async fn verified_requester(
     client: &Client,
     request: &DisclosureView,
 ) -> Result<crate::trust::Member> {
-    let ring = client.verified_keyring().await?;
+    requester_in(&client.verified_keyring().await?, request)
+}
+
+/// [`verified_requester`] with a keyring already verified.
+fn requester_in(
+    ring: &crate::trust::VerifiedKeyring,
+    request: &DisclosureView,
+) -> Result<crate::trust::Member> {
     let member = ring
         .members
         .iter()
@@ -889,12 +906,22 @@ pub async fn verified_requester(
 
 /// Re-seals the identity of an approved request to the requester (custodian side).
 pub async fn disclose(client: &Client, sk: &SecretKey, request: &DisclosureView) -> Result<i64> {
+    disclose_in(client, &client.verified_keyring().await?, sk, request).await
+}
+
+/// [`disclose`] with a keyring already verified.
+async fn disclose_in(
+    client: &Client,
+    ring: &crate::trust::VerifiedKeyring,
+    sk: &SecretKey,
+    request: &DisclosureView,
+) -> Result<i64> {
     let case_id = case_id_of(&request.case_id)?;
-    let member = verified_requester(client, request).await?;
+    let member = requester_in(ring, request)?;
     // The approvals must be real: signed by enough distinct current custodians, for this very
     // request and requester (a status set in the database approves nothing).
     let needed = usize::try_from(request.approvals_required.max(1)).unwrap_or(1);
-    let valid = verified_approvals(client, request, &member).await?;
+    let valid = approvals_in(ring, request, &member)?;
     if valid < needed {
         return Err(ClientError::Untrusted(format!(
             "request #{} carries {valid} valid custodian approval(s) signed for it; {needed} needed",

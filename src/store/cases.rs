@@ -272,7 +272,7 @@ impl Store {
     /// Returns the public case code (drawn here, retried on the unlikely collision), or
     /// [`StoreError::Conflict`] when the keyring changed since `case.epoch` (seal again).
     pub async fn submit_case(&self, case: &NewCase) -> Result<CaseCode, StoreError> {
-        Ok(self.submit_case_with_draft(case, None).await?.0)
+        Ok(self.insert_case(case, None).await?.0)
     }
 
     /// [`Store::submit_case`], committing in the same transaction the reporter's draft as it
@@ -282,6 +282,17 @@ impl Store {
     /// [`StoreError::StaleDraft`] with nothing written. Returns the code and the draft's new
     /// version.
     pub async fn submit_case_with_draft(
+        &self,
+        case: &NewCase,
+        draft: &DraftSave<'_>,
+    ) -> Result<(CaseCode, i64), StoreError> {
+        let (code, version) = self.insert_case(case, Some(draft)).await?;
+        Ok((code, version.ok_or(StoreError::Malformed("draft version"))?))
+    }
+
+    /// The case transaction of [`Store::submit_case`] and [`Store::submit_case_with_draft`]:
+    /// the draft's new version when one is written.
+    async fn insert_case(
         &self,
         case: &NewCase,
         draft: Option<&DraftSave<'_>>,

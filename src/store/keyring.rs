@@ -203,6 +203,13 @@ impl Store {
         Ok(())
     }
 
+    /// The keyring epoch alone (it moves with every change of the recipients).
+    pub async fn keyring_epoch(&self) -> Result<i64, StoreError> {
+        Ok(dispatch!(self, pool => {
+            sqlx::query_scalar("SELECT epoch FROM keyring WHERE id = 1").fetch_one(pool).await?
+        }))
+    }
+
     /// The keyring statements as stored, in order (parsed and verified by [`crate::trust`];
     /// nothing here is trusted).
     pub async fn keyring_statements(&self) -> Result<Vec<StoredStatement>, StoreError> {
@@ -300,11 +307,8 @@ impl Store {
 
     /// The current epoch and active keys.
     pub async fn keyring(&self) -> Result<Keyring, StoreError> {
-        let epoch: i64 = dispatch!(self, pool => {
-            sqlx::query_scalar("SELECT epoch FROM keyring WHERE id = 1").fetch_one(pool).await?
-        });
         let mut ring = Keyring {
-            epoch,
+            epoch: self.keyring_epoch().await?,
             reviewers: Vec::new(),
             custodians: Vec::new(),
         };

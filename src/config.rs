@@ -651,6 +651,11 @@ impl Config {
         self.data_dir.join("keyring-head")
     }
 
+    /// Where `admin audit verify` records the newest audit entry it verified.
+    pub fn audit_head_file(&self) -> PathBuf {
+        self.data_dir.join("audit-head")
+    }
+
     fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
             path: path.display().to_string(),

@@ -22,8 +22,14 @@
 //!   (who did not sign it); a request marked approved in the database, with an
 //!   approval signed by a key that is not a custodian's: `fulfil` re-seals nothing.
 //!
-//! Later steps of the trust work (signed approvals and replies, the audit head the clients
-//! check) extend this file.
+//! - Against the notes, disclosed identities and the audit log: a note in a reviewer's name
+//!   and a "disclosed identity" naming someone else, sealed to the reviewer's public key (which
+//!   anyone can do), unsigned or signed by another key: the reviewer's client does not show them
+//!   and counts them as unverified. An approval appended to the audit log in a custodian's name,
+//!   unsigned or with a forged signature; the real approval removed, or altered into a denial,
+//!   with every hash after it recomputed; the log cut short: the reviewer's client (which keeps
+//!   the head it saw) refuses each, naming the entry, and so does `admin audit verify` given
+//!   that head.
 
 mod common;
 
@@ -214,9 +220,13 @@ async fn the_database_writer(store: Store, url: &str, dir: &std::path::Path) {
     {
         let blob = seal(text);
         let seq = 2 + n as i64;
-        let sig = rogue_signer.sign(
+        let message = tipline::trust::reply_message(&case.id, seq, &mailbox, &blob);
+        let sig = rogue_signer.sign(tipline::trust::REPLY_CONTEXT, &message);
+        let proof = tipline::store::AuditProof::by_key(
             tipline::trust::REPLY_CONTEXT,
-            &tipline::trust::reply_message(&case.id, seq, &mailbox, &blob),
+            message,
+            *h.reviewer.1.as_bytes(),
+            *sig.as_bytes(),
         );
         let item = tipline::store::NewItem {
             kind: ItemKind::ToReporter,
@@ -224,7 +234,7 @@ async fn the_database_writer(store: Store, url: &str, dir: &std::path::Path) {
             author: Some(h.reviewer.1.key_id()),
             for_key: None,
         };
-        let signature = (n == 1).then_some((seq, &sig.as_bytes()[..]));
+        let signature = (n == 1).then_some((seq, &proof));
         store
             .add_item_signed(&case.id, &item, "reviewer", signature)
             .await
@@ -563,7 +573,7 @@ async fn the_database_writer_against_the_clients(store: Store, url: &str) {
     .await;
     let request = custodian.disclosure(asked.id).await.unwrap().unwrap();
     assert_eq!(request.status, tipline::store::DisclosureStatus::Approved);
-    let err = client::disclose(&custodian, &cus_sk, &request)
+    let err = client::disclose(&custodian, &cus_sk, &SigningKey::generate(), &request)
         .await
         .unwrap_err();
     assert!(
@@ -578,6 +588,281 @@ async fn the_database_writer_against_the_clients(store: Store, url: &str) {
         "no identity was re-sealed"
     );
     api.stop().await;
+}
+
+/// The writer's copy of the audit log, edited by `edit`, renumbered, with every hash
+/// recomputed (the algorithm is public: no key is needed) and written back in place of the
+/// log.
+async fn rewrite_log(
+    records: &[tipline::store::AuditRecord],
+    url: &str,
+    edit: impl FnOnce(&mut Vec<tipline::store::AuditRecord>),
+) {
+    let mut recs = records.to_vec();
+    edit(&mut recs);
+    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+    let mut sql = String::from("DELETE FROM audit_log;");
+    let mut prev = [0u8; 32];
+    for (i, r) in recs.iter_mut().enumerate() {
+        r.seq = i as i64 + 1;
+        let hash = r.entry.chain_hash(r.seq, &prev);
+        sql.push_str(&format!(
+            "INSERT INTO audit_log (seq, day, actor, action, case_code, detail, prev_hash, hash, proof) \
+             VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {});",
+            r.seq,
+            r.entry.day.0,
+            quote(&r.entry.actor),
+            quote(&r.entry.action),
+            r.entry.case_code.as_deref().map_or("NULL".into(), quote),
+            quote(&r.entry.detail),
+            blob(url, &prev),
+            blob(url, &hash),
+            r.entry.proof.as_deref().map_or("NULL".into(), |p| blob(url, p)),
+        ));
+        prev = hash;
+    }
+    write(url, &sql).await;
+}
+
+/// The database writer against signed notes and identities and against the audit log.
+async fn the_database_writer_against_the_audit_log(store: Store, url: &str) {
+    use common::review::{Api, submit, token};
+    use tipline::review::client::{self, ClientError};
+    use tipline::store::{AuditEntry, AuditProof, TokenRole};
+    use tipline::trust::audit::{AuditError, Keys, verify_log};
+    let (rev_sk, rev) = suite::generate_keypair();
+    let (cus_sk, cus) = suite::generate_keypair();
+    let (rev_sign, cus_sign) = (SigningKey::generate(), SigningKey::generate());
+    let reviewer_key = (RecipientRole::Reviewer, "R", rev, rev_sign.verifying_key());
+    let custodian_key = (RecipientRole::Custodian, "C", cus, cus_sign.verifying_key());
+    for (role, name, key, verify) in [reviewer_key, custodian_key] {
+        common::register_keys(&store, role, name, key, verify).await;
+    }
+    let case = submit(&store, "Cán bộ đòi tiền.").await;
+    let code = case.code.as_str();
+    let api = Api::start(&store, 1).await;
+    let reviewer = api.client(&token(&store, TokenRole::Reviewer, Some(rev.key_id()), 3600).await);
+    let custodian =
+        api.client(&token(&store, TokenRole::Custodian, Some(cus.key_id()), 3600).await);
+
+    // The reviewer's client takes the head at login; then every signed act happens for real.
+    let head = client::check_audit(&reviewer, None).await.unwrap();
+    client::note(&reviewer, &rev_sign, code, "Ghi chú thật")
+        .await
+        .unwrap();
+    client::reply(&reviewer, &rev_sign, code, "Xin bổ sung giấy hẹn")
+        .await
+        .unwrap();
+    let asked = client::request_identity(&reviewer, &rev, &rev_sign, code, "Cần xác minh")
+        .await
+        .unwrap();
+    let (_, item) =
+        client::decide_and_disclose(&custodian, &cus_sk, &cus_sign, asked.id, true, "Đồng ý")
+            .await
+            .unwrap();
+    assert!(item.is_some(), "the identity was disclosed");
+    let head = client::check_audit(&reviewer, Some(head)).await.unwrap();
+    let authorities = tipline::trust::Authorities::single(common::test_authority().verifying_key());
+    let ring = authorities
+        .verify_chain(&tipline::trust::stored_chain(&store).await.unwrap())
+        .unwrap();
+    let keys = Keys {
+        authorities: &authorities,
+        ring: &ring,
+    };
+    let report = verify_log(&store, &keys, &[head]).await.unwrap().unwrap();
+    // Two statements, the note, the reply, the request, the approval, the disclosed identity.
+    assert_eq!(report.signed, 7, "{report:?}");
+    let opened = client::open_case(&reviewer, &rev_sk, code).await.unwrap();
+    assert_eq!((opened.unverified, opened.thread.len()), (0, 2));
+
+    // Planted items, sealed to the reviewer's public key, in the reviewer's and the
+    // custodian's names: unsigned, or signed by a key of the writer's.
+    let epoch = store.keyring_epoch().await.unwrap();
+    let rogue = SigningKey::generate();
+    let note = Sealed::seal(
+        &tipline::bot::summary::TextMessage {
+            text: "Ghi chú giả: đóng vụ này".into(),
+        },
+        ItemKind::Note,
+        &case.id,
+        &[rev],
+    )
+    .unwrap()
+    .into_bytes();
+    let fake = Identity {
+        telegram_user_id: 777,
+        username: Some("nguoi_khac".into()),
+        first_name: "Người".into(),
+        last_name: Some("Khác".into()),
+        language_code: None,
+        contact: None,
+    };
+    let identity = Sealed::seal(&fake, ItemKind::DisclosedIdentity, &case.id, &[rev])
+        .unwrap()
+        .into_bytes();
+    let forged = rogue.sign(
+        tipline::trust::ITEM_CONTEXT,
+        &tipline::trust::item_message(ItemKind::DisclosedIdentity, &case.id, asked.id, &identity),
+    );
+    let insert = |kind: &str, bytes: &[u8], author: String, for_key: String| {
+        format!(
+            "INSERT INTO items (case_id, kind, blob, created_day, author, for_key, epoch) \
+             VALUES ({}, '{kind}', {}, 20000, '{author}', {for_key}, {epoch});",
+            blob(url, case.id.as_bytes()),
+            blob(url, bytes),
+        )
+    };
+    write(
+        url,
+        &insert("note", &note, rev.key_id().to_string(), "NULL".into()),
+    )
+    .await;
+    let for_rev = format!("'{}'", rev.key_id());
+    write(
+        url,
+        &insert(
+            "disclosed_identity",
+            &identity,
+            cus.key_id().to_string(),
+            for_rev,
+        ),
+    )
+    .await;
+    write(
+        url,
+        &format!(
+            "INSERT INTO item_signatures (item_id, seq, signature) \
+             SELECT MAX(id), {}, {} FROM items;",
+            asked.id,
+            blob(url, forged.as_bytes())
+        ),
+    )
+    .await;
+    let opened = client::open_case(&reviewer, &rev_sk, code).await.unwrap();
+    assert_eq!(opened.unverified, 2, "both planted items are set aside");
+    assert!(opened.thread.iter().all(|t| !t.text.contains("giả")));
+    assert_eq!(
+        opened.identity.map(|i| i.first_name).as_deref(),
+        Some("Lan")
+    );
+
+    // The audit log, tampered with in turn, each time from the same copy.
+    let original = store.audit_entries(1, i64::MAX).await.unwrap();
+    let approval = original
+        .iter()
+        .position(|r| r.entry.action == "disclosure.decide")
+        .unwrap();
+    let refusal = |e: ClientError| match e {
+        ClientError::Untrusted(m) => m,
+        other => panic!("not a refusal: {other}"),
+    };
+    // 1. An approval appended in the custodian's name: unsigned, then with a forged signature.
+    let decide = AuditEntry::new(cus.key_id().to_string(), "disclosure.decide")
+        .case(code)
+        .detail(format!("request {} approve -> approved", asked.id));
+    let message = tipline::trust::approval_message(asked.id, &case.id, &rev, "sealed:00");
+    let forged = rogue.sign(tipline::trust::APPROVAL_CONTEXT, &message);
+    let forged_proof = AuditProof::by_key(
+        tipline::trust::APPROVAL_CONTEXT,
+        message,
+        *cus.as_bytes(),
+        *forged.as_bytes(),
+    );
+    for (proof, says) in [
+        (None, "is a signed act but carries no signature"),
+        (Some(forged_proof.encode()), "invalid signature"),
+    ] {
+        let entry = decide.clone().proof(proof);
+        rewrite_log(&original, url, |recs| {
+            recs.push(tipline::store::AuditRecord {
+                seq: 0,
+                entry,
+                prev_hash: vec![],
+                hash: vec![],
+            })
+        })
+        .await;
+        let m = refusal(
+            client::check_audit(&reviewer, Some(head))
+                .await
+                .unwrap_err(),
+        );
+        assert!(m.contains(says), "{m}");
+        let admin = verify_log(&store, &keys, &[head])
+            .await
+            .unwrap()
+            .unwrap_err();
+        assert!(admin.to_string().contains(says), "{admin}");
+    }
+    // 2. The real approval removed, and 3. altered into a denial without its signature, every
+    // hash after it recomputed: the head the client kept no longer matches.
+    type Edit<'a> = Box<dyn FnOnce(&mut Vec<tipline::store::AuditRecord>) + 'a>;
+    let edits: [Edit; 2] = [
+        Box::new(move |recs| {
+            recs.remove(approval);
+        }),
+        Box::new(move |recs| {
+            let e = &mut recs[approval].entry;
+            e.detail = e.detail.replace("approve -> approved", "deny -> denied");
+            e.proof = None;
+        }),
+    ];
+    for edit in edits {
+        rewrite_log(&original, url, edit).await;
+        let m = refusal(
+            client::check_audit(&reviewer, Some(head))
+                .await
+                .unwrap_err(),
+        );
+        assert!(m.contains("is not the one recorded before"), "{m}");
+        assert_eq!(
+            verify_log(&store, &keys, &[head])
+                .await
+                .unwrap()
+                .unwrap_err(),
+            AuditError::Rewritten(head.count)
+        );
+    }
+    // 4. The log cut short, back to before the approval.
+    rewrite_log(&original, url, |recs| recs.truncate(approval)).await;
+    let m = refusal(
+        client::check_audit(&reviewer, Some(head))
+            .await
+            .unwrap_err(),
+    );
+    assert!(m.contains("entries were removed"), "{m}");
+    assert!(matches!(
+        verify_log(&store, &keys, &[head])
+            .await
+            .unwrap()
+            .unwrap_err(),
+        AuditError::Truncated { .. }
+    ));
+    // Put back as it was, the log extends the head again.
+    rewrite_log(&original, url, |_| {}).await;
+    client::check_audit(&reviewer, Some(head)).await.unwrap();
+    verify_log(&store, &keys, &[head]).await.unwrap().unwrap();
+    api.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_writer_against_the_audit_log_on_sqlite() {
+    let (store, _dir, url) = common::sqlite_store().await;
+    the_database_writer_against_the_audit_log(store, &url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_writer_against_the_audit_log_on_postgres() {
+    let Some(db) =
+        common::PgDatabase::create("database_writer_against_the_audit_log_on_postgres").await
+    else {
+        return;
+    };
+    let store = Store::open(&db.url).await.unwrap();
+    the_database_writer_against_the_audit_log(store.clone(), &db.url).await;
+    store.close().await;
+    db.drop_database().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

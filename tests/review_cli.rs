@@ -194,32 +194,44 @@ async fn issue(env: &Env, role: &str, key: Option<&str>) -> String {
 }
 
 async fn login(env: &Env, api: &Api, token: &str, key: &Path, config: &Path) -> Output {
+    login_with(env, api, token, key, config, false).await
+}
+
+async fn login_with(
+    env: &Env,
+    api: &Api,
+    token: &str,
+    key: &Path,
+    config: &Path,
+    force: bool,
+) -> Output {
     let token_file = env.dir.join(format!(
         "token-{}",
         config.file_name().unwrap().to_str().unwrap()
     ));
     std::fs::write(&token_file, token).unwrap();
-    env.run(
-        &[
-            "review",
-            "login",
-            "--server",
-            &api.url,
-            "--key",
-            key.to_str().unwrap(),
-            "--token-file",
-            token_file.to_str().unwrap(),
-            "--client-config",
-            config.to_str().unwrap(),
-            "--authority",
-            &tipline::crypto::sign::read_authority_public(&env.dir.join("authority.key"))
-                .unwrap()
-                .1
-                .to_authority_string(),
-        ],
-        None,
-    )
-    .await
+    let authority = tipline::crypto::sign::read_authority_public(&env.dir.join("authority.key"))
+        .unwrap()
+        .1
+        .to_authority_string();
+    let mut args = vec![
+        "review",
+        "login",
+        "--server",
+        &api.url,
+        "--key",
+        key.to_str().unwrap(),
+        "--token-file",
+        token_file.to_str().unwrap(),
+        "--client-config",
+        config.to_str().unwrap(),
+        "--authority",
+        &authority,
+    ];
+    if force {
+        args.push("--force");
+    }
+    env.run(&args, None).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -452,6 +464,32 @@ async fn reviewer_custodian_admin_through_the_binary() {
             .unwrap(),
         tipline::store::DisclosureStatus::Approved
     );
+    // The clients see an approval in the audit log that no custodian signed and refuse to act
+    // at all (every command checks the log); a custodian's `fulfil` would also find no valid
+    // approval.
+    let o = run_r(c(&["fulfil", "2"])).await;
+    assert!(
+        !o.status.success()
+            && text(&o).contains("is a signed act but carries no signature")
+            && text(&o).contains("nothing was done"),
+        "{}",
+        text(&o)
+    );
+    let o = run_r(r(&["queue"])).await;
+    assert!(!o.status.success(), "{}", text(&o));
+    // After the investigation both log in again, from the log as it now stands.
+    assert!(
+        login_with(&env, &api, &rev_token, &rev_file, &rcfg, true)
+            .await
+            .status
+            .success()
+    );
+    assert!(
+        login_with(&env, &api, &cus_token, &cus_file, &ccfg, true)
+            .await
+            .status
+            .success()
+    );
     let o = run_r(c(&["fulfil", "2"])).await;
     assert!(
         !o.status.success() && text(&o).contains("0 valid custodian approval(s)"),
@@ -478,13 +516,18 @@ async fn reviewer_custodian_admin_through_the_binary() {
     // Over the request's reason as stored (sealed by the reviewer's client).
     let stored_reason = store.disclosure_request(3).await.unwrap().reason;
     assert!(stored_reason.starts_with("sealed:"), "no reason in clear");
-    let sig = signer.sign(
+    let message = tipline::trust::approval_message(3, &second.id, &requester, &stored_reason);
+    let sig = signer.sign(tipline::trust::APPROVAL_CONTEXT, &message);
+    let cus_public = tipline::crypto::keyfile::read_public(&cus_file).unwrap().2;
+    let proof = tipline::store::AuditProof::by_key(
         tipline::trust::APPROVAL_CONTEXT,
-        &tipline::trust::approval_message(3, &second.id, &requester, &stored_reason),
+        message,
+        *cus_public.as_bytes(),
+        *sig.as_bytes(),
     );
     assert_eq!(
         store
-            .decide_disclosure(3, &cus_key, true, "ok", 1, Some(&sig.as_bytes()[..]))
+            .decide_disclosure(3, &cus_key, true, "ok", 1, Some(&proof))
             .await
             .unwrap(),
         tipline::store::DisclosureStatus::Approved
@@ -585,8 +628,15 @@ async fn reviewer_custodian_admin_through_the_binary() {
         "{}",
         text(&o)
     );
-    let o = env.ok(&["admin", "audit", "verify"]).await;
-    assert!(o.contains("intact"), "{o}");
+    // The hashes all link, but the approval the test wrote straight into the store as a
+    // database writer would, with no signature, is named.
+    let o = env.run(&["admin", "audit", "verify"], None).await;
+    assert!(
+        !o.status.success()
+            && text(&o).contains("(disclosure.decide) is a signed act but carries no signature"),
+        "{}",
+        text(&o)
+    );
     let shown = env.ok(&["admin", "audit", "show"]).await;
     assert!(shown.contains("disclosure.fulfil") && !shown.contains("Cần xác minh"));
     let pool = sqlx::SqlitePool::connect(&url).await.unwrap();

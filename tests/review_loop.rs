@@ -194,9 +194,14 @@ async fn citizen_reviewer_custodian_full_loop() {
         "Cần liên hệ nhân chứng để xác minh"
     );
     // The custodian's client refuses first: the request carries no signed approval.
-    let refused = client::disclose(&custodian, &h.custodian.0, &pending.requests[0])
-        .await
-        .unwrap_err();
+    let refused = client::disclose(
+        &custodian,
+        &h.custodian.0,
+        &h.custodian_signing,
+        &pending.requests[0],
+    )
+    .await
+    .unwrap_err();
     assert!(
         matches!(&refused, client::ClientError::Untrusted(m)
             if m.contains("0 valid custodian approval(s)")),

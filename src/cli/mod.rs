@@ -328,8 +328,16 @@ pub enum KeyringCommand {
 /// `tipline admin audit …`
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the hash chain; report the first broken entry.
-    Verify,
+    /// Check the hash chain and every signed act's signature against the signed keyring;
+    /// report the first entry that fails. The newest entry verified is recorded in the data
+    /// directory (`audit-head`) and checked next time, so a log cut short or rewritten with
+    /// its hashes recomputed is caught.
+    Verify {
+        /// A head recorded earlier, as this command prints it (`N:HEX`): the log must still
+        /// hold exactly that entry.
+        #[arg(long)]
+        head: Option<String>,
+    },
     /// Print the log.
     Show {
         /// First entry to show.
@@ -928,6 +936,51 @@ fn write_new_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `admin audit verify`: the whole log, hashes and signatures, against the configured
+/// authority's keyring and the heads recorded before.
+async fn audit_verify(store: &Store, config: &Config, head: Option<&str>) -> anyhow::Result<()> {
+    use crate::trust::audit::{AuditHead, Keys, verify_log};
+    let authorities = config.authorities()?;
+    let ring = authorities
+        .verify_chain(&crate::trust::stored_chain(store).await?)
+        .context("the stored keyring chain does not verify, so no signature can be checked")?;
+    let head_file = config.audit_head_file();
+    let mut expected: Vec<AuditHead> = AuditHead::read(&head_file).into_iter().collect();
+    if let Some(text) = head {
+        expected.push(AuditHead::parse(text).with_context(|| {
+            format!("--head {text:?}: expected N:HEX as this command prints it")
+        })?);
+    }
+    let keys = Keys {
+        authorities: &authorities,
+        ring: &ring,
+    };
+    match verify_log(store, &keys, &expected).await? {
+        Ok(report) => {
+            let newest = expected.iter().map(|h| h.count).max().unwrap_or(0);
+            if report.head.count >= newest {
+                report.head.write(&head_file);
+            }
+            say!(
+                "The audit log is intact: {} entries; {} signed act(s) verified against the signed keyring{}.",
+                report.head.count,
+                report.signed,
+                report
+                    .signed_from
+                    .map(|s| format!(" (signatures from entry {s} on)"))
+                    .unwrap_or_default()
+            );
+            say!(
+                "Head {} — record it elsewhere; `tipline admin audit verify --head {}` later checks the log still holds it.",
+                report.head.to_text(),
+                report.head.to_text()
+            );
+            Ok(())
+        }
+        Err(e) => bail!("{e}; entries from there on cannot be trusted"),
+    }
+}
+
 /// Verifies a signed keyring statement against the configured authority and the stored
 /// chain, refuses one that would leave the hotline unable to seal or to disclose, and imports
 /// it. `expect`: "add" or "retire" when the command names one.
@@ -1225,16 +1278,9 @@ async fn admin(cmd: AdminCommand, store: &Store, config: &Config) -> anyhow::Res
             );
             Ok(())
         }
-        AdminCommand::Audit(AuditCommand::Verify) => match store.audit_verify().await? {
-            Ok((n, head)) => {
-                say!(
-                    "The audit log is intact: {n} entries. Head hash {}.",
-                    hex::encode(head)
-                );
-                Ok(())
-            }
-            Err(e) => bail!("{e}; entries from there on cannot be trusted"),
-        },
+        AdminCommand::Audit(AuditCommand::Verify { head }) => {
+            audit_verify(store, config, head.as_deref()).await
+        }
         AdminCommand::Tokens(_) | AdminCommand::RotateServerSecret { .. } | AdminCommand::Purge => {
             bail!("this command needs the configuration; it is run from `run`")
         }

@@ -296,6 +296,27 @@ struct Session {
     args_json: bool,
 }
 
+/// [`session`], after checking that the server's audit log extends the one this client saw
+/// last ([`client::check_audit`]): every command refuses to act on a log that was cut short
+/// or rewritten. The newest entry verified is recorded beside the configuration
+/// (`….audit-head`, 0600).
+async fn checked_session(args: &ClientArgs) -> anyhow::Result<Session> {
+    let s = session(args)?;
+    let head_file = client_config_path(args)?.with_extension("audit-head");
+    let seen = crate::trust::audit::AuditHead::read(&head_file);
+    let head = client::check_audit(&s.client, seen).await.map_err(|e| {
+        anyhow::anyhow!(
+            "{e}. The audit log the server shows does not extend the one this client saw: \
+             nothing was done. Tell the Inspectorate's leadership and the administrator \
+             (`tipline admin audit verify`)"
+        )
+    })?;
+    if seen.is_none_or(|h| head.count > h.count) {
+        head.write(&head_file);
+    }
+    Ok(s)
+}
+
 fn session(args: &ClientArgs) -> anyhow::Result<Session> {
     let path = client_config_path(args)?;
     let text = std::fs::read_to_string(&path).with_context(|| {
@@ -354,6 +375,21 @@ async fn attachments(
         );
     }
     Ok(())
+}
+
+/// The signing key of a key file, or a refusal saying how to get one (`what` is signed).
+fn signing_key<'a>(
+    key_file: &Path,
+    kf: &'a keyfile::KeyFile,
+    what: &str,
+) -> anyhow::Result<&'a crate::crypto::sign::SigningKey> {
+    kf.signing.as_ref().with_context(|| {
+        format!(
+            "{} has no signing key, and {what} are signed: make a version 2 copy with \
+             `tipline keys upgrade`, have the keyring authority sign its string, then log in with it",
+            key_file.display()
+        )
+    })
 }
 
 fn load_key(s: &Session, args: &ClientArgs, role: RecipientRole) -> anyhow::Result<SecretKey> {
@@ -543,6 +579,14 @@ fn print_opened(o: &OpenedCase) {
             o.unreadable
         );
     }
+    if o.unverified > 0 {
+        say!(
+            "\nWarning: {} item(s) not shown: a reply, note or identity whose signature does not \
+             verify for its author in the signed keyring (planted or altered in the database). \
+             Tell the Inspectorate's leadership.",
+            o.unverified
+        );
+    }
 }
 
 fn print_request(r: &DisclosureView) {
@@ -572,7 +616,7 @@ pub async fn review(cmd: ReviewCommand, args: ClientArgs) -> anyhow::Result<()> 
     if let ReviewCommand::Login(l) = cmd {
         return login(&args, &l).await;
     }
-    let s = session(&args)?;
+    let s = checked_session(&args).await?;
     let c = &s.client;
     match cmd {
         ReviewCommand::Login(_) => unreachable!("handled above"),
@@ -651,13 +695,7 @@ pub async fn review(cmd: ReviewCommand, args: ClientArgs) -> anyhow::Result<()> 
         ReviewCommand::Reply { case, message } => {
             let text = read_text(message)?;
             let kf = load_key_file(&s, &args, RecipientRole::Reviewer)?;
-            let Some(signer) = kf.signing.as_ref() else {
-                bail!(
-                    "{} has no signing key, and replies to reporters are signed: make a version 2 copy with \
-                     `tipline keys upgrade`, have the keyring authority sign its string, then log in with it",
-                    s.key_file.display()
-                );
-            };
+            let signer = signing_key(&s.key_file, &kf, "replies to reporters")?;
             let id = client::reply(c, signer, &case, &text).await?;
             if s.args_json {
                 return print_json(&serde_json::json!({ "id": id }));
@@ -666,7 +704,9 @@ pub async fn review(cmd: ReviewCommand, args: ClientArgs) -> anyhow::Result<()> 
         }
         ReviewCommand::Note { case, message } => {
             let text = read_text(message)?;
-            let id = client::note(c, &case, &text).await?;
+            let kf = load_key_file(&s, &args, RecipientRole::Reviewer)?;
+            let signer = signing_key(&s.key_file, &kf, "notes")?;
+            let id = client::note(c, signer, &case, &text).await?;
             if s.args_json {
                 return print_json(&serde_json::json!({ "id": id }));
             }
@@ -692,13 +732,7 @@ pub async fn review(cmd: ReviewCommand, args: ClientArgs) -> anyhow::Result<()> 
         }
         ReviewCommand::RequestIdentity { case, reason } => {
             let kf = load_key_file(&s, &args, RecipientRole::Reviewer)?;
-            let Some(signer) = kf.signing.as_ref() else {
-                bail!(
-                    "{} has no signing key, and identity requests are signed: make a version 2 copy with \
-                     `tipline keys upgrade`, have the keyring authority sign its string, then log in with it",
-                    s.key_file.display()
-                );
-            };
+            let signer = signing_key(&s.key_file, &kf, "identity requests")?;
             let id = client::request_identity(c, &kf.public_key(), signer, &case, &reason).await?;
             if s.args_json {
                 return print_json(&id);
@@ -846,6 +880,11 @@ async fn login(args: &ClientArgs, l: &LoginArgs) -> anyhow::Result<()> {
         authority: l.authority.clone(),
         authority_threshold: l.authority_threshold,
     })?;
+    // The audit log's newest entry, taken as the server shows it: from now on every command
+    // checks that the log extends it.
+    let audit_head = client::check_audit(&client, None)
+        .await
+        .context("reading the audit log; nothing was written")?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
@@ -853,11 +892,21 @@ async fn login(args: &ClientArgs, l: &LoginArgs) -> anyhow::Result<()> {
         std::fs::remove_file(&path).with_context(|| format!("replacing {}", path.display()))?;
     }
     keyfile::write_new_private_file(&path, &body)?;
+    audit_head.write(&path.with_extension("audit-head"));
     say!(
         "Logged in as {role} key {} (token {}). Settings saved to {} (mode 0600).",
         pk.key_id(),
         who.token_id,
         path.display()
+    );
+    say!(
+        "Keyring: {} signed statement(s), head {}.\nAudit log: head {}.\n\
+         Compare both with the administrator's `tipline admin keyring verify` and \
+         `tipline admin audit verify` (by telephone or in person): a server that shows you a \
+         shortened log or keyring would differ there.",
+        ring.epoch,
+        hex::encode(ring.head),
+        audit_head.to_text()
     );
     Ok(())
 }
@@ -873,13 +922,7 @@ async fn approve_or_deny(
 ) -> anyhow::Result<()> {
     let c = &s.client;
     let (view, item) = if approve {
-        let Some(signer) = kf.signing.as_ref() else {
-            bail!(
-                "{} has no signing key, and approvals are signed: make a version 2 copy with \
-                 `tipline keys upgrade`, have the keyring authority sign its string, then log in with it",
-                s.key_file.display()
-            );
-        };
+        let signer = signing_key(&s.key_file, &kf, "approvals")?;
         client::decide_and_disclose(c, &kf.secret, signer, id, true, reason).await?
     } else {
         let signer = crate::crypto::sign::SigningKey::generate();
@@ -908,7 +951,7 @@ pub async fn custodian(cmd: CustodianCommand, args: ClientArgs) -> anyhow::Resul
     if let CustodianCommand::Login(l) = cmd {
         return login(&args, &l).await;
     }
-    let s = session(&args)?;
+    let s = checked_session(&args).await?;
     let c = &s.client;
     match cmd {
         CustodianCommand::Login(_) => unreachable!("handled above"),
@@ -976,7 +1019,8 @@ pub async fn custodian(cmd: CustodianCommand, args: ClientArgs) -> anyhow::Resul
             attachments(&s, &args, RecipientRole::Custodian, &case, &out).await?
         }
         CustodianCommand::Fulfil { id } => {
-            let sk = load_key(&s, &args, RecipientRole::Custodian)?;
+            let kf = load_key_file(&s, &args, RecipientRole::Custodian)?;
+            let signer = signing_key(&s.key_file, &kf, "disclosed identities")?;
             let Some(view) = c.disclosure(id).await? else {
                 bail!("there is no disclosure request #{id}");
             };
@@ -986,7 +1030,7 @@ pub async fn custodian(cmd: CustodianCommand, args: ClientArgs) -> anyhow::Resul
                     view.status.as_str()
                 );
             }
-            let item = client::disclose(c, &sk, &view).await?;
+            let item = client::disclose(c, &kf.secret, signer, &view).await?;
             if s.args_json {
                 return print_json(&serde_json::json!({ "request": id, "disclosed_item": item }));
             }

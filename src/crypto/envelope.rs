@@ -334,6 +334,25 @@ fn payload_aad(kind: ItemKind, case_id: &CaseId, commitment: &[u8]) -> Vec<u8> {
     aad
 }
 
+/// What a signature over an envelope covers: SHA-256 of `"tipline envelope content v1" ‖
+/// context (22) ‖ key commitment (32) ‖ nonce (12) ‖ ciphertext`, everything but the recipient
+/// header. A rewrap (new wraps of the same content key) keeps it, so a signed reply or note
+/// stays verifiable after key rotation; the commitment pins the content key, so no other
+/// content verifies. Bytes that are not an envelope digest as a whole, under another label
+/// (a signature over them verifies for nothing a reader opens).
+pub fn content_digest(bytes: &[u8]) -> [u8; 32] {
+    match parse(bytes) {
+        Ok(p) => super::sha256(&[
+            b"tipline envelope content v1",
+            &bytes[..CONTEXT_LEN],
+            p.commitment,
+            p.nonce,
+            p.ciphertext,
+        ]),
+        Err(_) => super::sha256(&[b"tipline not an envelope", bytes]),
+    }
+}
+
 /// Parses an envelope without decrypting anything. Never panics, whatever the input.
 ///
 /// Of the payload part it only requires the minimum (a nonce and one padded block plus the

@@ -426,13 +426,152 @@ pub struct OpenedCase {
     pub identity: Option<Identity>,
     /// Items that were listed for this key but did not open (tampered or mis-addressed).
     pub unreadable: usize,
+    /// Staff items (replies, notes, a disclosed identity) whose signature does not verify
+    /// for their author in the signed keyring: not shown (planted, or altered).
+    pub unverified: usize,
+}
+
+/// One audit row as the server sent it, in the store's form (to recompute its hash).
+fn audit_record(v: &AuditView) -> Result<crate::store::AuditRecord> {
+    let bad = || ClientError::Malformed("audit entry");
+    Ok(crate::store::AuditRecord {
+        seq: v.seq,
+        entry: crate::store::AuditEntry {
+            day: crate::clock::Day(v.day_number),
+            actor: v.actor.clone(),
+            action: v.action.clone(),
+            case_code: v.case.clone(),
+            detail: v.detail.clone(),
+            proof: v
+                .proof
+                .as_deref()
+                .map(hex::decode)
+                .transpose()
+                .map_err(|_| bad())?,
+        },
+        prev_hash: hex::decode(&v.prev_hash).map_err(|_| bad())?,
+        hash: hex::decode(&v.hash).map_err(|_| bad())?,
+    })
+}
+
+/// Entries fetched per request when checking the audit log.
+const AUDIT_PAGE: i64 = 2000;
+
+/// Checks that the server's audit log extends `head`, the newest entry this client verified
+/// before ([`crate::trust::audit`]): that entry is still there, unchanged, and every entry
+/// after it links to it, with a valid signature for every signed act. Without a head (a first
+/// login) the newest entry is taken as it is (print it for comparison out of band). Returns
+/// the new head.
+pub async fn check_audit(
+    client: &Client,
+    head: Option<crate::trust::audit::AuditHead>,
+) -> Result<crate::trust::audit::AuditHead> {
+    use crate::trust::audit::{AuditHead, Keys, check_extends, head_of, needs_keys};
+    let untrusted = |e: crate::trust::audit::AuditError| ClientError::Untrusted(e.to_string());
+    let Some(mut current) = head else {
+        let total = client.audit(1, 1).await?.total;
+        let newest = client.audit(total.max(1), 1).await?;
+        return match newest.entries.first() {
+            None => Ok(AuditHead {
+                count: 0,
+                hash: [0; 32],
+            }),
+            Some(v) => head_of(&audit_record(v)?).map_err(untrusted),
+        };
+    };
+    let mut ring = None;
+    loop {
+        let page = client.audit(current.count.max(1), AUDIT_PAGE).await?;
+        let records = page
+            .entries
+            .iter()
+            .map(audit_record)
+            .collect::<Result<Vec<_>>>()?;
+        if ring.is_none() && needs_keys(&records) {
+            ring = Some(self_verified_keyring(client).await?);
+        }
+        let keys = ring
+            .as_ref()
+            .map(|(authorities, ring)| Keys { authorities, ring });
+        let next =
+            check_extends(Some(current), &records, page.total, keys.as_ref()).map_err(untrusted)?;
+        let done = i64::try_from(records.len()).unwrap_or(i64::MAX) < AUDIT_PAGE;
+        current = next;
+        if done {
+            return Ok(current);
+        }
+    }
+}
+
+/// The pinned authorities and the keyring they prove.
+async fn self_verified_keyring(
+    client: &Client,
+) -> Result<(crate::trust::Authorities, crate::trust::VerifiedKeyring)> {
+    let ring = client.verified_keyring().await?;
+    let pin = client
+        .pin
+        .as_ref()
+        .ok_or_else(|| ClientError::Untrusted("no keyring authority is pinned".into()))?;
+    Ok((pin.authorities().clone(), ring))
+}
+
+/// Whether `item`'s signature verifies for its author as the signed keyring has them: a
+/// reply over [`crate::trust::reply_message`] (with `mailbox`), a note or a disclosed
+/// identity over [`crate::trust::item_message`]. Items no staff member writes are `true`.
+fn signed_by_author(
+    ring: &crate::trust::VerifiedKeyring,
+    item: &ItemView,
+    kind: ItemKind,
+    case_id: &CaseId,
+    mailbox: Option<&PublicKey>,
+) -> bool {
+    let (context, role) = match kind {
+        ItemKind::ToReporter => (crate::trust::REPLY_CONTEXT, RecipientRole::Reviewer),
+        ItemKind::Note => (crate::trust::ITEM_CONTEXT, RecipientRole::Reviewer),
+        ItemKind::DisclosedIdentity => (crate::trust::ITEM_CONTEXT, RecipientRole::Custodian),
+        _ => return true,
+    };
+    let Ok(blob) = blob_of(item) else {
+        return false;
+    };
+    let message = match kind {
+        ItemKind::ToReporter => match (mailbox, item.seq) {
+            (Some(m), Some(seq)) => crate::trust::reply_message(case_id, seq, m, &blob),
+            _ => return false,
+        },
+        // A disclosed identity's number is the request it fulfils.
+        ItemKind::DisclosedIdentity => match item.seq {
+            Some(request) => crate::trust::item_message(kind, case_id, request, &blob),
+            None => return false,
+        },
+        _ => crate::trust::item_message(kind, case_id, 0, &blob),
+    };
+    let Some(sig) = item
+        .signature
+        .as_deref()
+        .and_then(|s| hex::decode(s).ok())
+        .and_then(|b| crate::crypto::sign::Signature::from_slice(&b).ok())
+    else {
+        return false;
+    };
+    ring.members.iter().any(|m| {
+        Some(m.key.key_id()) == item.meta.author
+            && m.role == role
+            && m.verify.verify(context, &message, &sig).is_ok()
+    })
 }
 
 /// Fetches a case's items and opens them with `sk`.
 pub async fn open_case(client: &Client, sk: &SecretKey, code: &str) -> Result<OpenedCase> {
+    let ring = client.verified_keyring().await?;
     let detail = client.case(code).await?;
     let items = client.items(code, None).await?;
     let case_id = case_id_of(&detail.case.case_id)?;
+    let mailbox = detail
+        .mailbox_public
+        .as_deref()
+        .map(public_key_of)
+        .transpose()?;
     let mut out = OpenedCase {
         case: detail.case,
         summary: None,
@@ -440,12 +579,19 @@ pub async fn open_case(client: &Client, sk: &SecretKey, code: &str) -> Result<Op
         attachments: Vec::new(),
         identity: None,
         unreadable: 0,
+        unverified: 0,
     };
     for item in &items.items {
         let Some(kind) = ItemKind::parse(&item.meta.kind) else {
             out.unreadable += 1;
             continue;
         };
+        // Only what its author provably wrote is shown as theirs: anyone can seal to a
+        // public key, so a database writer could plant a note or an identity.
+        if !signed_by_author(&ring, item, kind, &case_id, mailbox.as_ref()) {
+            out.unverified += 1;
+            continue;
+        }
         let ok = match kind {
             ItemKind::Summary => {
                 open_as::<CaseSummary>(item, kind, &case_id, sk).map(|s| out.summary = Some(s))
@@ -645,32 +791,31 @@ pub async fn reply(
     Ok(created.id)
 }
 
-/// Seals `text` as an internal note to every active reviewer and uploads it.
-pub async fn note(client: &Client, code: &str, text: &str) -> Result<i64> {
+/// Seals `text` as an internal note to every active reviewer, signs it (colleagues' clients
+/// show only notes whose signature the signed keyring proves) and uploads it.
+pub async fn note(
+    client: &Client,
+    signer: &crate::crypto::sign::SigningKey,
+    code: &str,
+    text: &str,
+) -> Result<i64> {
     let detail = client.case(code).await?;
     let case_id = case_id_of(&detail.case.case_id)?;
     let keys = active_keys(client, RecipientRole::Reviewer).await?;
-    upload_text(client, code, &case_id, ItemKind::Note, &keys, text).await
-}
-
-async fn upload_text(
-    client: &Client,
-    code: &str,
-    case_id: &CaseId,
-    kind: ItemKind,
-    keys: &[PublicKey],
-    text: &str,
-) -> Result<i64> {
-    let blob = seal_text(kind, case_id, keys, text)?;
+    let blob = seal_text(ItemKind::Note, &case_id, &keys, text)?;
+    let signature = signer.sign(
+        crate::trust::ITEM_CONTEXT,
+        &crate::trust::item_message(ItemKind::Note, &case_id, 0, &blob),
+    );
     let created = client
         .upload(
             code,
             &UploadItem {
-                kind: kind.as_str().to_owned(),
+                kind: ItemKind::Note.as_str().to_owned(),
                 blob: hex::encode(blob),
                 request_id: None,
                 seq: None,
-                signature: None,
+                signature: Some(hex::encode(signature.as_bytes())),
             },
         )
         .await?;
@@ -725,7 +870,7 @@ pub async fn decide_and_disclose(
     if view.status != DisclosureStatus::Approved {
         return Ok((view, None));
     }
-    let item = disclose_in(client, &ring, sk, &view).await?;
+    let item = disclose_in(client, &ring, sk, signer, &view).await?;
     let after = client.disclosure(id).await?.unwrap_or(view);
     Ok((after, Some(item)))
 }
@@ -905,8 +1050,20 @@ fn requester_in(
 }
 
 /// Re-seals the identity of an approved request to the requester (custodian side).
-pub async fn disclose(client: &Client, sk: &SecretKey, request: &DisclosureView) -> Result<i64> {
-    disclose_in(client, &client.verified_keyring().await?, sk, request).await
+pub async fn disclose(
+    client: &Client,
+    sk: &SecretKey,
+    signer: &crate::crypto::sign::SigningKey,
+    request: &DisclosureView,
+) -> Result<i64> {
+    disclose_in(
+        client,
+        &client.verified_keyring().await?,
+        sk,
+        signer,
+        request,
+    )
+    .await
 }
 
 /// [`disclose`] with a keyring already verified.
@@ -914,6 +1071,7 @@ async fn disclose_in(
     client: &Client,
     ring: &crate::trust::VerifiedKeyring,
     sk: &SecretKey,
+    signer: &crate::crypto::sign::SigningKey,
     request: &DisclosureView,
 ) -> Result<i64> {
     let case_id = case_id_of(&request.case_id)?;
@@ -937,6 +1095,11 @@ async fn disclose_in(
     ))?;
     let plain = envelope::open(&blob_of(identity)?, ItemKind::Identity, &case_id, sk)?;
     let blob = envelope::seal(ItemKind::DisclosedIdentity, &case_id, &[requester], &plain)?;
+    // Signed, so the requester's client shows only an identity a custodian vouches for.
+    let signature = signer.sign(
+        crate::trust::ITEM_CONTEXT,
+        &crate::trust::item_message(ItemKind::DisclosedIdentity, &case_id, request.id, &blob),
+    );
     let created = client
         .upload(
             &request.case,
@@ -945,7 +1108,7 @@ async fn disclose_in(
                 blob: hex::encode(blob),
                 request_id: Some(request.id),
                 seq: None,
-                signature: None,
+                signature: Some(hex::encode(signature.as_bytes())),
             },
         )
         .await?;

@@ -32,8 +32,8 @@ use crate::crypto::envelope;
 use crate::crypto::{ItemKind, KeyId, PublicKey, RecipientRole};
 use crate::ids::{CaseCode, CaseId};
 use crate::store::{
-    AuditEntry, CaseRow, DisclosureRequest, ItemHeader, NewItem, QueueFilter, Store, StoreError,
-    TokenRole,
+    AuditEntry, AuditProof, CaseRow, DisclosureRequest, ItemHeader, NewItem, QueueFilter, Store,
+    StoreError, TokenRole,
 };
 
 /// How long a claim lasts before another reviewer may take the case.
@@ -669,15 +669,19 @@ async fn case_items(
     let (case, headers) = visible_case(&state, &caller, &code).await?;
     let mut items = Vec::new();
     let mut reporter_input = false;
+    let signatures = state.store.item_signatures(&case.id).await?;
     for h in headers.iter().filter(|h| item_visible(h, &caller)) {
         if kind.is_some_and(|k| k != h.kind) {
             continue;
         }
         let full = state.store.item(h.id).await?;
         reporter_input |= h.kind == ItemKind::FromReporter;
+        let signed = signatures.get(&h.id);
         items.push(ItemView {
             meta: item_meta(h),
             blob: hex::encode(&full.item.blob),
+            signature: signed.map(|(_, sig)| hex::encode(sig)),
+            seq: signed.map(|(seq, _)| *seq),
         });
     }
     if reporter_input && caller.role == TokenRole::Reviewer && case.unread_from_reporter {
@@ -740,6 +744,17 @@ async fn upload_item(
                 "a disclosed identity must be sealed to the requesting reviewer's key only".into(),
             ));
         }
+        // Signed by the custodian who re-sealed it: the reviewer's client shows only an
+        // identity a custodian of the signed keyring vouches for.
+        let signature = signature_of(body.signature.as_deref(), "a disclosed identity")?;
+        let proof = proof_of(
+            &state,
+            &key,
+            crate::trust::ITEM_CONTEXT,
+            crate::trust::item_message(kind, &case.id, request_id, &blob),
+            signature,
+        )
+        .await?;
         let item = NewItem {
             kind,
             blob,
@@ -748,7 +763,7 @@ async fn upload_item(
         };
         let id = state
             .store
-            .fulfil_disclosure(request_id, &case.id, &item, &key)
+            .fulfil_disclosure(request_id, &case.id, &item, &key, Some(&proof))
             .await?;
         return Ok((StatusCode::CREATED, Json(Created { id })));
     }
@@ -770,22 +785,32 @@ async fn upload_item(
         ));
     }
     // A reply to the reporter carries its author's signature; the bot checks it against the
-    // signed keyring before showing it (the server only insists that there is one).
-    let signature = if kind == ItemKind::ToReporter {
+    // signed keyring before showing it (the server only insists that there is one). A note is
+    // signed too: the client that shows it checks it.
+    let (seq, proof) = if kind == ItemKind::ToReporter {
         let seq = body.seq.filter(|n| *n >= 1).ok_or_else(|| {
             ApiError::Invalid("a reply to the reporter must carry its number (seq)".into())
         })?;
-        let sig = body
-            .signature
-            .as_deref()
-            .and_then(|s| hex::decode(s.trim()).ok())
-            .filter(|s| s.len() == crate::crypto::sign::SIGNATURE_LEN)
-            .ok_or_else(|| {
-                ApiError::Invalid("a reply to the reporter must be signed (signature)".into())
-            })?;
-        Some((seq, sig))
+        let signature = signature_of(body.signature.as_deref(), "a reply to the reporter")?;
+        let mailbox = state
+            .store
+            .mailbox_of(&case.id)
+            .await?
+            .ok_or_else(|| ApiError::Invalid("the reporter's mailbox is gone".into()))?;
+        let message = crate::trust::reply_message(&case.id, seq, &mailbox, &blob);
+        let proof = proof_of(
+            &state,
+            &key,
+            crate::trust::REPLY_CONTEXT,
+            message,
+            signature,
+        );
+        (seq, proof.await?)
     } else {
-        None
+        let signature = signature_of(body.signature.as_deref(), "a note")?;
+        let message = crate::trust::item_message(kind, &case.id, 0, &blob);
+        let proof = proof_of(&state, &key, crate::trust::ITEM_CONTEXT, message, signature);
+        (0, proof.await?)
     };
     let item = NewItem {
         kind,
@@ -795,12 +820,7 @@ async fn upload_item(
     };
     let id = state
         .store
-        .add_item_signed(
-            &case.id,
-            &item,
-            &caller.actor(),
-            signature.as_ref().map(|(n, s)| (*n, &s[..])),
-        )
+        .add_item_signed(&case.id, &item, &caller.actor(), Some((seq, &proof)))
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
@@ -847,17 +867,19 @@ async fn request_disclosure(
         ));
     }
     // Signed by the requesting reviewer (custodians verify it against the signed keyring).
-    let signature = body
-        .signature
-        .as_deref()
-        .and_then(|s| hex::decode(s.trim()).ok())
-        .filter(|s| s.len() == crate::crypto::sign::SIGNATURE_LEN)
-        .ok_or_else(|| {
-            ApiError::Invalid("a disclosure request must be signed (signature)".into())
-        })?;
+    let signature = signature_of(body.signature.as_deref(), "a disclosure request")?;
+    let own = state.store.recipient(&key).await?.public_key;
+    let proof = proof_of(
+        &state,
+        &key,
+        crate::trust::REQUEST_CONTEXT,
+        crate::trust::request_message(&case.id, &own, reason),
+        signature,
+    )
+    .await?;
     let id = match state
         .store
-        .request_disclosure(&case.id, &key, reason, Some(&signature))
+        .request_disclosure(&case.id, &key, reason, Some(&proof))
         .await
     {
         Err(StoreError::AlreadyExists) => {
@@ -958,15 +980,19 @@ async fn decide(
     check_reason(reason)?;
     // An approval carries the custodian's signature (the custodian who re-seals the identity
     // verifies it against the signed keyring; here only its presence is required).
-    let signature = if body.approve {
+    let proof = if body.approve {
+        let signature = signature_of(body.signature.as_deref(), "an approval")?;
+        let request = state.store.disclosure_request(id).await?;
+        let requester = state.store.recipient(&request.requester).await?.public_key;
         Some(
-            body.signature
-                .as_deref()
-                .and_then(|s| hex::decode(s.trim()).ok())
-                .filter(|s| s.len() == crate::crypto::sign::SIGNATURE_LEN)
-                .ok_or_else(|| {
-                    ApiError::Invalid("an approval must be signed (signature)".into())
-                })?,
+            proof_of(
+                &state,
+                &key,
+                crate::trust::APPROVAL_CONTEXT,
+                crate::trust::approval_message(id, &request.case_id, &requester, &request.reason),
+                signature,
+            )
+            .await?,
         )
     } else {
         None
@@ -979,7 +1005,7 @@ async fn decide(
             body.approve,
             reason,
             state.approvals_required,
-            signature.as_deref(),
+            proof.as_ref(),
         )
         .await
     {
@@ -992,6 +1018,33 @@ async fn decide(
     };
     let r = state.store.disclosure_request(id).await?;
     Ok(Json(disclosure_view(&state, r).await?))
+}
+
+/// A signature as the API carries it (hex, 64 bytes), or `Invalid` saying `what` must be signed.
+fn signature_of(hex_sig: Option<&str>, what: &str) -> ApiResult<[u8; 64]> {
+    hex_sig
+        .and_then(|s| hex::decode(s.trim()).ok())
+        .and_then(|s| <[u8; 64]>::try_from(s).ok())
+        .ok_or_else(|| ApiError::Invalid(format!("{what} must be signed (signature)")))
+}
+
+/// The audit proof of an act `key` signed: the message as the server can rebuild it from what
+/// it stores. (The server checks no signature: the clients and `admin audit verify` do,
+/// against the signed keyring, and a proof that does not verify shows there.)
+async fn proof_of(
+    state: &ApiState,
+    key: &KeyId,
+    context: &str,
+    message: Vec<u8>,
+    signature: [u8; 64],
+) -> ApiResult<AuditProof> {
+    let signer = state.store.recipient(key).await?;
+    Ok(AuditProof::by_key(
+        context,
+        message,
+        *signer.public_key.as_bytes(),
+        signature,
+    ))
 }
 
 /// A reason is 1 to 2,000 characters of staff text, or (from current clients) a sealed
@@ -1149,7 +1202,10 @@ async fn audit_list(
     caller: Caller,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Json<AuditList>> {
-    caller.require(&[TokenRole::Admin])?;
+    // Every role reads the log: the review clients check on every command that it extends
+    // the one they saw (crate::trust::audit).
+    caller.require(&[TokenRole::Admin, TokenRole::Reviewer, TokenRole::Custodian])?;
+    let total = state.store.audit_count().await?;
     let entries = state
         .store
         .audit_entries(q.from.unwrap_or(1), q.limit.unwrap_or(200).clamp(1, 5000))
@@ -1158,10 +1214,14 @@ async fn audit_list(
         .map(|r| AuditView {
             seq: r.seq,
             day: r.entry.day.to_string(),
+            day_number: r.entry.day.0,
             actor: r.entry.actor,
             action: r.entry.action,
             case: r.entry.case_code,
             detail: r.entry.detail,
+            prev_hash: hex::encode(&r.prev_hash),
+            hash: hex::encode(&r.hash),
+            proof: r.entry.proof.map(hex::encode),
         })
         .collect::<Vec<_>>();
     audit(
@@ -1172,7 +1232,7 @@ async fn audit_list(
         format!("{} entries", entries.len()),
     )
     .await?;
-    Ok(Json(AuditList { entries }))
+    Ok(Json(AuditList { entries, total }))
 }
 
 async fn audit_verify(

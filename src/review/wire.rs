@@ -174,6 +174,15 @@ pub struct ItemView {
     pub meta: ItemMeta,
     /// The envelope, hex.
     pub blob: String,
+    /// The author's Ed25519 signature, hex, for a reply ([`crate::trust::reply_message`]),
+    /// a note or a disclosed identity ([`crate::trust::item_message`]); clients show such an
+    /// item only when it verifies against the signed keyring.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// The number signed with it: a reply's place in the thread, a disclosed identity's
+    /// request id, 0 for a note.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<i64>,
 }
 
 /// `GET /cases/{code}/items`.
@@ -353,6 +362,18 @@ pub struct AuditView {
     pub case: Option<String>,
     /// Detail.
     pub detail: String,
+    /// The day as a number (days since 1970-01-01, Vietnam time), as the hash covers it.
+    #[serde(default)]
+    pub day_number: i64,
+    /// The previous entry's hash, hex.
+    #[serde(default)]
+    pub prev_hash: String,
+    /// This entry's hash, hex.
+    #[serde(default)]
+    pub hash: String,
+    /// For a signed act, its proof, hex (`AuditProof` in docs/FORMATS.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proof: Option<String>,
 }
 
 /// `GET /audit`.
@@ -360,6 +381,9 @@ pub struct AuditView {
 pub struct AuditList {
     /// Rows.
     pub entries: Vec<AuditView>,
+    /// How many entries the log held when it was read (the newest one's number).
+    #[serde(default)]
+    pub total: i64,
 }
 
 /// `GET /audit/verify`.

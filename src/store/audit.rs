@@ -20,6 +20,8 @@ pub struct AuditEntry {
     pub case_code: Option<String>,
     /// A short content-free detail (a key id, a status, a count).
     pub detail: String,
+    /// For a signed act, the signature that proves it ([`AuditProof`], encoded).
+    pub proof: Option<Vec<u8>>,
 }
 
 impl AuditEntry {
@@ -31,6 +33,7 @@ impl AuditEntry {
             action: action.into(),
             case_code: None,
             detail: String::new(),
+            proof: None,
         }
     }
 
@@ -46,19 +49,31 @@ impl AuditEntry {
         self
     }
 
-    pub(crate) fn chain_hash(&self, seq: i64, prev: &[u8]) -> [u8; 32] {
-        crate::crypto::chain_hash(
-            prev,
-            &[
-                &seq.to_be_bytes(),
-                &self.day.0.to_be_bytes(),
-                self.actor.as_bytes(),
-                self.action.as_bytes(),
-                self.case_code.as_deref().unwrap_or("").as_bytes(),
-                &[u8::from(self.case_code.is_some())],
-                self.detail.as_bytes(),
-            ],
-        )
+    /// Sets the proof of a signed act.
+    pub fn proof(mut self, proof: Option<Vec<u8>>) -> Self {
+        self.proof = proof;
+        self
+    }
+
+    /// The entry's hash: it covers the previous entry's hash and every field, the proof (as an
+    /// eighth part) when there is one.
+    pub fn chain_hash(&self, seq: i64, prev: &[u8]) -> [u8; 32] {
+        let seq = seq.to_be_bytes();
+        let day = self.day.0.to_be_bytes();
+        let has_case = [u8::from(self.case_code.is_some())];
+        let mut parts: Vec<&[u8]> = vec![
+            &seq,
+            &day,
+            self.actor.as_bytes(),
+            self.action.as_bytes(),
+            self.case_code.as_deref().unwrap_or("").as_bytes(),
+            &has_case,
+            self.detail.as_bytes(),
+        ];
+        if let Some(p) = &self.proof {
+            parts.push(p);
+        }
+        crate::crypto::chain_hash(prev, &parts)
     }
 }
 
@@ -101,8 +116,8 @@ macro_rules! append_audit {
         };
         let hash = entry.chain_hash(seq, &prev);
         sqlx::query(
-            "INSERT INTO audit_log (seq, day, actor, action, case_code, detail, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "INSERT INTO audit_log (seq, day, actor, action, case_code, detail, prev_hash, hash, proof) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(seq)
         .bind(entry.day.0)
@@ -112,6 +127,7 @@ macro_rules! append_audit {
         .bind(&entry.detail)
         .bind(&prev[..])
         .bind(&hash[..])
+        .bind(entry.proof.as_deref())
         .execute(&mut *$tx)
         .await?;
         seq
@@ -130,6 +146,16 @@ impl Store {
         })
     }
 
+    /// The number of entries (the newest one's sequence number; 0 when empty).
+    pub async fn audit_count(&self) -> Result<i64, StoreError> {
+        let n: Option<i64> = dispatch!(self, pool => {
+            sqlx::query_scalar("SELECT MAX(seq) FROM audit_log")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(n.unwrap_or(0))
+    }
+
     /// Reads `limit` entries starting at sequence number `from`.
     pub async fn audit_entries(
         &self,
@@ -145,10 +171,11 @@ impl Store {
             String,
             Vec<u8>,
             Vec<u8>,
+            Option<Vec<u8>>,
         );
         let rows: Vec<Row> = dispatch!(self, pool => {
             sqlx::query_as(
-                "SELECT seq, day, actor, action, case_code, detail, prev_hash, hash FROM audit_log \
+                "SELECT seq, day, actor, action, case_code, detail, prev_hash, hash, proof FROM audit_log \
                  WHERE seq >= $1 ORDER BY seq LIMIT $2",
             )
             .bind(from)
@@ -159,17 +186,20 @@ impl Store {
         Ok(rows
             .into_iter()
             .map(
-                |(seq, day, actor, action, case_code, detail, prev_hash, hash)| AuditRecord {
-                    seq,
-                    entry: AuditEntry {
-                        day: Day(day),
-                        actor,
-                        action,
-                        case_code,
-                        detail,
-                    },
-                    prev_hash,
-                    hash,
+                |(seq, day, actor, action, case_code, detail, prev_hash, hash, proof)| {
+                    AuditRecord {
+                        seq,
+                        entry: AuditEntry {
+                            day: Day(day),
+                            actor,
+                            action,
+                            case_code,
+                            detail,
+                            proof,
+                        },
+                        prev_hash,
+                        hash,
+                    }
                 },
             )
             .collect())
@@ -199,5 +229,115 @@ impl Store {
                 expected_seq += 1;
             }
         }
+    }
+}
+
+/// The proof an audit entry of a signed act carries: what was signed, under which context, and
+/// by whom. Encoded as a sequence of fields, each a 4-byte big-endian length and its bytes:
+/// the magic `tipline audit proof v1`, the signing context, the signed message, the signer's
+/// kind (`authority` or `key`), then for `authority` the statement's signatures as stored
+/// (JSON text) and for `key` the signer's X25519 public key (32) and Ed25519 signature (64).
+/// The store writes and returns proofs as bytes; [`crate::trust::audit`] checks them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditProof {
+    /// The signing context (`keyring-statement`, `disclosure-request`, …).
+    pub context: String,
+    /// The signed message.
+    pub message: Vec<u8>,
+    /// Who signed it.
+    pub signer: ProofSigner,
+}
+
+/// The signer of an [`AuditProof`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProofSigner {
+    /// The keyring authority (a statement): its signatures as stored.
+    Authority(String),
+    /// A recipient's signing key.
+    Key {
+        /// The recipient's X25519 public key (which names it in the keyring).
+        key: [u8; 32],
+        /// The Ed25519 signature.
+        signature: [u8; 64],
+    },
+}
+
+const PROOF_MAGIC: &[u8] = b"tipline audit proof v1";
+
+impl AuditProof {
+    /// A proof signed by a recipient key.
+    pub fn by_key(context: &str, message: Vec<u8>, key: [u8; 32], signature: [u8; 64]) -> Self {
+        Self {
+            context: context.to_owned(),
+            message,
+            signer: ProofSigner::Key { key, signature },
+        }
+    }
+
+    /// The signature bytes of a key-signed proof.
+    pub fn signature(&self) -> Option<&[u8]> {
+        match &self.signer {
+            ProofSigner::Key { signature, .. } => Some(signature),
+            ProofSigner::Authority(_) => None,
+        }
+    }
+
+    /// The encoding stored in `audit_log.proof`.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut fields: Vec<&[u8]> = vec![PROOF_MAGIC, self.context.as_bytes(), &self.message];
+        match &self.signer {
+            ProofSigner::Authority(sigs) => {
+                fields.push(b"authority");
+                fields.push(sigs.as_bytes());
+            }
+            ProofSigner::Key { key, signature } => {
+                fields.push(b"key");
+                fields.push(key);
+                fields.push(signature);
+            }
+        }
+        let mut out = Vec::new();
+        for f in fields {
+            out.extend_from_slice(&u32::try_from(f.len()).unwrap_or(u32::MAX).to_be_bytes());
+            out.extend_from_slice(f);
+        }
+        out
+    }
+
+    /// Decodes [`AuditProof::encode`]'s bytes; `None` for anything else (trailing bytes too).
+    pub fn decode(bytes: &[u8]) -> Option<Self> {
+        let mut fields = Vec::new();
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            let (len, tail) = rest.split_first_chunk::<4>()?;
+            let len = usize::try_from(u32::from_be_bytes(*len)).ok()?;
+            if tail.len() < len {
+                return None;
+            }
+            let (field, tail) = tail.split_at(len);
+            fields.push(field);
+            rest = tail;
+        }
+        let [magic, context, message, kind, signer @ ..] = fields.as_slice() else {
+            return None;
+        };
+        if *magic != PROOF_MAGIC {
+            return None;
+        }
+        let signer = match (*kind, signer) {
+            (b"authority", [sigs]) => {
+                ProofSigner::Authority(String::from_utf8(sigs.to_vec()).ok()?)
+            }
+            (b"key", [key, sig]) => ProofSigner::Key {
+                key: (*key).try_into().ok()?,
+                signature: (*sig).try_into().ok()?,
+            },
+            _ => return None,
+        };
+        Some(Self {
+            context: String::from_utf8(context.to_vec()).ok()?,
+            message: message.to_vec(),
+            signer,
+        })
     }
 }

@@ -2,7 +2,7 @@
 
 use super::audit::append_audit;
 use super::drafts::write_draft;
-use super::{AuditEntry, DraftSave, PoolExt, Store, StoreError, dispatch};
+use super::{AuditEntry, AuditProof, DraftSave, PoolExt, Store, StoreError, dispatch};
 use crate::clock::Day;
 use crate::crypto::receipt::LookupId;
 use crate::crypto::{ItemKind, KeyId, PublicKey};
@@ -473,15 +473,17 @@ impl Store {
         self.add_item_signed(case_id, item, actor, None).await
     }
 
-    /// [`Store::add_item`] with the author's signature (`(seq, signature)`), stored in the
-    /// same transaction: replies to the reporter, which the bot shows only when it verifies.
+    /// [`Store::add_item`] with the author's signature (`(seq, proof)`: a reply's number, 0
+    /// for a note), stored in the same transaction and carried by the audit entry: replies to
+    /// the reporter, which the bot shows only when they verify, and notes.
     pub async fn add_item_signed(
         &self,
         case_id: &CaseId,
         item: &NewItem,
         actor: &str,
-        signature: Option<(i64, &[u8])>,
+        signed: Option<(i64, &AuditProof)>,
     ) -> Result<i64, StoreError> {
+        let signature = signed.and_then(|(seq, p)| Some((seq, p.signature()?)));
         let day = Day::today();
         let epoch = self.keyring().await?.epoch;
         dispatch!(self, pool => {
@@ -525,7 +527,8 @@ impl Store {
             .await?;
             let entry = AuditEntry::new(actor, "item.add")
                 .case(code)
-                .detail(format!("{} #{id}", item.kind.as_str()));
+                .detail(format!("{} #{id}", item.kind.as_str()))
+                .proof(signed.map(|(_, p)| p.encode()));
             append_audit!(pool, tx, &entry);
             tx.commit().await?;
             Ok(id)

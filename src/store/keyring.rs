@@ -2,7 +2,7 @@
 //! the epoch and is audited in the same transaction; sealing always uses the current active set.
 
 use super::audit::append_audit;
-use super::{AuditEntry, PoolExt, Store, StoreError, dispatch};
+use super::{AuditEntry, AuditProof, PoolExt, ProofSigner, Store, StoreError, dispatch};
 use crate::clock::Day;
 use crate::crypto::{KeyId, PublicKey, RecipientRole};
 
@@ -271,7 +271,14 @@ impl Store {
                     )
                 }
             };
-            let entry = AuditEntry::new(actor, "keyring.statement").detail(detail);
+            let proof = AuditProof {
+                context: "keyring-statement".to_owned(),
+                message: statement.body.clone(),
+                signer: ProofSigner::Authority(statement.signatures.clone()),
+            };
+            let entry = AuditEntry::new(actor, "keyring.statement")
+                .detail(detail)
+                .proof(Some(proof.encode()));
             append_audit!(pool, tx, &entry);
             tx.commit().await?;
         });

@@ -35,7 +35,7 @@ mod keyring;
 mod ops;
 mod review;
 
-pub use audit::{AuditEntry, AuditRecord, AuditVerifyError};
+pub use audit::{AuditEntry, AuditProof, AuditRecord, AuditVerifyError, ProofSigner};
 pub use cases::{CaseRow, CaseStatus, ItemRow, NewCase, NewItem, Outcome, ReceiptCase};
 pub use drafts::{DraftRow, DraftSave};
 pub use keyring::{Keyring, Recipient, StoredStatement};

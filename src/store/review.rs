@@ -10,7 +10,9 @@
 
 use super::audit::append_audit;
 use super::cases::case_from;
-use super::{AuditEntry, Backend, CaseRow, CaseStatus, NewItem, Outcome, PoolExt, Store};
+use super::{
+    AuditEntry, AuditProof, Backend, CaseRow, CaseStatus, NewItem, Outcome, PoolExt, Store,
+};
 use super::{StoreError, dispatch};
 use crate::clock::Day;
 use crate::crypto::receipt::LookupId;
@@ -759,9 +761,10 @@ impl Store {
         case_id: &CaseId,
         requester: &KeyId,
         reason: &str,
-        signature: Option<&[u8]>,
+        proof: Option<&AuditProof>,
     ) -> Result<i64, StoreError> {
         let day = Day::today();
+        let signature = proof.and_then(AuditProof::signature);
         dispatch!(self, pool => {
             let mut tx = pool.begin_write().await?;
             // The case row is locked so that two requests at once cannot both find none open.
@@ -797,7 +800,8 @@ impl Store {
             .await?;
             let entry = AuditEntry::new(requester.to_string(), "disclosure.request")
                 .case(code)
-                .detail(format!("request {id}"));
+                .detail(format!("request {id}"))
+                .proof(proof.map(AuditProof::encode));
             append_audit!(pool, tx, &entry);
             tx.commit().await?;
             Ok(id)
@@ -896,9 +900,10 @@ impl Store {
         approve: bool,
         reason: &str,
         required: i64,
-        signature: Option<&[u8]>,
+        proof: Option<&AuditProof>,
     ) -> Result<DisclosureStatus, StoreError> {
         let day = Day::today();
+        let signature = proof.and_then(AuditProof::signature);
         dispatch!(self, pool => {
             let mut tx = pool.begin_write().await?;
             // Concurrent decisions on one request queue here: each then counts the approvals
@@ -964,7 +969,8 @@ impl Store {
                     "request {id} {} -> {}",
                     if approve { "approve" } else { "deny" },
                     new_status.as_str()
-                ));
+                ))
+                .proof(proof.map(AuditProof::encode));
             append_audit!(pool, tx, &entry);
             tx.commit().await?;
             Ok(new_status)
@@ -979,6 +985,7 @@ impl Store {
         case_id: &CaseId,
         item: &NewItem,
         actor: &KeyId,
+        proof: Option<&AuditProof>,
     ) -> Result<i64, StoreError> {
         let day = Day::today();
         dispatch!(self, pool => {
@@ -1015,13 +1022,23 @@ impl Store {
             .bind(epoch)
             .fetch_one(&mut *tx)
             .await?;
+            if let Some(sig) = proof.and_then(AuditProof::signature) {
+                // A disclosed identity's number is the request it fulfils (signed with it).
+                sqlx::query("INSERT INTO item_signatures (item_id, seq, signature) VALUES ($1, $2, $3)")
+                    .bind(id)
+                    .bind(request_id)
+                    .bind(sig)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             sqlx::query("UPDATE disclosure_requests SET status = 'fulfilled' WHERE id = $1")
                 .bind(request_id)
                 .execute(&mut *tx)
                 .await?;
             let entry = AuditEntry::new(actor.to_string(), "disclosure.fulfil")
                 .case(code)
-                .detail(format!("request {request_id} item #{id}"));
+                .detail(format!("request {request_id} item #{id}"))
+                .proof(proof.map(AuditProof::encode));
             append_audit!(pool, tx, &entry);
             tx.commit().await?;
             Ok(id)

@@ -181,9 +181,15 @@ impl Harness {
             .iter()
             .filter(|i| i.kind == ItemKind::ToReporter)
             .count() as i64;
-        let sig = self.reviewer_signing.sign(
+        let message = tipline::trust::reply_message(case_id, seq, mailbox, &blob);
+        let sig = self
+            .reviewer_signing
+            .sign(tipline::trust::REPLY_CONTEXT, &message);
+        let proof = tipline::store::AuditProof::by_key(
             tipline::trust::REPLY_CONTEXT,
-            &tipline::trust::reply_message(case_id, seq, mailbox, &blob),
+            message,
+            *self.reviewer.1.as_bytes(),
+            *sig.as_bytes(),
         );
         self.store
             .add_item_signed(
@@ -194,8 +200,8 @@ impl Harness {
                     author: Some(self.reviewer.1.key_id()),
                     for_key: None,
                 },
-                "reviewer",
-                Some((seq, &sig.as_bytes()[..])),
+                &self.reviewer.1.key_id().to_string(),
+                Some((seq, &proof)),
             )
             .await
             .unwrap();

@@ -27,6 +27,8 @@
 //!
 //! A body must decode to exactly these fields and re-encode to the same bytes.
 
+pub mod audit;
+
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -252,7 +254,8 @@ pub const REPLY_CONTEXT: &str = "reporter-reply";
 
 /// What a reviewer signs for a reply to the reporter: the case id (16 bytes), the reply's
 /// number in the thread (8, big-endian), the reporter's mailbox public key (32) and the
-/// SHA-256 of the sealed envelope (32). The bot shows a reply only when this verifies with the
+/// envelope's content digest (32, [`crate::crypto::envelope::content_digest`]: unchanged by a
+/// rewrap). The bot shows a reply only when this verifies with the
 /// verification key the signed keyring gives the uploading reviewer, so a planted message
 /// ("send us your ID number") is never shown as the Inspectorate's.
 pub fn reply_message(
@@ -265,7 +268,34 @@ pub fn reply_message(
     m.extend_from_slice(case_id.as_bytes());
     m.extend_from_slice(&seq.to_be_bytes());
     m.extend_from_slice(mailbox.as_bytes());
-    m.extend_from_slice(&crate::crypto::sha256(&[envelope]));
+    m.extend_from_slice(&crate::crypto::envelope::content_digest(envelope));
+    m
+}
+
+/// The signing context of staff items other than replies: notes (by reviewers) and disclosed
+/// identities (by the custodian who re-sealed them).
+pub const ITEM_CONTEXT: &str = "staff-item";
+
+/// What a staff member signs for a note or a disclosed identity: the item kind's name as a
+/// 4-byte big-endian length and its bytes, the case id (16), the disclosure request id (8,
+/// big-endian; 0 for a note) and the envelope's content digest (32,
+/// [`crate::crypto::envelope::content_digest`]). The client that
+/// shows the item shows it only when this verifies with its author's key from the signed
+/// keyring, so a note or an identity planted by a database writer (anyone can seal to a public
+/// key) is never shown as a colleague's.
+pub fn item_message(
+    kind: crate::crypto::ItemKind,
+    case_id: &crate::ids::CaseId,
+    request_id: i64,
+    envelope: &[u8],
+) -> Vec<u8> {
+    let name = kind.as_str().as_bytes();
+    let mut m = Vec::with_capacity(4 + name.len() + 56);
+    m.extend_from_slice(&u32::try_from(name.len()).unwrap_or(u32::MAX).to_be_bytes());
+    m.extend_from_slice(name);
+    m.extend_from_slice(case_id.as_bytes());
+    m.extend_from_slice(&request_id.to_be_bytes());
+    m.extend_from_slice(&crate::crypto::envelope::content_digest(envelope));
     m
 }
 
@@ -794,7 +824,7 @@ impl Trust {
     }
 }
 
-fn read_head_file(path: &Path) -> Option<(i64, [u8; 32])> {
+pub(crate) fn read_head_file(path: &Path) -> Option<(i64, [u8; 32])> {
     let text = std::fs::read_to_string(path).ok()?;
     let (epoch, head) = text.trim().split_once(' ')?;
     Some((
@@ -803,7 +833,7 @@ fn read_head_file(path: &Path) -> Option<(i64, [u8; 32])> {
     ))
 }
 
-fn write_head_file(path: &Path, epoch: i64, head: &[u8; 32]) {
+pub(crate) fn write_head_file(path: &Path, epoch: i64, head: &[u8; 32]) {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension("tmp");

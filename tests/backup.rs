@@ -20,6 +20,7 @@ fn tipline(data: &Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_tipline"))
         .args(args)
         .env("TIPLINE_DATA_DIR", data)
+        .env("TIPLINE_AUTHORITY", common::authority_pin())
         .env_remove("TIPLINE_DATABASE_URL")
         .output()
         .unwrap()

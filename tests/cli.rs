@@ -203,17 +203,12 @@ fn init_keys_recipients_audit() {
         if !o.status.success() {
             return o;
         }
-        let verb = if op[0] == "add" { "add" } else { "retire" };
-        tipline(
-            d,
-            &[
-                "admin",
-                "recipients",
-                verb,
-                "--statement",
-                stmt.to_str().unwrap(),
-            ],
-        )
+        let import: &[&str] = match op[0] {
+            "add" => &["admin", "recipients", "add", "--statement"],
+            "retire" => &["admin", "recipients", "retire", "--statement"],
+            _ => &["admin", "keyring", "import"],
+        };
+        tipline(d, &[import, &[stmt.to_str().unwrap()]].concat())
     };
     let add = |n: usize, role: &str, name: &str, key: &str| {
         round(
@@ -355,6 +350,66 @@ fn init_keys_recipients_audit() {
     assert!(text(&o).contains("intact: 3 entries"), "{}", text(&o));
     let o = tipline(d, &["admin", "audit", "show"]);
     assert!(text(&o).contains("keyring.statement"));
+
+    // How many custodians must approve is the authority's to sign: never more than there are.
+    let o = round(9, &["approvals", "--required", "1"]);
+    assert!(
+        !o.status.success() && text(&o).contains("0 active custodian key(s)"),
+        "{}",
+        text(&o)
+    );
+    let cus = d.join("custodian.key");
+    let o = tipline(
+        d,
+        &[
+            "keys",
+            "new",
+            "--role",
+            "custodian",
+            "--name",
+            "Phạm Thu",
+            "--out",
+            cus.to_str().unwrap(),
+            "--passphrase-file",
+            pass_s,
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let cus_string = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .find(|l| l.starts_with("tlcus2"))
+        .unwrap()
+        .to_owned();
+    assert!(
+        add(10, "custodian", "Phạm Thu", &cus_string)
+            .status
+            .success()
+    );
+    let o = round(11, &["approvals", "--required", "2"]);
+    assert!(
+        !o.status.success() && text(&o).contains("1 approvals"),
+        "{}",
+        text(&o)
+    );
+    let o = round(12, &["approvals", "--required", "1"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("require 1 custodian approval(s)"),
+        "{}",
+        text(&o)
+    );
+    let o = tipline(d, &["admin", "keyring", "verify"]);
+    assert!(
+        text(&o).contains("A disclosure needs 1 custodian approval(s)"),
+        "{}",
+        text(&o)
+    );
+    let o = tipline(d, &["admin", "audit", "verify"]);
+    assert!(
+        text(&o).contains("intact: 5 entries; 5 signed act(s)"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]

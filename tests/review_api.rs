@@ -362,6 +362,7 @@ async fn failures_behind_a_trusted_proxy_count_per_client() {
         limiter: FailureLimiter::new(3),
         trusted_proxies: vec!["127.0.0.1".parse().unwrap()],
         authority: Vec::new(),
+        authorities: None,
     }))
     .await;
     let http = reqwest::Client::new();
@@ -851,13 +852,13 @@ async fn store_story(store: &Store) {
     let blob = envelope::splice_header(&full.item.blob, &header).unwrap();
     assert_eq!(
         store
-            .swap_item_blob(ident.id, 0, &blob, "test")
+            .swap_item_blob(ident.id, 0, &blob, "test", None)
             .await
             .unwrap(),
         1
     );
     assert!(matches!(
-        store.swap_item_blob(ident.id, 0, &blob, "test").await,
+        store.swap_item_blob(ident.id, 0, &blob, "test", None).await,
         Err(StoreError::Conflict)
     ));
     assert_eq!(store.item(ident.id).await.unwrap().item.blob, blob);
@@ -1244,4 +1245,145 @@ async fn a_pinned_ca_is_the_only_one_trusted() {
     }
     let _ = server.kill();
     let _ = server.wait();
+}
+
+/// The keyring authority sets how many custodians must approve (above the server's own
+/// setting), and an identity disclosed to a reviewer follows that reviewer's key rotation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_authority_sets_the_threshold_and_a_disclosed_identity_follows_its_reviewer() {
+    use tipline::crypto::sign::SigningKey;
+    use tipline::trust::Op;
+    let (store, _dir, url) = common::sqlite_store().await;
+    let (a_sk, a_pk) = suite::generate_keypair();
+    let a_sign = SigningKey::generate();
+    common::register_keys(
+        &store,
+        RecipientRole::Reviewer,
+        "An",
+        a_pk,
+        a_sign.verifying_key(),
+    )
+    .await;
+    let mut custodians = Vec::new();
+    for name in ["C1", "C2"] {
+        let (sk, pk) = suite::generate_keypair();
+        let sign = SigningKey::generate();
+        common::register_keys(
+            &store,
+            RecipientRole::Custodian,
+            name,
+            pk,
+            sign.verifying_key(),
+        )
+        .await;
+        custodians.push((sk, pk, sign));
+    }
+    tipline::trust::register(
+        &store,
+        &common::test_authority(),
+        Op::Approvals { required: 2 },
+    )
+    .await
+    .unwrap();
+    // The server is configured for one approval; the signed keyring's two count.
+    let api = Api::start(&store, 1).await;
+    let reviewer = api.client(&token(&store, TokenRole::Reviewer, Some(a_pk.key_id()), 3600).await);
+    let custodian = |i: usize| {
+        let key = custodians[i].1.key_id();
+        let store = store.clone();
+        let api = &api;
+        async move { api.client(&token(&store, TokenRole::Custodian, Some(key), 3600).await) }
+    };
+    let (c1, c2) = (custodian(0).await, custodian(1).await);
+    let case = submit(&store, "Cán bộ xã đòi tiền.").await;
+    let asked = client::request_identity(&reviewer, &a_pk, &a_sign, case.code.as_str(), "Xác minh")
+        .await
+        .unwrap();
+    async fn approve(
+        c: &client::Client,
+        (sk, _, sign): &(
+            tipline::crypto::SecretKey,
+            tipline::crypto::PublicKey,
+            SigningKey,
+        ),
+        id: i64,
+    ) -> (tipline::review::wire::DisclosureView, Option<i64>) {
+        client::decide_and_disclose(c, sk, sign, id, true, "Đồng ý")
+            .await
+            .unwrap()
+    }
+    let (view, item) = approve(&c1, &custodians[0], asked.id).await;
+    assert_eq!(
+        (view.status, view.approvals_required, item),
+        (DisclosureStatus::Pending, 2, None)
+    );
+    let (view, item) = approve(&c2, &custodians[1], asked.id).await;
+    assert_eq!(view.status, DisclosureStatus::Fulfilled, "{view:?}");
+    assert!(item.is_some());
+    let opened = client::open_case(&reviewer, &a_sk, case.code.as_str())
+        .await
+        .unwrap();
+    assert_eq!(
+        opened.identity.map(|i| i.first_name).as_deref(),
+        Some("Lan")
+    );
+
+    // A request the database marks approved after one approval: the custodian's client counts
+    // the signed keyring's two and re-seals nothing.
+    let second = submit(&store, "Một phản ánh khác.").await;
+    let asked2 =
+        client::request_identity(&reviewer, &a_pk, &a_sign, second.code.as_str(), "Lần hai")
+            .await
+            .unwrap();
+    approve(&c1, &custodians[0], asked2.id).await;
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query("UPDATE disclosure_requests SET status = 'approved' WHERE id = ?")
+        .bind(asked2.id)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let request = c1.disclosure(asked2.id).await.unwrap().unwrap();
+    let err = client::disclose(&c1, &custodians[0].0, &custodians[0].2, &request)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("1 valid custodian approval(s) signed for it; 2 needed"),
+        "{err}"
+    );
+
+    // The reviewer's key rotates: the authority signs a new key under the same name, the old
+    // key's `rewrap` moves the disclosed identity to it, and retiring the old key deletes nothing.
+    let (b_sk, b_pk) = suite::generate_keypair();
+    common::register_keys(
+        &store,
+        RecipientRole::Reviewer,
+        "An",
+        b_pk,
+        SigningKey::generate().verifying_key(),
+    )
+    .await;
+    let report = client::rewrap_all(&reviewer, &a_sk).await.unwrap();
+    assert_eq!((report.refused, report.failed), (0, 0), "{report:?}");
+    let disclosed = store
+        .item_headers(&case.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|h| h.kind == ItemKind::DisclosedIdentity)
+        .unwrap();
+    assert_eq!(disclosed.for_key, Some(b_pk.key_id()));
+    assert_eq!(disclosed.recipients, vec![b_pk.key_id()]);
+    common::retire_key(&store, RecipientRole::Reviewer, a_pk).await;
+    let next = api.client(&token(&store, TokenRole::Reviewer, Some(b_pk.key_id()), 3600).await);
+    let opened = client::open_case(&next, &b_sk, case.code.as_str())
+        .await
+        .unwrap();
+    assert_eq!(opened.unverified, 0);
+    assert_eq!(
+        opened.identity.map(|i| i.first_name).as_deref(),
+        Some("Lan")
+    );
+    api.stop().await;
 }

@@ -290,7 +290,18 @@ async fn reviewer_custodian_admin_through_the_binary() {
         )
         .await
         .unwrap();
-    let api = Api::start(&store, 1).await;
+    // The server pins the authority the key ceremony above made, as `serve` pins its
+    // configured one.
+    let pinned = tipline::crypto::sign::read_authority_public(&env.dir.join("authority.key"))
+        .unwrap()
+        .1;
+    let api = Api::start_pinned(
+        &store,
+        1,
+        tipline::review::auth::FailureLimiter::new(100_000),
+        tipline::trust::Authorities::single(pinned),
+    )
+    .await;
 
     // Tokens: issued once, listed without the secret; a reviewer token needs a reviewer key.
     let rev_token = issue(&env, "reviewer", Some(&rev_id)).await;

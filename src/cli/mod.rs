@@ -244,6 +244,16 @@ pub enum SignOp {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Set how many distinct custodians must approve a disclosure (the server and every
+    /// client enforce it; no database row can lower it).
+    Approvals {
+        /// The number of approvals (at most the number of active custodians).
+        #[arg(long)]
+        required: u32,
+        /// Where to write the statement (never over an existing file).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 /// Where a passphrase comes from when there is no terminal to ask.
@@ -710,6 +720,7 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         config.retention.closed_case_days,
         config.review_trusted_proxies.clone(),
         config.authority.clone(),
+        Some(config.authorities()?),
     );
     let api = tokio::spawn(crate::review::server::serve(listener, api_state, stopped()));
     tracing::info!(review_api = %review_addr, "review API listening");
@@ -1008,21 +1019,36 @@ async fn import_statement(
         (Op::Retire { .. }, Some("add")) => bail!(
             "{path:?} retires a key; use `admin recipients retire --statement`; nothing was changed"
         ),
+        (Op::Approvals { .. }, Some(_)) => bail!(
+            "{path:?} sets the number of approvals; use `admin keyring import`; nothing was changed"
+        ),
+        (Op::Approvals { required }, None) => {
+            let custodians = ring.active(RecipientRole::Custodian).len();
+            if usize::try_from(*required).unwrap_or(usize::MAX) > custodians {
+                bail!(
+                    "{path:?} requires {required} approvals, but the keyring has {custodians} active custodian key(s): \
+                     no disclosure could ever be approved. Add custodians first; nothing was changed"
+                );
+            }
+        }
         (Op::Retire { role, key }, _) => {
             // Never leave the hotline unable to seal a report, or disclosures unable to reach
             // the number of approvals they need: the replacement key comes first.
             let left = ring.active(*role).iter().filter(|k| *k != key).count();
+            let approvals = config
+                .approvals_required
+                .max(i64::from(ring.approvals))
+                .max(1);
             let needed = match role {
                 RecipientRole::Reviewer => 1,
-                RecipientRole::Custodian => config.approvals_required.max(1) as usize,
+                RecipientRole::Custodian => approvals as usize,
             };
             if left < needed {
                 bail!(
                     "retiring {} would leave {left} active {role} key(s), and at least {needed} must stay \
-                     (reports must be sealed; a disclosure needs {} approval(s)). Import the statement adding \
+                     (reports must be sealed; a disclosure needs {approvals} approval(s)). Import the statement adding \
                      the replacement first; nothing was changed",
                     key.key_id(),
-                    config.approvals_required.max(1)
                 );
             }
         }
@@ -1148,6 +1174,16 @@ fn authority(cmd: AuthorityCommand) -> anyhow::Result<()> {
                     }
                     (Op::Retire { role, key: pk }, out)
                 }
+                SignOp::Approvals { required, out } => {
+                    let custodians = ring.active(RecipientRole::Custodian).len();
+                    if required == 0 || usize::try_from(required).unwrap_or(usize::MAX) > custodians
+                    {
+                        bail!(
+                            "the chain has {custodians} active custodian key(s): a disclosure can require 1 to {custodians} approvals; nothing was signed"
+                        );
+                    }
+                    (Op::Approvals { required }, out)
+                }
             };
             if out.exists() {
                 bail!("{} already exists; nothing was signed", out.display());
@@ -1159,12 +1195,12 @@ fn authority(cmd: AuthorityCommand) -> anyhow::Result<()> {
             write_new_file(&out, signed.to_file_text().as_bytes())?;
             say!("Signed keyring statement {}.", statement.describe());
             say!(
-                "Give {} to the administrator: `tipline admin recipients {} --statement {}`.",
+                "Give {} to the administrator: `tipline admin {} {}`.",
                 out.display(),
-                if matches!(statement.op, Op::Add { .. }) {
-                    "add"
-                } else {
-                    "retire"
+                match statement.op {
+                    Op::Add { .. } => "recipients add --statement",
+                    Op::Retire { .. } => "recipients retire --statement",
+                    Op::Approvals { .. } => "keyring import",
                 },
                 out.display()
             );
@@ -1225,6 +1261,15 @@ async fn admin(cmd: AdminCommand, store: &Store, config: &Config) -> anyhow::Res
                 "The keyring chain verifies: {} statement(s) signed by the configured authority, head {}.",
                 ring.epoch,
                 hex::encode(ring.head)
+            );
+            say!(
+                "A disclosure needs {} custodian approval(s) (the higher of the signed {} and approvals_required {}).",
+                config
+                    .approvals_required
+                    .max(i64::from(ring.approvals))
+                    .max(1),
+                ring.approvals,
+                config.approvals_required
             );
             for m in &ring.members {
                 say!(

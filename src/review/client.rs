@@ -1078,7 +1078,10 @@ async fn disclose_in(
     let member = requester_in(ring, request)?;
     // The approvals must be real: signed by enough distinct current custodians, for this very
     // request and requester (a status set in the database approves nothing).
-    let needed = usize::try_from(request.approvals_required.max(1)).unwrap_or(1);
+    // The signed keyring's number counts even when the server names a lower one.
+    let needed = usize::try_from(request.approvals_required.max(i64::from(ring.approvals)))
+        .unwrap_or(1)
+        .max(1);
     let valid = approvals_in(ring, request, &member)?;
     if valid < needed {
         return Err(ClientError::Untrusted(format!(
@@ -1130,8 +1133,30 @@ pub struct RewrapReport {
     pub unproven_keys: Vec<String>,
 }
 
-/// The role whose keys an item of `kind` is sealed to, for rewrap: `None` for kinds that are
-/// never rewrapped (a disclosed identity is sealed to its requester only).
+/// The key a reviewer's disclosed identities move to when that reviewer's key rotates, as the
+/// signed keyring proves it: the one other active reviewer key the authority signed under the
+/// same name as `own`. `None` when there is none, or more than one.
+fn successor_in(ring: &crate::trust::VerifiedKeyring, own: &PublicKey) -> Option<PublicKey> {
+    let me = ring
+        .member(own)
+        .filter(|m| m.role == RecipientRole::Reviewer)?;
+    let others: Vec<PublicKey> = ring
+        .members
+        .iter()
+        .filter(|m| {
+            m.active && m.role == RecipientRole::Reviewer && m.name == me.name && m.key != *own
+        })
+        .map(|m| m.key)
+        .collect();
+    match others[..] {
+        [one] => Some(one),
+        _ => None,
+    }
+}
+
+/// The role whose keys an item of `kind` is sealed to, for rewrap: `None` for a disclosed
+/// identity, which is sealed to its requester only and moves only to that reviewer's next key
+/// ([`successor_in`]).
 fn rewrap_role(kind: ItemKind) -> Option<RecipientRole> {
     match kind {
         ItemKind::Identity | ItemKind::AttachmentOriginal => Some(RecipientRole::Custodian),
@@ -1143,7 +1168,8 @@ fn rewrap_role(kind: ItemKind) -> Option<RecipientRole> {
 /// Gives every item this key can open, and whose wraps differ from the current key set, a new
 /// header wrapping the same content key to exactly the current keys — the keys the signed
 /// keyring proves, never the server's word: an item whose target names any other key (but a
-/// reply's one mailbox key) is refused and reported.
+/// reply's one mailbox key) is refused and reported. An identity disclosed to this reviewer
+/// key moves to the key the authority signed next under the same name, and only there.
 pub async fn rewrap_all(client: &Client, sk: &SecretKey) -> Result<RewrapReport> {
     let ring = client.verified_keyring().await?;
     let plan = client.rewrap_plan().await?;
@@ -1162,9 +1188,10 @@ pub async fn rewrap_all(client: &Client, sk: &SecretKey) -> Result<RewrapReport>
             .iter()
             .map(|k| public_key_of(k))
             .collect::<Result<_>>()?;
-        let proven = rewrap_role(kind)
-            .map(|r| ring.active(r))
-            .unwrap_or_default();
+        let proven = match rewrap_role(kind) {
+            Some(role) => ring.active(role),
+            None => successor_in(&ring, &sk.public_key()).into_iter().collect(),
+        };
         let mut unproven: Vec<&PublicKey> = target.iter().filter(|k| !proven.contains(k)).collect();
         // A reply is also sealed to the reporter's mailbox key, which the keyring does not
         // hold: one such key, for replies only.

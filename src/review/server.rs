@@ -54,6 +54,9 @@ pub struct ApiState {
     /// The keyring authority keys this server is configured with (shown to `login`, which
     /// compares them with the operator's; clients never take them from here).
     pub authority: Vec<String>,
+    /// The same, parsed with the configured threshold: the number of approvals a disclosure
+    /// needs is read from the chain they verify (`None`: only `approvals_required` counts).
+    pub authorities: Option<crate::trust::Authorities>,
 }
 
 impl ApiState {
@@ -64,6 +67,7 @@ impl ApiState {
         closed_case_days: i64,
         trusted_proxies: Vec<Net>,
         authority: Vec<String>,
+        authorities: Option<crate::trust::Authorities>,
     ) -> Arc<Self> {
         Arc::new(Self {
             store,
@@ -72,7 +76,30 @@ impl ApiState {
             limiter: FailureLimiter::default(),
             trusted_proxies,
             authority,
+            authorities,
         })
+    }
+
+    /// Distinct custodian approvals a disclosure needs: the configured number or the one the
+    /// signed keyring sets, whichever is higher (a database writer can lower neither). A chain
+    /// that does not verify stops disclosures.
+    pub async fn approvals_needed(&self) -> ApiResult<i64> {
+        let Some(authorities) = &self.authorities else {
+            return Ok(self.approvals_required.max(1));
+        };
+        let ring = crate::trust::stored_chain(&self.store)
+            .await
+            .and_then(|chain| authorities.verify_chain(&chain))
+            .map_err(|e| {
+                tracing::warn!(error = %e, "the signed keyring does not verify");
+                ApiError::Invalid(format!(
+                    "the signed keyring does not verify ({e}): no disclosure decision is taken"
+                ))
+            })?;
+        Ok(self
+            .approvals_required
+            .max(i64::from(ring.approvals))
+            .max(1))
     }
 
     /// New state with a given failed-authentication limiter (tests use a generous one).
@@ -89,6 +116,7 @@ impl ApiState {
             limiter,
             trusted_proxies: Vec::new(),
             authority: Vec::new(),
+            authorities: None,
         })
     }
 }
@@ -897,7 +925,11 @@ struct DisclosureQuery {
     status: Option<String>,
 }
 
-async fn disclosure_view(state: &ApiState, r: DisclosureRequest) -> ApiResult<DisclosureView> {
+async fn disclosure_view(
+    state: &ApiState,
+    r: DisclosureRequest,
+    approvals_required: i64,
+) -> ApiResult<DisclosureView> {
     let requester_public = match state.store.recipient(&r.requester).await {
         Ok(rec) if rec.active && rec.role == RecipientRole::Reviewer => {
             Some(hex::encode(rec.public_key.as_bytes()))
@@ -926,7 +958,7 @@ async fn disclosure_view(state: &ApiState, r: DisclosureRequest) -> ApiResult<Di
                 signature: d.signature.map(hex::encode),
             })
             .collect(),
-        approvals_required: state.approvals_required,
+        approvals_required,
         request_signature: r.signature.map(hex::encode),
     })
 }
@@ -950,12 +982,16 @@ async fn list_disclosures(
         None
     };
     let mut requests = Vec::new();
+    let needed = state
+        .approvals_needed()
+        .await
+        .unwrap_or(state.approvals_required);
     for r in state
         .store
         .disclosure_requests(own.as_ref(), status)
         .await?
     {
-        requests.push(disclosure_view(&state, r).await?);
+        requests.push(disclosure_view(&state, r, needed).await?);
     }
     audit(
         &state,
@@ -1004,7 +1040,7 @@ async fn decide(
             &key,
             body.approve,
             reason,
-            state.approvals_required,
+            state.approvals_needed().await?,
             proof.as_ref(),
         )
         .await
@@ -1017,7 +1053,8 @@ async fn decide(
         other => other?,
     };
     let r = state.store.disclosure_request(id).await?;
-    Ok(Json(disclosure_view(&state, r).await?))
+    let needed = state.approvals_needed().await?;
+    Ok(Json(disclosure_view(&state, r, needed).await?))
 }
 
 /// A signature as the API carries it (hex, 64 bytes), or `Invalid` saying `what` must be signed.
@@ -1094,15 +1131,63 @@ async fn target_keys(
     Ok(keys)
 }
 
+/// The key a reviewer's disclosed identities move to when the reviewer's key rotates: the
+/// one other active reviewer key registered under the same name (the authority signed both
+/// names; the client checks that against the signed keyring before sealing).
+async fn successor_of(state: &ApiState, key: &KeyId) -> ApiResult<Option<PublicKey>> {
+    let own = match state.store.recipient(key).await {
+        Ok(r) if r.role == RecipientRole::Reviewer => r,
+        Ok(_) | Err(StoreError::NotFound) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let others: Vec<PublicKey> = state
+        .store
+        .recipients()
+        .await?
+        .into_iter()
+        .filter(|r| {
+            r.active
+                && r.role == RecipientRole::Reviewer
+                && r.name == own.name
+                && r.public_key.key_id() != *key
+        })
+        .map(|r| r.public_key)
+        .collect();
+    Ok(match others[..] {
+        [one] => Some(one),
+        _ => None,
+    })
+}
+
 async fn rewrap_plan(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<RewrapPlan>> {
     caller.require(&[TokenRole::Reviewer, TokenRole::Custodian])?;
     let key = caller.key_id()?;
     let kinds = role_kinds(caller.role);
     let epoch = state.store.keyring().await?.epoch;
+    // A reviewer whose key rotates moves the identities disclosed to it to its new key.
+    let successor = if caller.role == TokenRole::Reviewer {
+        successor_of(&state, &key).await?
+    } else {
+        None
+    };
     let mut items = Vec::new();
     let mut not_openable = 0;
     for case in state.store.queue(&QueueFilter::default()).await? {
         for h in state.store.item_headers(&case.id).await? {
+            let disclosed = h.kind == ItemKind::DisclosedIdentity && h.for_key == Some(key);
+            if disclosed && let Some(next) = successor {
+                let full = state.store.item(h.id).await?;
+                items.push(RewrapItem {
+                    id: h.id,
+                    case: case.code.as_str().to_owned(),
+                    case_id: hex_id(&case.id),
+                    kind: h.kind.as_str().to_owned(),
+                    version: full.version,
+                    blob: hex::encode(&full.item.blob),
+                    target: vec![hex::encode(next.as_bytes())],
+                });
+                continue;
+            }
             if !kinds.contains(&h.kind) {
                 continue;
             }
@@ -1153,7 +1238,9 @@ async fn rewrap_item(
     // Only an item the caller could open (and of the caller's kinds) may be re-addressed:
     // decided from the envelope's header before the item itself is loaded.
     let (kind, have) = state.store.item_access(id).await?;
-    if !role_kinds(caller.role).contains(&kind) || !have.contains(&key) {
+    // A disclosed identity moves from the requester's key to its successor only.
+    let disclosed = kind == ItemKind::DisclosedIdentity && caller.role == TokenRole::Reviewer;
+    if !(role_kinds(caller.role).contains(&kind) || disclosed) || !have.contains(&key) {
         return Err(ApiError::NotFound);
     }
     let stored = state.store.item(id).await?;
@@ -1161,7 +1248,20 @@ async fn rewrap_item(
         .map_err(|_| ApiError::BadRequest("header is not hex".into()))?;
     let blob = envelope::splice_header(&stored.item.blob, &header)
         .map_err(|_| ApiError::Invalid("the header does not belong to this item".into()))?;
-    let target = target_keys(&state, &stored.item.case_id, stored.item.kind).await?;
+    let (target, for_key) = if disclosed {
+        if stored.item.for_key != Some(key) {
+            return Err(ApiError::NotFound);
+        }
+        let next = successor_of(&state, &key).await?.ok_or_else(|| {
+            ApiError::Invalid("no other active reviewer key under your name to move it to".into())
+        })?;
+        (vec![next], Some(next.key_id()))
+    } else {
+        (
+            target_keys(&state, &stored.item.case_id, stored.item.kind).await?,
+            None,
+        )
+    };
     let new: BTreeSet<KeyId> = envelope::recipients(&blob)
         .map_err(|_| ApiError::Invalid("the header does not parse".into()))?
         .into_iter()
@@ -1178,7 +1278,7 @@ async fn rewrap_item(
     }
     let version = match state
         .store
-        .swap_item_blob(id, body.version, &blob, &caller.actor())
+        .swap_item_blob(id, body.version, &blob, &caller.actor(), for_key.as_ref())
         .await
     {
         Err(StoreError::Conflict) => {

@@ -52,6 +52,30 @@ fn recipient_from(row: RecipientTuple) -> Result<Recipient, StoreError> {
     })
 }
 
+/// What a keyring statement changes in the recipients table.
+#[derive(Debug, Clone, Copy)]
+pub enum KeyringChange<'a> {
+    /// A key joins.
+    Add {
+        /// Its role.
+        role: RecipientRole,
+        /// The key.
+        key: &'a PublicKey,
+        /// Its holder's name.
+        name: &'a str,
+    },
+    /// A key leaves.
+    Retire {
+        /// Its role.
+        role: RecipientRole,
+        /// The key.
+        key: &'a PublicKey,
+    },
+    /// The number of approvals a disclosure needs (nothing in the table changes; readers take
+    /// it from the verified chain).
+    Approvals(u32),
+}
+
 /// A keyring statement as stored: its position, body and signatures (JSON), unverified.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredStatement {
@@ -236,13 +260,10 @@ impl Store {
     pub async fn append_keyring_statement(
         &self,
         statement: &StoredStatement,
-        role: RecipientRole,
-        key: &PublicKey,
-        name: Option<&str>,
+        change: KeyringChange<'_>,
         actor: &str,
     ) -> Result<(), StoreError> {
         let day = Day::today();
-        let key_id = key.key_id();
         dispatch!(self, pool => {
             let mut tx = pool.begin_write().await?;
             let last: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM keyring_statements")
@@ -257,18 +278,22 @@ impl Store {
                 .bind(&statement.signatures)
                 .execute(&mut *tx)
                 .await?;
-            let detail = match name {
-                Some(name) => {
+            let detail = match change {
+                KeyringChange::Add { role, key, name } => {
                     let epoch = add_recipient_in!(tx, key, role, name, day, true)?;
-                    format!("#{} add {role} {key_id} epoch {epoch}", statement.seq)
+                    format!("#{} add {role} {} epoch {epoch}", statement.seq, key.key_id())
                 }
-                None => {
-                    let (_, epoch, disclosed) = retire_recipient_in!(tx, &key_id, day)?;
+                KeyringChange::Retire { role, key } => {
+                    let (_, epoch, disclosed) = retire_recipient_in!(tx, &key.key_id(), day)?;
                     format!(
-                        "#{} retire {role} {key_id} epoch {epoch}, {disclosed} disclosed identit{} deleted",
+                        "#{} retire {role} {} epoch {epoch}, {disclosed} disclosed identit{} deleted",
                         statement.seq,
+                        key.key_id(),
                         if disclosed == 1 { "y" } else { "ies" }
                     )
+                }
+                KeyringChange::Approvals(required) => {
+                    format!("#{} approvals {required}", statement.seq)
                 }
             };
             let proof = AuditProof {

@@ -38,7 +38,7 @@ mod review;
 pub use audit::{AuditEntry, AuditProof, AuditRecord, AuditVerifyError, ProofSigner};
 pub use cases::{CaseRow, CaseStatus, ItemRow, NewCase, NewItem, Outcome, ReceiptCase};
 pub use drafts::{DraftRow, DraftSave};
-pub use keyring::{Keyring, Recipient, StoredStatement};
+pub use keyring::{Keyring, KeyringChange, Recipient, StoredStatement};
 pub use ops::{BackupError, ChatLock};
 pub use review::{
     DisclosureDecision, DisclosureRequest, DisclosureStatus, ItemHeader, QueueFilter, TokenRole,

@@ -723,6 +723,7 @@ impl Store {
         expected_version: i64,
         blob: &[u8],
         actor: &str,
+        for_key: Option<&KeyId>,
     ) -> Result<i64, StoreError> {
         dispatch!(self, pool => {
             let mut tx = pool.begin_write().await?;
@@ -730,7 +731,8 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
             let code: Option<String> = sqlx::query_scalar(
-                "UPDATE items SET blob = $1, epoch = $2, version = version + 1 \
+                "UPDATE items SET blob = $1, epoch = $2, version = version + 1, \
+                 for_key = COALESCE($5, for_key) \
                  WHERE id = $3 AND version = $4 \
                  RETURNING (SELECT code FROM cases WHERE cases.id = items.case_id)",
             )
@@ -738,14 +740,17 @@ impl Store {
             .bind(epoch)
             .bind(id)
             .bind(expected_version)
+            .bind(for_key.map(|k| k.to_string()))
             .fetch_optional(&mut *tx)
             .await?;
             let Some(code) = code else {
                 return Err(StoreError::Conflict);
             };
-            let entry = AuditEntry::new(actor, "item.rewrap")
-                .case(code)
-                .detail(format!("#{id} epoch {epoch}"));
+            let detail = match for_key {
+                Some(k) => format!("#{id} epoch {epoch} to {k}"),
+                None => format!("#{id} epoch {epoch}"),
+            };
+            let entry = AuditEntry::new(actor, "item.rewrap").case(code).detail(detail);
             append_audit!(pool, tx, &entry);
             tx.commit().await?;
             Ok(expected_version + 1)

@@ -36,7 +36,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::sign::{Signature, SigningKey, VerifyingKey};
 use crate::crypto::{PublicKey, RecipientRole};
-use crate::store::{Keyring, Store, StoreError, StoredStatement};
+use crate::store::{Keyring, KeyringChange, Store, StoreError, StoredStatement};
 
 /// The signing context of keyring statements.
 pub const STATEMENT_CONTEXT: &str = "keyring-statement";
@@ -131,7 +131,17 @@ pub enum Op {
         /// The X25519 public key.
         key: PublicKey,
     },
+    /// Sets how many distinct custodians must approve a disclosure (1 until a statement sets
+    /// it): the server and every client take it from the signed chain, so no database row can
+    /// lower it.
+    Approvals {
+        /// The number of approvals, 1 to [`MAX_APPROVALS`].
+        required: u32,
+    },
 }
+
+/// The most approvals a statement may require.
+pub const MAX_APPROVALS: u32 = 64;
 
 /// One keyring statement.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -161,6 +171,19 @@ impl Statement {
                 verify,
             } => ("add", *role, name.as_str(), key, &verify.as_bytes()[..]),
             Op::Retire { role, key } => ("retire", *role, "", key, &[][..]),
+            Op::Approvals { required } => {
+                let name = required.to_string();
+                let mut out = Vec::with_capacity(128);
+                push_field(&mut out, MAGIC);
+                push_field(&mut out, &self.seq.to_be_bytes());
+                push_field(&mut out, &self.prev);
+                push_field(&mut out, b"approvals");
+                push_field(&mut out, RecipientRole::Custodian.as_str().as_bytes());
+                push_field(&mut out, name.as_bytes());
+                push_field(&mut out, &[]);
+                push_field(&mut out, &[]);
+                return out;
+            }
         };
         let mut out = Vec::with_capacity(160 + name.len());
         push_field(&mut out, MAGIC);
@@ -201,16 +224,24 @@ impl Statement {
         let name = std::str::from_utf8(name)
             .map_err(|_| bad("name"))?
             .to_owned();
-        let key = PublicKey::from_slice(key).map_err(|_| bad("key"))?;
         let op = match op {
-            b"add" if !name.is_empty() => Op::Add {
-                role,
-                name,
-                key,
-                verify: VerifyingKey::from_slice(verify).map_err(|_| bad("verification key"))?,
-            },
-            b"retire" if name.is_empty() && verify.is_empty() => Op::Retire { role, key },
-            _ => return Err(bad("operation")),
+            // The number as decimal ASCII, no sign or leading zero (canonical re-encoding).
+            b"approvals"
+                if role == RecipientRole::Custodian && key.is_empty() && verify.is_empty() =>
+            {
+                Op::Approvals {
+                    required: name
+                        .parse()
+                        .ok()
+                        .filter(|k| (1..=MAX_APPROVALS).contains(k))
+                        .ok_or(bad("number of approvals"))?,
+                }
+            }
+            b"approvals" => return Err(bad("operation")),
+            _ => {
+                let key = PublicKey::from_slice(key).map_err(|_| bad("key"))?;
+                Self::key_op(op, role, name, key, verify).ok_or(bad("operation"))?
+            }
         };
         let s = Statement {
             seq: own_seq,
@@ -221,6 +252,25 @@ impl Statement {
             return Err(bad("not canonical"));
         }
         Ok(s)
+    }
+
+    fn key_op(
+        op: &[u8],
+        role: RecipientRole,
+        name: String,
+        key: PublicKey,
+        verify: &[u8],
+    ) -> Option<Op> {
+        Some(match op {
+            b"add" if !name.is_empty() => Op::Add {
+                role,
+                name,
+                key,
+                verify: VerifyingKey::from_slice(verify).ok()?,
+            },
+            b"retire" if name.is_empty() && verify.is_empty() => Op::Retire { role, key },
+            _ => return None,
+        })
     }
 
     /// One line for people: what it does and to which key.
@@ -245,6 +295,10 @@ impl Statement {
             Op::Retire { role, key } => {
                 format!("#{} retire {role} key {}", self.seq, key.key_id())
             }
+            Op::Approvals { required } => format!(
+                "#{} require {required} custodian approval(s) for a disclosure",
+                self.seq
+            ),
         }
     }
 }
@@ -540,6 +594,8 @@ pub struct VerifiedKeyring {
     pub head: [u8; 32],
     /// Every key the chain ever added, in order.
     pub members: Vec<Member>,
+    /// Distinct custodian approvals a disclosure needs (1 until a statement sets it).
+    pub approvals: u32,
 }
 
 impl VerifiedKeyring {
@@ -637,6 +693,7 @@ impl Authorities {
             epoch: 0,
             head: [0; 32],
             members: Vec::new(),
+            approvals: 1,
         };
         for (i, signed) in chain.iter().enumerate() {
             let seq = i as i64 + 1;
@@ -690,6 +747,7 @@ fn apply(ring: &mut VerifiedKeyring, op: &Op, seq: i64) -> Result<(), TrustError
                 })?;
             m.active = false;
         }
+        Op::Approvals { required } => ring.approvals = *required,
     }
     Ok(())
 }
@@ -721,14 +779,19 @@ pub async fn import(
     let s = Statement::decode(&statement.body, before.epoch + 1)?;
     chain.push(statement.clone());
     let after = authorities.verify_chain(&chain)?;
-    let (role, key, name) = match &s.op {
+    let change = match &s.op {
         Op::Add {
             role, name, key, ..
-        } => (*role, *key, Some(name.as_str())),
-        Op::Retire { role, key } => (*role, *key, None),
+        } => KeyringChange::Add {
+            role: *role,
+            key,
+            name,
+        },
+        Op::Retire { role, key } => KeyringChange::Retire { role: *role, key },
+        Op::Approvals { required } => KeyringChange::Approvals(*required),
     };
     store
-        .append_keyring_statement(&statement.to_stored(s.seq), role, &key, name, actor)
+        .append_keyring_statement(&statement.to_stored(s.seq), change, actor)
         .await?;
     Ok((s, after))
 }

@@ -25,13 +25,21 @@ impl Api {
 
     /// Starts the API with a given limiter.
     pub async fn start_with(store: &Store, approvals: i64, limiter: FailureLimiter) -> Api {
-        Self::start_state(ApiState::with_limiter(
-            store.clone(),
-            approvals,
-            180,
-            limiter,
-        ))
-        .await
+        let authorities =
+            tipline::trust::Authorities::single(super::test_authority().verifying_key());
+        Self::start_pinned(store, approvals, limiter, authorities).await
+    }
+
+    /// Starts the API pinning `authorities`, as `serve` pins its configured ones.
+    pub async fn start_pinned(
+        store: &Store,
+        approvals: i64,
+        limiter: FailureLimiter,
+        authorities: tipline::trust::Authorities,
+    ) -> Api {
+        let mut state = ApiState::with_limiter(store.clone(), approvals, 180, limiter);
+        std::sync::Arc::get_mut(&mut state).unwrap().authorities = Some(authorities);
+        Self::start_state(state).await
     }
 
     /// Starts the API with the given state.

@@ -35,6 +35,46 @@ fn seal_open(c: &mut Criterion) {
     });
 }
 
+/// An identity split among n custodians with k = 2 (the default) and k = ⌈n/2⌉: sealing as
+/// the bot does at submission, and opening as the requester does with k shares (each share
+/// opened by its custodian first, as their clients do).
+fn threshold_identity(c: &mut Criterion) {
+    use tipline::crypto::threshold;
+    let mut g = c.benchmark_group("threshold identity (300 B)");
+    let identity = vec![0x41u8; 300];
+    let case = CaseId::random();
+    for n in [3usize, 5, 10] {
+        let keys: Vec<_> = (0..n).map(|_| suite::generate_keypair()).collect();
+        let pks: Vec<_> = keys.iter().map(|k| k.1).collect();
+        let mut ks = vec![2u8];
+        if n.div_ceil(2) > 2 {
+            ks.push(n.div_ceil(2) as u8);
+        }
+        for k in ks {
+            g.bench_function(format!("seal, n = {n}, k = {k}"), |b| {
+                b.iter(|| {
+                    threshold::seal(ItemKind::Identity, &case, black_box(&pks), k, &identity)
+                        .unwrap()
+                })
+            });
+            let blob = threshold::seal(ItemKind::Identity, &case, &pks, k, &identity).unwrap();
+            g.bench_function(format!("open with k shares, n = {n}, k = {k}"), |b| {
+                b.iter(|| {
+                    let shares: Vec<_> = keys[..usize::from(k)]
+                        .iter()
+                        .map(|(sk, _)| {
+                            threshold::share_of(black_box(&blob), ItemKind::Identity, &case, sk)
+                                .unwrap()
+                        })
+                        .collect();
+                    threshold::open_with_shares(&blob, ItemKind::Identity, &case, &shares).unwrap()
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
 fn receipt(c: &mut Criterion) {
     let mut g = c.benchmark_group("receipt");
     g.sample_size(10);
@@ -53,5 +93,5 @@ fn receipt(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, seal_open, receipt);
+criterion_group!(benches, seal_open, threshold_identity, receipt);
 criterion_main!(benches);

@@ -306,3 +306,118 @@ async fn citizen_reviewer_custodian_full_loop() {
     api.stop().await;
     h.stop().await;
 }
+
+/// The same loop with three custodians: the real bot splits the identity among them (k = 2 by
+/// default); one approval opens nothing for the reviewer, the second does, and no custodian
+/// opens the stored identity alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_through_the_bot_opens_only_with_two_custodians() {
+    use tipline::crypto::sign::SigningKey;
+    use tipline::crypto::{RecipientRole, suite, threshold};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("tipline.db").display());
+    let store = Store::open(&url).await.unwrap();
+    let h = Harness::start_on(store, Options::default(), dir.path()).await;
+    let mut more = Vec::new();
+    for name in ["Custodian B", "Custodian C"] {
+        let (sk, pk) = suite::generate_keypair();
+        let sign = SigningKey::generate();
+        common::register_keys(
+            &h.store,
+            RecipientRole::Custodian,
+            name,
+            pk,
+            sign.verifying_key(),
+        )
+        .await;
+        more.push((sk, pk, sign));
+    }
+    let api = Api::start(&h.store, 1).await;
+    let reviewer = api.client(
+        &token(
+            &h.store,
+            TokenRole::Reviewer,
+            Some(h.reviewer.1.key_id()),
+            3600,
+        )
+        .await,
+    );
+    let first = api.client(
+        &token(
+            &h.store,
+            TokenRole::Custodian,
+            Some(h.custodian.1.key_id()),
+            3600,
+        )
+        .await,
+    );
+    let second = api.client(
+        &token(
+            &h.store,
+            TokenRole::Custodian,
+            Some(more[1].1.key_id()),
+            3600,
+        )
+        .await,
+    );
+
+    let citizen = h.citizen(SimUser::new(7_000_456, "Mai").language("en"));
+    english_report(&citizen).await;
+    let (code, _) = common::bot::submitted(&citizen);
+    let case = h
+        .store
+        .case_by_code(&tipline::ids::CaseCode::parse(&code).unwrap())
+        .await
+        .unwrap();
+    let identity = h
+        .store
+        .items(&case.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|i| i.kind == ItemKind::Identity)
+        .unwrap();
+    assert_eq!(threshold::threshold_of(&identity.blob), Some(2));
+    for sk in [&h.custodian.0, &more[0].0, &more[1].0] {
+        assert!(envelope::open(&identity.blob, ItemKind::Identity, &case.id, sk).is_err());
+    }
+
+    let asked = client::request_identity(
+        &reviewer,
+        &h.reviewer.1,
+        &h.reviewer_signing,
+        &code,
+        "Cần xác minh",
+    )
+    .await
+    .unwrap();
+    let (view, _) = client::decide_and_disclose(
+        &first,
+        &h.custodian.0,
+        &h.custodian_signing,
+        asked.id,
+        true,
+        "Đồng ý",
+    )
+    .await
+    .unwrap();
+    assert_eq!(view.status, DisclosureStatus::Pending);
+    let opened = client::open_case(&reviewer, &h.reviewer.0, &code)
+        .await
+        .unwrap();
+    assert!(opened.identity.is_none());
+    let (view, _) =
+        client::decide_and_disclose(&second, &more[1].0, &more[1].2, asked.id, true, "Đồng ý")
+            .await
+            .unwrap();
+    assert_eq!(view.status, DisclosureStatus::Fulfilled);
+    let opened = client::open_case(&reviewer, &h.reviewer.0, &code)
+        .await
+        .unwrap();
+    let identity = opened.identity.unwrap();
+    assert_eq!(identity.telegram_user_id, 7_000_456);
+    assert_eq!(identity.contact.as_deref(), Some("signal: example-handle"));
+    client::check_audit(&reviewer, None).await.unwrap();
+    api.stop().await;
+    h.stop().await;
+}

@@ -312,12 +312,14 @@ pub async fn prepare(
 }
 
 /// Seals prepared files for one case: each cleaned copy to the reviewers, each original to
-/// the custodians. Runs on a blocking thread (tens of megabytes of AES-GCM).
+/// the custodians like the identity (any `threshold` of them together). Runs on a blocking
+/// thread (tens of megabytes of AES-GCM).
 pub async fn seal_all(
     files: Arc<Vec<Prepared>>,
     case_id: CaseId,
     reviewers: Vec<PublicKey>,
     custodians: Vec<PublicKey>,
+    threshold: u8,
 ) -> Result<Vec<NewItem>, CryptoError> {
     tokio::task::spawn_blocking(move || {
         let mut items = Vec::with_capacity(files.len() * 2);
@@ -325,7 +327,13 @@ pub async fn seal_all(
             let sealed = Sealed::seal(&f.reviewed, ItemKind::Attachment, &case_id, &reviewers)?;
             items.push(NewItem::from_bot(ItemKind::Attachment, sealed.into_bytes()));
             if let Some(o) = &f.original {
-                let sealed = Sealed::seal(o, ItemKind::AttachmentOriginal, &case_id, &custodians)?;
+                let sealed = Sealed::seal_threshold(
+                    o,
+                    ItemKind::AttachmentOriginal,
+                    &case_id,
+                    &custodians,
+                    threshold,
+                )?;
                 items.push(NewItem::from_bot(
                     ItemKind::AttachmentOriginal,
                     sealed.into_bytes(),

@@ -1219,8 +1219,14 @@ impl App {
             let case_id = CaseId::random();
             let sealed_summary =
                 Sealed::seal(&summary, ItemKind::Summary, &case_id, &ring.reviewers)?;
-            let sealed_identity =
-                Sealed::seal(&identity, ItemKind::Identity, &case_id, &ring.custodians)?;
+            // k custodians open the identity together; none alone once there are two.
+            let sealed_identity = Sealed::seal_threshold(
+                &identity,
+                ItemKind::Identity,
+                &case_id,
+                &ring.custodians,
+                ring.threshold,
+            )?;
             let mut items = vec![
                 NewItem::from_bot(ItemKind::Summary, sealed_summary.into_bytes()),
                 NewItem::from_bot(ItemKind::Identity, sealed_identity.into_bytes()),
@@ -1232,6 +1238,7 @@ impl App {
                         case_id,
                         ring.reviewers.clone(),
                         ring.custodians.clone(),
+                        ring.threshold,
                     )
                     .await?,
                 );

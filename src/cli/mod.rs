@@ -1037,7 +1037,7 @@ async fn import_statement(
             let left = ring.active(*role).iter().filter(|k| *k != key).count();
             let approvals = config
                 .approvals_required
-                .max(i64::from(ring.approvals))
+                .max(i64::from(ring.threshold()))
                 .max(1);
             let needed = match role {
                 RecipientRole::Reviewer => 1,
@@ -1046,8 +1046,9 @@ async fn import_statement(
             if left < needed {
                 bail!(
                     "retiring {} would leave {left} active {role} key(s), and at least {needed} must stay \
-                     (reports must be sealed; a disclosure needs {approvals} approval(s)). Import the statement adding \
-                     the replacement first; nothing was changed",
+                     (reports must be sealed; identities open only with {approvals} custodians' shares). Import the statement adding \
+                     the replacement first (or, for a custodian, one lowering the approvals and re-share with `custodian rewrap`); \
+                     nothing was changed",
                     key.key_id(),
                 );
             }
@@ -1263,13 +1264,20 @@ async fn admin(cmd: AdminCommand, store: &Store, config: &Config) -> anyhow::Res
                 hex::encode(ring.head)
             );
             say!(
-                "A disclosure needs {} custodian approval(s) (the higher of the signed {} and approvals_required {}).",
+                "A disclosure needs {} custodian approval(s) (the higher of the threshold k = {} {} and approvals_required {}); \
+                 an identity opens only with the shares of {} custodian(s).",
                 config
                     .approvals_required
-                    .max(i64::from(ring.approvals))
+                    .max(i64::from(ring.threshold()))
                     .max(1),
-                ring.approvals,
-                config.approvals_required
+                ring.threshold(),
+                if ring.approvals.is_some() {
+                    "signed by the authority"
+                } else {
+                    "by default: 1 with one custodian, else 2"
+                },
+                config.approvals_required,
+                ring.threshold()
             );
             for m in &ring.members {
                 say!(

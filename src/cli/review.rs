@@ -197,12 +197,15 @@ pub enum CustodianCommand {
         out: PathBuf,
     },
     /// Re-seal the identity of an approved request whose re-sealing did not finish (the
-    /// approval was recorded but the upload failed, or another custodian's vote completed it).
+    /// approval was recorded but the upload failed, or another custodian's vote completed it);
+    /// for an identity split among custodians, give your share of a request you approved.
     Fulfil {
         /// The request id.
         id: i64,
     },
-    /// Re-wrap identities and original attachments to the current custodian keys.
+    /// Re-wrap identities and original attachments to the current custodian keys: split them
+    /// among the custodians with the signed threshold k, or give your re-share part (k
+    /// custodians of the previous set each run this once; nobody learns the content key).
     Rewrap,
 }
 
@@ -587,6 +590,13 @@ fn print_opened(o: &OpenedCase) {
             o.unverified
         );
     }
+    if o.threshold_sealed > 0 {
+        say!(
+            "\n{} item(s) (the identity, original files) open only when enough custodians approve \
+             a disclosure: no single key opens them.",
+            o.threshold_sealed
+        );
+    }
 }
 
 fn print_request(r: &DisclosureView) {
@@ -761,11 +771,19 @@ pub async fn review(cmd: ReviewCommand, args: ClientArgs) -> anyhow::Result<()> 
         }
         ReviewCommand::Rewrap => {
             let sk = load_key(&s, &args, RecipientRole::Reviewer)?;
-            let r = client::rewrap_all(c, &sk).await?;
+            let r = client::rewrap_all_with_progress(c, &sk, &mut rewrap_progress).await?;
             print_rewrap(&r, s.args_json)?;
         }
     }
     Ok(())
+}
+
+/// Progress of a rewrap on standard error, every 100 items (a re-share of thousands of
+/// items takes minutes).
+fn rewrap_progress(done: usize, total: usize) {
+    if done > 0 && done.is_multiple_of(100) {
+        eprintln!("tipline: {done} of {total} item(s) done");
+    }
 }
 
 fn print_rewrap(r: &client::RewrapReport, json: bool) -> anyhow::Result<()> {
@@ -778,6 +796,15 @@ fn print_rewrap(r: &client::RewrapReport, json: bool) -> anyhow::Result<()> {
         r.failed,
         r.not_openable
     );
+    if r.contributed + r.waiting > 0 {
+        say!(
+            "Identities and originals split among custodians: your re-share part is in for {} more item(s) \
+             ({} given earlier). Their new headers are made once k custodians of the previous set have run \
+             `tipline custodian rewrap`; until then the old shares keep working.",
+            r.contributed,
+            r.waiting
+        );
+    }
     if r.refused > 0 {
         bail!(
             "refused {} item(s): the server asked to seal them to key(s) the signed keyring does not prove ({}). \
@@ -934,9 +961,15 @@ async fn approve_or_deny(
     }
     print_request(&view);
     match item {
-        Some(i) => say!(
+        Some(i) if view.status == DisclosureStatus::Fulfilled => say!(
             "The identity was re-sealed to reviewer key {} only (item #{i}).",
             view.requester
+        ),
+        Some(i) => say!(
+            "Your share of the identity was re-sealed to reviewer key {} only (item #{i}); \
+             it opens for that reviewer once {} custodians have approved and given theirs.",
+            view.requester,
+            view.approvals_required
         ),
         None if view.status == DisclosureStatus::Pending => {
             say!("More approvals are needed before the identity is disclosed.")
@@ -1024,7 +1057,12 @@ pub async fn custodian(cmd: CustodianCommand, args: ClientArgs) -> anyhow::Resul
             let Some(view) = c.disclosure(id).await? else {
                 bail!("there is no disclosure request #{id}");
             };
-            if view.status != DisclosureStatus::Approved {
+            // An approved request; or, for an identity split among custodians, a pending one
+            // this custodian approved (its share is given again if the upload was lost).
+            if !matches!(
+                view.status,
+                DisclosureStatus::Approved | DisclosureStatus::Pending
+            ) {
                 bail!(
                     "request #{id} is {}: only an approved request is re-sealed",
                     view.status.as_str()
@@ -1041,7 +1079,7 @@ pub async fn custodian(cmd: CustodianCommand, args: ClientArgs) -> anyhow::Resul
         }
         CustodianCommand::Rewrap => {
             let sk = load_key(&s, &args, RecipientRole::Custodian)?;
-            let r = client::rewrap_all(c, &sk).await?;
+            let r = client::rewrap_all_with_progress(c, &sk, &mut rewrap_progress).await?;
             print_rewrap(&r, s.args_json)?;
         }
     }

@@ -71,17 +71,22 @@ use crate::ids::CaseId;
 
 /// The four magic bytes that start every envelope.
 pub const MAGIC: [u8; 4] = *b"TLSE";
-/// The envelope format version this build writes and reads.
+/// The envelope format version this build writes and reads for objects any one recipient opens.
 pub const VERSION: u8 = 1;
+/// The version of threshold envelopes (k of n recipients open them together), specified in
+/// [`super::threshold`] and `docs/FORMATS.md` §23. They share version 1's payload layer (the
+/// context, the key derivation, framing and payload encryption), so an envelope moves from one
+/// header version to the other without its payload changing.
+pub const VERSION_THRESHOLD: u8 = 2;
 /// The most recipients one envelope may have.
 pub const MAX_RECIPIENTS: usize = 64;
-const CONTEXT_LEN: usize = 22;
-const COMMITMENT_LEN: usize = 32;
-const WRAP_CT_LEN: usize = 32 + suite::TAG_LEN;
+pub(super) const CONTEXT_LEN: usize = 22;
+pub(super) const COMMITMENT_LEN: usize = 32;
+pub(super) const WRAP_CT_LEN: usize = 32 + suite::TAG_LEN;
 const WRAP_LEN: usize = KEY_ID_LEN + ENC_LEN + WRAP_CT_LEN;
 const FIXED_HEADER_LEN: usize = CONTEXT_LEN + COMMITMENT_LEN + 1;
 const MAC_LEN: usize = 32;
-const PAD_BLOCK: usize = 256;
+pub(super) const PAD_BLOCK: usize = 256;
 const WRAP_INFO: &[u8] = b"tipline envelope v1 content-key wrap";
 
 /// What a sealed object is. Bound into the associated data, so an item cannot be presented as
@@ -108,11 +113,14 @@ pub enum ItemKind {
     /// The reason of a disclosure request or decision (custodians and the requester); kept
     /// in the request's row, never as an item.
     DisclosureReason = 9,
+    /// One custodian's shares of a case's threshold-sealed identity (and originals), re-sealed
+    /// to the requesting reviewer after that custodian's approval; `k` of them open them.
+    IdentityShare = 10,
 }
 
 impl ItemKind {
     /// Every kind, in code order.
-    pub const ALL: [ItemKind; 9] = [
+    pub const ALL: [ItemKind; 10] = [
         Self::Summary,
         Self::Identity,
         Self::Attachment,
@@ -122,6 +130,7 @@ impl ItemKind {
         Self::Note,
         Self::DisclosedIdentity,
         Self::DisclosureReason,
+        Self::IdentityShare,
     ];
 
     /// The byte stored in the envelope.
@@ -146,6 +155,7 @@ impl ItemKind {
             Self::Note => "note",
             Self::DisclosedIdentity => "disclosed_identity",
             Self::DisclosureReason => "disclosure_reason",
+            Self::IdentityShare => "identity_share",
         }
     }
 
@@ -164,17 +174,21 @@ pub struct Parsed<'a> {
     pub case_id: CaseId,
     /// The recipients' key ids, in envelope order (sorted).
     pub recipients: Vec<KeyId>,
-    commitment: &'a [u8],
-    wraps: Vec<&'a [u8]>,
+    /// For a threshold envelope (version 2): how many shares open it, and the dealer points.
+    pub threshold: Option<super::threshold::ThresholdHeader>,
+    pub(super) commitment: &'a [u8],
+    pub(super) wraps: Vec<&'a [u8]>,
     /// The header up to (not including) its MAC, and the MAC.
     header_body: &'a [u8],
     header_mac: &'a [u8],
     header_len: usize,
-    nonce: &'a [u8; NONCE_LEN],
-    ciphertext: &'a [u8],
+    pub(super) nonce: &'a [u8; NONCE_LEN],
+    pub(super) ciphertext: &'a [u8],
 }
 
-fn context(kind: ItemKind, case_id: &CaseId) -> [u8; CONTEXT_LEN] {
+/// The 22-byte context of the payload layer, `"TLSE" ‖ 0x01 ‖ kind ‖ case id`, the same for
+/// both header versions.
+pub(super) fn context(kind: ItemKind, case_id: &CaseId) -> [u8; CONTEXT_LEN] {
     let mut c = [0u8; CONTEXT_LEN];
     c[..4].copy_from_slice(&MAGIC);
     c[4] = VERSION;
@@ -184,13 +198,13 @@ fn context(kind: ItemKind, case_id: &CaseId) -> [u8; CONTEXT_LEN] {
 }
 
 /// Keys derived from a content key for one context.
-struct Derived {
-    payload_key: AeadKey,
-    commitment: [u8; COMMITMENT_LEN],
+pub(super) struct Derived {
+    pub(super) payload_key: AeadKey,
+    pub(super) commitment: [u8; COMMITMENT_LEN],
     mac_key: Zeroizing<[u8; 32]>,
 }
 
-fn derive(content_key: &[u8; 32], ctx: &[u8; CONTEXT_LEN]) -> Derived {
+pub(super) fn derive(content_key: &[u8; 32], ctx: &[u8; CONTEXT_LEN]) -> Derived {
     let mut payload = Zeroizing::new([0u8; 32]);
     super::hkdf_sha256(
         b"tipline",
@@ -225,7 +239,7 @@ fn framed_len(payload_len: usize) -> usize {
     (4 + payload_len).div_ceil(PAD_BLOCK).max(1) * PAD_BLOCK
 }
 
-fn frame(payload: &[u8]) -> Zeroizing<Vec<u8>> {
+pub(super) fn frame(payload: &[u8]) -> Zeroizing<Vec<u8>> {
     let padded = framed_len(payload.len());
     let mut out = Zeroizing::new(Vec::with_capacity(padded));
     // Payloads are bounded by the callers (attachments are at most tens of MB) and u32 holds
@@ -241,7 +255,7 @@ fn frame(payload: &[u8]) -> Zeroizing<Vec<u8>> {
 /// [`PAD_BLOCK`] and the smallest one that holds the payload, and every padding byte is zero.
 /// (The bytes come out of an authenticated decryption, so only a key holder can make a blob
 /// that fails here; refusing keeps every payload's encoding unique.)
-fn unframe(mut framed: Zeroizing<Vec<u8>>) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+pub(super) fn unframe(mut framed: Zeroizing<Vec<u8>>) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
     let (len, rest) = framed
         .split_first_chunk::<4>()
         .ok_or(CryptoError::InvalidEnvelope)?;
@@ -328,7 +342,7 @@ pub fn seal_with_rng(
     Ok(out)
 }
 
-fn payload_aad(kind: ItemKind, case_id: &CaseId, commitment: &[u8]) -> Vec<u8> {
+pub(super) fn payload_aad(kind: ItemKind, case_id: &CaseId, commitment: &[u8]) -> Vec<u8> {
     let mut aad = context(kind, case_id).to_vec();
     aad.extend_from_slice(commitment);
     aad
@@ -340,11 +354,14 @@ fn payload_aad(kind: ItemKind, case_id: &CaseId, commitment: &[u8]) -> Vec<u8> {
 /// stays verifiable after key rotation; the commitment pins the content key, so no other
 /// content verifies. Bytes that are not an envelope digest as a whole, under another label
 /// (a signature over them verifies for nothing a reader opens).
+///
+/// Both header versions digest the same way (the context is the payload layer's, version byte
+/// 1), so moving an envelope to a threshold header keeps its digest too.
 pub fn content_digest(bytes: &[u8]) -> [u8; 32] {
     match parse(bytes) {
         Ok(p) => super::sha256(&[
             b"tipline envelope content v1",
-            &bytes[..CONTEXT_LEN],
+            &context(p.kind, &p.case_id),
             p.commitment,
             p.nonce,
             p.ciphertext,
@@ -365,6 +382,9 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed<'_>, CryptoError> {
         return Err(CryptoError::InvalidEnvelope);
     }
     let version = *bytes.get(4).ok_or(CryptoError::InvalidEnvelope)?;
+    if version == VERSION_THRESHOLD {
+        return super::threshold::parse_v2(bytes);
+    }
     if version != VERSION {
         return Err(CryptoError::UnsupportedVersion);
     }
@@ -407,6 +427,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed<'_>, CryptoError> {
         kind,
         case_id,
         recipients,
+        threshold: None,
         commitment,
         wraps,
         header_body,
@@ -417,7 +438,7 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed<'_>, CryptoError> {
     })
 }
 
-impl Parsed<'_> {
+impl<'a> Parsed<'a> {
     fn wrap_aad(&self, kind: ItemKind, case_id: &CaseId) -> Vec<u8> {
         let mut aad = context(kind, case_id).to_vec();
         aad.extend_from_slice(self.commitment);
@@ -436,6 +457,9 @@ impl Parsed<'_> {
         case_id: &CaseId,
         sk: &SecretKey,
     ) -> Result<(Zeroizing<[u8; 32]>, Derived), CryptoError> {
+        if self.threshold.is_some() {
+            return Err(CryptoError::NeedsShares);
+        }
         let my_id = sk.public_key().key_id();
         let index = self
             .recipients
@@ -466,6 +490,74 @@ impl Parsed<'_> {
     /// The length of the recipient header (everything before the nonce).
     pub fn header_len(&self) -> usize {
         self.header_len
+    }
+
+    /// A parsed view of a version 2 header and what follows it (see [`super::threshold`]).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn threshold_view(
+        kind: ItemKind,
+        case_id: CaseId,
+        recipients: Vec<KeyId>,
+        threshold: super::threshold::ThresholdHeader,
+        commitment: &'a [u8],
+        wraps: Vec<&'a [u8]>,
+        header: &'a [u8],
+        nonce: &'a [u8; NONCE_LEN],
+        ciphertext: &'a [u8],
+    ) -> Self {
+        Self {
+            kind,
+            case_id,
+            recipients,
+            threshold: Some(threshold),
+            commitment,
+            wraps,
+            header_body: header,
+            header_mac: &[],
+            header_len: header.len(),
+            nonce,
+            ciphertext,
+        }
+    }
+
+    /// The payload key for `content_key`, after checking it against the key commitment (so a
+    /// wrong key, or shares that do not belong together, never decrypt anything).
+    pub(super) fn check_content_key(
+        &self,
+        kind: ItemKind,
+        case_id: &CaseId,
+        content_key: &[u8; 32],
+    ) -> Result<Derived, CryptoError> {
+        let derived = derive(content_key, &context(kind, case_id));
+        if !super::ct_eq(&derived.commitment, self.commitment) {
+            return Err(CryptoError::DecryptionFailed);
+        }
+        Ok(derived)
+    }
+
+    /// Decrypts and unframes the payload with keys already checked.
+    pub(super) fn open_payload(
+        &self,
+        kind: ItemKind,
+        case_id: &CaseId,
+        derived: &Derived,
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let aad = payload_aad(kind, case_id, self.commitment);
+        let framed = derived
+            .payload_key
+            .open_with_nonce(self.nonce, &aad, self.ciphertext)?;
+        unframe(framed)
+    }
+
+    /// The content key unwrapped with `sk` from a version 1 header (checked against the
+    /// commitment and the header MAC).
+    pub(super) fn v1_content_key(
+        &self,
+        kind: ItemKind,
+        case_id: &CaseId,
+        sk: &SecretKey,
+    ) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
+        Ok(self.content_key(kind, case_id, sk)?.0)
     }
 }
 
@@ -501,15 +593,19 @@ pub fn rewrap(
     Ok(header)
 }
 
-/// Replaces the recipient header of `stored` with `new_header` (made by [`rewrap`]). Refuses a
-/// header for another kind, case or content key (the commitment must match), so a client can
-/// only re-address an item, never replace it.
+/// Replaces the recipient header of `stored` with `new_header` (made by [`rewrap`], or a
+/// threshold header of [`super::threshold`]). Refuses a header for another kind, case or
+/// content key (the commitment must match), so a client can only re-address an item, never
+/// replace it. The header version may change (1 to 2): the payload layer is the same.
 pub fn splice_header(stored: &[u8], new_header: &[u8]) -> Result<Vec<u8>, CryptoError> {
     let old = parse(stored)?;
     let fixed = new_header
         .get(..FIXED_HEADER_LEN)
         .ok_or(CryptoError::InvalidEnvelope)?;
-    if fixed[..CONTEXT_LEN + COMMITMENT_LEN] != stored[..CONTEXT_LEN + COMMITMENT_LEN] {
+    // Magic, kind, case id and commitment; byte 4 is the header version.
+    if fixed[..4] != stored[..4]
+        || fixed[5..CONTEXT_LEN + COMMITMENT_LEN] != stored[5..CONTEXT_LEN + COMMITMENT_LEN]
+    {
         return Err(CryptoError::InvalidEnvelope);
     }
     let mut out = Vec::with_capacity(new_header.len() + stored.len() - old.header_len);
@@ -579,6 +675,21 @@ impl<T: Payload> Sealed<T> {
     ) -> Result<Self, CryptoError> {
         let plain = Zeroizing::new(value.encode());
         Ok(Self::from_bytes(seal(kind, case_id, recipients, &plain)?))
+    }
+
+    /// Seals `value` so that any `k` of `recipients` open it together
+    /// ([`super::threshold`]); with `k = 1`, like [`Sealed::seal`].
+    pub fn seal_threshold(
+        value: &T,
+        kind: ItemKind,
+        case_id: &CaseId,
+        recipients: &[PublicKey],
+        k: u8,
+    ) -> Result<Self, CryptoError> {
+        let plain = Zeroizing::new(value.encode());
+        Ok(Self::from_bytes(super::threshold::seal(
+            kind, case_id, recipients, k, &plain,
+        )?))
     }
 
     /// Wraps stored bytes (not checked until opened).
@@ -762,7 +873,7 @@ mod tests {
         let (_, pk) = suite::generate_keypair();
         let case = CaseId::random();
         let mut blob = seal(ItemKind::Note, &case, &[pk], b"x").unwrap();
-        blob[4] = 2;
+        blob[4] = 3;
         assert_eq!(parse(&blob).unwrap_err(), CryptoError::UnsupportedVersion);
     }
 

@@ -25,6 +25,7 @@ pub mod receipt;
 pub mod secret;
 pub mod sign;
 pub mod suite;
+pub mod threshold;
 
 pub use envelope::{ItemKind, Sealed};
 pub use keys::{KeyId, PublicKey, RecipientKeys, RecipientRole, SecretKey};
@@ -65,6 +66,9 @@ pub enum CryptoError {
     /// A signature did not verify, or a signing key is not usable.
     #[error("invalid signature")]
     InvalidSignature,
+    /// A threshold envelope: no single key opens it; it opens with enough key holders' shares.
+    #[error("sealed to a threshold of key holders: opens only with enough of their shares")]
+    NeedsShares,
 }
 
 /// Fills `buf` with bytes from the operating system's CSPRNG.

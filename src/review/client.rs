@@ -19,7 +19,7 @@ use super::wire::*;
 use crate::attach::EvidenceFile;
 use crate::bot::summary::{CaseSummary, Identity, TextMessage};
 use crate::crypto::envelope::{self, Payload};
-use crate::crypto::{CryptoError, ItemKind, PublicKey, RecipientRole, SecretKey};
+use crate::crypto::{CryptoError, ItemKind, KeyId, PublicKey, RecipientRole, SecretKey, threshold};
 use crate::ids::CaseId;
 use crate::store::{CaseStatus, DisclosureStatus, Outcome};
 
@@ -314,6 +314,11 @@ impl Client {
     pub async fn rewrap_plan(&self) -> Result<RewrapPlan> {
         self.get("/rewrap").await
     }
+    /// `POST /items/{id}/reshare`.
+    pub async fn reshare(&self, id: i64, body: &ReshareBody) -> Result<ReshareDone> {
+        self.post(&format!("/items/{id}/reshare"), body).await
+    }
+
     /// `POST /items/{id}/rewrap`.
     pub async fn rewrap(&self, id: i64, body: &RewrapBody) -> Result<RewrapDone> {
         self.post(&format!("/items/{id}/rewrap"), body).await
@@ -429,6 +434,10 @@ pub struct OpenedCase {
     /// Staff items (replies, notes, a disclosed identity) whose signature does not verify
     /// for their author in the signed keyring: not shown (planted, or altered).
     pub unverified: usize,
+    /// Threshold-sealed items (an identity, originals) that this key cannot open alone and
+    /// for which not enough custodians' shares have come: they open only when k custodians
+    /// approve a disclosure.
+    pub threshold_sealed: usize,
 }
 
 /// One audit row as the server sent it, in the store's form (to recompute its hash).
@@ -528,7 +537,9 @@ fn signed_by_author(
     let (context, role) = match kind {
         ItemKind::ToReporter => (crate::trust::REPLY_CONTEXT, RecipientRole::Reviewer),
         ItemKind::Note => (crate::trust::ITEM_CONTEXT, RecipientRole::Reviewer),
-        ItemKind::DisclosedIdentity => (crate::trust::ITEM_CONTEXT, RecipientRole::Custodian),
+        ItemKind::DisclosedIdentity | ItemKind::IdentityShare => {
+            (crate::trust::ITEM_CONTEXT, RecipientRole::Custodian)
+        }
         _ => return true,
     };
     let Ok(blob) = blob_of(item) else {
@@ -539,8 +550,8 @@ fn signed_by_author(
             (Some(m), Some(seq)) => crate::trust::reply_message(case_id, seq, m, &blob),
             _ => return false,
         },
-        // A disclosed identity's number is the request it fulfils.
-        ItemKind::DisclosedIdentity => match item.seq {
+        // A disclosed identity's (or share's) number is the request it answers.
+        ItemKind::DisclosedIdentity | ItemKind::IdentityShare => match item.seq {
             Some(request) => crate::trust::item_message(kind, case_id, request, &blob),
             None => return false,
         },
@@ -580,12 +591,33 @@ pub async fn open_case(client: &Client, sk: &SecretKey, code: &str) -> Result<Op
         identity: None,
         unreadable: 0,
         unverified: 0,
+        threshold_sealed: 0,
     };
+    // Threshold-sealed identity and originals: opened below with custodians' shares, if any.
+    let disclosed = open_disclosed(&ring, &items.items, &case_id, sk);
+    out.threshold_sealed = disclosed.sealed;
+    out.unverified += disclosed.unverified;
+    if let Some(identity) = disclosed.identity {
+        out.identity = Some(identity);
+    }
+    for (id, f) in &disclosed.originals {
+        out.attachments.push(AttachmentInfo {
+            id: *id,
+            name: format!("original-{}", f.name),
+            format: f.format.clone(),
+            metadata_removed: f.metadata_removed,
+            note: f.note.clone(),
+            size: f.bytes.len(),
+        });
+    }
     for item in &items.items {
         let Some(kind) = ItemKind::parse(&item.meta.kind) else {
             out.unreadable += 1;
             continue;
         };
+        if kind == ItemKind::IdentityShare || is_threshold_item(item, kind) {
+            continue;
+        }
         // Only what its author provably wrote is shown as theirs: anyone can seal to a
         // public key, so a database writer could plant a note or an identity.
         if !signed_by_author(&ring, item, kind, &case_id, mailbox.as_ref()) {
@@ -622,14 +654,111 @@ pub async fn open_case(client: &Client, sk: &SecretKey, code: &str) -> Result<Op
             ItemKind::Identity | ItemKind::DisclosedIdentity => {
                 open_as::<Identity>(item, kind, &case_id, sk).map(|i| out.identity = Some(i))
             }
-            // Reasons live in disclosure requests, never as items.
-            ItemKind::DisclosureReason => Err(ClientError::Malformed("item kind")),
+            // Reasons live in disclosure requests, never as items; shares were used above.
+            ItemKind::DisclosureReason | ItemKind::IdentityShare => {
+                Err(ClientError::Malformed("item kind"))
+            }
         };
         if ok.is_err() {
             out.unreadable += 1;
         }
     }
     Ok(out)
+}
+
+/// Whether `item` is a threshold-sealed custodian item (identity or original).
+fn is_threshold_item(item: &ItemView, kind: ItemKind) -> bool {
+    matches!(kind, ItemKind::Identity | ItemKind::AttachmentOriginal)
+        && blob_of(item).is_ok_and(|b| threshold::threshold_of(&b).is_some())
+}
+
+/// What custodians' shares opened of a case's threshold-sealed items.
+#[derive(Default)]
+struct Disclosed {
+    identity: Option<Identity>,
+    originals: Vec<(i64, EvidenceFile)>,
+    /// Threshold-sealed items that stayed closed.
+    sealed: usize,
+    /// Share items whose signature does not verify.
+    unverified: usize,
+}
+
+/// Opens a case's threshold-sealed identity and originals with the shares custodians
+/// re-sealed to this key: only shares signed by a custodian of the signed keyring, only that
+/// custodian's own share (its point in the item's header is its key), only for exactly that
+/// item (content digest), and only shares answering the same disclosure request together.
+fn open_disclosed(
+    ring: &crate::trust::VerifiedKeyring,
+    items: &[ItemView],
+    case_id: &CaseId,
+    sk: &SecretKey,
+) -> Disclosed {
+    let mut out = Disclosed::default();
+    // Shares by request: (request, author, share).
+    let mut shares: Vec<(i64, KeyId, threshold::DisclosedShare)> = Vec::new();
+    for item in items {
+        if item.meta.kind != ItemKind::IdentityShare.as_str() {
+            continue;
+        }
+        if !signed_by_author(ring, item, ItemKind::IdentityShare, case_id, None) {
+            out.unverified += 1;
+            continue;
+        }
+        let (Some(request), Some(author)) = (item.seq, item.meta.author) else {
+            continue;
+        };
+        let opened = blob_of(item)
+            .ok()
+            .and_then(|b| envelope::open(&b, ItemKind::IdentityShare, case_id, sk).ok())
+            .and_then(|plain| threshold::decode_shares(&plain).ok());
+        for s in opened.into_iter().flatten() {
+            shares.push((request, author, s));
+        }
+    }
+    for item in items {
+        let Some(kind) = ItemKind::parse(&item.meta.kind) else {
+            continue;
+        };
+        if !is_threshold_item(item, kind) {
+            continue;
+        }
+        let Ok(blob) = blob_of(item) else {
+            continue;
+        };
+        let digest = envelope::content_digest(&blob);
+        let holders = envelope::recipients(&blob).unwrap_or_default();
+        let mut requests: Vec<i64> = shares.iter().map(|(r, _, _)| *r).collect();
+        requests.sort_unstable();
+        requests.dedup();
+        let plain = requests.iter().find_map(|request| {
+            let usable: Vec<threshold::Share> = shares
+                .iter()
+                .filter(|(r, author, s)| {
+                    r == request
+                        && s.item_id == item.meta.id
+                        && s.kind == kind
+                        && s.digest == digest
+                        && holders.get(usize::from(s.share.x).wrapping_sub(1)) == Some(author)
+                })
+                .map(|(_, _, s)| {
+                    threshold::Share::new(s.share.x, s.share.k, *s.share.expose_value())
+                })
+                .collect();
+            threshold::open_with_shares(&blob, kind, case_id, &usable).ok()
+        });
+        let Some(plain) = plain else {
+            out.sealed += 1;
+            continue;
+        };
+        let opened = match kind {
+            ItemKind::Identity => Identity::decode(&plain).map(|i| out.identity = Some(i)),
+            _ => EvidenceFile::decode(&plain).map(|f| out.originals.push((item.meta.id, f))),
+        };
+        if opened.is_err() {
+            out.sealed += 1;
+        }
+    }
+    out
 }
 
 /// True for a neutral attachment name that is safe as a file name in `--out`.
@@ -687,14 +816,27 @@ pub async fn save_attachments(
     };
     let detail = client.case(code).await?;
     let case_id = case_id_of(&detail.case.case_id)?;
-    let items = client.items(code, Some(kind)).await?;
-    let mut written = Vec::new();
+    let items = client.items(code, None).await?;
+    let mut files: Vec<(i64, EvidenceFile)> = Vec::new();
     for item in &items.items {
-        let file: EvidenceFile = open_as(item, kind, &case_id, sk)?;
+        if item.meta.kind != kind.as_str() || is_threshold_item(item, kind) {
+            continue;
+        }
+        files.push((item.meta.id, open_as(item, kind, &case_id, sk)?));
+    }
+    // Originals a disclosure opened for this reviewer, under the same neutral names.
+    if role == RecipientRole::Reviewer {
+        let ring = client.verified_keyring().await?;
+        for (id, mut f) in open_disclosed(&ring, &items.items, &case_id, sk).originals {
+            f.name = format!("original-{}", f.name);
+            files.push((id, f));
+        }
+    }
+    let mut written = Vec::new();
+    for (id, file) in &files {
         if !safe_file_name(&file.name) {
             return Err(ClientError::Io(format!(
-                "attachment #{} has an unsafe name; nothing more was written",
-                item.meta.id
+                "attachment #{id} has an unsafe name; nothing more was written"
             )));
         }
         let path = dir.join(&file.name);
@@ -867,12 +1009,80 @@ pub async fn decide_and_disclose(
         let reason = seal_reason_in(&ring, &case_id, requester.as_ref().map(|m| &m.key), reason)?;
         client.decide(id, false, &reason).await?
     };
+    // A threshold-sealed identity: each approving custodian gives its own share, whether or
+    // not this approval completes the request; k of them open it.
+    if approve && let Some(item) = give_shares_in(client, &ring, sk, signer, &view).await? {
+        let after = client.disclosure(id).await?.unwrap_or(view);
+        return Ok((after, Some(item)));
+    }
     if view.status != DisclosureStatus::Approved {
         return Ok((view, None));
     }
     let item = disclose_in(client, &ring, sk, signer, &view).await?;
     let after = client.disclosure(id).await?.unwrap_or(view);
     Ok((after, Some(item)))
+}
+
+/// Opens this custodian's shares of the case's threshold-sealed identity and originals and
+/// re-seals them, signed, to the requester the signed keyring proves (an `identity_share`
+/// item). `None` when the case has no threshold-sealed identity (one custodian opens it: see
+/// [`disclose`]).
+async fn give_shares_in(
+    client: &Client,
+    ring: &crate::trust::VerifiedKeyring,
+    sk: &SecretKey,
+    signer: &crate::crypto::sign::SigningKey,
+    request: &DisclosureView,
+) -> Result<Option<i64>> {
+    let case_id = case_id_of(&request.case_id)?;
+    let member = requester_in(ring, request)?;
+    let items = client.items(&request.case, None).await?;
+    let mut entries = Vec::new();
+    let mut identity = false;
+    for item in &items.items {
+        let Some(kind) = ItemKind::parse(&item.meta.kind) else {
+            continue;
+        };
+        if !is_threshold_item(item, kind) {
+            continue;
+        }
+        let blob = blob_of(item)?;
+        let share = match threshold::share_of(&blob, kind, &case_id, sk) {
+            Ok(s) => s,
+            // The identity must open; an original sealed to others is left out.
+            Err(e) if kind == ItemKind::Identity => return Err(e.into()),
+            Err(_) => continue,
+        };
+        identity |= kind == ItemKind::Identity;
+        entries.push(threshold::DisclosedShare {
+            item_id: item.meta.id,
+            kind,
+            digest: envelope::content_digest(&blob),
+            share,
+        });
+    }
+    if !identity {
+        return Ok(None);
+    }
+    let plain = threshold::encode_shares(&entries)?;
+    let blob = envelope::seal(ItemKind::IdentityShare, &case_id, &[member.key], &plain)?;
+    let signature = signer.sign(
+        crate::trust::ITEM_CONTEXT,
+        &crate::trust::item_message(ItemKind::IdentityShare, &case_id, request.id, &blob),
+    );
+    let created = client
+        .upload(
+            &request.case,
+            &UploadItem {
+                kind: ItemKind::IdentityShare.as_str().to_owned(),
+                blob: hex::encode(blob),
+                request_id: Some(request.id),
+                seq: None,
+                signature: Some(hex::encode(signature.as_bytes())),
+            },
+        )
+        .await?;
+    Ok(Some(created.id))
 }
 
 /// How many distinct active custodians of the signed keyring approved exactly this request,
@@ -1049,21 +1259,19 @@ fn requester_in(
     Ok(member)
 }
 
-/// Re-seals the identity of an approved request to the requester (custodian side).
+/// Re-seals the identity of an approved request to the requester (custodian side); for a
+/// threshold-sealed identity, gives this custodian's share (it must have approved).
 pub async fn disclose(
     client: &Client,
     sk: &SecretKey,
     signer: &crate::crypto::sign::SigningKey,
     request: &DisclosureView,
 ) -> Result<i64> {
-    disclose_in(
-        client,
-        &client.verified_keyring().await?,
-        sk,
-        signer,
-        request,
-    )
-    .await
+    let ring = client.verified_keyring().await?;
+    if let Some(item) = give_shares_in(client, &ring, sk, signer, request).await? {
+        return Ok(item);
+    }
+    disclose_in(client, &ring, sk, signer, request).await
 }
 
 /// [`disclose`] with a keyring already verified.
@@ -1079,7 +1287,7 @@ async fn disclose_in(
     // The approvals must be real: signed by enough distinct current custodians, for this very
     // request and requester (a status set in the database approves nothing).
     // The signed keyring's number counts even when the server names a lower one.
-    let needed = usize::try_from(request.approvals_required.max(i64::from(ring.approvals)))
+    let needed = usize::try_from(request.approvals_required.max(i64::from(ring.threshold())))
         .unwrap_or(1)
         .max(1);
     let valid = approvals_in(ring, request, &member)?;
@@ -1096,6 +1304,7 @@ async fn disclose_in(
     let identity = items.items.first().ok_or(ClientError::Malformed(
         "case without an identity sealed to this key",
     ))?;
+    // A threshold-sealed identity is never opened here: its shares go to the requester.
     let plain = envelope::open(&blob_of(identity)?, ItemKind::Identity, &case_id, sk)?;
     let blob = envelope::seal(ItemKind::DisclosedIdentity, &case_id, &[requester], &plain)?;
     // Signed, so the requester's client shows only an identity a custodian vouches for.
@@ -1131,6 +1340,12 @@ pub struct RewrapReport {
     pub refused: usize,
     /// The key ids the server named that the signed keyring does not prove.
     pub unproven_keys: Vec<String>,
+    /// Threshold-sealed items this custodian gave its re-share part for; their new header is
+    /// made once enough custodians have (run by k custodians in all).
+    pub contributed: usize,
+    /// Threshold-sealed items this custodian gave its part for earlier, still waiting for
+    /// other custodians' parts.
+    pub waiting: usize,
 }
 
 /// The key a reviewer's disclosed identities move to when that reviewer's key rotates, as the
@@ -1171,13 +1386,24 @@ fn rewrap_role(kind: ItemKind) -> Option<RecipientRole> {
 /// reply's one mailbox key) is refused and reported. An identity disclosed to this reviewer
 /// key moves to the key the authority signed next under the same name, and only there.
 pub async fn rewrap_all(client: &Client, sk: &SecretKey) -> Result<RewrapReport> {
+    rewrap_all_with_progress(client, sk, &mut |_, _| {}).await
+}
+
+/// [`rewrap_all`], calling `progress(done, total)` after each item.
+pub async fn rewrap_all_with_progress(
+    client: &Client,
+    sk: &SecretKey,
+    progress: &mut (dyn FnMut(usize, usize) + Send),
+) -> Result<RewrapReport> {
     let ring = client.verified_keyring().await?;
     let plan = client.rewrap_plan().await?;
     let mut report = RewrapReport {
         not_openable: plan.not_openable,
         ..RewrapReport::default()
     };
-    for item in &plan.items {
+    let total = plan.items.len();
+    for (done, item) in plan.items.iter().enumerate() {
+        progress(done, total);
         let Some(kind) = ItemKind::parse(&item.kind) else {
             report.failed += 1;
             continue;
@@ -1210,12 +1436,45 @@ pub async fn rewrap_all(client: &Client, sk: &SecretKey) -> Result<RewrapReport>
             continue;
         }
         let blob = hex::decode(&item.blob).map_err(|_| ClientError::Malformed("envelope"))?;
-        let header = match envelope::rewrap(&blob, kind, &case_id, sk, &target) {
-            Ok(h) => h,
-            Err(_) => {
-                report.failed += 1;
+        // Identities and originals are split among k custodians, k as the signed keyring
+        // (not the server) says.
+        let custodial = rewrap_role(kind) == Some(RecipientRole::Custodian);
+        let k = u8::try_from(ring.threshold()).unwrap_or(u8::MAX);
+        if custodial && threshold::threshold_of(&blob).is_some() {
+            let own = sk.public_key().key_id().to_string();
+            if item.dealers.contains(&own) {
+                report.waiting += 1;
                 continue;
             }
+            let Ok(part) = threshold::reshare_part(&blob, kind, &case_id, sk, &target, k) else {
+                report.failed += 1;
+                continue;
+            };
+            match client
+                .reshare(
+                    item.id,
+                    &ReshareBody {
+                        version: item.version,
+                        part: hex::encode(part),
+                    },
+                )
+                .await
+            {
+                Ok(done) if done.version.is_some() => report.rewrapped += 1,
+                Ok(_) => report.contributed += 1,
+                Err(ClientError::Api { status: 409, .. }) => report.failed += 1,
+                Err(e) => return Err(e),
+            }
+            continue;
+        }
+        let header = if custodial && k >= 2 {
+            threshold::to_threshold(&blob, kind, &case_id, sk, &target, k)
+        } else {
+            envelope::rewrap(&blob, kind, &case_id, sk, &target)
+        };
+        let Ok(header) = header else {
+            report.failed += 1;
+            continue;
         };
         match client
             .rewrap(

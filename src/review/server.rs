@@ -84,22 +84,40 @@ impl ApiState {
     /// signed keyring sets, whichever is higher (a database writer can lower neither). A chain
     /// that does not verify stops disclosures.
     pub async fn approvals_needed(&self) -> ApiResult<i64> {
-        let Some(authorities) = &self.authorities else {
+        let Some(ring) = self.verified_ring().await? else {
             return Ok(self.approvals_required.max(1));
         };
-        let ring = crate::trust::stored_chain(&self.store)
+        Ok(self
+            .approvals_required
+            .max(i64::from(ring.threshold()))
+            .max(1))
+    }
+
+    /// The signed keyring as the pinned authorities prove it; `None` without a pinned
+    /// authority (tests of the bare API). A chain that does not verify is an error.
+    async fn verified_ring(&self) -> ApiResult<Option<crate::trust::VerifiedKeyring>> {
+        let Some(authorities) = &self.authorities else {
+            return Ok(None);
+        };
+        crate::trust::stored_chain(&self.store)
             .await
             .and_then(|chain| authorities.verify_chain(&chain))
+            .map(Some)
             .map_err(|e| {
                 tracing::warn!(error = %e, "the signed keyring does not verify");
                 ApiError::Invalid(format!(
                     "the signed keyring does not verify ({e}): no disclosure decision is taken"
                 ))
-            })?;
+            })
+    }
+
+    /// `k` for custodian items (identities and originals): the signed keyring's threshold, 1
+    /// without a pinned authority.
+    pub async fn threshold(&self) -> ApiResult<u8> {
         Ok(self
-            .approvals_required
-            .max(i64::from(ring.approvals))
-            .max(1))
+            .verified_ring()
+            .await?
+            .map_or(1, |r| u8::try_from(r.threshold()).unwrap_or(u8::MAX)))
     }
 
     /// New state with a given failed-authentication limiter (tests use a generous one).
@@ -312,6 +330,7 @@ pub fn router(state: AppState) -> Router {
         .route("/disclosures/{id}/decision", post(decide))
         .route("/rewrap", get(rewrap_plan))
         .route("/items/{id}/rewrap", post(rewrap_item))
+        .route("/items/{id}/reshare", post(reshare_item))
         .route("/audit", get(audit_list))
         .route("/audit/verify", get(audit_verify))
         .route("/tokens", get(token_list))
@@ -348,13 +367,14 @@ pub async fn serve(
 
 // ---- visibility -----------------------------------------------------------------------------
 
-const REVIEWER_KINDS: [ItemKind; 6] = [
+const REVIEWER_KINDS: [ItemKind; 7] = [
     ItemKind::Summary,
     ItemKind::Attachment,
     ItemKind::ToReporter,
     ItemKind::FromReporter,
     ItemKind::Note,
     ItemKind::DisclosedIdentity,
+    ItemKind::IdentityShare,
 ];
 const CUSTODIAN_KINDS: [ItemKind; 2] = [ItemKind::Identity, ItemKind::AttachmentOriginal];
 
@@ -367,12 +387,29 @@ fn item_visible(h: &ItemHeader, caller: &Caller) -> bool {
     }
     match caller.role {
         TokenRole::Reviewer => {
-            REVIEWER_KINDS.contains(&h.kind)
-                && (h.kind != ItemKind::DisclosedIdentity || h.for_key == Some(key))
+            REVIEWER_KINDS.contains(&h.kind) && (!disclosed_kind(h.kind) || h.for_key == Some(key))
         }
         TokenRole::Custodian => CUSTODIAN_KINDS.contains(&h.kind),
         TokenRole::Admin => false,
     }
+}
+
+/// Kinds sealed to one requesting reviewer after a disclosure.
+fn disclosed_kind(kind: ItemKind) -> bool {
+    matches!(kind, ItemKind::DisclosedIdentity | ItemKind::IdentityShare)
+}
+
+/// [`item_visible`], and for the requester custodians gave shares to, the threshold-sealed
+/// identity and originals of that case (which open only with enough of those shares).
+fn item_visible_in(h: &ItemHeader, headers: &[ItemHeader], caller: &Caller) -> bool {
+    item_visible(h, caller)
+        || (caller.role == TokenRole::Reviewer
+            && CUSTODIAN_KINDS.contains(&h.kind)
+            && caller.key.is_some_and(|k| {
+                headers
+                    .iter()
+                    .any(|o| o.kind == ItemKind::IdentityShare && o.for_key == Some(k))
+            }))
 }
 
 fn hex_id(id: &CaseId) -> String {
@@ -396,11 +433,9 @@ fn case_view(c: &CaseRow, headers: &[ItemHeader], caller: &Caller, now: i64) -> 
             attachments: headers.iter().any(|h| h.kind == ItemKind::Attachment),
             unread_from_reporter: c.unread_from_reporter,
             identity_present: headers.iter().any(|h| h.kind == ItemKind::Identity),
-            identity_disclosed_to_you: headers.iter().any(|h| {
-                h.kind == ItemKind::DisclosedIdentity
-                    && caller.key.is_some()
-                    && h.for_key == caller.key
-            }),
+            identity_disclosed_to_you: headers
+                .iter()
+                .any(|h| disclosed_kind(h.kind) && caller.key.is_some() && h.for_key == caller.key),
         },
     }
 }
@@ -658,7 +693,7 @@ async fn case_detail(
     };
     let items: Vec<ItemMeta> = headers
         .iter()
-        .filter(|h| item_visible(h, &caller))
+        .filter(|h| item_visible_in(h, &headers, &caller))
         .map(item_meta)
         .collect();
     audit(
@@ -698,7 +733,10 @@ async fn case_items(
     let mut items = Vec::new();
     let mut reporter_input = false;
     let signatures = state.store.item_signatures(&case.id).await?;
-    for h in headers.iter().filter(|h| item_visible(h, &caller)) {
+    for h in headers
+        .iter()
+        .filter(|h| item_visible_in(h, &headers, &caller))
+    {
         if kind.is_some_and(|k| k != h.kind) {
             continue;
         }
@@ -742,12 +780,12 @@ async fn upload_item(
         .ok_or_else(|| ApiError::BadRequest("unknown item kind".into()))?;
     let allowed: &[ItemKind] = match caller.role {
         TokenRole::Reviewer => &[ItemKind::ToReporter, ItemKind::Note],
-        _ => &[ItemKind::DisclosedIdentity],
+        _ => &[ItemKind::DisclosedIdentity, ItemKind::IdentityShare],
     };
     if !allowed.contains(&kind) {
         return Err(ApiError::Forbidden);
     }
-    let (case, _) = visible_case(&state, &caller, &code).await?;
+    let (case, headers) = visible_case(&state, &caller, &code).await?;
     let blob = hex::decode(body.blob.trim())
         .map_err(|_| ApiError::BadRequest("blob is not hex".into()))?;
     let parsed = envelope::parse(&blob)
@@ -759,6 +797,9 @@ async fn upload_item(
     }
     let recipients: BTreeSet<KeyId> = parsed.recipients.iter().copied().collect();
     let ring = state.store.keyring().await?;
+    if kind == ItemKind::IdentityShare {
+        return upload_share(&state, &key, &case, &headers, body, blob, recipients).await;
+    }
     if kind == ItemKind::DisclosedIdentity {
         let request_id = body
             .request_id
@@ -849,6 +890,60 @@ async fn upload_item(
     let id = state
         .store
         .add_item_signed(&case.id, &item, &caller.actor(), Some((seq, &proof)))
+        .await?;
+    Ok((StatusCode::CREATED, Json(Created { id })))
+}
+
+/// A custodian's shares of a case's threshold-sealed identity and originals, re-sealed to the
+/// requester of a disclosure that custodian approved (signed like a disclosed identity).
+async fn upload_share(
+    state: &ApiState,
+    key: &KeyId,
+    case: &CaseRow,
+    headers: &[ItemHeader],
+    body: UploadItem,
+    blob: Vec<u8>,
+    recipients: BTreeSet<KeyId>,
+) -> ApiResult<(StatusCode, Json<Created>)> {
+    let kind = ItemKind::IdentityShare;
+    let request_id = body
+        .request_id
+        .ok_or_else(|| ApiError::BadRequest("request_id is required".into()))?;
+    let request = state.store.disclosure_request(request_id).await?;
+    if request.case_id != case.id {
+        return Err(ApiError::NotFound);
+    }
+    if recipients != BTreeSet::from([request.requester]) {
+        return Err(ApiError::Invalid(
+            "a share must be sealed to the requesting reviewer's key only".into(),
+        ));
+    }
+    let signature = signature_of(body.signature.as_deref(), "an identity share")?;
+    let proof = proof_of(
+        state,
+        key,
+        crate::trust::ITEM_CONTEXT,
+        crate::trust::item_message(kind, &case.id, request_id, &blob),
+        signature,
+    )
+    .await?;
+    // As many shares as the identity needs, and never fewer than the approvals.
+    let mut needed = state.approvals_needed().await?;
+    if let Some(h) = headers.iter().find(|h| h.kind == ItemKind::Identity) {
+        let identity = state.store.item(h.id).await?;
+        if let Some(k) = crate::crypto::threshold::threshold_of(&identity.item.blob) {
+            needed = needed.max(i64::from(k));
+        }
+    }
+    let item = NewItem {
+        kind,
+        blob,
+        author: Some(*key),
+        for_key: Some(request.requester),
+    };
+    let (id, _) = state
+        .store
+        .add_identity_share(request_id, &case.id, &item, key, Some(&proof), needed)
         .await?;
     Ok((StatusCode::CREATED, Json(Created { id })))
 }
@@ -1172,6 +1267,12 @@ async fn rewrap_plan(State(state): State<AppState>, caller: Caller) -> ApiResult
     };
     let mut items = Vec::new();
     let mut not_openable = 0;
+    // Custodian items are split among k custodians; k changes only by signed statement.
+    let threshold = if caller.role == TokenRole::Custodian {
+        Some(state.threshold().await?)
+    } else {
+        None
+    };
     for case in state.store.queue(&QueueFilter::default()).await? {
         for h in state.store.item_headers(&case.id).await? {
             let disclosed = h.kind == ItemKind::DisclosedIdentity && h.for_key == Some(key);
@@ -1185,6 +1286,10 @@ async fn rewrap_plan(State(state): State<AppState>, caller: Caller) -> ApiResult
                     version: full.version,
                     blob: hex::encode(&full.item.blob),
                     target: vec![hex::encode(next.as_bytes())],
+                    threshold: None,
+                    reshare: false,
+                    dealers: Vec::new(),
+                    parts_needed: None,
                 });
                 continue;
             }
@@ -1193,14 +1298,32 @@ async fn rewrap_plan(State(state): State<AppState>, caller: Caller) -> ApiResult
             }
             let target = target_keys(&state, &case.id, h.kind).await?;
             let have: BTreeSet<KeyId> = h.recipients.iter().copied().collect();
-            if have == key_set(&target) {
+            let same_keys = have == key_set(&target);
+            if same_keys && threshold.is_none() {
                 continue;
             }
             if !have.contains(&key) {
-                not_openable += 1;
+                if !same_keys {
+                    not_openable += 1;
+                }
                 continue;
             }
             let full = state.store.item(h.id).await?;
+            let item_k = crate::crypto::threshold::threshold_of(&full.item.blob);
+            if same_keys && item_k.unwrap_or(1) == threshold.unwrap_or(1) {
+                continue;
+            }
+            let dealers = if item_k.is_some() {
+                state
+                    .store
+                    .reshare_dealers(h.id, full.version)
+                    .await?
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect()
+            } else {
+                Vec::new()
+            };
             items.push(RewrapItem {
                 id: h.id,
                 case: case.code.as_str().to_owned(),
@@ -1209,6 +1332,10 @@ async fn rewrap_plan(State(state): State<AppState>, caller: Caller) -> ApiResult
                 version: full.version,
                 blob: hex::encode(&full.item.blob),
                 target: target.iter().map(|k| hex::encode(k.as_bytes())).collect(),
+                threshold,
+                reshare: item_k.is_some(),
+                dealers,
+                parts_needed: item_k,
             });
         }
     }
@@ -1271,6 +1398,18 @@ async fn rewrap_item(
             "the new header must wrap to exactly the current keys; fetch /rewrap again".into(),
         ));
     }
+    // Custodian items keep the signed threshold: a header that any one custodian opens alone
+    // is refused once k > 1, and a threshold-sealed item moves only by re-share parts.
+    if CUSTODIAN_KINDS.contains(&kind) {
+        let k = state.threshold().await?;
+        let was = crate::crypto::threshold::threshold_of(&stored.item.blob);
+        let now = crate::crypto::threshold::threshold_of(&blob).unwrap_or(1);
+        if was.is_some() || now != k {
+            return Err(ApiError::Invalid(format!(
+                "custodian items must be split among k = {k} custodians (a threshold-sealed item moves by re-share parts); fetch /rewrap again"
+            )));
+        }
+    }
     if body.version != stored.version {
         return Err(ApiError::Conflict(
             "the item changed since it was fetched".into(),
@@ -1289,6 +1428,106 @@ async fn rewrap_item(
         other => other?,
     };
     Ok(Json(RewrapDone { version }))
+}
+
+/// One custodian's re-share part for a threshold-sealed item: stored, and once parts of as
+/// many distinct custodians as the item's threshold are in, assembled into the item's new
+/// header (no secret needed) and swapped in.
+async fn reshare_item(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Json(body): Json<ReshareBody>,
+) -> ApiResult<Json<ReshareDone>> {
+    use crate::crypto::threshold;
+    caller.require(&[TokenRole::Custodian])?;
+    let key = caller.key_id()?;
+    let (kind, have) = state.store.item_access(id).await?;
+    let Some(position) = have.iter().position(|k| *k == key) else {
+        return Err(ApiError::NotFound);
+    };
+    if !CUSTODIAN_KINDS.contains(&kind) {
+        return Err(ApiError::NotFound);
+    }
+    let stored = state.store.item(id).await?;
+    let needed = threshold::threshold_of(&stored.item.blob).ok_or_else(|| {
+        ApiError::Invalid("the item is not threshold-sealed; it moves by a new header".into())
+    })?;
+    let part = hex::decode(body.part.trim())
+        .map_err(|_| ApiError::BadRequest("part is not hex".into()))?;
+    let parsed = threshold::parse_part(&part)
+        .map_err(|_| ApiError::BadRequest("part is not a re-share part".into()))?;
+    let target = target_keys(&state, &stored.item.case_id, kind).await?;
+    let k = state.threshold().await?;
+    // The dealer point is the caller's own place in the item's header: a custodian gives only
+    // its own part.
+    if parsed.kind != kind
+        || parsed.case_id != stored.item.case_id
+        || usize::from(parsed.dealer) != position + 1
+    {
+        return Err(ApiError::Invalid(
+            "the part does not belong to this item".into(),
+        ));
+    }
+    if parsed.k != k
+        || parsed.recipients.iter().copied().collect::<BTreeSet<_>>() != key_set(&target)
+    {
+        return Err(ApiError::Invalid(format!(
+            "the part must split for exactly the current custodians with k = {k}; fetch /rewrap again"
+        )));
+    }
+    if body.version != stored.version {
+        return Err(ApiError::Conflict(
+            "the item changed since it was fetched".into(),
+        ));
+    }
+    let parts = match state
+        .store
+        .add_reshare_part(id, body.version, &key, &part)
+        .await
+    {
+        Err(StoreError::Conflict) => {
+            return Err(ApiError::Conflict(
+                "the item changed since it was fetched".into(),
+            ));
+        }
+        other => other?,
+    };
+    let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+    let header = match threshold::assemble(&stored.item.blob, &refs) {
+        Ok(h) => h,
+        Err(crate::crypto::CryptoError::NeedsShares) => {
+            return Ok(Json(ReshareDone {
+                parts: parts.len(),
+                needed: usize::from(needed),
+                version: None,
+            }));
+        }
+        Err(_) => {
+            return Err(ApiError::Invalid(
+                "the parts held for this item do not fit together; fetch /rewrap again".into(),
+            ));
+        }
+    };
+    let blob = envelope::splice_header(&stored.item.blob, &header)
+        .map_err(|_| ApiError::Invalid("the assembled header does not fit the item".into()))?;
+    let version = match state
+        .store
+        .swap_item_blob(id, body.version, &blob, &caller.actor(), None)
+        .await
+    {
+        Err(StoreError::Conflict) => {
+            return Err(ApiError::Conflict(
+                "the item changed since it was fetched".into(),
+            ));
+        }
+        other => other?,
+    };
+    Ok(Json(ReshareDone {
+        parts: parts.len(),
+        needed: usize::from(needed),
+        version: Some(version),
+    }))
 }
 
 #[derive(Debug, Deserialize)]

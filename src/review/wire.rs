@@ -318,6 +318,40 @@ pub struct RewrapItem {
     pub blob: String,
     /// Public keys (hex) the new header must wrap to: exactly these.
     pub target: Vec<String>,
+    /// For a custodian item: how many custodians must open it together under the new header
+    /// (the signed keyring's threshold; the client checks it against its own verified copy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<u8>,
+    /// The item is threshold-sealed already: it moves by re-share parts
+    /// (`POST /items/{id}/reshare`), not by a new header.
+    #[serde(default)]
+    pub reshare: bool,
+    /// Key ids of the custodians whose re-share parts for this version are in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dealers: Vec<String>,
+    /// Parts needed before the server assembles the new header (the item's current threshold).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parts_needed: Option<u8>,
+}
+
+/// `POST /items/{id}/reshare`: one custodian's re-share part.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReshareBody {
+    /// The version the part was made from.
+    pub version: i64,
+    /// The part, hex ([`crate::crypto::threshold::reshare_part`]).
+    pub part: String,
+}
+
+/// Answer to a re-share part.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReshareDone {
+    /// Distinct custodians' parts now held for this version.
+    pub parts: usize,
+    /// Parts needed to assemble the new header.
+    pub needed: usize,
+    /// The item's new version once the new header is in; `None` while parts are missing.
+    pub version: Option<i64>,
 }
 
 /// `GET /rewrap`.

@@ -34,6 +34,10 @@ pub struct Keyring {
     pub reviewers: Vec<PublicKey>,
     /// Active custodian keys.
     pub custodians: Vec<PublicKey>,
+    /// How many custodians open an identity together (`k`): from the signed keyring when the
+    /// keyring comes from [`crate::trust::Trust::sealing_keyring`]; the store's own unverified
+    /// view ([`Store::keyring`]) says 1.
+    pub threshold: u8,
 }
 
 type RecipientTuple = (String, Vec<u8>, String, String, bool, i64, Option<i64>);
@@ -165,9 +169,13 @@ macro_rules! retire_recipient_in {
                 // Identities custodians re-sealed to this reviewer for approved requests can be
                 // opened by this key alone and by no one who still has access: deleting them
                 // means a retired (perhaps lost) key cannot later reveal a reporter.
-                let disclosed = sqlx::query("DELETE FROM items WHERE kind = $1 AND for_key = $2")
+                // The same for custodians' shares of threshold-sealed identities.
+                let disclosed = sqlx::query(
+                    "DELETE FROM items WHERE kind IN ($1, $3) AND for_key = $2",
+                )
                     .bind(crate::crypto::ItemKind::DisclosedIdentity.as_str())
                     .bind(key_id.to_string())
+                    .bind(crate::crypto::ItemKind::IdentityShare.as_str())
                     .execute(&mut *$tx)
                     .await?
                     .rows_affected();
@@ -343,6 +351,7 @@ impl Store {
             epoch: self.keyring_epoch().await?,
             reviewers: Vec::new(),
             custodians: Vec::new(),
+            threshold: 1,
         };
         for r in self.recipients().await?.into_iter().filter(|r| r.active) {
             match r.role {

@@ -746,6 +746,11 @@ impl Store {
             let Some(code) = code else {
                 return Err(StoreError::Conflict);
             };
+            // Re-share parts were made for the header just replaced.
+            sqlx::query("DELETE FROM reshare_parts WHERE item_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
             let detail = match for_key {
                 Some(k) => format!("#{id} epoch {epoch} to {k}"),
                 None => format!("#{id} epoch {epoch}"),
@@ -1050,6 +1055,187 @@ impl Store {
         })
     }
 
+    /// Stores a custodian's share of a case's threshold-sealed identity (an `identity_share`
+    /// item sealed to the requester, with its signature) for request `request_id`. Accepted only
+    /// from a custodian who approved that request, once per custodian, while the request is
+    /// pending or approved; when the request is approved and `needed` distinct custodians have
+    /// given their shares, it becomes fulfilled. Returns the item id and whether it did.
+    pub async fn add_identity_share(
+        &self,
+        request_id: i64,
+        case_id: &CaseId,
+        item: &NewItem,
+        actor: &KeyId,
+        proof: Option<&AuditProof>,
+        needed: i64,
+    ) -> Result<(i64, bool), StoreError> {
+        let day = Day::today();
+        let share_kind = ItemKind::IdentityShare.as_str();
+        dispatch!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let epoch: i64 = sqlx::query_scalar("SELECT epoch FROM keyring WHERE id = 1")
+                .fetch_one(&mut *tx)
+                .await?;
+            lock_request!(pool, tx, request_id);
+            let row: Option<(String, String)> = sqlx::query_as(
+                "SELECT r.status, c.code FROM disclosure_requests r JOIN cases c ON c.id = r.case_id \
+                 WHERE r.id = $1 AND r.case_id = $2",
+            )
+            .bind(request_id)
+            .bind(&case_id.as_bytes()[..])
+            .fetch_optional(&mut *tx)
+            .await?;
+            let (status, code) = row.ok_or(StoreError::NotFound)?;
+            if status != "pending" && status != "approved" {
+                return Err(StoreError::Invalid(format!(
+                    "the request is {status}; shares go only to a pending or approved request"
+                )));
+            }
+            let approved: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM disclosure_decisions WHERE request_id = $1 AND custodian = $2 AND approve = $3",
+            )
+            .bind(request_id)
+            .bind(actor.to_string())
+            .bind(true)
+            .fetch_one(&mut *tx)
+            .await?;
+            if approved == 0 {
+                return Err(StoreError::Invalid(
+                    "only a custodian who approved the request gives a share; approve it first".into(),
+                ));
+            }
+            let before: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM items i JOIN item_signatures s ON s.item_id = i.id \
+                 WHERE i.kind = $1 AND i.case_id = $2 AND s.seq = $3 AND i.author = $4",
+            )
+            .bind(share_kind)
+            .bind(&case_id.as_bytes()[..])
+            .bind(request_id)
+            .bind(actor.to_string())
+            .fetch_one(&mut *tx)
+            .await?;
+            if before > 0 {
+                return Err(StoreError::Invalid(
+                    "this custodian's share for the request is in already".into(),
+                ));
+            }
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO items (case_id, kind, blob, created_day, author, for_key, epoch) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+            )
+            .bind(&case_id.as_bytes()[..])
+            .bind(share_kind)
+            .bind(&item.blob[..])
+            .bind(day.0)
+            .bind(actor.to_string())
+            .bind(item.for_key.map(|k| k.to_string()))
+            .bind(epoch)
+            .fetch_one(&mut *tx)
+            .await?;
+            if let Some(sig) = proof.and_then(AuditProof::signature) {
+                // A share's number is the request it answers (signed with it).
+                sqlx::query("INSERT INTO item_signatures (item_id, seq, signature) VALUES ($1, $2, $3)")
+                    .bind(id)
+                    .bind(request_id)
+                    .bind(sig)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let given: i64 = sqlx::query_scalar(
+                "SELECT COUNT(DISTINCT i.author) FROM items i JOIN item_signatures s ON s.item_id = i.id \
+                 WHERE i.kind = $1 AND i.case_id = $2 AND s.seq = $3",
+            )
+            .bind(share_kind)
+            .bind(&case_id.as_bytes()[..])
+            .bind(request_id)
+            .fetch_one(&mut *tx)
+            .await?;
+            let fulfilled = status == "approved" && given >= needed;
+            if fulfilled {
+                sqlx::query("UPDATE disclosure_requests SET status = 'fulfilled' WHERE id = $1")
+                    .bind(request_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let action = if fulfilled { "disclosure.fulfil" } else { "disclosure.share" };
+            let entry = AuditEntry::new(actor.to_string(), action)
+                .case(code)
+                .detail(format!("request {request_id} item #{id} share {given} of {needed}"))
+                .proof(proof.map(AuditProof::encode));
+            append_audit!(pool, tx, &entry);
+            tx.commit().await?;
+            Ok((id, fulfilled))
+        })
+    }
+
+    /// Stores custodian `dealer`'s re-share part for item `id` as it stands at `version`
+    /// (parts for an earlier version are dropped) and returns every part now held for that
+    /// version. `Conflict` when the item has moved on.
+    pub async fn add_reshare_part(
+        &self,
+        id: i64,
+        version: i64,
+        dealer: &KeyId,
+        part: &[u8],
+    ) -> Result<Vec<Vec<u8>>, StoreError> {
+        dispatch!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let current: Option<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT i.version, c.code FROM items i JOIN cases c ON c.id = i.case_id WHERE i.id = $1{}",
+                pool.dialect().for_update
+            )))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let (current, code) = current.ok_or(StoreError::NotFound)?;
+            if current != version {
+                return Err(StoreError::Conflict);
+            }
+            sqlx::query("DELETE FROM reshare_parts WHERE item_id = $1 AND (version <> $2 OR dealer = $3)")
+                .bind(id)
+                .bind(version)
+                .bind(dealer.to_string())
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("INSERT INTO reshare_parts (item_id, version, dealer, part) VALUES ($1, $2, $3, $4)")
+                .bind(id)
+                .bind(version)
+                .bind(dealer.to_string())
+                .bind(part)
+                .execute(&mut *tx)
+                .await?;
+            let parts: Vec<Vec<u8>> = sqlx::query_scalar(
+                "SELECT part FROM reshare_parts WHERE item_id = $1 AND version = $2 ORDER BY dealer",
+            )
+            .bind(id)
+            .bind(version)
+            .fetch_all(&mut *tx)
+            .await?;
+            let entry = AuditEntry::new(dealer.to_string(), "item.reshare_part")
+                .case(code)
+                .detail(format!("#{id} version {version}: {} part(s)", parts.len()));
+            append_audit!(pool, tx, &entry);
+            tx.commit().await?;
+            Ok(parts)
+        })
+    }
+
+    /// The custodians (key ids) whose re-share parts for item `id` at `version` are in.
+    pub async fn reshare_dealers(&self, id: i64, version: i64) -> Result<Vec<KeyId>, StoreError> {
+        let rows: Vec<String> = dispatch!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT dealer FROM reshare_parts WHERE item_id = $1 AND version = $2 ORDER BY dealer",
+            )
+            .bind(id)
+            .bind(version)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.iter()
+            .map(|k| KeyId::parse(k).ok_or(StoreError::Malformed("dealer key id")))
+            .collect()
+    }
+
     // ---- retention ----------------------------------------------------------------------
 
     /// Deletes cases closed on or before `closed_on_or_before` with their items, receipts and
@@ -1088,6 +1274,12 @@ impl Store {
                     .bind(&id[..])
                     .bind(code)
                     .bind(day.0)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "DELETE FROM reshare_parts WHERE item_id IN (SELECT id FROM items WHERE case_id = $1)",
+                    )
+                    .bind(&id[..])
                     .execute(&mut *tx)
                     .await?;
                     let items = sqlx::query("DELETE FROM items WHERE case_id = $1")

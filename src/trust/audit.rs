@@ -113,7 +113,7 @@ pub fn required_context(entry: &AuditEntry) -> Option<&'static str> {
         "keyring.statement" => Some(STATEMENT_CONTEXT),
         "disclosure.request" => Some(REQUEST_CONTEXT),
         "disclosure.decide" if entry.detail.contains(" approve ") => Some(APPROVAL_CONTEXT),
-        "disclosure.fulfil" => Some(ITEM_CONTEXT),
+        "disclosure.fulfil" | "disclosure.share" => Some(ITEM_CONTEXT),
         "item.add" if entry.detail.starts_with("to_reporter ") => Some(REPLY_CONTEXT),
         "item.add" if entry.detail.starts_with("note ") => Some(ITEM_CONTEXT),
         _ => None,
@@ -201,7 +201,9 @@ fn check_proof(
                 Some(role) => member.role == role,
                 // A note is a reviewer's, a disclosed identity a custodian's.
                 None => match rec.entry.action.as_str() {
-                    "disclosure.fulfil" => member.role == RecipientRole::Custodian,
+                    "disclosure.fulfil" | "disclosure.share" => {
+                        member.role == RecipientRole::Custodian
+                    }
                     _ => member.role == RecipientRole::Reviewer,
                 },
             };

@@ -594,8 +594,9 @@ pub struct VerifiedKeyring {
     pub head: [u8; 32],
     /// Every key the chain ever added, in order.
     pub members: Vec<Member>,
-    /// Distinct custodian approvals a disclosure needs (1 until a statement sets it).
-    pub approvals: u32,
+    /// Distinct custodian approvals a disclosure needs, as the newest approvals statement set
+    /// it; `None` until one does ([`VerifiedKeyring::threshold`] applies the default then).
+    pub approvals: Option<u32>,
 }
 
 impl VerifiedKeyring {
@@ -606,6 +607,16 @@ impl VerifiedKeyring {
             .filter(|m| m.active && m.role == role)
             .map(|m| m.key)
             .collect()
+    }
+
+    /// `k`: how many custodians must cooperate to open an identity, and approve its
+    /// disclosure. The authority's approvals statement sets it; until one does, 1 with a single
+    /// custodian and 2 with more. Never more than the active custodians (who could otherwise
+    /// never open anything); the import of a statement that would make it so is refused.
+    pub fn threshold(&self) -> u32 {
+        let n = u32::try_from(self.active(RecipientRole::Custodian).len()).unwrap_or(u32::MAX);
+        let k = self.approvals.unwrap_or(if n >= 2 { 2 } else { 1 });
+        k.min(n).max(1)
     }
 
     /// The member holding `key`, if the chain ever added it.
@@ -693,7 +704,7 @@ impl Authorities {
             epoch: 0,
             head: [0; 32],
             members: Vec::new(),
-            approvals: 1,
+            approvals: None,
         };
         for (i, signed) in chain.iter().enumerate() {
             let seq = i as i64 + 1;
@@ -747,7 +758,7 @@ fn apply(ring: &mut VerifiedKeyring, op: &Op, seq: i64) -> Result<(), TrustError
                 })?;
             m.active = false;
         }
-        Op::Approvals { required } => ring.approvals = *required,
+        Op::Approvals { required } => ring.approvals = Some(*required),
     }
     Ok(())
 }
@@ -883,6 +894,8 @@ impl Trust {
             epoch,
             reviewers: ring.active(RecipientRole::Reviewer),
             custodians: ring.active(RecipientRole::Custodian),
+            // At most 64 custodians (the envelope's limit), so k fits a byte.
+            threshold: u8::try_from(ring.threshold()).unwrap_or(u8::MAX),
         })
     }
 }

@@ -88,6 +88,7 @@ struct FileWebhook {
 struct FileOps {
     listen: Option<String>,
     shutdown_secs: Option<i64>,
+    metrics_period_secs: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -207,6 +208,9 @@ pub struct Config {
     pub webhook_secret: Option<SecretString>,
     /// Where /healthz, /readyz and /metrics listen.
     pub ops_listen: SocketAddr,
+    /// How often the metrics that move with submissions (reports, case gauges) are published,
+    /// in seconds (default 3600): more often would date reports.
+    pub metrics_period_secs: i64,
     /// How long one webhook update may wait for the person's lock and be handled before the
     /// delivery is answered 503 (Telegram then delivers it again).
     pub webhook_update_timeout: std::time::Duration,
@@ -245,6 +249,7 @@ impl std::fmt::Debug for Config {
             )
             .field("ops_listen", &self.ops_listen)
             .field("webhook_update_timeout", &self.webhook_update_timeout)
+            .field("metrics_period_secs", &self.metrics_period_secs)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .finish_non_exhaustive()
     }
@@ -608,6 +613,8 @@ impl Config {
             30,
         )?);
         let shutdown_timeout = secs(num(file.ops.shutdown_secs, "TIPLINE_SHUTDOWN_SECS", 25)?);
+        let metrics_period_secs =
+            num(file.ops.metrics_period_secs, "TIPLINE_METRICS_PERIOD", 3600)?;
         let log = env
             .var("TIPLINE_LOG")
             .or(file.log)
@@ -632,6 +639,7 @@ impl Config {
             ops_listen,
             webhook_update_timeout,
             shutdown_timeout,
+            metrics_period_secs,
             authority,
             authority_threshold,
         })
@@ -731,6 +739,9 @@ pub fn sample_file() -> &'static str {
 # After SIGTERM, `serve` exits within this many seconds (in-flight updates get most of it);
 # keep it below the stop timeout of systemd (TimeoutStopSec) or compose (stop_grace_period).
 # shutdown_secs = 25
+# The reports counter and the case gauges move once per this many seconds, so that a scrape
+# cannot date a report. Shorter periods date reports more precisely.
+# metrics_period_secs = 3600
 
 [limits]
 # reports_per_day = 3

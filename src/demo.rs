@@ -136,6 +136,10 @@ pub async fn run() -> anyhow::Result<()> {
     println!("{}\n", c.transcript());
 
     println!("── What the Inspectorate receives (opened with the demo reviewer key) ──\n");
+    // The day's intake batch (which `serve` writes after midnight) names the case.
+    store
+        .audit_intake(crate::clock::Day::today().plus(1))
+        .await?;
     let cases = store.audit_entries(1, 100).await?;
     let code = cases
         .iter()

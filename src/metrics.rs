@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::store::CaseStatus;
@@ -109,12 +109,79 @@ struct HttpKey {
     class: usize,
 }
 
+/// How often the figures that move with submissions (the reports counter, the case gauges) are
+/// published, in seconds: 3600 unless `TIPLINE_METRICS_PERIOD` says otherwise.
+static PUBLISH_PERIOD: AtomicI64 = AtomicI64::new(3600);
+
+/// Sets the publication period of submission-driven figures (at least 1 second).
+pub fn set_publish_period(secs: i64) {
+    PUBLISH_PERIOD.store(secs.max(1), Ordering::Relaxed);
+}
+
+/// The period index of `now` (Unix seconds).
+fn period_of(now: i64) -> i64 {
+    now.div_euclid(PUBLISH_PERIOD.load(Ordering::Relaxed))
+}
+
+/// A counter that shows only what was counted before the current period (an hour by default)
+/// began: scrapes see it move once a period, by the previous period's total, so a scrape taken
+/// after one report cannot tell when that report came.
+#[derive(Debug)]
+pub struct HourlyCount {
+    period: i64,
+    this_period: u64,
+    published: u64,
+}
+
+impl HourlyCount {
+    /// Zero.
+    pub const fn new() -> Self {
+        Self {
+            period: 0,
+            this_period: 0,
+            published: 0,
+        }
+    }
+
+    fn roll(&mut self, now: i64) {
+        let period = period_of(now);
+        if period != self.period {
+            self.published += self.this_period;
+            self.this_period = 0;
+            self.period = period;
+        }
+    }
+
+    /// Counts one event at `now` (Unix seconds).
+    pub fn add(&mut self, now: i64) {
+        self.roll(now);
+        self.this_period += 1;
+    }
+
+    /// Events counted before the period that contains `now`.
+    pub fn published(&mut self, now: i64) -> u64 {
+        self.roll(now);
+        self.published
+    }
+}
+
+impl Default for HourlyCount {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Cases by status, as one scrape shows them.
+type CaseGauges = Vec<(CaseStatus, i64)>;
+
 /// The registry.
 pub struct Metrics {
     updates: [AtomicU64; UPDATE_KINDS.len()],
     duplicates: AtomicU64,
     rejected: AtomicU64,
-    reports: AtomicU64,
+    reports: Mutex<HourlyCount>,
+    /// The case gauges as counted at the start of the current period.
+    queue: Mutex<Option<(i64, CaseGauges)>>,
     errors: [AtomicU64; ERROR_CODES.len()],
     buckets: [AtomicU64; LATENCY_BUCKETS.len()],
     latency_count: AtomicU64,
@@ -138,7 +205,8 @@ impl Metrics {
             updates: [const { AtomicU64::new(0) }; UPDATE_KINDS.len()],
             duplicates: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
-            reports: AtomicU64::new(0),
+            reports: Mutex::new(HourlyCount::new()),
+            queue: Mutex::new(None),
             errors: [const { AtomicU64::new(0) }; ERROR_CODES.len()],
             buckets: [const { AtomicU64::new(0) }; LATENCY_BUCKETS.len()],
             latency_count: AtomicU64::new(0),
@@ -193,9 +261,40 @@ impl Metrics {
         self.rejected.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Counts a submitted report.
+    /// Counts a submitted report. Published only as of the last full hour (see
+    /// [`HourlyCount`]).
     pub fn report_submitted(&self) {
-        self.reports.fetch_add(1, Ordering::Relaxed);
+        self.reports
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .add(crate::clock::unix_now());
+    }
+
+    /// The case gauges to publish at `now`: counted once per period (`count` runs only when
+    /// the period has changed since the last count), so they too move once an hour and cannot
+    /// date a report. `None` when the count fails (shown as `tipline_database_up 0`).
+    pub async fn case_gauges<F, Fut, E>(&self, now: i64, count: F) -> Option<Vec<(CaseStatus, i64)>>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Vec<(CaseStatus, i64)>, E>>,
+    {
+        let period = period_of(now);
+        if let Some((p, v)) = &*self.queue.lock().unwrap_or_else(|e| e.into_inner())
+            && *p == period
+        {
+            return Some(v.clone());
+        }
+        let counted = count().await.ok()?;
+        *self.queue.lock().unwrap_or_else(|e| e.into_inner()) = Some((period, counted.clone()));
+        Some(counted)
+    }
+
+    /// Reports submitted before the start of the current hour (what the metric shows).
+    pub fn reports_published(&self) -> u64 {
+        self.reports
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .published(crate::clock::unix_now())
     }
 
     /// Counts a Telegram API error of class `code` (unknown classes count as "other").
@@ -252,10 +351,14 @@ impl Metrics {
         let _ = writeln!(o, "tipline_webhook_rejected_total {}", get(&self.rejected));
         let _ = writeln!(
             o,
-            "# HELP tipline_reports_submitted_total Reports submitted."
+            "# HELP tipline_reports_submitted_total Reports submitted before the start of the current hour (it moves once an hour, so a scrape cannot date a report)."
         );
         let _ = writeln!(o, "# TYPE tipline_reports_submitted_total counter");
-        let _ = writeln!(o, "tipline_reports_submitted_total {}", get(&self.reports));
+        let _ = writeln!(
+            o,
+            "tipline_reports_submitted_total {}",
+            self.reports_published()
+        );
         let _ = writeln!(
             o,
             "# HELP tipline_telegram_api_errors_total Bot API errors seen by the handlers, by code."
@@ -307,7 +410,10 @@ impl Metrics {
             }
         }
         if let Some(queue) = queue {
-            let _ = writeln!(o, "# HELP tipline_cases Cases in the queue, by status.");
+            let _ = writeln!(
+                o,
+                "# HELP tipline_cases Cases in the queue, by status, as counted at the start of the current hour."
+            );
             let _ = writeln!(o, "# TYPE tipline_cases gauge");
             for (s, n) in queue {
                 let _ = writeln!(o, "tipline_cases{{status=\"{}\"}} {n}", s.as_str());

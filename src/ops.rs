@@ -103,7 +103,10 @@ async fn readyz(State(state): State<OpsState>) -> (StatusCode, String) {
 
 async fn metrics(State(state): State<OpsState>) -> impl IntoResponse {
     // A failed count is shown as tipline_database_up 0, not hidden.
-    let queue = state.store.case_counts().await.ok();
+    // Counted once an hour: a gauge that moved with every report would date it.
+    let queue = METRICS
+        .case_gauges(crate::clock::unix_now(), || state.store.case_counts())
+        .await;
     (
         [(
             header::CONTENT_TYPE,

@@ -44,6 +44,8 @@ fn serve(data: &Path, sim: &Simulator, log: &Path, ops: u16) -> Guard {
         .arg("serve")
         .env("TIPLINE_DATA_DIR", data)
         .env("TIPLINE_AUTHORITY", common::authority_pin())
+        // Submission-driven metrics move once a second here (an hour by default).
+        .env("TIPLINE_METRICS_PERIOD", "1")
         .env("TELEGRAM_BOT_TOKEN", sim.token())
         .env("TELEGRAM_API_URL", sim.api_url())
         // Any free port: tests run serve processes side by side.
@@ -219,7 +221,20 @@ async fn sigkill_restart_sigterm_and_no_canaries_anywhere() {
             .await
     );
 
-    // Exactly one case, readable by the reviewer.
+    // Exactly one case, readable by the reviewer. Its audit entry is written with the day's
+    // batch (after midnight), not at the moment it came.
+    let submitted_now = store
+        .audit_entries(1, 100)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.entry.action == "case.submit")
+        .count();
+    assert_eq!(submitted_now, 0);
+    store
+        .audit_intake(tipline::clock::Day::today().plus(1))
+        .await
+        .unwrap();
     let cases = store
         .audit_entries(1, 100)
         .await
@@ -236,6 +251,8 @@ async fn sigkill_restart_sigterm_and_no_canaries_anywhere() {
         let r = http.get(format!("{base}{path}")).send().await.unwrap();
         assert!(r.status().is_success(), "{path}: {}", r.status());
     }
+    // The reports counter shows only whole periods: one second here.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let metrics = http
         .get(format!("{base}/metrics"))
         .send()

@@ -176,8 +176,10 @@ async fn daily_limit_receipt_attempts_and_flood_answer() {
     let (code, _) = common::bot::submitted(&c);
     c.press("Tôi đã lưu mã").await;
     c.press("Giữ lại").await;
-    // A second report the same day is refused, and its draft kept for tomorrow.
+    // A second report the same day is refused, and its draft kept for tomorrow. (Nothing
+    // was kept of the first report, not even the consent: the notice comes again.)
     c.command("/report").await;
+    c.press("✅ Đồng ý").await;
     c.press("Nhũng nhiễu, gây phiền hà").await;
     c.press("Cố tình kéo dài").await;
     c.press("Hộ tịch, cư trú").await;

@@ -82,6 +82,8 @@ fn spawn(
         ])
         .env("TIPLINE_DATA_DIR", dir)
         .env("TIPLINE_AUTHORITY", common::authority_pin())
+        // Submission-driven metrics move once a second here (an hour by default).
+        .env("TIPLINE_METRICS_PERIOD", "1")
         .env("TIPLINE_DATABASE_URL", db)
         .env("TIPLINE_SERVER_SECRET_FILE", secret_file)
         .env("TELEGRAM_BOT_TOKEN", sim.token())
@@ -344,6 +346,11 @@ async fn two_replicas_behave_as_one_bot() {
             code,
         ]);
     }
+    // The day's batch of intake entries (serve writes it after midnight).
+    store
+        .audit_intake(tipline::clock::Day::today().plus(1))
+        .await
+        .unwrap();
     let submitted = store
         .audit_entries(1, 10_000)
         .await
@@ -399,7 +406,9 @@ async fn two_replicas_behave_as_one_bot() {
         t.await.unwrap();
     }
 
-    // Metrics of both replicas: the sums add up, and no label or value names anyone.
+    // Metrics of both replicas: the sums add up, and no label or value names anyone. The
+    // reports counter shows only whole periods (one second here).
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     let mut texts = Vec::new();
     for r in [&ra, &rb] {
         let resp = http.get(format!("{}/metrics", r.ops)).send().await.unwrap();

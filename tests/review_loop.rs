@@ -243,7 +243,12 @@ async fn citizen_reviewer_custodian_full_loop() {
     assert_eq!(identity.contact.as_deref(), Some("signal: example-handle"));
     assert!(opened.case.flags.identity_disclosed_to_you);
 
-    // 9. The audit chain verifies, and holds the actions of every party, without content.
+    // 9. The audit chain verifies, and holds the actions of every party, without content (the
+    //    intake entry once the day's batch is written).
+    h.store
+        .audit_intake(tipline::clock::Day::today().plus(1))
+        .await
+        .unwrap();
     let v = admin.audit_verify().await.unwrap();
     assert!(v.ok, "{v:?}");
     let log = admin.audit(1, 10_000).await.unwrap().entries;

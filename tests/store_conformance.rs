@@ -70,6 +70,16 @@ async fn story(store: &Store, raw_url: &str) {
         })
         .await
         .unwrap();
+    // A submission is not audited on its own (its place in the log would rank it); the day's
+    // batch writes its entry, and writes it once.
+    let today = tipline::clock::Day::today();
+    assert_eq!(
+        store.audit_intake(today).await.unwrap(),
+        0,
+        "not before the day is over"
+    );
+    assert_eq!(store.audit_intake(today.plus(1)).await.unwrap(), 1);
+    assert_eq!(store.audit_intake(today.plus(1)).await.unwrap(), 0);
 
     // The receipt finds the case again; another does not.
     let again = Receipt::parse(&text.to_lowercase())

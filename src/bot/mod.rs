@@ -14,6 +14,7 @@ pub mod catalog;
 pub mod draft;
 pub mod evidence;
 pub mod flow;
+pub mod limits;
 pub mod outgoing;
 pub mod summary;
 pub mod texts;
@@ -111,10 +112,14 @@ pub struct App {
     /// The pinned keyring authority: new items are sealed only to keys it signed.
     pub trust: Arc<crate::trust::Trust>,
     flood: Mutex<HashMap<[u8; 8], (i64, u32, bool)>>,
+    /// Reports a day and receipt attempts an hour, per person, in memory only ([`limits`]).
+    limiter: limits::Limiter,
     /// Which case a person opened with /status, for the reply that may follow. Kept in memory
     /// only (ten minutes), never in the draft: a stored link from a pseudonym to a case is
     /// exactly what a seized server must not find.
-    status_sessions: Mutex<HashMap<[u8; 32], (CaseId, i64)>>,
+    /// The whole /status conversation lives here (shown, replying), never in the draft: a
+    /// draft in a status step told a seizure that its owner holds a receipt.
+    status_sessions: Mutex<HashMap<[u8; 32], (CaseId, i64, bool)>>,
     /// Bounds evidence cleaning across all chats (CPU and memory).
     cleaning: tokio::sync::Semaphore,
     /// Receipt messages Telegram confirmed whose draft could not record it (the database
@@ -171,6 +176,7 @@ impl App {
             contacts,
             trust,
             flood: Mutex::new(HashMap::new()),
+            limiter: limits::Limiter::default(),
             status_sessions: Mutex::new(HashMap::new()),
             cleaning: tokio::sync::Semaphore::new(evidence::CLEANING_AT_ONCE),
             delivered_receipts: Mutex::new(HashMap::new()),
@@ -197,18 +203,11 @@ impl App {
         .await
     }
 
-    /// Counts one event in a rate-limit bucket; false when over the limit.
-    async fn allow(
-        &self,
-        p: &Pseudonym,
-        bucket: &str,
-        window_secs: i64,
-        max: i64,
-    ) -> Result<bool, HandlerError> {
-        Ok(self
-            .store
-            .rate_limit_hit(p, bucket, window_secs, max, unix_now())
-            .await?)
+    /// Counts one event of the person in a limit bucket; false when over the limit. Memory
+    /// only ([`limits`]): nothing is written that says who did it.
+    fn allow(&self, user: &User, bucket: &'static str, window_secs: i64, max: i64) -> bool {
+        self.limiter
+            .hit(bucket, telegram_id(user), window_secs, max, unix_now())
     }
 
     fn open_status_session(&self, p: &Pseudonym, case: CaseId) {
@@ -217,8 +216,10 @@ impl App {
             .status_sessions
             .lock()
             .unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, (_, exp)| *exp > now);
-        map.insert(p.0, (case, now + STATUS_SESSION_SECS));
+        map.retain(|_, (_, exp, _)| *exp > now);
+        if map.len() < 100_000 {
+            map.insert(p.0, (case, now + STATUS_SESSION_SECS, false));
+        }
     }
 
     fn status_session(&self, p: &Pseudonym) -> Option<CaseId> {
@@ -227,8 +228,32 @@ impl App {
             .lock()
             .unwrap_or_else(|e| e.into_inner());
         map.get(&p.0)
-            .filter(|(_, exp)| *exp > unix_now())
-            .map(|(c, _)| *c)
+            .filter(|(_, exp, _)| *exp > unix_now())
+            .map(|(c, _, _)| *c)
+    }
+
+    /// Marks the person's status session as waiting for their reply; false without one.
+    fn start_status_reply(&self, p: &Pseudonym) -> bool {
+        let mut map = self
+            .status_sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match map.get_mut(&p.0).filter(|(_, exp, _)| *exp > unix_now()) {
+            Some(s) => {
+                s.2 = true;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Whether the person's next text is their reply to the Inspectorate.
+    fn replying(&self, p: &Pseudonym) -> bool {
+        self.status_sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&p.0)
+            .is_some_and(|(_, exp, r)| *r && *exp > unix_now())
     }
 
     fn close_status_session(&self, p: &Pseudonym) {
@@ -306,8 +331,67 @@ impl App {
     }
 }
 
+/// A button under the receipt or the wipe offer that follows it. These carry what they need in
+/// their callback data (`after:…`), because once the receipt is delivered nothing about the
+/// report is kept under the reporter's pseudonym: no draft says they reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AfterReport {
+    /// "I have saved the code" under the receipt message.
+    Saved,
+    /// "Delete the conversation": from `first` to the offer's message.
+    Wipe,
+    /// "Keep it".
+    Keep,
+}
+
+/// Callback data of an [`AfterReport`] button: `after:saved|wipe|keep:LANG:FIRST`, where FIRST
+/// is the first message of the report's dialogue.
+fn after_data(what: AfterReport, lang: Lang, first: i32) -> String {
+    let what = match what {
+        AfterReport::Saved => "saved",
+        AfterReport::Wipe => "wipe",
+        AfterReport::Keep => "keep",
+    };
+    format!("after:{what}:{}:{first}", lang.code())
+}
+
+/// Parses [`after_data`] (after its `after:` prefix); forged data yields `None` (a forged
+/// FIRST can only delete messages of the chat the button was pressed in).
+fn parse_after(rest: &str) -> Option<(AfterReport, Lang, i32)> {
+    let mut parts = rest.split(':');
+    let what = match parts.next()? {
+        "saved" => AfterReport::Saved,
+        "wipe" => AfterReport::Wipe,
+        "keep" => AfterReport::Keep,
+        _ => return None,
+    };
+    let lang = match parts.next()? {
+        "vi" => Lang::Vi,
+        "en" => Lang::En,
+        _ => return None,
+    };
+    let first = parts.next()?.parse::<i32>().ok().filter(|f| *f > 0)?;
+    parts.next().is_none().then_some((what, lang, first))
+}
+
+/// The most messages one wipe deletes (a month of dialogue; Telegram refuses older ones anyway).
+const MAX_WIPE: i32 = 1000;
+
 /// What an endpoint hands to [`App::turn`].
 enum Event {
+    /// "Reply" or "Done" under a shown status, or "Cancel" under the reply prompt
+    /// (`status:reply|close|cancel`): the session is in memory.
+    StatusButton {
+        reply: bool,
+        msg_id: i32,
+    },
+    /// A button under the receipt or the wipe offer ([`AfterReport`]).
+    After {
+        what: AfterReport,
+        lang: Lang,
+        first: i32,
+        msg_id: i32,
+    },
     Consent {
         yes: bool,
         lang: Lang,
@@ -436,7 +520,7 @@ impl App {
             pseudonym: p,
             draft: mut d,
             version,
-            exists: has_draft,
+            exists: mut has_draft,
             old_pseudonym,
         } = loaded;
         if !has_draft {
@@ -452,6 +536,14 @@ impl App {
                         && let Some(old) = &old_pseudonym
                     {
                         self.delete_old_draft(old).await;
+                    }
+                    if v.is_none() {
+                        // The receipt is delivered and the submitted report's draft is gone.
+                        has_draft = false;
+                        d = Draft {
+                            lang: d.lang,
+                            ..Draft::default()
+                        };
                     }
                     version = v;
                     if answered {
@@ -548,6 +640,20 @@ impl App {
         sent: &Sent,
     ) -> Option<i64> {
         d.track(sent.ids.iter().copied());
+        if sent.receipt.is_some() && d.step == Some(Step::Submitted) {
+            // Delivered: nothing is owed any more, and nothing about the report stays under
+            // the reporter's pseudonym. The receipt's buttons carry what the wipe needs.
+            return match self.store.delete_draft(p).await {
+                Ok(()) => None,
+                Err(e) => {
+                    warn!(error = %e, "could not delete a submitted report's draft");
+                    if let Some(r) = sent.receipt {
+                        self.remember_delivered(p, r);
+                    }
+                    version
+                }
+            };
+        }
         if let Some(r) = sent.receipt {
             // Delivered: nothing is owed any more. Tracked like every other message so /wipe
             // removes it too.
@@ -596,6 +702,11 @@ impl App {
             return Ok((version, false));
         };
         if let Some(msg) = self.take_delivered(p) {
+            if d.step == Some(Step::Submitted) {
+                // Delivered earlier: the submitted report's draft goes now.
+                self.store.delete_draft(p).await?;
+                return Ok((None, false));
+            }
             d.owed = None;
             d.receipt_message = Some(msg);
             d.track([msg]);
@@ -728,6 +839,85 @@ impl App {
     ) -> Result<Persist, HandlerError> {
         let l = d.lang;
         Ok(match event {
+            Event::StatusButton { reply, msg_id } => {
+                let p = self.secret.pseudonym(telegram_id(user));
+                out.items.push(Out::EditKeyboard {
+                    msg_id,
+                    keyboard: None,
+                });
+                if !reply {
+                    self.close_status_session(&p);
+                    if d.step.is_some() {
+                        flow::prompt(d, out);
+                    }
+                } else if self.start_status_reply(&p) {
+                    let kb = InlineKeyboardMarkup::new(vec![vec![InlineKeyboardButton::callback(
+                        t::cancel(l).to_owned(),
+                        "status:cancel",
+                    )]]);
+                    out.ask(t::ask_reply(l).to_owned(), kb);
+                } else {
+                    out.say(t::status_expired(l));
+                    out.say(t::ask_receipt(l));
+                    self.expect_receipt(&p);
+                }
+                Persist::Nothing
+            }
+            Event::Input(Input::Text { text, msg_id })
+                if self.replying(&self.secret.pseudonym(telegram_id(user))) =>
+            {
+                if d.consented {
+                    track.push(msg_id);
+                }
+                self.store_reply(d, &text, user, out).await?
+            }
+            Event::After {
+                what,
+                lang,
+                first,
+                msg_id,
+            } => {
+                // A report started since keeps its language; otherwise the button's.
+                if !has_draft {
+                    d.lang = lang;
+                }
+                let l = d.lang;
+                match what {
+                    AfterReport::Saved => {
+                        out.items.push(Out::DeleteReceipt(msg_id));
+                        let rows = vec![vec![
+                            InlineKeyboardButton::callback(
+                                t::wipe_yes(l).to_owned(),
+                                after_data(AfterReport::Wipe, l, first),
+                            ),
+                            InlineKeyboardButton::callback(
+                                t::wipe_no(l).to_owned(),
+                                after_data(AfterReport::Keep, l, first),
+                            ),
+                        ]];
+                        out.items.push(Out::Send {
+                            text: t::receipt_deleted(l).to_owned(),
+                            keyboard: Some(InlineKeyboardMarkup::new(rows)),
+                            protect: false,
+                        });
+                    }
+                    AfterReport::Wipe => {
+                        // Every message of the report's dialogue up to this offer, both sides
+                        // (message ids of a private chat are consecutive).
+                        let from = first.max(msg_id.saturating_sub(MAX_WIPE));
+                        out.items.push(Out::Wipe((from..=msg_id).collect()));
+                    }
+                    AfterReport::Keep => {
+                        out.say(t::kept(l));
+                        out.items.push(Out::EditKeyboard {
+                            msg_id,
+                            keyboard: None,
+                        });
+                    }
+                }
+                // Nothing is stored: a report in progress since stays as it was.
+                Persist::Nothing
+            }
             Event::Start { msg_id } | Event::Report { msg_id }
                 if !has_draft || d.step.is_none() || !d.consented =>
             {
@@ -904,9 +1094,13 @@ impl App {
                         d.step = Some(Step::StatusReceipt);
                         let retry = !spotted || at_prompt;
                         let persist = self.check_receipt(d, &text, user, retry, out).await?;
-                        if !has_draft && d.step != Some(Step::StatusShown) {
-                            // Nothing is stored about someone who has shown no receipt.
-                            self.expect_receipt(&p);
+                        if !has_draft {
+                            // Nothing is stored about someone without a report in progress:
+                            // neither that they have shown no receipt (the bot waits for it
+                            // in memory) nor that they have (the session is in memory).
+                            if d.step == Some(Step::StatusReceipt) {
+                                self.expect_receipt(&p);
+                            }
                             return Ok(Persist::Nothing);
                         }
                         return Ok(persist);
@@ -1170,10 +1364,7 @@ impl App {
             return Ok(Persist::Save);
         };
         let p = self.secret.pseudonym(telegram_id(user));
-        if !self
-            .allow(&p, "reports", 86_400, self.limits.reports_per_day)
-            .await?
-        {
+        if !self.allow(user, "reports", 86_400, self.limits.reports_per_day) {
             out.say(t::daily_limit(l));
             return Ok(Persist::Save);
         }
@@ -1320,10 +1511,7 @@ impl App {
             flow::prompt(d, out);
             Ok(Persist::Save)
         };
-        if !self
-            .allow(&p, "receipt", 3600, self.limits.receipt_attempts_per_hour)
-            .await?
-        {
+        if !self.allow(user, "receipt", 3600, self.limits.receipt_attempts_per_hour) {
             out.say(t::too_many_attempts(l));
             return back(d, out, false);
         }
@@ -1361,13 +1549,10 @@ impl App {
         // Only replies signed by a reviewer the signed keyring proves are shown: a message
         // planted in the database ("send us your ID number") never reaches the reporter as
         // the Inspectorate's. The mailbox key signed over is the one this receipt derives.
-        let replies: Vec<_> = self
+        let replies = self
             .store
-            .items(&case.id)
-            .await?
-            .into_iter()
-            .filter(|i| i.kind == ItemKind::ToReporter)
-            .collect();
+            .items_of_kind(&case.id, ItemKind::ToReporter)
+            .await?;
         // The keyring and the signatures are read only for a case that has replies.
         let checked = if replies.is_empty() {
             None
@@ -1414,18 +1599,17 @@ impl App {
             lines.extend(messages);
         }
         self.open_status_session(&p, case.id);
-        d.step = Some(Step::StatusShown);
+        // Back to where the person was (a report in progress, or nothing): the status
+        // conversation is held in memory only ([`App::status_sessions`]).
+        d.step = d.return_step.take();
         d.token = d.token.wrapping_add(1);
         let close = match l {
             Lang::Vi => "Xong",
             Lang::En => "Done",
         };
         let kb = InlineKeyboardMarkup::new(vec![vec![
-            InlineKeyboardButton::callback(
-                t::reply_button(l).to_owned(),
-                format!("{}|reply", d.token),
-            ),
-            InlineKeyboardButton::callback(close.to_owned(), format!("{}|close", d.token)),
+            InlineKeyboardButton::callback(t::reply_button(l).to_owned(), "status:reply"),
+            InlineKeyboardButton::callback(close.to_owned(), "status:close"),
         ]]);
         out.ask(lines.join("\n"), kb);
         // Not at info: a log line's time would date the reporter's use of their receipt.
@@ -1445,6 +1629,17 @@ impl App {
         let Some(case_id) = self.status_session(&p) else {
             // The session expired or another replica holds it: ask for the receipt again.
             out.say(t::status_expired(l));
+            if !d.consented {
+                self.expect_receipt(&p);
+                out.say(t::ask_receipt(l));
+                return Ok(Persist::Nothing);
+            }
+            if !matches!(
+                d.step,
+                Some(Step::StatusReceipt | Step::StatusReply | Step::StatusShown)
+            ) {
+                d.return_step = d.step;
+            }
             flow::goto(d, Step::StatusReceipt, out);
             return Ok(Persist::Save);
         };
@@ -1470,9 +1665,20 @@ impl App {
             .await?;
         out.say(t::reply_stored(l));
         self.close_status_session(&p);
-        d.step = d.return_step.take();
+        if matches!(
+            d.step,
+            Some(Step::StatusReceipt | Step::StatusReply | Step::StatusShown)
+        ) {
+            // A draft from before status sessions lived in memory.
+            d.step = d.return_step.take();
+        }
         flow::prompt(d, out);
-        Ok(Persist::Save)
+        // Someone without a report in progress has no draft, and gets none for replying.
+        Ok(if d.consented {
+            Persist::Save
+        } else {
+            Persist::Nothing
+        })
     }
 
     /// Sends the outbox. Never gives up half-way: a call that fails after its retries is
@@ -1584,7 +1790,9 @@ impl App {
                             }
                         }
                     }
-                    info!(count = ids.len(), complete = all, "conversation wiped");
+                    // Debug only: reporters wipe right after reporting, so the line would
+                    // date a report.
+                    tracing::debug!(count = ids.len(), complete = all, "conversation wiped");
                     say(
                         bot,
                         chat,
@@ -1634,11 +1842,19 @@ struct TurnCtx {
     version: Option<i64>,
 }
 
-/// The "I have saved the code" button under a receipt, valid for the draft's current prompt.
+/// The "I have saved the code" button under a receipt. It carries the first message of the
+/// report's dialogue, for the wipe offer that follows: the draft is gone by then.
 fn saved_keyboard(d: &Draft) -> InlineKeyboardMarkup {
+    let first = d
+        .messages
+        .iter()
+        .copied()
+        .filter(|m| *m > 0)
+        .min()
+        .unwrap_or(1);
     InlineKeyboardMarkup::new(vec![vec![InlineKeyboardButton::callback(
         t::saved_receipt(d.lang).to_owned(),
-        format!("{}|saved", d.token),
+        after_data(AfterReport::Saved, d.lang, first),
     )]])
 }
 
@@ -1957,7 +2173,29 @@ async fn on_callback(bot: TgBot, app: Arc<App>, q: CallbackQuery) -> Result<(), 
     }
     let msg_id = message.id().0;
     let data = q.data.as_deref().unwrap_or("");
-    let event = if let Some(rest) = data.strip_prefix("consent:") {
+    let event = if let Some(rest) = data.strip_prefix("status:") {
+        match rest {
+            "reply" => Event::StatusButton {
+                reply: true,
+                msg_id,
+            },
+            "close" | "cancel" => Event::StatusButton {
+                reply: false,
+                msg_id,
+            },
+            _ => Event::StaleButton,
+        }
+    } else if let Some(rest) = data.strip_prefix("after:") {
+        match parse_after(rest) {
+            Some((what, lang, first)) => Event::After {
+                what,
+                lang,
+                first,
+                msg_id,
+            },
+            None => Event::StaleButton,
+        }
+    } else if let Some(rest) = data.strip_prefix("consent:") {
         let mut parts = rest.split(':');
         let yes = parts.next() == Some("yes");
         let lang = if parts.next() == Some("en") {

@@ -700,6 +700,7 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         }
     };
 
+    crate::metrics::set_publish_period(config.metrics_period_secs);
     let ops = crate::ops::spawn(
         config.ops_listen,
         crate::ops::OpsState::new(store.clone(), stopping.clone()).with_trust(trust.clone()),
@@ -710,6 +711,7 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
         store.clone(),
         config.retention.closed_case_days,
     ));
+    let intake = tokio::spawn(intake_batches(store.clone()));
     let listener = tokio::net::TcpListener::bind(config.review_listen)
         .await
         .with_context(|| format!("listening on {} (review.listen)", config.review_listen))?;
@@ -787,6 +789,7 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     };
     housekeeping.abort();
     purges.abort();
+    intake.abort();
     api.abort();
     ops.abort();
     // Closing waits for every pooled connection to come back; a turn abandoned by the drain
@@ -843,6 +846,28 @@ async fn housekeeping(store: Store) {
 }
 
 /// Purges closed cases past retention (and expired drafts) once a day, starting at launch.
+/// Writes the audit entries of the cases received before today ([`Store::audit_intake`]) now
+/// and then after every midnight in Vietnam, a random few minutes late so the moment says
+/// nothing either.
+async fn intake_batches(store: Store) {
+    loop {
+        match store.audit_intake(crate::clock::Day::today()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(entries = n, "audit entries of received cases written"),
+            Err(e) => tracing::warn!(error = %e, "audit entries of received cases not written yet"),
+        }
+        let now = crate::clock::unix_now();
+        let next_day = crate::clock::Day::from_unix(now).plus(1);
+        let midnight = next_day.0 * 86_400 - 7 * 3600;
+        let jitter = i64::from(crate::crypto::random_array::<2>()[0]) * 2;
+        let wait = (midnight - now).max(60) + jitter;
+        tokio::time::sleep(std::time::Duration::from_secs(
+            u64::try_from(wait).unwrap_or(3600),
+        ))
+        .await;
+    }
+}
+
 async fn daily_purge(store: Store, closed_case_days: i64) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(86_400));
     loop {

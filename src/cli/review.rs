@@ -780,9 +780,9 @@ pub async fn review(cmd: ReviewCommand, args: ClientArgs) -> anyhow::Result<()> 
 
 /// Progress of a rewrap on standard error, every 100 items (a re-share of thousands of
 /// items takes minutes).
-fn rewrap_progress(done: usize, total: usize) {
+fn rewrap_progress(done: usize) {
     if done > 0 && done.is_multiple_of(100) {
-        eprintln!("tipline: {done} of {total} item(s) done");
+        eprintln!("tipline: {done} item(s) done so far");
     }
 }
 

@@ -310,9 +310,21 @@ impl Client {
         )
         .await
     }
-    /// `GET /rewrap`.
+    /// `GET /rewrap`: the first page of the plan.
     pub async fn rewrap_plan(&self) -> Result<RewrapPlan> {
-        self.get("/rewrap").await
+        self.rewrap_plan_after(None).await
+    }
+
+    /// `GET /rewrap?after=CODE`: the page after case `after`.
+    pub async fn rewrap_plan_after(&self, after: Option<&str>) -> Result<RewrapPlan> {
+        match after {
+            None => self.get("/rewrap").await,
+            Some(a) => {
+                let code =
+                    crate::ids::CaseCode::parse(a).ok_or(ClientError::Malformed("case code"))?;
+                self.get(&format!("/rewrap?after={}", code.as_str())).await
+            }
+        }
     }
     /// `POST /items/{id}/reshare`.
     pub async fn reshare(&self, id: i64, body: &ReshareBody) -> Result<ReshareDone> {
@@ -1386,112 +1398,130 @@ fn rewrap_role(kind: ItemKind) -> Option<RecipientRole> {
 /// reply's one mailbox key) is refused and reported. An identity disclosed to this reviewer
 /// key moves to the key the authority signed next under the same name, and only there.
 pub async fn rewrap_all(client: &Client, sk: &SecretKey) -> Result<RewrapReport> {
-    rewrap_all_with_progress(client, sk, &mut |_, _| {}).await
+    rewrap_all_with_progress(client, sk, &mut |_| {}).await
 }
 
-/// [`rewrap_all`], calling `progress(done, total)` after each item.
+/// [`rewrap_all`], calling `progress(done)` after each item. The plan comes page by page
+/// (`GET /rewrap?after=…`), so neither side holds every envelope at once.
 pub async fn rewrap_all_with_progress(
     client: &Client,
     sk: &SecretKey,
-    progress: &mut (dyn FnMut(usize, usize) + Send),
+    progress: &mut (dyn FnMut(usize) + Send),
 ) -> Result<RewrapReport> {
     let ring = client.verified_keyring().await?;
-    let plan = client.rewrap_plan().await?;
-    let mut report = RewrapReport {
-        not_openable: plan.not_openable,
-        ..RewrapReport::default()
+    let mut report = RewrapReport::default();
+    let mut after: Option<String> = None;
+    let mut done = 0usize;
+    loop {
+        let plan = client.rewrap_plan_after(after.as_deref()).await?;
+        report.not_openable += plan.not_openable;
+        for item in &plan.items {
+            progress(done);
+            done += 1;
+            rewrap_one(client, sk, &ring, item, &mut report).await?;
+        }
+        match plan.next {
+            Some(n) => after = Some(n),
+            None => return Ok(report),
+        }
+    }
+}
+
+/// Rewraps (or re-shares) one item of the plan, counting the result in `report`.
+async fn rewrap_one(
+    client: &Client,
+    sk: &SecretKey,
+    ring: &crate::trust::VerifiedKeyring,
+    item: &RewrapItem,
+    report: &mut RewrapReport,
+) -> Result<()> {
+    let Some(kind) = ItemKind::parse(&item.kind) else {
+        report.failed += 1;
+        return Ok(());
     };
-    let total = plan.items.len();
-    for (done, item) in plan.items.iter().enumerate() {
-        progress(done, total);
-        let Some(kind) = ItemKind::parse(&item.kind) else {
+    let case_id = case_id_of(&item.case_id)?;
+    let target: Vec<PublicKey> = item
+        .target
+        .iter()
+        .map(|k| public_key_of(k))
+        .collect::<Result<_>>()?;
+    let proven = match rewrap_role(kind) {
+        Some(role) => ring.active(role),
+        None => successor_in(ring, &sk.public_key()).into_iter().collect(),
+    };
+    let mut unproven: Vec<&PublicKey> = target.iter().filter(|k| !proven.contains(k)).collect();
+    // A reply is also sealed to the reporter's mailbox key, which the keyring does not
+    // hold: one such key, for replies only.
+    if kind == ItemKind::ToReporter && unproven.len() == 1 {
+        unproven.clear();
+    }
+    let complete = proven.iter().all(|k| target.contains(k));
+    if !unproven.is_empty() || !complete || proven.is_empty() {
+        report.refused += 1;
+        for k in unproven {
+            let id = k.key_id().to_string();
+            if !report.unproven_keys.contains(&id) {
+                report.unproven_keys.push(id);
+            }
+        }
+        return Ok(());
+    }
+    let blob = hex::decode(&item.blob).map_err(|_| ClientError::Malformed("envelope"))?;
+    // Identities and originals are split among k custodians, k as the signed keyring
+    // (not the server) says.
+    let custodial = rewrap_role(kind) == Some(RecipientRole::Custodian);
+    let k = u8::try_from(ring.threshold()).unwrap_or(u8::MAX);
+    if custodial && threshold::threshold_of(&blob).is_some() {
+        let own = sk.public_key().key_id().to_string();
+        if item.dealers.contains(&own) {
+            report.waiting += 1;
+            return Ok(());
+        }
+        let Ok(part) = threshold::reshare_part(&blob, kind, &case_id, sk, &target, k) else {
             report.failed += 1;
-            continue;
-        };
-        let case_id = case_id_of(&item.case_id)?;
-        let target: Vec<PublicKey> = item
-            .target
-            .iter()
-            .map(|k| public_key_of(k))
-            .collect::<Result<_>>()?;
-        let proven = match rewrap_role(kind) {
-            Some(role) => ring.active(role),
-            None => successor_in(&ring, &sk.public_key()).into_iter().collect(),
-        };
-        let mut unproven: Vec<&PublicKey> = target.iter().filter(|k| !proven.contains(k)).collect();
-        // A reply is also sealed to the reporter's mailbox key, which the keyring does not
-        // hold: one such key, for replies only.
-        if kind == ItemKind::ToReporter && unproven.len() == 1 {
-            unproven.clear();
-        }
-        let complete = proven.iter().all(|k| target.contains(k));
-        if !unproven.is_empty() || !complete || proven.is_empty() {
-            report.refused += 1;
-            for k in unproven {
-                let id = k.key_id().to_string();
-                if !report.unproven_keys.contains(&id) {
-                    report.unproven_keys.push(id);
-                }
-            }
-            continue;
-        }
-        let blob = hex::decode(&item.blob).map_err(|_| ClientError::Malformed("envelope"))?;
-        // Identities and originals are split among k custodians, k as the signed keyring
-        // (not the server) says.
-        let custodial = rewrap_role(kind) == Some(RecipientRole::Custodian);
-        let k = u8::try_from(ring.threshold()).unwrap_or(u8::MAX);
-        if custodial && threshold::threshold_of(&blob).is_some() {
-            let own = sk.public_key().key_id().to_string();
-            if item.dealers.contains(&own) {
-                report.waiting += 1;
-                continue;
-            }
-            let Ok(part) = threshold::reshare_part(&blob, kind, &case_id, sk, &target, k) else {
-                report.failed += 1;
-                continue;
-            };
-            match client
-                .reshare(
-                    item.id,
-                    &ReshareBody {
-                        version: item.version,
-                        part: hex::encode(part),
-                    },
-                )
-                .await
-            {
-                Ok(done) if done.version.is_some() => report.rewrapped += 1,
-                Ok(_) => report.contributed += 1,
-                Err(ClientError::Api { status: 409, .. }) => report.failed += 1,
-                Err(e) => return Err(e),
-            }
-            continue;
-        }
-        let header = if custodial && k >= 2 {
-            threshold::to_threshold(&blob, kind, &case_id, sk, &target, k)
-        } else {
-            envelope::rewrap(&blob, kind, &case_id, sk, &target)
-        };
-        let Ok(header) = header else {
-            report.failed += 1;
-            continue;
+            return Ok(());
         };
         match client
-            .rewrap(
+            .reshare(
                 item.id,
-                &RewrapBody {
+                &ReshareBody {
                     version: item.version,
-                    header: hex::encode(header),
+                    part: hex::encode(part),
                 },
             )
             .await
         {
-            Ok(_) => report.rewrapped += 1,
+            Ok(done) if done.version.is_some() => report.rewrapped += 1,
+            Ok(_) => report.contributed += 1,
             Err(ClientError::Api { status: 409, .. }) => report.failed += 1,
             Err(e) => return Err(e),
         }
+        return Ok(());
     }
-    Ok(report)
+    let header = if custodial && k >= 2 {
+        threshold::to_threshold(&blob, kind, &case_id, sk, &target, k)
+    } else {
+        envelope::rewrap(&blob, kind, &case_id, sk, &target)
+    };
+    let Ok(header) = header else {
+        report.failed += 1;
+        return Ok(());
+    };
+    match client
+        .rewrap(
+            item.id,
+            &RewrapBody {
+                version: item.version,
+                header: hex::encode(header),
+            },
+        )
+        .await
+    {
+        Ok(_) => report.rewrapped += 1,
+        Err(ClientError::Api { status: 409, .. }) => report.failed += 1,
+        Err(e) => return Err(e),
+    }
+    Ok(())
 }
 
 #[cfg(test)]

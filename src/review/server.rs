@@ -1254,7 +1254,25 @@ async fn successor_of(state: &ApiState, key: &KeyId) -> ApiResult<Option<PublicK
     })
 }
 
-async fn rewrap_plan(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<RewrapPlan>> {
+/// `GET /rewrap?after=CODE&limit=N`: a page of the plan, case by case in code order.
+#[derive(Debug, Deserialize)]
+struct RewrapQuery {
+    after: Option<String>,
+    limit: Option<usize>,
+}
+
+/// Items on one page of the rewrap plan, at most (default 100).
+const REWRAP_PAGE_MAX: usize = 500;
+/// Envelope bytes on one page, at most (one item more if a single item is larger): evidence
+/// originals are tens of megabytes, and a page is held in memory whole.
+const REWRAP_PAGE_BYTES: usize = 64 * 1024 * 1024;
+
+async fn rewrap_plan(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<RewrapQuery>,
+) -> ApiResult<Json<RewrapPlan>> {
+    let limit = q.limit.unwrap_or(100).clamp(1, REWRAP_PAGE_MAX);
     caller.require(&[TokenRole::Reviewer, TokenRole::Custodian])?;
     let key = caller.key_id()?;
     let kinds = role_kinds(caller.role);
@@ -1267,13 +1285,25 @@ async fn rewrap_plan(State(state): State<AppState>, caller: Caller) -> ApiResult
     };
     let mut items = Vec::new();
     let mut not_openable = 0;
+    let mut bytes = 0usize;
+    let mut next = None;
+    let mut cases = state.store.queue(&QueueFilter::default()).await?;
+    cases.sort_by(|a, b| a.code.as_str().cmp(b.code.as_str()));
     // Custodian items are split among k custodians; k changes only by signed statement.
     let threshold = if caller.role == TokenRole::Custodian {
         Some(state.threshold().await?)
     } else {
         None
     };
-    for case in state.store.queue(&QueueFilter::default()).await? {
+    for case in cases
+        .iter()
+        .filter(|c| q.after.as_deref().is_none_or(|a| c.code.as_str() > a))
+    {
+        // A page ends between cases, once it holds enough.
+        if items.len() >= limit || bytes >= REWRAP_PAGE_BYTES {
+            next = items.last().map(|i: &RewrapItem| i.case.clone());
+            break;
+        }
         for h in state.store.item_headers(&case.id).await? {
             let disclosed = h.kind == ItemKind::DisclosedIdentity && h.for_key == Some(key);
             if disclosed && let Some(next) = successor {
@@ -1309,6 +1339,7 @@ async fn rewrap_plan(State(state): State<AppState>, caller: Caller) -> ApiResult
                 continue;
             }
             let full = state.store.item(h.id).await?;
+            bytes += full.item.blob.len();
             let item_k = crate::crypto::threshold::threshold_of(&full.item.blob);
             if same_keys && item_k.unwrap_or(1) == threshold.unwrap_or(1) {
                 continue;
@@ -1351,6 +1382,7 @@ async fn rewrap_plan(State(state): State<AppState>, caller: Caller) -> ApiResult
         epoch,
         items,
         not_openable,
+        next,
     }))
 }
 
@@ -1653,6 +1685,8 @@ pub async fn run_purge(
     actor: &str,
 ) -> Result<PurgeResult, StoreError> {
     let cutoff = Day::today().plus(-closed_case_days);
+    // Earlier days' intake is audited before anything of it can be purged.
+    store.audit_intake(Day::today()).await?;
     let cases = store.purge_closed_cases(cutoff, actor).await?;
     let drafts = store.purge_expired_drafts(unix_now()).await?;
     store.purge_rate_limits(unix_now() - 2 * 86_400).await?;

@@ -361,8 +361,12 @@ pub struct RewrapPlan {
     pub epoch: i64,
     /// Items the caller can open whose wraps differ from the current key set.
     pub items: Vec<RewrapItem>,
-    /// Items that need new wraps but are not sealed to the caller (someone else must run it).
+    /// Items that need new wraps but are not sealed to the caller (someone else must run it),
+    /// on this page.
     pub not_openable: usize,
+    /// More items may follow: ask again with `after` = this case code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// `POST /items/{id}/rewrap`.

@@ -2,11 +2,49 @@
 
 use super::audit::append_audit;
 use super::drafts::write_draft;
+
+/// A fresh item id: random (1 to 2^62), not a counter, so that item ids do not keep the order
+/// in which reports came in (a seized database would otherwise rank every case by its
+/// submission). Collisions are negligible at any size tipline will reach (a million items:
+/// about one in ten million) and fail the insert rather than overwrite.
+pub(crate) fn new_item_id() -> i64 {
+    let n = i64::from_be_bytes(crate::crypto::random_array()) & 0x3FFF_FFFF_FFFF_FFFF;
+    n.max(1)
+}
+
+/// Inserts `$item` (a [`super::NewItem`]) into case `$case_id` (bytes) inside transaction
+/// `$tx`, with a random id ([`new_item_id`]) and its position in the case (`pos`: one more
+/// than the case's last item, so a case's items keep their order and nothing else does);
+/// evaluates to the id.
+macro_rules! insert_item {
+    ($tx:expr, $case_id:expr, $item:expr, $day:expr, $epoch:expr) => {{
+        let id = $crate::store::cases::new_item_id();
+        let item: &$crate::store::NewItem = $item;
+        let case_id: &[u8] = $case_id;
+        sqlx::query(
+            "INSERT INTO items (id, case_id, kind, blob, created_day, author, for_key, epoch, pos) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, \
+             (SELECT COALESCE(MAX(COALESCE(pos, id)), 0) + 1 FROM items WHERE case_id = $2))",
+        )
+        .bind(id)
+        .bind(case_id)
+        .bind(item.kind.as_str())
+        .bind(&item.blob[..])
+        .bind($day)
+        .bind(item.author.map(|k| k.to_string()))
+        .bind(item.for_key.map(|k| k.to_string()))
+        .bind($epoch)
+        .execute(&mut *$tx)
+        .await?;
+        id
+    }};
+}
 use super::{AuditEntry, AuditProof, DraftSave, PoolExt, Store, StoreError, dispatch};
 use crate::clock::Day;
 use crate::crypto::receipt::LookupId;
 use crate::crypto::{ItemKind, KeyId, PublicKey};
 use crate::ids::{CaseCode, CaseId};
+pub(crate) use insert_item;
 
 /// Where a case stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -325,10 +363,11 @@ impl Store {
                 }
                 code = CaseCode::random();
             }
-            sqlx::query(
-                "INSERT INTO cases (id, code, status, category, created_day, updated_day, unread_from_reporter) \
-                 VALUES ($1, $2, $3, $4, $5, $5, $6)",
-            )
+            let (rowid, random) = pool.dialect().random_rowid;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO cases ({rowid}id, code, status, category, created_day, updated_day, unread_from_reporter) \
+                 VALUES ({random}$1, $2, $3, $4, $5, $5, $6)"
+            )))
             .bind(&case.id.as_bytes()[..])
             .bind(code.as_str())
             .bind(CaseStatus::New.as_str())
@@ -338,32 +377,55 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             for item in &case.items {
-                sqlx::query(
-                    "INSERT INTO items (case_id, kind, blob, created_day, author, for_key, epoch) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(&case.id.as_bytes()[..])
-                .bind(item.kind.as_str())
-                .bind(&item.blob[..])
-                .bind(day.0)
-                .bind(item.author.map(|k| k.to_string()))
-                .bind(item.for_key.map(|k| k.to_string()))
-                .bind(case.epoch)
-                .execute(&mut *tx)
-                .await?;
+                insert_item!(tx, &case.id.as_bytes()[..], item, day.0, case.epoch);
             }
-            sqlx::query("INSERT INTO receipts (lookup_id, case_id, mailbox_public) VALUES ($1, $2, $3)")
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO receipts ({rowid}lookup_id, case_id, mailbox_public) VALUES ({random}$1, $2, $3)"
+            )))
                 .bind(&case.lookup_id.0[..])
                 .bind(&case.id.as_bytes()[..])
                 .bind(&case.mailbox_public.as_bytes()[..])
                 .execute(&mut *tx)
                 .await?;
-            let entry = AuditEntry::new("reporter", "case.submit")
-                .case(code.as_str())
-                .detail(format!("{} items", case.items.len()));
-            append_audit!(pool, tx, &entry);
+            // No audit entry now: its place in the log would rank this case among the day's
+            // reports. [`Store::audit_intake`] writes the day's entries as one sorted batch.
             tx.commit().await?;
             Ok((code, draft_version))
+        })
+    }
+
+    /// Writes the audit entries of received cases (`case.submit`, actor `reporter`) for the
+    /// days before `before` whose entries are not written yet: one per case, by day and then
+    /// case code (random), in one batch. Submissions are not audited one by one, because each
+    /// entry's place in the chain would rank its case among the day's reports, which a
+    /// seizure could then match against anything else that keeps an order. `tipline serve`
+    /// runs it after each midnight (Vietnam time); it looks back 30 days. Returns the number
+    /// of entries written.
+    pub async fn audit_intake(&self, before: Day) -> Result<usize, StoreError> {
+        dispatch!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            // Under the audit lock, so that two replicas never write the same batch.
+            sqlx::query(pool.dialect().audit_lock)
+                .execute(&mut *tx)
+                .await?;
+            let rows: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT code, created_day FROM cases WHERE created_day < $1 AND created_day >= $2 \
+                 AND NOT EXISTS (SELECT 1 FROM audit_log a \
+                 WHERE a.action = 'case.submit' AND a.case_code = cases.code) \
+                 ORDER BY created_day, code",
+            )
+            .bind(before.0)
+            .bind(before.0 - 30)
+            .fetch_all(&mut *tx)
+            .await?;
+            for (code, day) in &rows {
+                let entry = AuditEntry::new("reporter", "case.submit")
+                    .case(code.as_str())
+                    .detail(format!("received {}", Day(*day)));
+                append_audit!(pool, tx, &entry);
+            }
+            tx.commit().await?;
+            Ok(rows.len())
         })
     }
 
@@ -495,19 +557,7 @@ impl Store {
             let Some(code) = code else {
                 return Err(StoreError::NotFound);
             };
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO items (case_id, kind, blob, created_day, author, for_key, epoch) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            )
-            .bind(&case_id.as_bytes()[..])
-            .bind(item.kind.as_str())
-            .bind(&item.blob[..])
-            .bind(day.0)
-            .bind(item.author.map(|k| k.to_string()))
-            .bind(item.for_key.map(|k| k.to_string()))
-            .bind(epoch)
-            .fetch_one(&mut *tx)
-            .await?;
+            let id = insert_item!(tx, &case_id.as_bytes()[..], item, day.0, epoch);
             if let Some((seq, sig)) = signature {
                 sqlx::query("INSERT INTO item_signatures (item_id, seq, signature) VALUES ($1, $2, $3)")
                     .bind(id)
@@ -555,12 +605,32 @@ impl Store {
             .collect())
     }
 
+    /// The items of one kind of a case, oldest first: only those are loaded (the bot's
+    /// /status reads the replies, never the attachments).
+    pub async fn items_of_kind(
+        &self,
+        case_id: &CaseId,
+        kind: ItemKind,
+    ) -> Result<Vec<ItemRow>, StoreError> {
+        let rows: Vec<ItemTuple> = dispatch!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, case_id, kind, blob, created_day, author, for_key, epoch FROM items \
+                 WHERE case_id = $1 AND kind = $2 ORDER BY COALESCE(pos, id)",
+            )
+            .bind(&case_id.as_bytes()[..])
+            .bind(kind.as_str())
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(item_from).collect()
+    }
+
     /// All items of a case, oldest first.
     pub async fn items(&self, case_id: &CaseId) -> Result<Vec<ItemRow>, StoreError> {
         let rows: Vec<ItemTuple> = dispatch!(self, pool => {
             sqlx::query_as(
                 "SELECT id, case_id, kind, blob, created_day, author, for_key, epoch FROM items \
-                 WHERE case_id = $1 ORDER BY id",
+                 WHERE case_id = $1 ORDER BY COALESCE(pos, id)",
             )
             .bind(&case_id.as_bytes()[..])
             .fetch_all(pool)

@@ -140,17 +140,25 @@ pub(crate) struct Dialect {
     /// transactions on PostgreSQL queue for them instead of deciding on the same old state
     /// (under `BEGIN IMMEDIATE` SQLite has one writer at a time already).
     pub for_update: &'static str,
+    /// The column and the value that give a new row of a table without an integer key a
+    /// random place instead of the next one: SQLite's hidden `rowid` otherwise counts up and
+    /// keeps the order of inserts (of cases and receipts: the order of reports). Empty on
+    /// PostgreSQL, which has no such column (its physical order is a residual risk, see
+    /// docs/THREAT_MODEL.md).
+    pub random_rowid: (&'static str, &'static str),
 }
 
 const SQLITE_DIALECT: Dialect = Dialect {
     audit_lock: "SELECT 1",
     for_update: "",
+    random_rowid: ("rowid, ", "random() / 2, "),
 };
 
 const POSTGRES_DIALECT: Dialect = Dialect {
     // An arbitrary constant naming "the audit chain" among advisory locks.
     audit_lock: "SELECT pg_advisory_xact_lock(7428001)",
     for_update: " FOR UPDATE",
+    random_rowid: ("", ""),
 };
 
 /// What the two pool types offer the dispatched method bodies.

@@ -10,6 +10,7 @@
 
 use super::audit::append_audit;
 use super::cases::case_from;
+use super::cases::insert_item;
 use super::{
     AuditEntry, AuditProof, Backend, CaseRow, CaseStatus, NewItem, Outcome, PoolExt, Store,
 };
@@ -610,7 +611,7 @@ impl Store {
         let rows: Vec<Row> = dispatch!(self, pool => {
             sqlx::query_as(
                 "SELECT id, kind, substr(blob, 1, 8192), CAST(length(blob) AS BIGINT), for_key, author, created_day, epoch, version \
-                 FROM items WHERE case_id = $1 ORDER BY id",
+                 FROM items WHERE case_id = $1 ORDER BY COALESCE(pos, id)",
             )
             .bind(&case_id.as_bytes()[..])
             .fetch_all(pool)
@@ -1019,19 +1020,7 @@ impl Store {
                     "the request is {status}; only an approved request can be fulfilled"
                 )));
             }
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO items (case_id, kind, blob, created_day, author, for_key, epoch) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            )
-            .bind(&case_id.as_bytes()[..])
-            .bind(item.kind.as_str())
-            .bind(&item.blob[..])
-            .bind(day.0)
-            .bind(item.author.map(|k| k.to_string()))
-            .bind(item.for_key.map(|k| k.to_string()))
-            .bind(epoch)
-            .fetch_one(&mut *tx)
-            .await?;
+            let id = insert_item!(tx, &case_id.as_bytes()[..], item, day.0, epoch);
             if let Some(sig) = proof.and_then(AuditProof::signature) {
                 // A disclosed identity's number is the request it fulfils (signed with it).
                 sqlx::query("INSERT INTO item_signatures (item_id, seq, signature) VALUES ($1, $2, $3)")
@@ -1119,19 +1108,13 @@ impl Store {
                     "this custodian's share for the request is in already".into(),
                 ));
             }
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO items (case_id, kind, blob, created_day, author, for_key, epoch) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-            )
-            .bind(&case_id.as_bytes()[..])
-            .bind(share_kind)
-            .bind(&item.blob[..])
-            .bind(day.0)
-            .bind(actor.to_string())
-            .bind(item.for_key.map(|k| k.to_string()))
-            .bind(epoch)
-            .fetch_one(&mut *tx)
-            .await?;
+            let share = NewItem {
+                kind: ItemKind::IdentityShare,
+                blob: item.blob.clone(),
+                author: Some(*actor),
+                for_key: item.for_key,
+            };
+            let id = insert_item!(tx, &case_id.as_bytes()[..], &share, day.0, epoch);
             if let Some(sig) = proof.and_then(AuditProof::signature) {
                 // A share's number is the request it answers (signed with it).
                 sqlx::query("INSERT INTO item_signatures (item_id, seq, signature) VALUES ($1, $2, $3)")

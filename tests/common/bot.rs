@@ -212,6 +212,11 @@ impl Harness {
         tipline::trust::Authorities::single(self.authority.verifying_key())
     }
 
+    /// The bot's server secret, as someone who seized the server holds it.
+    pub fn server_secret(&self) -> ServerSecret {
+        ServerSecret::parse(&self.secret).unwrap()
+    }
+
     /// Whether the draft of Telegram user `id` exists and opens with the bot's key.
     pub async fn draft_opens(&self, id: u64) -> bool {
         let secret = ServerSecret::parse(&self.secret).unwrap();

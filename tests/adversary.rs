@@ -733,9 +733,11 @@ async fn the_database_writer_against_the_audit_log(store: Store, url: &str) {
         url,
         &format!(
             "INSERT INTO item_signatures (item_id, seq, signature) \
-             SELECT MAX(id), {}, {} FROM items;",
+             SELECT id, {}, {} FROM items WHERE kind = 'disclosed_identity' AND case_id = {} \
+             AND id NOT IN (SELECT item_id FROM item_signatures);",
             asked.id,
-            blob(url, forged.as_bytes())
+            blob(url, forged.as_bytes()),
+            blob(url, case.id.as_bytes())
         ),
     )
     .await;

@@ -56,6 +56,15 @@ async fn authorization_matrix() {
         .unwrap();
     let case = submit(&store, "Cán bộ đòi tiền.").await;
     let code = case.code.as_str().to_owned();
+    // Item ids are random: the summary's, for the rewrap row.
+    let summary_id = store
+        .item_headers(&case.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|h| h.kind == ItemKind::Summary)
+        .unwrap()
+        .id;
     let api = Api::start(&store, 1).await;
     let http = reqwest::Client::new();
 
@@ -178,7 +187,7 @@ async fn authorization_matrix() {
         ),
         (
             Method::POST,
-            "/items/1/rewrap".into(),
+            format!("/items/{summary_id}/rewrap"),
             Some(serde_json::json!({"version": 0, "header": "00"})),
             [S::UNPROCESSABLE_ENTITY, S::NOT_FOUND, S::FORBIDDEN],
         ),
@@ -482,6 +491,32 @@ async fn rotation_retired_keys_open_nothing_after_rewrap() {
         api.client(&a_tok).whoami().await.unwrap_err().status(),
         Some(401)
     );
+
+    // The plan comes in pages that end between cases: with limit=1, one case a page, and
+    // following `next` visits every item once.
+    let http = reqwest::Client::new();
+    let mut after: Option<String> = None;
+    let mut seen = BTreeSet::new();
+    let mut pages = 0;
+    loop {
+        let path = match &after {
+            Some(a) => format!("/rewrap?limit=1&after={a}"),
+            None => "/rewrap?limit=1".to_owned(),
+        };
+        let (status, page) = call(&http, &api, Method::GET, &path, Some(&b_tok), None).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        pages += 1;
+        let items = page["items"].as_array().unwrap();
+        assert_eq!(items.len(), 3, "one case's three items: {page}");
+        for item in items {
+            assert!(seen.insert(item["id"].as_i64().unwrap()), "an item twice");
+        }
+        match page["next"].as_str() {
+            Some(n) => after = Some(n.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!((pages, seen.len()), (3, 9));
 
     let r = client::rewrap_all(&api.client(&b_tok), &b_sk)
         .await

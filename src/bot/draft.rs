@@ -387,9 +387,17 @@ pub fn seal(
     Ok(SealedDraft {
         secret_version: sv,
         state: key.seal(&aad(p, written), &plain),
-        expires_at: crate::clock::unix_now() + ttl_hours * 3600,
+        expires_at: expiry(crate::clock::unix_now(), ttl_hours),
         expected_version: version,
     })
+}
+
+/// When a draft saved at `now` expires: `ttl_hours` later, rounded up to the next midnight in
+/// Vietnam, so the stored expiry says on which day the person last wrote, not when (a draft
+/// lives between `ttl_hours` and `ttl_hours` + 24 hours).
+pub fn expiry(now: i64, ttl_hours: i64) -> i64 {
+    let day = crate::clock::Day::from_unix(now + ttl_hours * 3600 - 1).plus(1);
+    day.0 * 86_400 - 7 * 3600
 }
 
 /// Opens a stored draft row of `p`.
@@ -415,4 +423,22 @@ pub async fn save(
 ) -> Result<i64, DraftError> {
     let sealed = seal(secret, p, draft, version, ttl_hours)?;
     Ok(store.save_draft(&sealed.to_save(p)).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn drafts_expire_at_a_midnight_after_their_lifetime() {
+        for now in [1_700_000_000i64, 1_700_018_000, 1_700_050_000] {
+            let e = super::expiry(now, 24);
+            assert!(e >= now + 24 * 3600 && e < now + 48 * 3600);
+            assert_eq!((e + 7 * 3600).rem_euclid(86_400), 0, "a Vietnam midnight");
+        }
+        // Two saves on the same day store the same expiry: it does not tell their times.
+        let day_start = crate::clock::Day::from_unix(1_700_000_000).0 * 86_400 - 7 * 3600;
+        assert_eq!(
+            super::expiry(day_start + 10, 24),
+            super::expiry(day_start + 80_000, 24)
+        );
+    }
 }

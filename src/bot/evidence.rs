@@ -39,6 +39,53 @@ pub const TELEGRAM_DOWNLOAD_LIMIT: u64 = 20 * 1024 * 1024;
 /// Files cleaned at once across all chats.
 pub const CLEANING_AT_ONCE: usize = 2;
 
+/// Evidence bytes held at once across all chats, at least (MiB): see [`Budget`].
+pub const DOWNLOAD_BUDGET_MIB: u32 = 128;
+
+/// How many bytes of evidence files the bot holds in memory at once, across all chats. A
+/// download is admitted only when its size (which the Bot API gives before the download)
+/// fits; the admission lasts until the bytes are dropped (after checking a file, or after a
+/// report's files are sealed), and others wait. Many people sending large files at once then
+/// queue instead of exhausting memory. A request for more than the whole budget (a report
+/// larger than it, if limits are raised) is admitted as the whole budget, so nothing waits
+/// for ever.
+pub struct Budget {
+    permits: Arc<Semaphore>,
+    total_mib: u32,
+}
+
+/// Bytes admitted by [`Budget::admit`], given back when dropped.
+pub struct Admission {
+    _permit: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl Budget {
+    /// A budget of `total_mib` MiB (at least 1).
+    pub fn new(total_mib: u32) -> Self {
+        let total_mib = total_mib.max(1);
+        Self {
+            permits: Arc::new(Semaphore::new(total_mib as usize)),
+            total_mib,
+        }
+    }
+
+    /// Waits until `bytes` bytes fit in the budget and admits them.
+    pub async fn admit(&self, bytes: u64) -> Admission {
+        let mib = u32::try_from(bytes.div_ceil(1024 * 1024))
+            .unwrap_or(u32::MAX)
+            .clamp(1, self.total_mib);
+        Admission {
+            // The semaphore is never closed, so acquiring only waits.
+            _permit: Arc::clone(&self.permits).acquire_many_owned(mib).await.ok(),
+        }
+    }
+
+    /// MiB free now (tests and metrics).
+    pub fn available_mib(&self) -> usize {
+        self.permits.available_permits()
+    }
+}
+
 /// A file as it arrived in a message.
 pub struct Incoming {
     /// Telegram's file id.
@@ -65,8 +112,13 @@ pub enum FetchError {
     Changed,
 }
 
-/// Fetches a file's bytes into memory.
-pub async fn fetch(bot: &TgBot, file_id: &str) -> Result<Zeroizing<Vec<u8>>, FetchError> {
+/// Fetches a file's bytes into memory, once `budget` (when given) admits its size; the
+/// admission is returned with the bytes and must live as long as they do.
+pub async fn fetch(
+    bot: &TgBot,
+    budget: Option<&Budget>,
+    file_id: &str,
+) -> Result<(Zeroizing<Vec<u8>>, Option<Admission>), FetchError> {
     let file = super::outgoing::deliver(bot.get_file(FileId(file_id.to_owned())))
         .await
         .map_err(|e| {
@@ -82,6 +134,10 @@ pub async fn fetch(bot: &TgBot, file_id: &str) -> Result<Zeroizing<Vec<u8>>, Fet
     if u64::from(file.size) > TELEGRAM_DOWNLOAD_LIMIT {
         return Err(FetchError::TooBig);
     }
+    let admission = match budget {
+        Some(b) => Some(b.admit(u64::from(file.size)).await),
+        None => None,
+    };
     let mut buf = Zeroizing::new(Vec::with_capacity(file.size as usize));
     // One retry for a dropped download; the partial bytes are zeroized with the buffer.
     if bot.download_file(&file.path, &mut *buf).await.is_err() {
@@ -94,7 +150,7 @@ pub async fn fetch(bot: &TgBot, file_id: &str) -> Result<Zeroizing<Vec<u8>>, Fet
     if buf.len() as u64 > TELEGRAM_DOWNLOAD_LIMIT {
         return Err(FetchError::TooBig);
     }
-    Ok(buf)
+    Ok((buf, admission))
 }
 
 /// What cleaning does to one file.
@@ -278,7 +334,9 @@ pub async fn prepare(
     a: &DraftAttachment,
     keep_original: bool,
 ) -> Result<Prepared, FetchError> {
-    let bytes = fetch(bot, &a.file_id).await?;
+    // The caller admitted the whole report's files at once (no partial admissions to wait on
+    // each other).
+    let (bytes, _) = fetch(bot, None, &a.file_id).await?;
     if sha256_hex(&bytes) != a.sha256 {
         return Err(FetchError::Changed);
     }
@@ -344,4 +402,38 @@ pub async fn seal_all(
     })
     .await
     .map_err(|_| CryptoError::InvalidEnvelope)?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Budget;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn the_budget_admits_what_fits_and_queues_the_rest() {
+        let budget = std::sync::Arc::new(Budget::new(100));
+        let first = budget.admit(60 * 1024 * 1024).await;
+        assert_eq!(budget.available_mib(), 40);
+        // 50 MiB more does not fit: it waits until the first file's bytes are dropped.
+        let b = std::sync::Arc::clone(&budget);
+        let waiting = tokio::spawn(async move { b.admit(50 * 1024 * 1024).await });
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(!waiting.is_finished());
+        drop(first);
+        let second = tokio::time::timeout(Duration::from_secs(5), waiting)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(budget.available_mib(), 50);
+        drop(second);
+        // More than the whole budget is admitted as the whole budget: nothing waits for ever.
+        let all = tokio::time::timeout(Duration::from_secs(5), budget.admit(u64::MAX))
+            .await
+            .unwrap();
+        assert_eq!(budget.available_mib(), 0);
+        drop(all);
+        // A small file still takes a whole MiB.
+        let _tiny = budget.admit(10).await;
+        assert_eq!(budget.available_mib(), 99);
+    }
 }

@@ -122,6 +122,8 @@ pub struct App {
     status_sessions: Mutex<HashMap<[u8; 32], (CaseId, i64, bool)>>,
     /// Bounds evidence cleaning across all chats (CPU and memory).
     cleaning: tokio::sync::Semaphore,
+    /// Bounds the evidence bytes held in memory across all chats ([`evidence::Budget`]).
+    downloads: evidence::Budget,
     /// Receipt messages Telegram confirmed whose draft could not record it (the database
     /// failed just then): the next turn records the delivery instead of issuing a fresh
     /// receipt. Memory only; after a crash the fresh receipt is issued anyway.
@@ -167,6 +169,10 @@ impl App {
         contacts: Contacts,
         trust: Arc<crate::trust::Trust>,
     ) -> Self {
+        // Room for one whole report's files at least.
+        let download_mib = evidence::DOWNLOAD_BUDGET_MIB.max(
+            u32::try_from(limits.max_attachment_bytes.div_ceil(1024 * 1024)).unwrap_or(u32::MAX),
+        );
         Self {
             store,
             secret,
@@ -179,6 +185,7 @@ impl App {
             limiter: limits::Limiter::default(),
             status_sessions: Mutex::new(HashMap::new()),
             cleaning: tokio::sync::Semaphore::new(evidence::CLEANING_AT_ONCE),
+            downloads: evidence::Budget::new(download_mib),
             delivered_receipts: Mutex::new(HashMap::new()),
             expecting_receipt: Mutex::new(HashMap::new()),
             told_chats: Mutex::new(HashSet::new()),
@@ -1203,11 +1210,12 @@ impl App {
             flow::prompt(d, out);
             return;
         }
-        let checked = match evidence::fetch(bot, &file.file_id).await {
-            Ok(bytes) if used + bytes.len() as u64 > self.limits.max_attachment_bytes => {
+        let checked = match evidence::fetch(bot, Some(&self.downloads), &file.file_id).await {
+            Ok((bytes, _)) if used + bytes.len() as u64 > self.limits.max_attachment_bytes => {
                 Err(evidence::FetchError::TooBig)
             }
-            Ok(bytes) => evidence::check(&self.cleaning, &file, bytes).await,
+            // The admission is held until the file is checked and its bytes dropped.
+            Ok((bytes, _admitted)) => evidence::check(&self.cleaning, &file, bytes).await,
             Err(e) => Err(e),
         };
         let a = match checked {
@@ -1377,7 +1385,14 @@ impl App {
             contact: d.contact.clone(),
         };
         // Fetch and clean every file again before anything is committed: a failure leaves
-        // the draft as it was, and the reporter can press Send again.
+        // the draft as it was, and the reporter can press Send again. The whole report's
+        // bytes are admitted at once and held until they are sealed.
+        let _admitted = if d.attachments.is_empty() {
+            None
+        } else {
+            let total = d.attachments.iter().map(|a| a.size).sum();
+            Some(self.downloads.admit(total).await)
+        };
         let mut files = Vec::with_capacity(d.attachments.len());
         for (i, a) in d.attachments.iter().enumerate() {
             match evidence::prepare(

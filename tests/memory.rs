@@ -59,8 +59,12 @@ async fn fifty_accounts_sending_five_20_mb_files_at_once_stay_bounded() {
         let file = file.clone();
         tasks.push(tokio::spawn(async move {
             for i in 0..FILES {
-                c.send_document(file.clone(), &format!("f{i}.bin"), "application/octet-stream")
-                    .await;
+                c.send_document(
+                    file.clone(),
+                    &format!("f{i}.bin"),
+                    "application/octet-stream",
+                )
+                .await;
             }
             c
         }));

@@ -79,6 +79,18 @@ pub(crate) fn argon2id(
     salt: &[u8],
     params: KdfParams,
 ) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
+    argon2id_in(password, salt, params, &mut Vec::new())
+}
+
+/// [`argon2id`] in `memory`, grown to the size `params` need and zeroized before returning,
+/// so that a caller deriving often can keep one buffer instead of mapping, faulting in and
+/// unmapping 64 MiB each time.
+pub(crate) fn argon2id_in(
+    password: &[u8],
+    salt: &[u8],
+    params: KdfParams,
+    memory: &mut Vec<argon2::Block>,
+) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
     let p = argon2::Params::new(
         params.memory_kib,
         params.iterations,
@@ -86,10 +98,17 @@ pub(crate) fn argon2id(
         Some(32),
     )
     .map_err(|_| CryptoError::KeyDerivation)?;
+    let blocks = p.block_count();
+    if memory.len() < blocks {
+        memory.resize(blocks, argon2::Block::new());
+    }
     let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, p);
     let mut out = Zeroizing::new([0u8; 32]);
-    a.hash_password_into(password, salt, &mut out[..])
-        .map_err(|_| CryptoError::KeyDerivation)?;
+    let hashed =
+        a.hash_password_into_with_memory(password, salt, &mut out[..], &mut memory[..blocks]);
+    // What argon2 left in memory is derived from the password: cleared whatever happened.
+    memory.iter_mut().for_each(zeroize::Zeroize::zeroize);
+    hashed.map_err(|_| CryptoError::KeyDerivation)?;
     Ok(out)
 }
 

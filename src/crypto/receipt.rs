@@ -30,7 +30,7 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
-use super::keyfile::{KdfParams, argon2id};
+use super::keyfile::{KdfParams, argon2id_in};
 use super::keys::{PublicKey, SecretKey};
 use super::{CryptoError, base32};
 
@@ -93,7 +93,16 @@ impl Receipt {
     /// argon2id password is the receipt's 10 raw bytes, not its text. Prefer
     /// [`ReceiptDeriver::derive`] in async code.
     pub fn derive_blocking(&self, params: KdfParams) -> Result<ReceiptKeys, CryptoError> {
-        let master = argon2id(&self.0[..], SALT, params)?;
+        self.derive_in(params, &mut Vec::new())
+    }
+
+    /// [`Receipt::derive_blocking`] with argon2id's memory in `memory` (zeroized after use).
+    fn derive_in(
+        &self,
+        params: KdfParams,
+        memory: &mut Vec<argon2::Block>,
+    ) -> Result<ReceiptKeys, CryptoError> {
+        let master = argon2id_in(&self.0[..], SALT, params, memory)?;
         let mut lookup = [0u8; 32];
         super::hkdf_sha256(
             b"tipline",
@@ -137,11 +146,15 @@ pub struct ReceiptKeys {
     pub mailbox_public: PublicKey,
 }
 
-/// Runs receipt derivations on blocking threads, at most `permits` at a time.
+/// Runs receipt derivations on blocking threads, at most `permits` at a time, each in an
+/// argon2id buffer kept between derivations (one per permit, zeroized after every use): a
+/// fresh 64 MiB mapping per derivation cost a fifth of the bot's CPU in page faults and
+/// zeroing (BENCHMARKS.md, "Load"). Memory is bounded by `permits` buffers.
 #[derive(Clone)]
 pub struct ReceiptDeriver {
     permits: Arc<tokio::sync::Semaphore>,
     params: KdfParams,
+    buffers: Arc<std::sync::Mutex<Vec<Vec<argon2::Block>>>>,
 }
 
 impl ReceiptDeriver {
@@ -155,6 +168,7 @@ impl ReceiptDeriver {
         Self {
             permits: Arc::new(tokio::sync::Semaphore::new(permits.max(1))),
             params,
+            buffers: Arc::new(std::sync::Mutex::new(Vec::new())),
         }
     }
 
@@ -166,9 +180,27 @@ impl ReceiptDeriver {
             .await
             .map_err(|_| CryptoError::KeyDerivation)?;
         let params = self.params;
-        tokio::task::spawn_blocking(move || receipt.derive_blocking(params))
-            .await
-            .map_err(|_| CryptoError::KeyDerivation)?
+        let mut memory = self.take_buffer();
+        let (keys, memory) = tokio::task::spawn_blocking(move || {
+            let keys = receipt.derive_in(params, &mut memory);
+            (keys, memory)
+        })
+        .await
+        .map_err(|_| CryptoError::KeyDerivation)?;
+        self.buffers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(memory);
+        keys
+    }
+
+    /// A kept buffer, or an empty one (the derivation grows it).
+    fn take_buffer(&self) -> Vec<argon2::Block> {
+        self.buffers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .unwrap_or_default()
     }
 }
 

@@ -96,6 +96,7 @@ struct FileOps {
 struct FileTelegram {
     api_url: Option<String>,
     token_file: Option<PathBuf>,
+    per_second: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -186,6 +187,10 @@ pub struct Config {
     pub server_secret_inline: Option<SecretString>,
     /// The Bot API base URL.
     pub telegram_api_url: String,
+    /// Messages this process sends (or edits) per second at most, over all chats (28 by
+    /// default: Telegram allows 30 a bot; replicas of one bot share that, so each gets its
+    /// part).
+    pub telegram_per_second: usize,
     /// The bot token, if configured.
     pub telegram_token: Option<SecretString>,
     /// Where the review API listens.
@@ -236,6 +241,7 @@ impl std::fmt::Debug for Config {
                 },
             )
             .field("telegram_api_url", &self.telegram_api_url)
+            .field("telegram_per_second", &self.telegram_per_second)
             .field(
                 "telegram_token",
                 &self.telegram_token.as_ref().map(|_| "[set]"),
@@ -615,6 +621,13 @@ impl Config {
         let shutdown_timeout = secs(num(file.ops.shutdown_secs, "TIPLINE_SHUTDOWN_SECS", 25)?);
         let metrics_period_secs =
             num(file.ops.metrics_period_secs, "TIPLINE_METRICS_PERIOD", 3600)?;
+        let telegram_per_second = num(file.telegram.per_second, "TIPLINE_TELEGRAM_PER_SECOND", 28)?;
+        if !(1..=30).contains(&telegram_per_second) {
+            return Err(invalid(
+                "TIPLINE_TELEGRAM_PER_SECOND",
+                "must be between 1 and 30 (Telegram allows 30 a bot)",
+            ));
+        }
         let log = env
             .var("TIPLINE_LOG")
             .or(file.log)
@@ -626,6 +639,7 @@ impl Config {
             server_secret_file,
             server_secret_inline,
             telegram_api_url,
+            telegram_per_second: usize::try_from(telegram_per_second).unwrap_or(28),
             telegram_token,
             review_listen,
             review_trusted_proxies,

@@ -8,14 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow};
-use teloxide::requests::RequesterExt;
 
 use crate::bot::App;
-use crate::bot::summary::{CaseSummary, Identity};
 use crate::config::{Config, Env};
 use crate::crypto::keyfile::KdfParams;
 use crate::crypto::receipt::ReceiptDeriver;
 use crate::crypto::{ItemKind, RecipientRole, Sealed, ServerSecret, suite};
+use crate::dialogue::summary::{CaseSummary, Identity};
 use crate::sim::{Citizen, Content, SimUser, Simulator};
 use crate::store::Store;
 
@@ -77,25 +76,21 @@ pub async fn run() -> anyhow::Result<()> {
     let sim = Simulator::start()
         .await
         .map_err(|e| anyhow!("starting the simulator: {e}"))?;
-    let app = Arc::new(App::new(
-        store.clone(),
-        ServerSecret::generate(),
-        ReceiptDeriver::with_params(2, KdfParams::INSECURE_FOR_TESTS),
-        config.limits.clone(),
-        config.retention.clone(),
-        config.contacts.clone(),
-        trust,
-    ));
-    let api = url::Url::parse(&sim.api_url())?;
-    // The simulator has no flood limits; let the demo run at full speed.
-    let bot = teloxide::Bot::new(sim.token()).set_api_url(api).throttle(
-        teloxide::adaptors::throttle::Limits {
-            messages_per_sec_chat: 1000,
-            messages_per_min_chat: 100_000,
-            messages_per_min_channel_or_supergroup: 100_000,
-            messages_per_sec_overall: 1000,
-        },
+    let app = Arc::new(
+        App::new(
+            store.clone(),
+            ServerSecret::generate(),
+            ReceiptDeriver::with_params(2, KdfParams::INSECURE_FOR_TESTS),
+            config.limits.clone(),
+            config.retention.clone(),
+            config.contacts.clone(),
+            trust,
+        )
+        // The simulator has no flood limits; let the demo run at full speed.
+        .with_pace(crate::bot::pace::PaceLimits::NONE),
     );
+    let api = url::Url::parse(&sim.api_url())?;
+    let bot = teloxide::Bot::new(sim.token()).set_api_url(api);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let bot_task = tokio::spawn(crate::bot::run_polling(bot, app, async move {
         let _ = stopped.await;
@@ -160,7 +155,7 @@ pub async fn run() -> anyhow::Result<()> {
             ItemKind::Summary => {
                 let s: Sealed<CaseSummary> = Sealed::from_bytes(item.blob);
                 let summary = s.open(ItemKind::Summary, &case.id, &reviewer_sk)?;
-                println!("\n{}\n", summary.render(crate::bot::texts::Lang::Vi));
+                println!("\n{}\n", summary.render(crate::dialogue::texts::Lang::Vi));
             }
             ItemKind::Identity => {
                 let s: Sealed<Identity> = Sealed::from_bytes(item.blob);

@@ -125,6 +125,84 @@ impl fmt::Debug for CaseCode {
     }
 }
 
+/// Where a case stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseStatus {
+    /// Submitted, not yet taken up.
+    New,
+    /// A reviewer is working on it.
+    InReview,
+    /// The Inspectorate asked the reporter something and waits for an answer.
+    AwaitingReporter,
+    /// Finished, with an outcome.
+    Closed,
+}
+
+impl CaseStatus {
+    /// Every status.
+    pub const ALL: [CaseStatus; 4] = [
+        Self::New,
+        Self::InReview,
+        Self::AwaitingReporter,
+        Self::Closed,
+    ];
+
+    /// The stable name used in storage and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::InReview => "in_review",
+            Self::AwaitingReporter => "awaiting_reporter",
+            Self::Closed => "closed",
+        }
+    }
+
+    /// Parses [`CaseStatus::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
+/// How a closed case ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The report was substantiated.
+    Substantiated,
+    /// The report could not be substantiated.
+    Unsubstantiated,
+    /// Referred to another competent body.
+    Referred,
+    /// Not actionable (too vague, outside competence, …).
+    NotActionable,
+}
+
+impl Outcome {
+    /// Every outcome.
+    pub const ALL: [Outcome; 4] = [
+        Self::Substantiated,
+        Self::Unsubstantiated,
+        Self::Referred,
+        Self::NotActionable,
+    ];
+
+    /// The stable name used in storage and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Substantiated => "substantiated",
+            Self::Unsubstantiated => "unsubstantiated",
+            Self::Referred => "referred",
+            Self::NotActionable => "not_actionable",
+        }
+    }
+
+    /// Parses [`Outcome::as_str`].
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|x| x.as_str() == s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

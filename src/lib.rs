@@ -3,7 +3,10 @@
 //!
 //! Module map:
 //! - [`attach`]: evidence files; metadata removal before sealing.
-//! - [`bot`]: the citizen-facing Telegram dialogue (teloxide).
+//! - [`dialogue`]: the report dialogue as a pure state machine: events in; messages, draft
+//!   changes and effects (submit, check a receipt, …) out. No Telegram, no store, no runtime.
+//! - [`bot`]: the Telegram adapter (teloxide): updates to events, outboxes to Bot API calls,
+//!   and the services the dialogue's effects call (submission, receipts, replies, files).
 //! - [`config`]: the one `Config`, loaded once in `main` (defaults < file < environment).
 //! - [`crypto`]: sealed envelopes (HPKE), key files, receipts, pseudonyms, the server secret.
 //! - [`demo`]: `tipline demo`, the pipeline end to end against the simulator.
@@ -33,6 +36,7 @@ pub mod config;
 pub mod crypto;
 pub mod deid;
 pub mod demo;
+pub mod dialogue;
 pub mod ids;
 pub mod loadtest;
 pub mod metrics;

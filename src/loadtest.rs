@@ -52,6 +52,43 @@ pub const REPORT: &[(Act, usize)] = &[
     (Act::Press("Giữ lại"), 1),
 ];
 
+/// What each citizen does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Script {
+    /// The whole [`REPORT`], submission and receipt included.
+    Report,
+    /// The dialogue steps of [`REPORT`] up to the review screen, then `/cancel` instead of
+    /// sending: the dialogue's own cost, without the submission's.
+    DialogueOnly,
+}
+
+impl Script {
+    /// The steps of one citizen.
+    pub fn steps(self) -> Vec<(&'static Act, usize)> {
+        match self {
+            Script::Report => REPORT.iter().map(|(a, n)| (a, *n)).collect(),
+            Script::DialogueOnly => {
+                let send = REPORT
+                    .iter()
+                    .position(|(a, _)| matches!(a, Act::Press(l) if l.starts_with("✅ Gửi")))
+                    .unwrap_or(REPORT.len());
+                let mut steps: Vec<(&'static Act, usize)> =
+                    REPORT[..send].iter().map(|(a, n)| (a, *n)).collect();
+                steps.push((&CANCEL, 1));
+                steps
+            }
+        }
+    }
+
+    /// Updates a submitted report adds to the dialogue's ([`Script::Report`] minus the
+    /// steps before Send): Send, "I have saved the code", "Keep it".
+    pub fn submission_updates() -> usize {
+        REPORT.len() - (Script::DialogueOnly.steps().len() - 1)
+    }
+}
+
+static CANCEL: Act = Act::Text("/cancel");
+
 /// Results of one run.
 pub struct Figures {
     /// Citizens.
@@ -86,6 +123,17 @@ impl Figures {
     /// CPU milliseconds per update.
     pub fn cpu_ms_per_update(&self) -> f64 {
         self.cpu_secs * 1000.0 / self.updates.max(1) as f64
+    }
+
+    /// The CPU milliseconds one submission costs (Send, the receipt, the wipe offer and its
+    /// answer): this full run's CPU less what its dialogue steps cost at `dialogue`'s rate (a
+    /// [`Script::DialogueOnly`] run), per completed report.
+    pub fn submission_cpu_ms(&self, dialogue: &Figures) -> f64 {
+        let reports = self.completed.max(1) as f64;
+        let steps = self
+            .updates
+            .saturating_sub(self.completed * Script::submission_updates());
+        (self.cpu_secs * 1000.0 - dialogue.cpu_ms_per_update() * steps as f64) / reports
     }
 
     /// A one-line summary.
@@ -213,7 +261,13 @@ struct Run {
 /// Runs one citizen's script. A step's reply time runs from the moment the bot received the
 /// update (the simulator records when getUpdates handed it over) to the moment its first
 /// answer was seen in the chat (polled every 10 ms).
-async fn citizen(sim: Simulator, id: u64, baseline: bool, step_deadline: Duration) -> Run {
+async fn citizen(
+    sim: Simulator,
+    id: u64,
+    baseline: bool,
+    script: Script,
+    step_deadline: Duration,
+) -> Run {
     let user = SimUser::new(id, "Dân").language("vi");
     let c = sim.citizen(user.clone());
     let chat = c.chat_id();
@@ -222,7 +276,7 @@ async fn citizen(sim: Simulator, id: u64, baseline: bool, step_deadline: Duratio
         updates: 0,
         error: None,
     };
-    for (act, expect) in REPORT {
+    for (act, expect) in script.steps() {
         let before = sim.bot_message_count(chat);
         let injected = match (act, baseline) {
             (Act::Text(t), _) => c.inject(Content::text(*t)).map_err(|e| anyhow!("{e}")),
@@ -245,7 +299,7 @@ async fn citizen(sim: Simulator, id: u64, baseline: bool, step_deadline: Duratio
         };
         run.updates += 1;
         let sent_at = Instant::now();
-        let expect = if baseline { 1 } else { *expect };
+        let expect = if baseline { 1 } else { expect };
         let deadline = Instant::now() + step_deadline;
         let mut first = None;
         loop {
@@ -283,8 +337,14 @@ pub enum Arrivals {
     PerSecond(f64),
 }
 
-/// Runs the load test for `citizens` citizens; `baseline` drives the minimal bot instead.
-pub async fn run(citizens: usize, baseline: bool, arrivals: Arrivals) -> anyhow::Result<Figures> {
+/// Runs the load test for `citizens` citizens, each following `script`; `baseline` drives the
+/// minimal bot instead.
+pub async fn run(
+    citizens: usize,
+    baseline: bool,
+    arrivals: Arrivals,
+    script: Script,
+) -> anyhow::Result<Figures> {
     let sim = Simulator::builder()
         // Call records for 10,000 citizens would take gigabytes; 429s are counted from the
         // flood-limit counter instead.
@@ -355,7 +415,8 @@ pub async fn run(citizens: usize, baseline: bool, arrivals: Arrivals) -> anyhow:
         };
         tasks.push(tokio::spawn(async move {
             tokio::time::sleep(delay).await;
-            let run = citizen(sim, 5_000_000_000 + i as u64, baseline, step_deadline).await;
+            let id = 5_000_000_000 + i as u64;
+            let run = citizen(sim, id, baseline, script, step_deadline).await;
             finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if run.error.is_some() {
                 failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -24,12 +24,12 @@ use tokio::sync::Semaphore;
 use zeroize::{Zeroize, Zeroizing};
 
 use super::TgBot;
-use super::draft::{DraftAttachment, MediaKind};
+use super::draft::DraftAttachment;
 use super::summary::attachment_name;
-use super::texts::{self as t, Lang};
 use crate::attach::EvidenceFile;
 use crate::attach::clean::{self, Format, Outcome};
 use crate::crypto::{CryptoError, ItemKind, PublicKey, Sealed};
+use crate::dialogue::files::FileCheck;
 use crate::ids::CaseId;
 use crate::store::NewItem;
 
@@ -87,16 +87,7 @@ impl Budget {
 }
 
 /// A file as it arrived in a message.
-pub struct Incoming {
-    /// Telegram's file id.
-    pub file_id: String,
-    /// Size as Telegram reports it.
-    pub size: u64,
-    /// How it arrived.
-    pub media: MediaKind,
-    /// The caption typed with it, if any.
-    pub caption: Option<String>,
-}
+pub use crate::dialogue::event::IncomingFile as Incoming;
 
 /// Why a file could not be fetched.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -265,32 +256,7 @@ async fn clean_blocking(
         .map_err(|_| FetchError::Failed)
 }
 
-/// The warning that fits a file: by what its content is (a photo sent as a document is still
-/// a photo), else by how it was sent; and, for a file cleaned only in part, that what is
-/// listed as left in reaches the Inspectorate. (A file not cleaned at all gets
-/// [`t::file_not_cleanable`] from the caller.)
-pub fn warning(a: &DraftAttachment, l: Lang) -> String {
-    let content = content_warning(a, l);
-    if a.cleanable && !a.remaining.is_empty() {
-        format!("{content}\n\n{}", t::file_partly_cleaned(l))
-    } else {
-        content.to_owned()
-    }
-}
-
-fn content_warning(a: &DraftAttachment, l: Lang) -> &'static str {
-    match a.extension.as_str() {
-        "jpg" | "png" | "webp" | "gif" | "heif" => t::warn_photo(l),
-        "ogg" | "mp3" => t::warn_voice(l),
-        "mp4" => t::warn_video(l),
-        _ => match a.media {
-            MediaKind::Photo => t::warn_photo(l),
-            MediaKind::Voice | MediaKind::Audio => t::warn_voice(l),
-            MediaKind::Video | MediaKind::VideoNote => t::warn_video(l),
-            MediaKind::Document => t::warn_document(l),
-        },
-    }
-}
+pub use crate::dialogue::files::warning;
 
 fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
@@ -402,6 +368,42 @@ pub async fn seal_all(
     })
     .await
     .map_err(|_| CryptoError::InvalidEnvelope)?
+}
+
+impl super::App {
+    /// Fetches a file that just arrived and checks what cleaning will do, within the draft's
+    /// byte limit; the download is admitted under the global budget and held until the bytes
+    /// are dropped.
+    pub(super) async fn check_file(
+        &self,
+        bot: &TgBot,
+        d: &crate::dialogue::draft::Draft,
+        file: &Incoming,
+    ) -> FileCheck {
+        let used: u64 = d.attachments.iter().map(|a| a.size).sum();
+        let checked = match fetch(bot, Some(&self.downloads), &file.file_id).await {
+            Ok((bytes, _)) if used + bytes.len() as u64 > self.limits.max_attachment_bytes => {
+                Err(FetchError::TooBig)
+            }
+            Ok((bytes, _admitted)) => check(&self.cleaning, file, bytes).await,
+            Err(e) => Err(e),
+        };
+        match checked {
+            Ok(a) => {
+                tracing::info!(
+                    format = a.format.as_str(),
+                    cleanable = a.cleanable,
+                    "evidence file checked"
+                );
+                FileCheck::Checked(a)
+            }
+            Err(FetchError::TooBig) => FileCheck::TooBig,
+            Err(e) => {
+                tracing::warn!(error = %e, "an evidence file could not be fetched");
+                FileCheck::Failed
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -59,6 +59,10 @@ pub enum Command {
         /// messages per report sustain about 1.5 reports/s.
         #[arg(long)]
         arrival_rate: Option<f64>,
+        /// Skip the dialogue-only run that comes first and separates the dialogue's CPU per
+        /// update from the submission's (each citizen stops at the review screen and cancels).
+        #[arg(long)]
+        no_split: bool,
     },
     /// Exit 0 when URL answers 2xx within 5 s (a container health check without a shell or
     /// curl in the image).
@@ -406,6 +410,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             baseline,
             baseline_only,
             arrival_rate,
+            no_split,
         } => {
             let arrivals = match arrival_rate {
                 Some(r) if r > 0.0 && r.is_finite() => crate::loadtest::Arrivals::PerSecond(r),
@@ -413,21 +418,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => crate::loadtest::Arrivals::Burst,
             };
             for n in citizens {
-                if baseline_only {
-                    let b = crate::loadtest::run(n, true, arrivals).await?;
-                    say!("{}", b.line("baseline"));
-                    continue;
-                }
-                let t = crate::loadtest::run(n, false, arrivals).await?;
-                say!("{}", t.line("tipline"));
-                if baseline {
-                    let b = crate::loadtest::run(n, true, arrivals).await?;
-                    say!("{}", b.line("baseline"));
-                    say!(
-                        "tipline CPU per update / baseline CPU per update = {:.1}",
-                        t.cpu_ms_per_update() / b.cpu_ms_per_update().max(1e-9)
-                    );
-                }
+                loadtest_size(n, arrivals, baseline, baseline_only, !no_split).await?;
             }
             Ok(())
         }
@@ -457,6 +448,54 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Review { args, cmd } => review::review(cmd, args).await,
         Command::Custodian { args, cmd } => review::custodian(cmd, args).await,
     }
+}
+
+/// One size of `tipline loadtest`: the dialogue-only run (unless `split` is off), the full run
+/// and the baseline, as asked.
+async fn loadtest_size(
+    n: usize,
+    arrivals: crate::loadtest::Arrivals,
+    baseline: bool,
+    baseline_only: bool,
+    split: bool,
+) -> anyhow::Result<()> {
+    use crate::loadtest::{Script, run};
+    if baseline_only {
+        let b = run(n, true, arrivals, Script::Report).await?;
+        say!("{}", b.line("baseline"));
+        return Ok(());
+    }
+    let dialogue = if split {
+        let d = run(n, false, arrivals, Script::DialogueOnly).await?;
+        say!("{}", d.line("tipline (dialogue only)"));
+        Some(d)
+    } else {
+        None
+    };
+    let t = run(n, false, arrivals, Script::Report).await?;
+    say!("{}", t.line("tipline"));
+    if let Some(d) = &dialogue {
+        say!(
+            "tipline CPU: dialogue steps {:.2} ms/update; submission (Send, receipt, wipe offer) {:.1} ms/report",
+            d.cpu_ms_per_update(),
+            t.submission_cpu_ms(d)
+        );
+    }
+    if baseline {
+        let b = run(n, true, arrivals, Script::Report).await?;
+        say!("{}", b.line("baseline"));
+        say!(
+            "tipline CPU per update / baseline CPU per update = {:.1}",
+            t.cpu_ms_per_update() / b.cpu_ms_per_update().max(1e-9)
+        );
+        if let Some(d) = &dialogue {
+            say!(
+                "tipline dialogue CPU per update / baseline CPU per update = {:.1}",
+                d.cpu_ms_per_update() / b.cpu_ms_per_update().max(1e-9)
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn init(data_dir: Option<&Path>, config_file: Option<&Path>) -> anyhow::Result<()> {
@@ -652,25 +691,31 @@ pub async fn open_for_bot(
 }
 
 async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
-    use teloxide::requests::RequesterExt;
     crate::telemetry::init(&config.log);
     let Some(token) = config.telegram_token.as_ref() else {
         bail!("no bot token: set TELEGRAM_BOT_TOKEN or TELEGRAM_BOT_TOKEN_FILE");
     };
     let (store, secret, trust) = open_for_bot(&config).await?;
     let api_url = reqwest_url(&config.telegram_api_url)?;
-    let app = std::sync::Arc::new(crate::bot::App::new(
-        store.clone(),
-        secret,
-        crate::crypto::receipt::ReceiptDeriver::new(2),
-        config.limits.clone(),
-        config.retention.clone(),
-        config.contacts.clone(),
-        trust.clone(),
-    ));
-    let bot = teloxide::Bot::new(token.expose_secret())
-        .set_api_url(api_url)
-        .throttle(crate::bot::telegram_limits());
+    let app = std::sync::Arc::new(
+        crate::bot::App::new(
+            store.clone(),
+            secret,
+            // One receipt derivation at a time: 64 MiB of argon2id memory, about a tenth of a
+            // second each, is ten submissions or status checks a second, far above what
+            // Telegram lets one bot deliver to reporters (BENCHMARKS.md, "Load").
+            crate::crypto::receipt::ReceiptDeriver::new(1),
+            config.limits.clone(),
+            config.retention.clone(),
+            config.contacts.clone(),
+            trust.clone(),
+        )
+        .with_pace(crate::bot::pace::PaceLimits {
+            per_second: config.telegram_per_second,
+            ..crate::bot::pace::PaceLimits::TELEGRAM
+        }),
+    );
+    let bot = teloxide::Bot::new(token.expose_secret()).set_api_url(api_url);
 
     // One signal listener; everything that stops watches `stopping`, and /readyz turns 503 at
     // once so that load balancers send nothing new while in-flight updates drain.

@@ -17,9 +17,9 @@ use zeroize::Zeroizing;
 
 use super::wire::*;
 use crate::attach::EvidenceFile;
-use crate::bot::summary::{CaseSummary, Identity, TextMessage};
 use crate::crypto::envelope::{self, Payload};
 use crate::crypto::{CryptoError, ItemKind, KeyId, PublicKey, RecipientRole, SecretKey, threshold};
+use crate::dialogue::summary::{CaseSummary, Identity, TextMessage};
 use crate::ids::CaseId;
 use crate::store::{CaseStatus, DisclosureStatus, Outcome};
 

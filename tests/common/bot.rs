@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use teloxide::requests::RequesterExt;
 use tipline::bot::App;
 use tipline::config::{Config, Contacts, Limits, Retention};
 use tipline::crypto::keyfile::KdfParams;
@@ -125,33 +124,29 @@ impl Harness {
 
     /// Starts the bot on the harness's store and simulator.
     fn run_bot(&mut self) {
-        let app = Arc::new(App::new(
-            self.store.clone(),
-            ServerSecret::parse(&self.secret).unwrap(),
-            ReceiptDeriver::with_params(2, self.kdf),
-            limits(&self.config.limits),
-            Retention {
-                ..self.config.retention.clone()
-            },
-            Contacts {
-                ..self.config.contacts.clone()
-            },
-            Arc::new(tipline::trust::Trust::new(
-                tipline::trust::Authorities::single(self.authority.verifying_key()),
-                None,
-            )),
-        ));
-        let sim = &self.sim;
-        let bot = teloxide::Bot::new(sim.token())
-            .set_api_url(sim.api_url().parse().unwrap())
+        let app = Arc::new(
+            App::new(
+                self.store.clone(),
+                ServerSecret::parse(&self.secret).unwrap(),
+                ReceiptDeriver::with_params(2, self.kdf),
+                limits(&self.config.limits),
+                Retention {
+                    ..self.config.retention.clone()
+                },
+                Contacts {
+                    ..self.config.contacts.clone()
+                },
+                Arc::new(tipline::trust::Trust::new(
+                    tipline::trust::Authorities::single(self.authority.verifying_key()),
+                    None,
+                )),
+            )
             // Telegram's per-chat pacing (1 message/s) would make every step of a scripted
             // conversation wait a second; the flood-limit behaviour is exercised separately.
-            .throttle(teloxide::adaptors::throttle::Limits {
-                messages_per_sec_chat: 1000,
-                messages_per_min_chat: 100_000,
-                messages_per_min_channel_or_supergroup: 100_000,
-                messages_per_sec_overall: 1000,
-            });
+            .with_pace(tipline::bot::pace::PaceLimits::NONE),
+        );
+        let sim = &self.sim;
+        let bot = teloxide::Bot::new(sim.token()).set_api_url(sim.api_url().parse().unwrap());
         let (stop, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             tipline::bot::run_polling(bot, app, async move {

@@ -8,10 +8,10 @@
 //! prompt's token instead, and a press on an old prompt is answered "no longer active" with
 //! the current step.
 
-use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
-
 use super::catalog::{self, Choice};
 use super::draft::{Draft, FindingChoice, Place, Step, TextField, When};
+use super::keyboard::{Button, Keyboard};
+use super::outbox::{Out, Outbox, Persist};
 use super::summary::CaseSummary;
 use super::texts::{self as t, Lang};
 use crate::clock::Day;
@@ -20,118 +20,11 @@ use crate::places;
 /// The longest answer accepted for a one-line field (office, officials, notes, contact).
 pub const MAX_FIELD_CHARS: usize = 600;
 
-/// What the citizen did.
-#[derive(Clone)]
-pub enum Input {
-    /// Typed text (not a command).
-    Text {
-        /// The text.
-        text: String,
-        /// Its message id.
-        msg_id: i32,
-    },
-    /// Pressed a button of a step (callback data without the token).
-    Button {
-        /// The action part of the callback data.
-        action: String,
-        /// The message the button belongs to.
-        msg_id: i32,
-    },
+fn button(d: &Draft, label: &str, action: &str) -> Button {
+    Button::new(label.to_owned(), format!("{}|{}", d.token, action))
 }
 
-/// Something to say or do in the chat.
-pub enum Out {
-    /// Send a message, optionally with buttons, optionally protected from forwarding/saving.
-    /// A text longer than Telegram allows goes as several messages, the buttons on the last.
-    Send {
-        /// The text.
-        text: String,
-        /// Buttons.
-        keyboard: Option<InlineKeyboardMarkup>,
-        /// `protect_content`.
-        protect: bool,
-    },
-    /// Send the receipt message (protected, tracked as the receipt message). The text is
-    /// zeroized when the outbox is dropped; if it cannot be delivered it is held in memory
-    /// and sent again on the person's next update.
-    Receipt {
-        /// Case code and receipt (secret).
-        text: zeroize::Zeroizing<String>,
-        /// The "I have saved the code" button.
-        keyboard: InlineKeyboardMarkup,
-    },
-    /// Delete the receipt message; if Telegram refuses, tell the reporter to delete it and
-    /// keep it tracked for /wipe.
-    DeleteReceipt(i32),
-    /// Replace the buttons of a message.
-    EditKeyboard {
-        /// The message.
-        msg_id: i32,
-        /// New buttons (None removes them).
-        keyboard: Option<InlineKeyboardMarkup>,
-    },
-    /// Delete messages (both sides), best effort.
-    Delete(Vec<i32>),
-    /// Delete messages and report whether all could be deleted (wipe).
-    Wipe(Vec<i32>),
-}
-
-/// What to do with the draft after the turn.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Persist {
-    /// Save it.
-    Save,
-    /// Delete it (cancelled, wiped, redirected).
-    Delete,
-    /// Leave the store untouched.
-    Nothing,
-    /// A submission already wrote the draft, with the case, at this version: later changes
-    /// (message ids, the receipt's delivery) are saved against it.
-    Committed(i64),
-}
-
-/// The messages to send for one turn.
-#[derive(Default)]
-pub struct Outbox {
-    /// In order.
-    pub items: Vec<Out>,
-    /// The configured limit on "what happened", in characters (prompts state it).
-    pub story_limit: usize,
-}
-
-impl Outbox {
-    /// An empty outbox for a turn under the given limit on "what happened".
-    pub fn new(story_limit: usize) -> Self {
-        Self {
-            story_limit,
-            ..Self::default()
-        }
-    }
-
-    /// Queues a plain message.
-    pub fn say(&mut self, text: impl Into<String>) {
-        self.items.push(Out::Send {
-            text: text.into(),
-            keyboard: None,
-            protect: false,
-        });
-    }
-
-    /// Queues a message with buttons.
-    pub fn ask(&mut self, text: impl Into<String>, keyboard: InlineKeyboardMarkup) {
-        self.items.push(Out::Send {
-            text: text.into(),
-            keyboard: Some(keyboard),
-            protect: false,
-        });
-    }
-}
-
-fn button(d: &Draft, label: &str, action: &str) -> InlineKeyboardButton {
-    InlineKeyboardButton::callback(label.to_owned(), format!("{}|{}", d.token, action))
-}
-
-fn nav_row(d: &Draft) -> Vec<InlineKeyboardButton> {
+fn nav_row(d: &Draft) -> Vec<Button> {
     vec![
         button(d, t::back(d.lang), "back"),
         button(d, t::cancel(d.lang), "cancel"),
@@ -139,7 +32,7 @@ fn nav_row(d: &Draft) -> Vec<InlineKeyboardButton> {
 }
 
 /// The review screen's "✏️ field" buttons, two to a row.
-fn edit_rows(d: &Draft) -> Vec<Vec<InlineKeyboardButton>> {
+fn edit_rows(d: &Draft) -> Vec<Vec<Button>> {
     let l = d.lang;
     let fields: [(&str, &str); 10] = [
         (t::field_category(l), "ef:cat"),
@@ -163,7 +56,7 @@ fn edit_rows(d: &Draft) -> Vec<Vec<InlineKeyboardButton>> {
         .collect()
 }
 
-fn choice_rows(d: &Draft, list: &[Choice], prefix: &str) -> Vec<Vec<InlineKeyboardButton>> {
+fn choice_rows(d: &Draft, list: &[Choice], prefix: &str) -> Vec<Vec<Button>> {
     list.iter()
         .map(|c| vec![button(d, c.label(d.lang), &format!("{prefix}:{}", c.code))])
         .collect()
@@ -175,14 +68,121 @@ pub fn prompt(d: &mut Draft, out: &mut Outbox) {
         return;
     };
     d.token = d.token.wrapping_add(1);
+    let (text, mut rows) = match step {
+        Step::Category
+        | Step::Review
+        | Step::EditMenu
+        | Step::Submitted
+        | Step::WipeOffer
+        | Step::StatusShown => return screen(d, step, out),
+        Step::Findings => return findings_screen(d, out),
+        Step::Attachments => attachments_question(d),
+        Step::Verify => verify_question(d),
+        Step::Behaviour
+        | Step::Sector
+        | Step::Office
+        | Step::OfficeGroup(_)
+        | Step::OfficeConfirm
+        | Step::Place
+        | Step::PlacePick => choice_question(d, step),
+        _ => typed_question(d, step, out.story_limit),
+    };
+    if !matches!(step, Step::Category) && step_has_nav(step) {
+        rows.push(nav_row(d));
+    }
+    if rows.is_empty() {
+        out.say(text);
+    } else {
+        out.ask(text, Keyboard::new(rows));
+    }
+}
+
+/// A question with its buttons (the step's Back and Cancel row is added by [`prompt`]).
+type Question = (String, Vec<Vec<Button>>);
+
+/// The steps whose message is a screen of its own (no Back row added).
+fn screen(d: &mut Draft, step: Step, out: &mut Outbox) {
     let l = d.lang;
-    let (text, mut rows): (String, Vec<Vec<InlineKeyboardButton>>) = match step {
+    match step {
         Step::Category => {
             let mut rows = choice_rows(d, catalog::CATEGORIES, "cat");
             rows.extend(choice_rows(d, catalog::REDIRECTS, "redir"));
             rows.push(vec![button(d, t::cancel(l), "cancel")]);
-            return out.ask(t::ask_category(l), InlineKeyboardMarkup::new(rows));
+            out.ask(t::ask_category(l), Keyboard::new(rows));
         }
+        // The edit menu of older drafts is the review screen now: every field has its button.
+        Step::Review | Step::EditMenu => {
+            d.step = Some(Step::Review);
+            if d.review_day.is_none() {
+                d.review_day = Some(Day::today().0);
+            }
+            let summary = CaseSummary::from_draft(d)
+                .map(|s| s.render(l))
+                .unwrap_or_default();
+            let mut rows = vec![vec![button(d, t::send(l), "send")]];
+            rows.extend(edit_rows(d));
+            rows.push(nav_row(d));
+            out.ask(
+                format!("{}\n\n{summary}", t::review_intro(l)),
+                Keyboard::new(rows),
+            );
+        }
+        Step::Submitted => {
+            let rows = vec![vec![button(d, t::saved_receipt(l), "saved")]];
+            out.ask(t::after_submit(l), Keyboard::new(rows));
+        }
+        Step::WipeOffer => {
+            let rows = vec![vec![
+                button(d, t::wipe_yes(l), "wipe:yes"),
+                button(d, t::wipe_no(l), "wipe:no"),
+            ]];
+            out.ask(t::receipt_deleted(l), Keyboard::new(rows));
+        }
+        Step::StatusShown => {
+            let rows = vec![vec![
+                button(d, t::reply_button(l), "reply"),
+                button(d, t::status_done(l), "close"),
+            ]];
+            out.ask(t::status_next(l), Keyboard::new(rows));
+        }
+        _ => {}
+    }
+}
+
+/// The de-identification findings, each with its keep/remove button.
+fn findings_screen(d: &mut Draft, out: &mut Outbox) {
+    let l = d.lang;
+    let mut lines = vec![t::findings_intro(l).to_owned()];
+    let mut rows = Vec::new();
+    for (i, f) in d.findings.iter().enumerate().take(MAX_FINDING_BUTTONS) {
+        let kind = crate::deid::FindingKind::from_code(&f.kind)
+            .map(|k| k.label(l.deid()))
+            .unwrap_or("?");
+        let text = field_text(d, f.field)
+            .get(f.start..f.end)
+            .unwrap_or("")
+            .to_owned();
+        lines.push(format!("{}. {kind}: «{}»", i + 1, short(&text, 40)));
+        let state = if f.remove {
+            format!("🗑 {}", t::finding_remove(l))
+        } else {
+            format!("✅ {}", t::finding_keep(l))
+        };
+        rows.push(vec![button(
+            d,
+            &format!("{}. {state}", i + 1),
+            &format!("fk:{i}"),
+        )]);
+    }
+    rows.push(vec![button(d, t::continue_(l), "cont")]);
+    rows.push(nav_row(d));
+    out.ask(lines.join("\n"), Keyboard::new(rows));
+}
+
+/// The steps answered by choosing (or typing a name to match).
+fn choice_question(d: &mut Draft, step: Step) -> Question {
+    let l = d.lang;
+    match step {
         Step::Behaviour => {
             let cat = d.category.clone().unwrap_or_default();
             (
@@ -231,7 +231,7 @@ pub fn prompt(d: &mut Draft, out: &mut Outbox) {
         }
         Step::OfficeConfirm => {
             let typed = d.office_typed.clone().unwrap_or_default();
-            let mut rows: Vec<Vec<InlineKeyboardButton>> = places::search_agencies(&typed, 6)
+            let mut rows: Vec<Vec<Button>> = places::search_agencies(&typed, 6)
                 .into_iter()
                 .map(|i| vec![button(d, &places::agencies()[i].name, &format!("off:{i}"))])
                 .collect();
@@ -247,7 +247,7 @@ pub fn prompt(d: &mut Draft, out: &mut Outbox) {
             vec![vec![button(d, t::place_prefer_not(l), "pnone")]],
         ),
         Step::PlacePick => {
-            let mut rows: Vec<Vec<InlineKeyboardButton>> = d
+            let mut rows: Vec<Vec<Button>> = d
                 .place_options
                 .iter()
                 .filter_map(|&i| places::units().get(i).map(|u| (i, u)))
@@ -256,6 +256,14 @@ pub fn prompt(d: &mut Draft, out: &mut Outbox) {
             rows.push(vec![button(d, t::place_prefer_not(l), "pnone")]);
             (t::place_matches(l).into(), rows)
         }
+        _ => (String::new(), Vec::new()),
+    }
+}
+
+/// The steps answered by typing (or one button: skip, done, cancel).
+fn typed_question(d: &mut Draft, step: Step, story_limit: usize) -> Question {
+    let l = d.lang;
+    match step {
         Step::When => (
             t::ask_when(l).into(),
             vec![
@@ -285,50 +293,7 @@ pub fn prompt(d: &mut Draft, out: &mut Outbox) {
             } else {
                 t::ask_story(l)
             };
-            (ask.replace("{n}", &out.story_limit.to_string()), rows)
-        }
-        Step::Attachments => {
-            let mut text = t::ask_attachments(l).to_owned();
-            let mut rows = Vec::new();
-            if !d.attachments.is_empty() {
-                text.push_str("\n\n");
-                text.push_str(t::attachments_list(l));
-                let notes = CaseSummary::attachment_notes(d);
-                for (i, note) in notes.iter().enumerate() {
-                    text.push_str(&format!("\n{}. {}", i + 1, note.render(l)));
-                    rows.push(vec![button(
-                        d,
-                        &format!("{} {}", t::remove_file(l), i + 1),
-                        &format!("rm:{i}"),
-                    )]);
-                }
-            }
-            let cont = if d.attachments.is_empty() {
-                t::attachments_none(l)
-            } else {
-                t::done(l)
-            };
-            rows.push(vec![button(d, cont, "cont")]);
-            (text, rows)
-        }
-        Step::Verify => {
-            let mut rows: Vec<Vec<InlineKeyboardButton>> = catalog::VERIFICATION
-                .iter()
-                .map(|c| {
-                    let mark = if d.verification.iter().any(|v| v == c.code) {
-                        "☑️ "
-                    } else {
-                        "⬜ "
-                    };
-                    vec![button(
-                        d,
-                        &format!("{mark}{}", c.label(l)),
-                        &format!("v:{}", c.code),
-                    )]
-                })
-                .collect();
-            rows.push(vec![button(d, t::continue_(l), "cont")]);
-            (t::ask_verify(l).into(), rows)
+            (ask.replace("{n}", &story_limit.to_string()), rows)
         }
         Step::VerifyNote => (
             t::ask_verify_note(l).into(),
@@ -342,89 +307,65 @@ pub fn prompt(d: &mut Draft, out: &mut Outbox) {
             ],
         ),
         Step::ContactText => (t::ask_contact_text(l).into(), vec![]),
-        // The edit menu of older drafts is the review screen now: every field has its button.
-        Step::Review | Step::EditMenu => {
-            d.step = Some(Step::Review);
-            if d.review_day.is_none() {
-                d.review_day = Some(Day::today().0);
-            }
-            let summary = CaseSummary::from_draft(d)
-                .map(|s| s.render(l))
-                .unwrap_or_default();
-            let mut rows = vec![vec![button(d, t::send(l), "send")]];
-            rows.extend(edit_rows(d));
-            rows.push(nav_row(d));
-            return out.ask(
-                format!("{}\n\n{summary}", t::review_intro(l)),
-                InlineKeyboardMarkup::new(rows),
-            );
-        }
-        Step::Submitted => {
-            let rows = vec![vec![button(d, t::saved_receipt(l), "saved")]];
-            return out.ask(t::after_submit(l), InlineKeyboardMarkup::new(rows));
-        }
-        Step::Findings => {
-            let mut lines = vec![t::findings_intro(l).to_owned()];
-            let mut rows = Vec::new();
-            for (i, f) in d.findings.iter().enumerate().take(MAX_FINDING_BUTTONS) {
-                let kind = crate::deid::FindingKind::from_code(&f.kind)
-                    .map(|k| k.label(l.deid()))
-                    .unwrap_or("?");
-                let text = field_text(d, f.field)
-                    .get(f.start..f.end)
-                    .unwrap_or("")
-                    .to_owned();
-                lines.push(format!("{}. {kind}: «{}»", i + 1, short(&text, 40)));
-                let state = if f.remove {
-                    format!("🗑 {}", t::finding_remove(l))
-                } else {
-                    format!("✅ {}", t::finding_keep(l))
-                };
-                rows.push(vec![button(
-                    d,
-                    &format!("{}. {state}", i + 1),
-                    &format!("fk:{i}"),
-                )]);
-            }
-            rows.push(vec![button(d, t::continue_(l), "cont")]);
-            rows.push(nav_row(d));
-            return out.ask(lines.join("\n"), InlineKeyboardMarkup::new(rows));
-        }
-        Step::WipeOffer => {
-            let rows = vec![vec![
-                button(d, t::wipe_yes(l), "wipe:yes"),
-                button(d, t::wipe_no(l), "wipe:no"),
-            ]];
-            return out.ask(t::receipt_deleted(l), InlineKeyboardMarkup::new(rows));
-        }
         Step::StatusReceipt => (
             t::ask_receipt(l).into(),
             vec![vec![button(d, t::cancel(l), "cancel")]],
         ),
-        Step::StatusShown => {
-            let close = match l {
-                Lang::Vi => "Xong",
-                Lang::En => "Done",
-            };
-            let rows = vec![vec![
-                button(d, t::reply_button(l), "reply"),
-                button(d, close, "close"),
-            ]];
-            return out.ask(t::status_next(l), InlineKeyboardMarkup::new(rows));
-        }
         Step::StatusReply => (
             t::ask_reply(l).into(),
             vec![vec![button(d, t::cancel(l), "cancel")]],
         ),
-    };
-    if !matches!(step, Step::Category) && step_has_nav(step) {
-        rows.push(nav_row(d));
+        _ => (String::new(), Vec::new()),
     }
-    if rows.is_empty() {
-        out.say(text);
+}
+
+/// The evidence step: files so far, each with a remove button.
+fn attachments_question(d: &mut Draft) -> Question {
+    let l = d.lang;
+    let mut text = t::ask_attachments(l).to_owned();
+    let mut rows = Vec::new();
+    if !d.attachments.is_empty() {
+        text.push_str("\n\n");
+        text.push_str(t::attachments_list(l));
+        let notes = CaseSummary::attachment_notes(d);
+        for (i, note) in notes.iter().enumerate() {
+            text.push_str(&format!("\n{}. {}", i + 1, note.render(l)));
+            rows.push(vec![button(
+                d,
+                &format!("{} {}", t::remove_file(l), i + 1),
+                &format!("rm:{i}"),
+            )]);
+        }
+    }
+    let cont = if d.attachments.is_empty() {
+        t::attachments_none(l)
     } else {
-        out.ask(text, InlineKeyboardMarkup::new(rows));
-    }
+        t::done(l)
+    };
+    rows.push(vec![button(d, cont, "cont")]);
+    (text, rows)
+}
+
+/// The verification step: each means with its mark.
+fn verify_question(d: &mut Draft) -> Question {
+    let l = d.lang;
+    let mut rows: Vec<Vec<Button>> = catalog::VERIFICATION
+        .iter()
+        .map(|c| {
+            let mark = if d.verification.iter().any(|v| v == c.code) {
+                "☑️ "
+            } else {
+                "⬜ "
+            };
+            vec![button(
+                d,
+                &format!("{mark}{}", c.label(l)),
+                &format!("v:{}", c.code),
+            )]
+        })
+        .collect();
+    rows.push(vec![button(d, t::continue_(l), "cont")]);
+    (t::ask_verify(l).into(), rows)
 }
 
 /// At most this many findings get their own button; any further ones are removed.
@@ -642,25 +583,9 @@ pub fn on_text(d: &mut Draft, text: &str, max_story: usize, out: &mut Outbox) ->
             advance(d, Step::Who, out);
         }
         Step::Story => {
-            let kept: usize = if d.replacing_story {
-                0
-            } else {
-                d.story.iter().map(|s| s.chars().count()).sum()
-            };
-            if kept + text.chars().count() > max_story {
+            if !story_text(d, text, max_story, out) {
                 out.say(too_long(max_story));
-                return true;
             }
-            if !text.is_empty() {
-                if std::mem::take(&mut d.replacing_story) {
-                    d.story.clear();
-                }
-                d.story.push(text.to_owned());
-            }
-            d.token = d.token.wrapping_add(1);
-            let kb =
-                InlineKeyboardMarkup::new(vec![vec![button(d, t::done(l), "done")], nav_row(d)]);
-            out.ask(t::story_added(l), kb);
         }
         Step::VerifyNote => {
             if !one_line_ok {
@@ -681,6 +606,30 @@ pub fn on_text(d: &mut Draft, text: &str, max_story: usize, out: &mut Outbox) ->
         }
         _ => return false,
     }
+    true
+}
+
+/// A story message: added (or replacing the old text when the reporter chose to rewrite
+/// it), with "Done" to go on. False when it would exceed the limit (nothing changes).
+fn story_text(d: &mut Draft, text: &str, max_story: usize, out: &mut Outbox) -> bool {
+    let l = d.lang;
+    let kept: usize = if d.replacing_story {
+        0
+    } else {
+        d.story.iter().map(|s| s.chars().count()).sum()
+    };
+    if kept + text.chars().count() > max_story {
+        return false;
+    }
+    if !text.is_empty() {
+        if std::mem::take(&mut d.replacing_story) {
+            d.story.clear();
+        }
+        d.story.push(text.to_owned());
+    }
+    d.token = d.token.wrapping_add(1);
+    let kb = Keyboard::new(vec![vec![button(d, t::done(l), "done")], nav_row(d)]);
+    out.ask(t::story_added(l), kb);
     true
 }
 
@@ -730,6 +679,35 @@ pub fn on_button(
             }
             goto(d, to, out);
         }
+        (
+            Step::Category
+            | Step::Behaviour
+            | Step::Sector
+            | Step::Office
+            | Step::OfficeGroup(_)
+            | Step::OfficeConfirm
+            | Step::Place
+            | Step::PlacePick
+            | Step::When,
+            _,
+        ) => return pick(d, step, verb, arg, contacts, out),
+        _ => return later_step(d, step, verb, arg, msg_id, out),
+    }
+    Some(Persist::Save)
+}
+
+/// A button of the steps that say what happened where: kind, behaviour, sector, office, place,
+/// time. `None`: not a button of this step (stale or forged).
+fn pick(
+    d: &mut Draft,
+    step: Step,
+    verb: &str,
+    arg: &str,
+    contacts: &crate::config::Contacts,
+    out: &mut Outbox,
+) -> Option<Persist> {
+    let l = d.lang;
+    match (step, verb) {
         (Step::Category, "cat") => {
             catalog::find(catalog::CATEGORIES, arg)?;
             let changed = d.category.as_deref() != Some(arg);
@@ -807,6 +785,23 @@ pub fn on_button(
             d.when = Some(w);
             advance(d, Step::When, out);
         }
+        _ => return None,
+    }
+    Some(Persist::Save)
+}
+
+/// A button of the later steps: story, files, verification, contact, findings, review.
+/// `None`: not a button of this step (stale or forged).
+fn later_step(
+    d: &mut Draft,
+    step: Step,
+    verb: &str,
+    arg: &str,
+    msg_id: i32,
+    out: &mut Outbox,
+) -> Option<Persist> {
+    let l = d.lang;
+    match (step, verb) {
         (Step::Who, "skip") => {
             d.officials = Some(String::new());
             advance(d, Step::Who, out);

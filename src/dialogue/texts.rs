@@ -306,6 +306,10 @@ Press \"Done\" when finished, or \"No files\" if you have none.";
 "Bạn đã thử quá nhiều lần. Vui lòng thử lại sau một giờ.",
 "Too many attempts. Please try again in an hour.";
     reply_button => "✍️ Trả lời Thanh tra", "✍️ Reply to the Inspectorate";
+    /// The button that closes a shown status.
+    status_done => "Xong", "Done";
+    /// Text typed where only a button answers.
+    use_buttons => "Hãy chọn bằng các nút bên dưới.", "Please use the buttons below.";
     ask_reply => "Gõ câu trả lời của bạn. Đừng ghi tên bạn.", "Type your answer. Do not write your name.";
     reply_stored => "Đã gửi câu trả lời của bạn, đã được niêm phong cho cán bộ xử lý.", "Your answer was sent, sealed for the staff handling the case.";
     no_messages => "Chưa có tin nhắn nào từ Thanh tra.", "No messages from the Inspectorate yet.";
@@ -455,8 +459,8 @@ pub fn commands(l: Lang) -> [(&'static str, &'static str); 8] {
 }
 
 /// "Hồ sơ KH-… : status" line and the outcome.
-pub fn status_label(status: crate::store::CaseStatus, l: Lang) -> &'static str {
-    use crate::store::CaseStatus::*;
+pub fn status_label(status: crate::ids::CaseStatus, l: Lang) -> &'static str {
+    use crate::ids::CaseStatus::*;
     match status {
         New => status_new(l),
         InReview => status_in_review(l),
@@ -482,8 +486,8 @@ pub fn welcome(l: Lang, retention: &crate::config::Retention) -> String {
 }
 
 /// How a closed case ended, in the reporter's words.
-pub fn outcome_label(o: crate::store::Outcome, l: Lang) -> &'static str {
-    use crate::store::Outcome::*;
+pub fn outcome_label(o: crate::ids::Outcome, l: Lang) -> &'static str {
+    use crate::ids::Outcome::*;
     match o {
         Substantiated => outcome_substantiated(l),
         Unsubstantiated => outcome_unsubstantiated(l),

@@ -50,11 +50,10 @@ use axum::routing::post;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use teloxide::dispatching::UpdateHandler;
 use teloxide::prelude::*;
 use tracing::{info, warn};
 
-use crate::bot::{App, HandlerError, TgBot};
+use crate::bot::{App, TgBot};
 use crate::metrics::METRICS;
 
 /// The header carrying the secret token.
@@ -163,7 +162,6 @@ impl Drop for KeyedGuard<'_> {
 struct Hook {
     bot: TgBot,
     app: Arc<App>,
-    tree: UpdateHandler<HandlerError>,
     secret: SecretCheck,
     local: KeyedLocks,
     permits: tokio::sync::Semaphore,
@@ -266,7 +264,7 @@ async fn turn(hook: Arc<Hook>, update: Update, deadline: tokio::time::Instant) -
             return StatusCode::SERVICE_UNAVAILABLE;
         }
     }
-    crate::bot::handle_update(&hook.tree, hook.bot.clone(), hook.app.clone(), update).await;
+    crate::bot::handle_update(hook.bot.clone(), hook.app.clone(), update).await;
     lock.release().await;
     StatusCode::OK
 }
@@ -306,7 +304,6 @@ pub async fn run_webhook(
     let hook = Arc::new(Hook {
         bot,
         app,
-        tree: crate::bot::schema(),
         secret: SecretCheck::new(&opts.secret),
         local: KeyedLocks::default(),
         permits: tokio::sync::Semaphore::new(MAX_IN_FLIGHT),

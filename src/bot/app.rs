@@ -56,6 +56,9 @@ pub struct App {
     expecting_receipt: Mutex<HashMap<[u8; 32], i64>>,
     /// Paces the calls Telegram flood-limits ([`super::pace`]).
     pub(super) pace: super::pace::Pace,
+    /// Drafts as this process last wrote them ([`super::cache`]); off unless this process is
+    /// the bot's only instance.
+    pub(super) drafts: super::cache::DraftCache,
     /// Group and channel chats already told that the bot works in private only, so a chat the
     /// bot cannot leave is not told on every message.
     told_chats: Mutex<HashSet<i64>>,
@@ -102,7 +105,15 @@ impl App {
             expecting_receipt: Mutex::new(HashMap::new()),
             told_chats: Mutex::new(HashSet::new()),
             pace: super::pace::Pace::new(super::pace::PaceLimits::TELEGRAM),
+            drafts: super::cache::DraftCache::new(false),
         }
+    }
+
+    /// The same, keeping drafts in memory between steps ([`super::cache`]): only for the
+    /// bot's only instance (long polling), never for replicas sharing a database.
+    pub fn with_draft_cache(mut self) -> Self {
+        self.drafts = super::cache::DraftCache::new(true);
+        self
     }
 
     /// The same, sending at most as fast as `limits` allow (Telegram's by default).
@@ -118,15 +129,26 @@ impl App {
         d: &Draft,
         version: Option<i64>,
     ) -> Result<i64, DraftError> {
-        draft::save(
-            &self.store,
-            &self.secret,
-            p,
-            d,
-            version,
-            self.retention.draft_hours,
-        )
-        .await
+        let hours = self.retention.draft_hours;
+        let saved = draft::save(&self.store, &self.secret, p, d, version, hours).await;
+        match &saved {
+            Ok(v) => self.keep_draft(p, d, *v),
+            Err(_) => self.drafts.forget(p),
+        }
+        saved
+    }
+
+    /// Remembers `d` as stored for `p` at `version` ([`super::cache`]).
+    pub(super) fn keep_draft(&self, p: &Pseudonym, d: &Draft, version: i64) {
+        let now = unix_now();
+        let expires = draft::expiry(now, self.retention.draft_hours);
+        self.drafts.put(p, d, version, expires, now);
+    }
+
+    /// Deletes `p`'s draft, in the store and in memory.
+    pub(super) async fn delete_draft(&self, p: &Pseudonym) -> Result<(), crate::store::StoreError> {
+        self.drafts.forget(p);
+        self.store.delete_draft(p).await
     }
 
     /// Counts one event of the person in a limit bucket; false when over the limit. Memory

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
-use teloxide::dispatching::{DefaultKey, Dispatcher, UpdateFilterExt, UpdateHandler};
+use teloxide::dispatching::{DefaultKey, Dispatcher};
 use teloxide::prelude::*;
 use teloxide::types::{BotCommand, ChatId, User};
 use tracing::{info, warn};
@@ -57,7 +57,7 @@ enum Command {
     Unknown,
 }
 
-fn parse_command(msg: Message) -> Option<(Command, Message)> {
+fn command_of(msg: &Message) -> Option<Command> {
     let text = msg.text()?;
     let word = text.split_whitespace().next()?.strip_prefix('/')?;
     let name = word.split('@').next().unwrap_or(word).to_ascii_lowercase();
@@ -72,33 +72,29 @@ fn parse_command(msg: Message) -> Option<(Command, Message)> {
         "help" => Command::Help,
         _ => Command::Unknown,
     };
-    Some((cmd, msg))
+    Some(cmd)
 }
 
-/// The handler tree.
-pub fn schema() -> UpdateHandler<HandlerError> {
-    dptree::entry()
-        .branch(
-            Update::filter_message()
-                .filter(|m: Message| !m.chat.is_private())
-                .endpoint(leave_group),
-        )
-        .branch(
-            Update::filter_message()
-                .filter(|m: Message| m.from.as_ref().is_some_and(|u| u.is_bot))
-                .endpoint(ignore_bot),
-        )
-        .branch(
-            Update::filter_message()
-                .filter_map(parse_command)
-                .endpoint(on_command),
-        )
-        .branch(Update::filter_message().endpoint(on_message))
-        .branch(Update::filter_callback_query().endpoint(on_callback))
-        .branch(Update::filter_edited_message().endpoint(on_edited))
-        .branch(Update::filter_channel_post().endpoint(on_channel_post))
-        .branch(Update::filter_my_chat_member().endpoint(on_my_chat_member))
-        .endpoint(|| async { Ok(()) })
+/// Routes one update to its endpoint: non-private chats first (the bot says once that it works
+/// only in private and leaves), messages from bots ignored, then commands (so /cancel works at
+/// any step), messages by kind, button presses, edits, channel posts, group invitations; every
+/// other kind is ignored. A plain match on the update's kind: teloxide's handler tree cloned
+/// the message for every branch it tried.
+pub async fn route(bot: TgBot, app: Arc<App>, update: Update) -> Result<(), HandlerError> {
+    use teloxide::types::UpdateKind as K;
+    match update.kind {
+        K::Message(msg) if !msg.chat.is_private() => leave_group(bot, app, msg).await,
+        K::Message(msg) if msg.from.as_ref().is_some_and(|u| u.is_bot) => ignore_bot().await,
+        K::Message(msg) => match command_of(&msg) {
+            Some(cmd) => on_command(bot, app, (cmd, msg)).await,
+            None => on_message(bot, app, msg).await,
+        },
+        K::CallbackQuery(q) => on_callback(bot, app, q).await,
+        K::EditedMessage(msg) => on_edited(bot, app, msg).await,
+        K::ChannelPost(msg) => on_channel_post(bot, app, msg).await,
+        K::MyChatMember(upd) => on_my_chat_member(bot, app, upd).await,
+        _ => Ok(()),
+    }
 }
 
 async fn leave_group(bot: TgBot, app: Arc<App>, msg: Message) -> Result<(), HandlerError> {
@@ -343,20 +339,13 @@ impl<E: std::fmt::Display + Send + Sync + 'static> teloxide::error_handlers::Err
     }
 }
 
-/// Handles one update through the handler tree `handler` (built once by [`schema`]), counting
-/// it and its duration in [`crate::metrics`]. Both modes end here: long polling through the
-/// dispatcher, webhooks through [`crate::webhook`] after its per-update guard.
-pub async fn handle_update(
-    handler: &UpdateHandler<HandlerError>,
-    bot: TgBot,
-    app: Arc<App>,
-    update: Update,
-) {
+/// Handles one update ([`route`]), counting it and its duration in [`crate::metrics`]. Both
+/// modes end here: long polling through the dispatcher, webhooks through [`crate::webhook`]
+/// after its per-update guard.
+pub async fn handle_update(bot: TgBot, app: Arc<App>, update: Update) {
     let started = Instant::now();
     crate::metrics::METRICS.update(crate::metrics::update_kind(&update));
-    if let std::ops::ControlFlow::Break(Err(e)) =
-        handler.dispatch(dptree::deps![bot, app, update]).await
-    {
+    if let Err(e) = route(bot, app, update).await {
         warn!(error = %e, "update handling failed");
     }
     crate::metrics::METRICS.observe(started.elapsed());
@@ -365,18 +354,12 @@ pub async fn handle_update(
 /// Builds the dispatcher (long polling): one endpoint that hands each update to
 /// [`handle_update`]; the dispatcher still queues updates per chat.
 pub fn dispatcher(bot: TgBot, app: Arc<App>) -> Dispatcher<TgBot, HandlerError, DefaultKey> {
-    let tree = Arc::new(schema());
-    let entry = dptree::entry().endpoint(
-        |bot: TgBot,
-         app: Arc<App>,
-         update: Update,
-         tree: Arc<UpdateHandler<HandlerError>>| async move {
-            handle_update(&tree, bot, app, update).await;
-            Ok::<(), HandlerError>(())
-        },
-    );
+    let entry = dptree::entry().endpoint(|bot: TgBot, app: Arc<App>, update: Update| async move {
+        handle_update(bot, app, update).await;
+        Ok::<(), HandlerError>(())
+    });
     Dispatcher::builder(bot, entry)
-        .dependencies(dptree::deps![app, tree])
+        .dependencies(dptree::deps![app])
         .default_handler(|_| async {})
         .error_handler(Arc::new(SafeErrorHandler))
         .build()

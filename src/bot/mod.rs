@@ -1,6 +1,6 @@
 //! The Telegram adapter (teloxide) of the report dialogue ([`crate::dialogue`]).
 //!
-//! - [`handlers`]: the handler tree ([`schema`]): non-private chats first (the bot says once
+//! - [`handlers`]: the routing of updates ([`route`]): non-private chats first (the bot says once
 //!   that it works only in private and leaves), then commands (so /cancel works at any step),
 //!   messages by kind, button presses, edits, and a silent fallback. Each endpoint turns its
 //!   update into a dialogue [`Event`](crate::dialogue::event::Event) and hands it to
@@ -17,6 +17,7 @@
 //! handlers are replaced by content-free ones.
 
 pub mod app;
+pub mod cache;
 pub mod draft;
 pub mod evidence;
 pub mod handlers;
@@ -30,9 +31,7 @@ pub mod turn;
 
 pub use crate::dialogue::{catalog, flow, summary, texts};
 pub use app::App;
-pub use handlers::{
-    SafeErrorHandler, dispatcher, handle_update, run_polling, schema, set_commands,
-};
+pub use handlers::{SafeErrorHandler, dispatcher, handle_update, route, run_polling, set_commands};
 
 use teloxide::RequestError;
 use teloxide::prelude::*;

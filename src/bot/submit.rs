@@ -69,9 +69,13 @@ impl App {
                 Err(StoreError::Conflict) if attempt < 3 => continue,
                 // Another turn (a second Send, perhaps on another replica) changed the draft
                 // first: it submitted, or the report moved on. Nothing was written.
-                Err(StoreError::StaleDraft) => return Ok(Submission::AlreadySent),
+                Err(StoreError::StaleDraft) => {
+                    self.drafts.forget(&p);
+                    return Ok(Submission::AlreadySent);
+                }
                 Err(e) => return Err(e.into()),
                 Ok((code, version)) => {
+                    self.keep_draft(&p, &sealed.after, version);
                     // No case code and no info line here: a log line has a precise time, the
                     // database only the day.
                     tracing::debug!("report submitted");
@@ -179,7 +183,7 @@ impl App {
         if let Some(msg) = self.take_delivered(p) {
             if d.step == Some(Step::Submitted) {
                 // Delivered earlier: the submitted report's draft goes now.
-                self.store.delete_draft(p).await?;
+                self.delete_draft(p).await?;
                 return Ok((None, false));
             }
             d.owed = None;
@@ -216,8 +220,12 @@ impl App {
                 let v = self.save_draft(p, d, version).await?;
                 return Ok((Some(v), false));
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                self.drafts.forget(p);
+                return Err(e.into());
+            }
         };
+        self.keep_draft(p, d, v);
         // No case code and no info line: the time of a log line must not date a report.
         tracing::debug!("an owed receipt was issued again");
         let mut out = Outbox::new(self.limits.max_report_chars);

@@ -125,12 +125,22 @@ impl App {
         fallback: Lang,
     ) -> Result<Option<Found>, HandlerError> {
         let tg_id = telegram_id(user);
+        let current = self.secret.pseudonym(tg_id);
+        if let Some((d, version)) = self.drafts.get(&current, crate::clock::unix_now()) {
+            return Ok(Some(Found {
+                p: current,
+                d,
+                version: Some(version),
+                has_draft: true,
+                old: None,
+            }));
+        }
         let loaded = match draft::load(&self.store, &self.secret, tg_id).await {
             Ok(l) => l,
             Err(DraftError::Unreadable) => {
                 warn!("unreadable draft replaced");
                 let p = self.secret.pseudonym(tg_id);
-                self.store.delete_draft(&p).await?;
+                self.delete_draft(&p).await?;
                 draft::Loaded::empty(p)
             }
             Err(DraftError::Store(e)) => {
@@ -265,7 +275,7 @@ impl App {
             // The submission wrote the draft with the case, in one transaction.
             Persist::Committed(v) => f.version = Some(v),
             Persist::Delete => {
-                if let Err(e) = self.store.delete_draft(&f.p).await {
+                if let Err(e) = self.delete_draft(&f.p).await {
                     warn!(error = %e, "could not delete a draft");
                 }
             }
@@ -297,7 +307,7 @@ impl App {
         if sent.receipt.is_some() && d.step == Some(Step::Submitted) {
             // Delivered: nothing is owed any more, and nothing about the report stays under
             // the reporter's pseudonym. The receipt's buttons carry what the wipe needs.
-            return match self.store.delete_draft(p).await {
+            return match self.delete_draft(p).await {
                 Ok(()) => None,
                 Err(e) => {
                     warn!(error = %e, "could not delete a submitted report's draft");

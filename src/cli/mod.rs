@@ -697,24 +697,29 @@ async fn serve(config: Config, args: ServeArgs) -> anyhow::Result<()> {
     };
     let (store, secret, trust) = open_for_bot(&config).await?;
     let api_url = reqwest_url(&config.telegram_api_url)?;
-    let app = std::sync::Arc::new(
-        crate::bot::App::new(
-            store.clone(),
-            secret,
-            // One receipt derivation at a time: 64 MiB of argon2id memory, about a tenth of a
-            // second each, is ten submissions or status checks a second, far above what
-            // Telegram lets one bot deliver to reporters (BENCHMARKS.md, "Load").
-            crate::crypto::receipt::ReceiptDeriver::new(1),
-            config.limits.clone(),
-            config.retention.clone(),
-            config.contacts.clone(),
-            trust.clone(),
-        )
-        .with_pace(crate::bot::pace::PaceLimits {
-            per_second: config.telegram_per_second,
-            ..crate::bot::pace::PaceLimits::TELEGRAM
-        }),
-    );
+    let app = crate::bot::App::new(
+        store.clone(),
+        secret,
+        // One receipt derivation at a time: 64 MiB of argon2id memory, about a tenth of a
+        // second each, is ten submissions or status checks a second, far above what
+        // Telegram lets one bot deliver to reporters (BENCHMARKS.md, "Load").
+        crate::crypto::receipt::ReceiptDeriver::new(1),
+        config.limits.clone(),
+        config.retention.clone(),
+        config.contacts.clone(),
+        trust.clone(),
+    )
+    .with_pace(crate::bot::pace::PaceLimits {
+        per_second: config.telegram_per_second,
+        ..crate::bot::pace::PaceLimits::TELEGRAM
+    });
+    // Long polling means one instance: it may keep drafts between steps. Replicas behind a
+    // webhook share the database and read it every time.
+    let app = std::sync::Arc::new(if args.webhook_url.is_none() {
+        app.with_draft_cache()
+    } else {
+        app
+    });
     let bot = teloxide::Bot::new(token.expose_secret()).set_api_url(api_url);
 
     // One signal listener; everything that stops watches `stopping`, and /readyz turns 503 at

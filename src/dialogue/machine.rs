@@ -59,7 +59,7 @@ pub enum Effect {
         /// The reply, trimmed.
         text: String,
     },
-    /// Fetch and check a file ([`file_checked`]).
+    /// Fetch and check a file ([`files::file_checked`]).
     CheckFile(super::event::IncomingFile),
 }
 

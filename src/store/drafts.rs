@@ -122,6 +122,30 @@ impl Store {
 
     /// Saves a draft if nobody changed it since `expected_version`; returns the new version.
     pub async fn save_draft(&self, d: &DraftSave<'_>) -> Result<i64, StoreError> {
+        if let Some(v) = d.expected_version {
+            // One statement, atomic on its own: no transaction around it (on SQLite that
+            // saves a BEGIN and a COMMIT round trip to the connection's thread every step).
+            let expires = round_up_to_hour(d.expires_at);
+            let n = dispatch!(self, pool => {
+                sqlx::query(
+                    "UPDATE drafts SET secret_version = $1, state = $2, version = version + 1, \
+                     expires_at = $3 WHERE pseudonym = $4 AND version = $5",
+                )
+                .bind(i64::from(d.secret_version))
+                .bind(d.state)
+                .bind(expires)
+                .bind(&d.pseudonym.0[..])
+                .bind(v)
+                .execute(pool)
+                .await?
+                .rows_affected()
+            });
+            return if n == 1 {
+                Ok(v + 1)
+            } else {
+                Err(StoreError::Conflict)
+            };
+        }
         dispatch!(self, pool => {
             let mut tx = pool.begin_write().await?;
             let v = write_draft!(tx, d);

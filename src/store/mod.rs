@@ -237,6 +237,9 @@ impl Store {
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .acquire_timeout(Duration::from_secs(10))
+                // A file on this machine does not go stale between uses: no ping (a round
+                // trip to the connection's thread) before every query.
+                .test_before_acquire(false)
                 .connect_with(opts)
                 .await?;
             Ok(Store {

@@ -31,7 +31,7 @@
 //!   the head it saw) refuses each, naming the entry, and so does `admin audit verify` given
 //!   that head.
 
-mod common;
+use crate::common;
 
 use common::bot::{Harness, Options};
 use tipline::bot::summary::{CaseSummary, Identity};

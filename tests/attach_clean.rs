@@ -18,7 +18,7 @@ use lopdf::{Document, Object, Stream, dictionary};
 use proptest::prelude::*;
 use tipline::attach::clean::{self, CleanError, Format, Outcome};
 
-mod common;
+use crate::common;
 use common::evidence::{
     assert_no_canary, assert_same_pixels, assert_valid_opus, contains_canary, opus_audio, unzip,
 };
@@ -1727,7 +1727,7 @@ fn big_pdf_is_fast() {
 
 /// The files the end-to-end evidence test sends through the simulator live in
 /// `tests/data/attach/`; they are this file's generators' output. Regenerate with
-/// `TIPLINE_WRITE_FIXTURES=1 cargo test --test attach_clean fixture_files`.
+/// `TIPLINE_WRITE_FIXTURES=1 cargo test --test all attach_clean::fixture_files`.
 #[test]
 fn fixture_files_carry_canaries_and_clean() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/attach");

@@ -5,7 +5,7 @@
 //! items, so it inherits their protection) and the audit log intact by `tipline admin audit
 //! verify`.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

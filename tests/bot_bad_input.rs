@@ -2,7 +2,7 @@
 //! case the citizen is still at the same step with the same answers, and a complete report
 //! can still be made. Also: 100 concurrent citizens, none lost, none mixed up.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

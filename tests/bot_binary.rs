@@ -5,7 +5,7 @@
 //! what /metrics serves. And when Telegram stalls longer than the shutdown bound, SIGTERM
 //! still ends long polling within the bound (status 1), with /readyz 503 while it drains.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

@@ -4,7 +4,7 @@
 //! data; a story near the length limit and a review screen longer than one Telegram message;
 //! Telegram failing (lost answers, dropped connections, an undeliverable receipt).
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! copies and the placeholder, the custodian's key opens the untouched originals. Plus the
 //! limits, removal of a file, a file sent at another step, and originals switched off.
 
-mod common;
+use crate::common;
 
 use common::bot::{Harness, Options, submitted, summary_of};
 use common::evidence::{assert_no_canary, assert_same_pixels, assert_valid_opus, opus_audio};

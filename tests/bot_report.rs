@@ -1,7 +1,7 @@
 //! End-to-end through real teloxide over HTTP against the Bot API simulator: complete reports
 //! in Vietnamese and English, the receipt in /status, replies both ways, the wipe.
 
-mod common;
+use crate::common;
 
 use common::bot::{Harness, field, send_receipt};
 use tipline::bot::summary::{CaseSummary, Identity, TextMessage};

@@ -15,7 +15,7 @@
 //! one working receipt, for a case of their own, and there are exactly as many cases as
 //! reports.
 
-mod common;
+use crate::common;
 
 use std::collections::HashSet;
 use std::path::PathBuf;

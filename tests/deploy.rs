@@ -4,7 +4,7 @@
 //! validates with `docker compose config` (or the older `docker-compose config`). Each tool
 //! part skips loudly when its tool is missing (and fails under CI, which installs them).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -5,7 +5,7 @@
 //! down, and as soon as shutdown begins; 200 otherwise. And admin commands refuse to create a
 //! new SQLite database where the service's database was meant.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -12,7 +12,7 @@
 //!
 //! Skips loudly without TIPLINE_TEST_POSTGRES_URL.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -2,7 +2,7 @@
 //! the failed-authentication limit, key rotation with rewrap, retention, the queue's leases
 //! and transitions on SQLite and PostgreSQL, and concurrent claims on PostgreSQL.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

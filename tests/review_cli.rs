@@ -4,7 +4,7 @@
 //! request and approval, rewrap, server-secret rotation, purge, audit verify failing at an
 //! altered row; and `tipline serve` answering on its review address.
 
-mod common;
+use crate::common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};

@@ -5,7 +5,7 @@
 //! case is closed and purged (the citizen is told it was removed), and one altered audit row
 //! makes verification fail at that row.
 
-mod common;
+use crate::common;
 
 use common::bot::{Harness, Options};
 use common::review::{Api, token};

@@ -5,7 +5,7 @@
 //! attacker then tries every channel: rows keyed by each suspect's pseudonym, the order of
 //! cases, items, receipts and audit entries, log lines and metrics.
 
-mod common;
+use crate::common;
 
 use std::sync::{Arc, Mutex};
 
@@ -78,7 +78,8 @@ fn monotonic(v: &[i64]) -> bool {
 
 const REPORTERS: u64 = 8;
 
-/// The two backends' runs share the process's log: one at a time.
+/// The two backends' runs share the process's log when run in one process (`--include-ignored`):
+/// one at a time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 async fn seizure(store: Store, raw: RawDb) {
@@ -299,14 +300,26 @@ impl RawDb {
     }
 }
 
+#[test]
+fn seized_sqlite_server_links_no_one_to_a_report() {
+    common::in_own_process("seizure::seized_sqlite_server_links_no_one_to_a_report_alone");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn seized_sqlite_server_links_no_one_to_a_report() {
+#[ignore = "run in a process of its own by seized_sqlite_server_links_no_one_to_a_report"]
+async fn seized_sqlite_server_links_no_one_to_a_report_alone() {
     let (store, _dir, url) = common::sqlite_store().await;
     seizure(store, RawDb::Sqlite(url)).await;
 }
 
+#[test]
+fn seized_postgres_server_links_no_one_to_a_report() {
+    common::in_own_process("seizure::seized_postgres_server_links_no_one_to_a_report_alone");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn seized_postgres_server_links_no_one_to_a_report() {
+#[ignore = "run in a process of its own by seized_postgres_server_links_no_one_to_a_report"]
+async fn seized_postgres_server_links_no_one_to_a_report_alone() {
     let Some(db) =
         common::PgDatabase::create("seized_postgres_server_links_no_one_to_a_report").await
     else {

@@ -1,6 +1,6 @@
 //! One storage story, run on SQLite and on PostgreSQL: the two backends must behave the same.
 
-mod common;
+use crate::common;
 
 use tipline::crypto::keyfile::KdfParams;
 use tipline::crypto::{ItemKind, Receipt, RecipientRole, Sealed, suite};

@@ -2,7 +2,7 @@
 //! when k custodians cooperate; custodians re-share when the set changes, and a retired
 //! custodian's share stops mattering.
 
-mod common;
+use crate::common;
 
 use common::review::{Api, token};
 use tipline::attach::EvidenceFile;

@@ -7,7 +7,7 @@
 //! process within the bound (status 1), and /readyz says 503 while it drains. Runs without
 //! PostgreSQL; tests/replicas.rs covers two replicas.
 
-mod common;
+use crate::common;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

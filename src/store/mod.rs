@@ -32,6 +32,7 @@ mod audit;
 mod cases;
 mod drafts;
 mod keyring;
+mod migrations;
 mod ops;
 mod review;
 
@@ -45,8 +46,7 @@ pub use review::{
     TokenRow, VersionedItem, transition_allowed,
 };
 
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
+use migrations::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
 
 /// Errors from the store.
 #[derive(Debug, thiserror::Error)]

@@ -24,6 +24,48 @@ pub fn skipped(test: &str, why: &str) {
     let _ = writeln!(std::io::stderr(), "\n*** SKIPPED {test}: {why} ***\n");
 }
 
+/// Set in the process [`in_own_process`] starts.
+const ALONE_VAR: &str = "TIPLINE_TEST_ALONE";
+
+/// Runs `test` (an `#[ignore]`d test of this binary, by its full name) in a process of its own
+/// and fails if it fails, or if it did not run: for a test that reads the whole process (its
+/// log, its peak memory) while the rest of the suite runs in parallel in this one. The child's
+/// output is printed (shown on failure, or with `--nocapture`); a skip is said past capture.
+pub fn in_own_process(test: &str) {
+    assert!(
+        std::env::var_os(ALONE_VAR).is_none(),
+        "{test}: in_own_process called from a process it started"
+    );
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let out = std::process::Command::new(exe)
+        .args([
+            test,
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(ALONE_VAR, "1")
+        .output()
+        .expect("the test binary runs again");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    print!("{stdout}");
+    if stderr.contains("*** SKIPPED") {
+        let _ = std::io::stderr().write_all(stderr.as_bytes());
+    } else {
+        eprint!("{stderr}");
+    }
+    assert!(
+        out.status.success(),
+        "{test} failed in its own process (output above)"
+    );
+    assert!(
+        stdout.contains("test result: ok. 1 passed"),
+        "{test} did not run in its own process (output above)"
+    );
+}
+
 /// The keyring authority the tests play: a fixed key (tests only), so every `serve` a test
 /// starts can pin it with `TIPLINE_AUTHORITY` ([`authority_pin`]).
 pub fn test_authority() -> tipline::crypto::sign::SigningKey {

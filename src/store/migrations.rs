@@ -1,13 +1,14 @@
-//! The migrations embedded in the binary, one list per backend.
+//! The migrations embedded in the binary: one list of file names, each read from both backends'
+//! directories.
 //!
 //! sqlx's `migrate!` macro would read the same directories at compile time, but it is the only
 //! reason to build sqlx's macro crate, which compiles a second copy of sqlx, its PostgreSQL and
 //! SQLite drivers, SQLite's C source and rustls for the compiler (about a minute of a fresh
-//! build on two cores). The list below is built the way the macro builds it: the version (given
-//! beside each file name), the description from the file name after the first `_` with `_`
-//! read as a space, the SHA-384 checksum of the file's text (the one recorded in `_sqlx_migrations`), and "no
-//! transaction" when the file starts with `-- no-transaction`. A test compares the list with
-//! the directories, so a migration file that is not listed here fails the build's tests.
+//! build on two cores). The list below is built the way the macro builds it: the version from
+//! the digits before the file name's first `_`, the description from the rest with `_` read as
+//! a space, the SHA-384 checksum of the file's text (the one recorded in `_sqlx_migrations`),
+//! and "no transaction" when the file starts with `-- no-transaction`. A test compares the list
+//! with the directories, so a migration file that is not listed here fails the build's tests.
 
 use std::borrow::Cow;
 use std::sync::LazyLock;
@@ -16,47 +17,38 @@ use sqlx::AssertSqlSafe;
 use sqlx::SqlSafeStr;
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
-/// Embeds `migrations/<dir>/<file>` for each version and file name given.
+/// One entry per migration: its file name and its text for SQLite and for PostgreSQL (the two
+/// directories hold the same file names, kept in step).
 macro_rules! embed {
-    ($dir:literal: $($version:literal $file:literal),+ $(,)?) => {
-        &[$(($version, $file, include_str!(concat!("../../migrations/", $dir, "/", $file)))),+]
+    ($($file:literal),+ $(,)?) => {
+        &[$((
+            $file,
+            include_str!(concat!("../../migrations/sqlite/", $file)),
+            include_str!(concat!("../../migrations/postgres/", $file)),
+        )),+]
     };
 }
 
-const SQLITE: &[(i64, &str, &str)] = embed!("sqlite":
-    1 "0001_initial.sql",
-    2 "0002_review.sql",
-    3 "0003_webhook.sql",
-    4 "0004_additive_keyring_statements.sql",
-    5 "0005_additive_item_signatures.sql",
-    6 "0006_additive_decision_signatures.sql",
-    7 "0007_additive_request_signatures.sql",
-    8 "0008_additive_audit_proofs.sql",
-    9 "0009_additive_reshare_parts.sql",
-    10 "0010_additive_item_positions.sql",
+const FILES: &[(&str, &str, &str)] = embed!(
+    "0001_initial.sql",
+    "0002_review.sql",
+    "0003_webhook.sql",
+    "0004_additive_keyring_statements.sql",
+    "0005_additive_item_signatures.sql",
+    "0006_additive_decision_signatures.sql",
+    "0007_additive_request_signatures.sql",
+    "0008_additive_audit_proofs.sql",
+    "0009_additive_reshare_parts.sql",
+    "0010_additive_item_positions.sql",
 );
 
-const POSTGRES: &[(i64, &str, &str)] = embed!("postgres":
-    1 "0001_initial.sql",
-    2 "0002_review.sql",
-    3 "0003_webhook.sql",
-    4 "0004_additive_keyring_statements.sql",
-    5 "0005_additive_item_signatures.sql",
-    6 "0006_additive_decision_signatures.sql",
-    7 "0007_additive_request_signatures.sql",
-    8 "0008_additive_audit_proofs.sql",
-    9 "0009_additive_reshare_parts.sql",
-    10 "0010_additive_item_positions.sql",
-);
+pub(super) static SQLITE_MIGRATIONS: LazyLock<Migrator> =
+    LazyLock::new(|| migrator(|&(name, sqlite, _)| migration(name, sqlite)));
+pub(super) static POSTGRES_MIGRATIONS: LazyLock<Migrator> =
+    LazyLock::new(|| migrator(|&(name, _, postgres)| migration(name, postgres)));
 
-pub(super) static SQLITE_MIGRATIONS: LazyLock<Migrator> = LazyLock::new(|| migrator(SQLITE));
-pub(super) static POSTGRES_MIGRATIONS: LazyLock<Migrator> = LazyLock::new(|| migrator(POSTGRES));
-
-fn migrator(files: &'static [(i64, &'static str, &'static str)]) -> Migrator {
-    let mut migrations: Vec<Migration> = files
-        .iter()
-        .map(|&(version, name, sql)| migration(version, name, sql))
-        .collect();
+fn migrator(one: fn(&(&'static str, &'static str, &'static str)) -> Migration) -> Migrator {
+    let mut migrations: Vec<Migration> = FILES.iter().map(one).collect();
     migrations.sort();
     Migrator {
         migrations: Cow::Owned(migrations),
@@ -64,14 +56,26 @@ fn migrator(files: &'static [(i64, &'static str, &'static str)]) -> Migrator {
     }
 }
 
-fn migration(version: i64, file_name: &'static str, sql: &'static str) -> Migration {
+/// The version: the digits before the first `_` of the file name.
+const fn version(file_name: &str) -> i64 {
+    let bytes = file_name.as_bytes();
+    let mut version = 0;
+    let mut i = 0;
+    while i < bytes.len() && bytes[i].is_ascii_digit() {
+        version = version * 10 + (bytes[i] - b'0') as i64;
+        i += 1;
+    }
+    version
+}
+
+fn migration(file_name: &'static str, sql: &'static str) -> Migration {
     let description = file_name
         .split_once('_')
         .map_or(file_name, |(_, rest)| rest)
         .trim_end_matches(".sql")
         .replace('_', " ");
     Migration::new(
-        version,
+        version(file_name),
         Cow::Owned(description),
         MigrationType::Simple,
         AssertSqlSafe(sql).into_sql_str(),

@@ -201,6 +201,51 @@ async fn story(store: &Store, raw_url: &str) {
     store.delete_draft(&p).await.unwrap();
     assert!(store.load_draft(&p, now).await.unwrap().is_none());
 
+    // A dialogue step's save (on SQLite its own connection, not fsynced) keeps the same
+    // versions, interleaved with the durable path, and is seen by every reader at once.
+    assert_eq!(
+        store
+            .save_draft_step(&save(b"t1", None, now + 3600))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(matches!(
+        store.save_draft_step(&save(b"dup", None, now + 3600)).await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(
+        store
+            .save_draft_step(&save(b"t2", Some(1), now + 3600))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .save_draft(&save(b"t3", Some(2), now + 3600))
+            .await
+            .unwrap(),
+        3
+    );
+    assert!(matches!(
+        store
+            .save_draft_step(&save(b"stale", Some(2), now + 3600))
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    assert_eq!(
+        store
+            .save_draft_step(&save(b"t4", Some(3), now + 3600))
+            .await
+            .unwrap(),
+        4
+    );
+    let d = store.load_draft(&p, now).await.unwrap().unwrap();
+    assert_eq!((d.state.as_slice(), d.version), (&b"t4"[..], 4));
+    store.delete_draft(&p).await.unwrap();
+    assert!(store.load_draft(&p, now).await.unwrap().is_none());
+
     // Rate limits.
     for _ in 0..3 {
         assert!(

@@ -166,7 +166,8 @@ pub fn open(secret: &ServerSecret, p: &Pseudonym, row: &DraftRow) -> Result<Draf
     serde_json::from_slice(&plain).map_err(|_| DraftError::Unreadable)
 }
 
-/// Saves `draft` if nobody else changed it since `version`; returns the new version.
+/// Saves `draft` if nobody else changed it since `version`; returns the new version. Steps of
+/// a dialogue in progress are written without waiting for the disk ([`Store::save_draft_step`]).
 pub async fn save(
     store: &Store,
     secret: &ServerSecret,
@@ -176,7 +177,15 @@ pub async fn save(
     ttl_hours: i64,
 ) -> Result<i64, DraftError> {
     let sealed = seal(secret, p, draft, version, ttl_hours)?;
-    Ok(store.save_draft(&sealed.to_save(p)).await?)
+    let save = sealed.to_save(p);
+    // A power cut may undo a step of the dialogue (the person answers again), never what
+    // concerns a receipt: an undone "delivered" would issue the reporter a second receipt.
+    let saved = if draft.owed.is_some() || draft.receipt_message.is_some() {
+        store.save_draft(&save).await
+    } else {
+        store.save_draft_step(&save).await
+    };
+    Ok(saved?)
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 //! silently overwriting. Expiry times are rounded up to the hour and rate-limit windows are
 //! aligned to their length, so these rows do not record when exactly someone was active.
 
-use super::{PoolExt, Store, StoreError, dispatch};
+use super::{Backend, PoolExt, Store, StoreError, dispatch};
 use crate::crypto::Pseudonym;
 
 /// A stored draft.
@@ -121,12 +121,25 @@ impl Store {
     }
 
     /// Saves a draft if nobody changed it since `expected_version`; returns the new version.
+    /// Durable once it returns, power cuts included.
     pub async fn save_draft(&self, d: &DraftSave<'_>) -> Result<i64, StoreError> {
+        self.write_draft_on(&self.backend, d).await
+    }
+
+    /// [`Store::save_draft`] for a step of a dialogue in progress: on SQLite through the
+    /// connection whose commits are not fsynced, so a power cut may undo it (never a crash
+    /// of the process); see [`Store::connect`]. A draft that owes or shows a receipt goes
+    /// through [`Store::save_draft`].
+    pub async fn save_draft_step(&self, d: &DraftSave<'_>) -> Result<i64, StoreError> {
+        self.write_draft_on(&self.drafts, d).await
+    }
+
+    async fn write_draft_on(&self, on: &Backend, d: &DraftSave<'_>) -> Result<i64, StoreError> {
         if let Some(v) = d.expected_version {
             // One statement, atomic on its own: no transaction around it (on SQLite that
             // saves a BEGIN and a COMMIT round trip to the connection's thread every step).
             let expires = round_up_to_hour(d.expires_at);
-            let n = dispatch!(self, pool => {
+            let n = dispatch!(@on on, pool => {
                 sqlx::query(
                     "UPDATE drafts SET secret_version = $1, state = $2, version = version + 1, \
                      expires_at = $3 WHERE pseudonym = $4 AND version = $5",
@@ -146,7 +159,7 @@ impl Store {
                 Err(StoreError::Conflict)
             };
         }
-        dispatch!(self, pool => {
+        dispatch!(@on on, pool => {
             let mut tx = pool.begin_write().await?;
             let v = write_draft!(tx, d);
             tx.commit().await?;

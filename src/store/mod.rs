@@ -129,6 +129,12 @@ macro_rules! dispatch {
             $crate::store::Backend::Postgres($pool) => $body,
         }
     };
+    (@on $backend:expr, $pool:ident => $body:expr) => {
+        match $backend {
+            $crate::store::Backend::Sqlite($pool) => $body,
+            $crate::store::Backend::Postgres($pool) => $body,
+        }
+    };
 }
 pub(crate) use dispatch;
 
@@ -203,6 +209,9 @@ impl PoolExt for PgPool {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) backend: Backend,
+    /// Where drafts are written: on PostgreSQL the same pool; on SQLite one connection of its
+    /// own whose commits are not fsynced ([`Store::connect`]).
+    pub(crate) drafts: Backend,
 }
 
 impl std::fmt::Debug for Store {
@@ -222,6 +231,7 @@ impl Store {
                 .connect_with(opts)
                 .await?;
             Ok(Store {
+                drafts: Backend::Postgres(pool.clone()),
                 backend: Backend::Postgres(pool),
             })
         } else if url.starts_with("sqlite:") {
@@ -240,10 +250,23 @@ impl Store {
                 // A file on this machine does not go stale between uses: no ping (a round
                 // trip to the connection's thread) before every query.
                 .test_before_acquire(false)
-                .connect_with(opts)
+                .connect_with(opts.clone())
                 .await?;
+            // Drafts are written on one connection whose commits are not fsynced: in WAL mode
+            // a commit then survives the process's crash but not a power cut, which may undo
+            // the last few seconds of dialogue steps (the person answers a question again).
+            // That fsync was a fifth of a dialogue step's CPU (BENCHMARKS.md, "Load"). Cases,
+            // receipts, the draft committed with a case and every review action stay on the
+            // pool above, fsynced on commit; a later fsynced commit also makes the earlier
+            // draft writes durable (one WAL).
+            let drafts = SqlitePoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(10))
+                .test_before_acquire(false)
+                .connect_lazy_with(opts.synchronous(SqliteSynchronous::Normal));
             Ok(Store {
                 backend: Backend::Sqlite(pool),
+                drafts: Backend::Sqlite(drafts),
             })
         } else {
             Err(StoreError::UnsupportedUrl)
@@ -356,6 +379,7 @@ impl Store {
 
     /// Closes the pools (waits for connections to be returned).
     pub async fn close(&self) {
+        dispatch!(@on &self.drafts, pool => pool.close().await);
         dispatch!(self, pool => pool.close().await)
     }
 }

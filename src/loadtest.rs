@@ -89,6 +89,17 @@ impl Script {
 
 static CANCEL: Act = Act::Text("/cancel");
 
+/// Which bot a run drives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// `tipline serve`.
+    Tipline,
+    /// The bare teloxide bot ([`baseline_bot`]): one short message and one button per step.
+    Bare,
+    /// The dialogue core in memory under teloxide ([`dialogue_baseline_bot`]).
+    Dialogue,
+}
+
 /// Results of one run.
 pub struct Figures {
     /// Citizens.
@@ -267,6 +278,7 @@ async fn citizen(
     baseline: bool,
     script: Script,
     step_deadline: Duration,
+    think: Duration,
 ) -> Run {
     let user = SimUser::new(id, "Dân").language("vi");
     let c = sim.citizen(user.clone());
@@ -322,8 +334,9 @@ async fn citizen(
             None => sent_at.elapsed(),
         };
         run.latencies.push(latency);
-        // Let the turn's trailing calls (edits, second saves) finish before the next step.
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Reading and tapping; at the default 50 ms this also lets the turn's trailing calls
+        // (edits) finish before the next step.
+        tokio::time::sleep(think).await;
     }
     run
 }
@@ -337,12 +350,12 @@ pub enum Arrivals {
     PerSecond(f64),
 }
 
-/// Runs the load test for `citizens` citizens, each following `script`; `baseline` drives the
-/// minimal bot instead.
+/// Runs the load test for `citizens` citizens, each following `script`, against `target`.
 pub async fn run(
     citizens: usize,
-    baseline: bool,
+    target: Target,
     arrivals: Arrivals,
+    think: Duration,
     script: Script,
 ) -> anyhow::Result<Figures> {
     let sim = Simulator::builder()
@@ -360,13 +373,26 @@ pub async fn run(
         "tipline-load-{}",
         hex::encode(crate::crypto::random_array::<6>())
     ));
-    let bot = if baseline {
-        std::fs::create_dir_all(&dir)?;
-        spawn(&["loadtest-baseline-bot"], &dir, &sim)?
-    } else {
-        prepare_tipline(&dir).await?;
-        spawn(&["serve"], &dir, &sim)?
+    let bot = match target {
+        Target::Bare | Target::Dialogue => {
+            use std::os::unix::fs::DirBuilderExt;
+            std::fs::DirBuilder::new()
+                .recursive(true)
+                .mode(0o700)
+                .create(&dir)?;
+            let cmd = if target == Target::Bare {
+                "loadtest-baseline-bot"
+            } else {
+                "loadtest-dialogue-baseline-bot"
+            };
+            spawn(&[cmd], &dir, &sim)?
+        }
+        Target::Tipline => {
+            prepare_tipline(&dir).await?;
+            spawn(&["serve"], &dir, &sim)?
+        }
     };
+    let baseline = target == Target::Bare;
     let pid = bot.0.id();
     let polling_by = Instant::now() + Duration::from_secs(60);
     while sim.poll_count() == 0 {
@@ -416,7 +442,7 @@ pub async fn run(
         tasks.push(tokio::spawn(async move {
             tokio::time::sleep(delay).await;
             let id = 5_000_000_000 + i as u64;
-            let run = citizen(sim, id, baseline, script, step_deadline).await;
+            let run = citizen(sim, id, baseline, script, step_deadline, think).await;
             finished.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if run.error.is_some() {
                 failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -457,6 +483,121 @@ pub async fn run(
         peak_rss_kib: rss,
         too_many_requests: too_many,
     })
+}
+
+/// The dialogue baseline: the same dialogue core ([`crate::dialogue`]) with the same texts and
+/// keyboards, its drafts in memory as plain values, under teloxide's Throttle: no pseudonym, no
+/// sealing, no store, no pacing of its own. What tipline costs beyond it is what tipline does
+/// per step to protect the reporter (`--baseline` compares with the bare bot above, which also
+/// sends far smaller messages).
+pub async fn dialogue_baseline_bot() -> anyhow::Result<()> {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+    use teloxide::prelude::*;
+
+    use crate::dialogue::draft::Draft;
+    use crate::dialogue::event::{Event, Input, from_callback};
+    use crate::dialogue::machine::{self, Ctx, Decision, Turn};
+    use crate::dialogue::outbox::{Out, Outbox, Persist};
+
+    type Tg = teloxide::adaptors::Throttle<teloxide::Bot>;
+    type Drafts = Arc<Mutex<HashMap<ChatId, Draft>>>;
+    let config = crate::config::Config::load(None, None, &crate::config::ProcessEnv)?;
+    let token = std::env::var("TELEGRAM_BOT_TOKEN").context("TELEGRAM_BOT_TOKEN")?;
+    let url = url::Url::parse(&std::env::var("TELEGRAM_API_URL").context("TELEGRAM_API_URL")?)?;
+    let bot = teloxide::Bot::new(token)
+        .set_api_url(url)
+        .throttle(crate::bot::telegram_limits());
+    let config = Arc::new(config);
+    let drafts: Drafts = Arc::new(Mutex::new(HashMap::new()));
+
+    async fn step(
+        bot: &Tg,
+        chat: ChatId,
+        event: Event,
+        drafts: &Drafts,
+        config: &crate::config::Config,
+    ) -> Result<(), teloxide::RequestError> {
+        let mut out = Outbox::new(config.limits.max_report_chars);
+        {
+            let mut map = drafts.lock().unwrap_or_else(|e| e.into_inner());
+            let had = map.remove(&chat);
+            let has_draft = had.is_some();
+            let mut d = had.unwrap_or_default();
+            let ctx = Ctx {
+                has_draft,
+                session: machine::Session::default(),
+                limits: &config.limits,
+                retention: &config.retention,
+                contacts: &config.contacts,
+                download_limit: crate::bot::evidence::TELEGRAM_DOWNLOAD_LIMIT,
+            };
+            let mut turn = Turn::default();
+            // The dialogue-only script never reaches an effect (a submission, a file).
+            let keep = match machine::decide(&mut d, &ctx, event, &mut out, &mut turn) {
+                Decision::Done(Persist::Delete) => false,
+                Decision::Done(Persist::Nothing) => has_draft,
+                _ => true,
+            };
+            if keep {
+                map.insert(chat, d);
+            }
+        }
+        for item in out.items {
+            match item {
+                Out::Send { text, keyboard, .. } => {
+                    let mut req = bot.send_message(chat, text);
+                    if let Some(k) = keyboard {
+                        req = req.reply_markup(crate::bot::send::markup(&k));
+                    }
+                    req.await?;
+                }
+                Out::EditKeyboard { msg_id, keyboard } => {
+                    let req =
+                        bot.edit_message_reply_markup(chat, teloxide::types::MessageId(msg_id));
+                    match keyboard {
+                        Some(k) => req.reply_markup(crate::bot::send::markup(&k)).await?,
+                        None => req.await?,
+                    };
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+    let handler = dptree::entry()
+        .branch(Update::filter_message().endpoint(
+            |bot: Tg, msg: Message, drafts: Drafts, config: Arc<crate::config::Config>| async move {
+                let msg_id = msg.id.0;
+                let event = match msg.text() {
+                    Some("/start") => Event::Start { msg_id },
+                    Some("/cancel") => Event::Cancel { msg_id },
+                    Some(t) => Event::Input(Input::Text {
+                        text: t.to_owned(),
+                        msg_id,
+                    }),
+                    None => return Ok(()),
+                };
+                step(&bot, msg.chat.id, event, &drafts, &config).await
+            },
+        ))
+        .branch(Update::filter_callback_query().endpoint(
+            |bot: Tg, q: CallbackQuery, drafts: Drafts, config: Arc<crate::config::Config>| async move {
+                if let Some(m) = &q.message {
+                    let event = from_callback(q.data.as_deref().unwrap_or(""), m.id().0);
+                    step(&bot, m.chat().id, event, &drafts, &config).await?;
+                }
+                bot.answer_callback_query(q.id.clone()).await?;
+                Ok::<(), teloxide::RequestError>(())
+            },
+        ));
+    Dispatcher::builder(bot, handler)
+        .dependencies(dptree::deps![drafts, config])
+        .default_handler(|_| async {})
+        .build()
+        .dispatch()
+        .await;
+    Ok(())
 }
 
 /// The baseline: a minimal teloxide dialogue bot with in-memory state, answering every message

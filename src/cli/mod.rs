@@ -59,6 +59,16 @@ pub enum Command {
         /// messages per report sustain about 1.5 reports/s.
         #[arg(long)]
         arrival_rate: Option<f64>,
+        /// How long each citizen waits after the bot's answer before the next step, in
+        /// milliseconds: 50 (a robot; every answer then waits for Telegram's one message a
+        /// second into the chat) unless given. People take seconds to read and tap.
+        #[arg(long, default_value_t = 50)]
+        think_ms: u64,
+        /// Also run the dialogue baseline: the same dialogue core, texts and keyboards with its
+        /// drafts in memory under plain teloxide (no pseudonyms, sealing, store or pacing),
+        /// through the dialogue-only script; with `--baseline-only`, after the bare baseline.
+        #[arg(long)]
+        dialogue_baseline: bool,
         /// Skip the dialogue-only run that comes first and separates the dialogue's CPU per
         /// update from the submission's (each citizen stops at the review screen and cancels).
         #[arg(long)]
@@ -75,6 +85,9 @@ pub enum Command {
     /// The load test's baseline bot (internal).
     #[command(hide = true)]
     LoadtestBaselineBot,
+    /// The load test's dialogue baseline bot (internal).
+    #[command(hide = true)]
+    LoadtestDialogueBaselineBot,
     /// See the whole pipeline in seconds: a simulated Telegram, a scripted citizen, the
     /// Inspectorate's view. No token, no network.
     Demo,
@@ -405,11 +418,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::LoadtestBaselineBot => crate::loadtest::baseline_bot().await,
+        Command::LoadtestDialogueBaselineBot => crate::loadtest::dialogue_baseline_bot().await,
         Command::Loadtest {
             citizens,
             baseline,
             baseline_only,
             arrival_rate,
+            dialogue_baseline,
+            think_ms,
             no_split,
         } => {
             let arrivals = match arrival_rate {
@@ -418,7 +434,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => crate::loadtest::Arrivals::Burst,
             };
             for n in citizens {
-                loadtest_size(n, arrivals, baseline, baseline_only, !no_split).await?;
+                let which = Baselines {
+                    bare: baseline,
+                    only: baseline_only,
+                    dialogue: dialogue_baseline,
+                };
+                let think = std::time::Duration::from_millis(think_ms);
+                loadtest_size(n, arrivals, think, which, !no_split).await?;
             }
             Ok(())
         }
@@ -450,29 +472,43 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Which baselines `tipline loadtest` runs.
+struct Baselines {
+    /// The bare teloxide bot, after tipline.
+    bare: bool,
+    /// Only the baselines (the bare one, and the dialogue one if asked), not tipline.
+    only: bool,
+    /// The dialogue core in memory under teloxide, through the dialogue-only script.
+    dialogue: bool,
+}
+
 /// One size of `tipline loadtest`: the dialogue-only run (unless `split` is off), the full run
-/// and the baseline, as asked.
+/// and the baselines, as asked.
 async fn loadtest_size(
     n: usize,
     arrivals: crate::loadtest::Arrivals,
-    baseline: bool,
-    baseline_only: bool,
+    think: std::time::Duration,
+    which: Baselines,
     split: bool,
 ) -> anyhow::Result<()> {
-    use crate::loadtest::{Script, run};
-    if baseline_only {
-        let b = run(n, true, arrivals, Script::Report).await?;
+    use crate::loadtest::{Script, Target, run};
+    if which.only {
+        let b = run(n, Target::Bare, arrivals, think, Script::Report).await?;
         say!("{}", b.line("baseline"));
+        if which.dialogue {
+            let db = run(n, Target::Dialogue, arrivals, think, Script::DialogueOnly).await?;
+            say!("{}", db.line("dialogue baseline (dialogue only)"));
+        }
         return Ok(());
     }
     let dialogue = if split {
-        let d = run(n, false, arrivals, Script::DialogueOnly).await?;
+        let d = run(n, Target::Tipline, arrivals, think, Script::DialogueOnly).await?;
         say!("{}", d.line("tipline (dialogue only)"));
         Some(d)
     } else {
         None
     };
-    let t = run(n, false, arrivals, Script::Report).await?;
+    let t = run(n, Target::Tipline, arrivals, think, Script::Report).await?;
     say!("{}", t.line("tipline"));
     if let Some(d) = &dialogue {
         say!(
@@ -481,8 +517,8 @@ async fn loadtest_size(
             t.submission_cpu_ms(d)
         );
     }
-    if baseline {
-        let b = run(n, true, arrivals, Script::Report).await?;
+    if which.bare {
+        let b = run(n, Target::Bare, arrivals, think, Script::Report).await?;
         say!("{}", b.line("baseline"));
         say!(
             "tipline CPU per update / baseline CPU per update = {:.1}",
@@ -492,6 +528,16 @@ async fn loadtest_size(
             say!(
                 "tipline dialogue CPU per update / baseline CPU per update = {:.1}",
                 d.cpu_ms_per_update() / b.cpu_ms_per_update().max(1e-9)
+            );
+        }
+    }
+    if which.dialogue {
+        let db = run(n, Target::Dialogue, arrivals, think, Script::DialogueOnly).await?;
+        say!("{}", db.line("dialogue baseline (dialogue only)"));
+        if let Some(d) = &dialogue {
+            say!(
+                "tipline dialogue CPU per update / dialogue baseline CPU per update = {:.1}",
+                d.cpu_ms_per_update() / db.cpu_ms_per_update().max(1e-9)
             );
         }
     }

@@ -24,6 +24,7 @@ mod fold;
 mod numbers;
 mod patterns;
 mod selfid;
+mod workplace;
 
 use std::ops::Range;
 

@@ -15,6 +15,9 @@
 //!   what follows is *not* already caught by a concrete detector: "sđt của tôi là 0905 000 123"
 //!   gives one mobile-phone finding, while "sđt của tôi là không chín không năm …" (spelled out)
 //!   is covered to the end of the clause.
+//! - **Role and place** ("tôi là kế toán trường …", "mình bán hàng ở chợ …", "I work at the …
+//!   hospital"): a job or trade tied to a named workplace or place, to the clause end
+//!   ([`super::workplace`]); a role alone is not a finding.
 //! - **Address phrases** ("nhà tôi ở số …", "tôi sống ở …", "my address is …") cover the clause,
 //!   across commas that continue an address ("…, phường Vĩnh Hải, Nha Trang"), at most 120 bytes.
 //!
@@ -28,10 +31,12 @@ use regex::Regex;
 
 use super::FindingKind;
 use super::fold::Folded;
+use super::workplace;
 
 #[allow(clippy::expect_used)]
 static TRIGGER: LazyLock<Regex> = LazyLock::new(|| {
-    let me = r"(?:toi|tui|em|minh|chau)";
+    // With the informal spellings people type ("mk", "mik", "e", "t").
+    let me = r"(?:toi|tui|em|minh|chau|mk|mik|e|t)";
     let pattern = [
         r"(?i)\b(?:",
         // Contact data introduced by the reporter.
@@ -59,6 +64,9 @@ static TRIGGER: LazyLock<Regex> = LazyLock::new(|| {
         r"|my\s+(?:full\s+)?name\s+is\b|my\s+name's\b|account\s+(?:name|holder)(?:\s+is\b|\s*:))",
         // "Tôi, Nguyễn Văn An, …" (petition style).
         r"|(?P<petition>toi\s*,)",
+        // A job or a trade, which names the reporter when tied to a place ([`workplace`]).
+        r"|(?P<role>ME\s+(?:hien\s+)?(?:dang\s+|da\s+)?(?:lam\s+viec|cong\s+tac|lam|ban|kinh\s+doanh|day|nuoi|chay)",
+        r"|i\s+(?:work|teach|run|own|manage|sell|drive))\b",
         // Phrases that may or may not introduce a name.
         r"|(?P<ambig>(?:xin\s+tu\s+gioi\s+thieu(?:\s+ME\s+la)?|ME\s+(?:chinh\s+)?la|i\s+am|i'm)\b)",
         r")",
@@ -75,6 +83,7 @@ enum Trigger {
     Address,
     Explicit,
     Petition,
+    Role,
     Ambiguous,
 }
 
@@ -197,6 +206,8 @@ pub(crate) fn detect(
             Trigger::Explicit
         } else if caps.name("petition").is_some() {
             Trigger::Petition
+        } else if caps.name("role").is_some() {
+            Trigger::Role
         } else {
             Trigger::Ambiguous
         };
@@ -211,6 +222,15 @@ pub(crate) fn detect(
         let end = match trigger {
             Trigger::Contact => clause_end(t, m.end(), false),
             Trigger::Address => clause_end(t, m.end(), true),
+            Trigger::Role => {
+                let verb = m.as_str().rsplit(' ').next().unwrap_or("");
+                workplace::role_end(t, m.end(), Some(&verb.to_ascii_lowercase()))
+            }
+            // "Tôi là …" without a name after it may still say who by role and place.
+            Trigger::Ambiguous => {
+                name_end(original, folded, m.end(), trigger, shouting(m.as_str()))
+                    .or_else(|| workplace::role_end(t, m.end(), None))
+            }
             _ => name_end(original, folded, m.end(), trigger, shouting(m.as_str())),
         };
         let Some(mut end) = end else { continue };

@@ -57,6 +57,43 @@ fn detects_without_diacritics() {
 }
 
 #[test]
+fn role_and_place_say_who_the_reporter_is() {
+    let self_id = |t: &'static str| -> Vec<&'static str> {
+        found(t)
+            .into_iter()
+            .filter(|(k, _)| *k == FindingKind::SelfIdentification)
+            .map(|(_, s)| s)
+            .collect()
+    };
+    assert_eq!(
+        self_id("Tôi là thủ kho của Công ty Cấp nước Diên Khánh, giám đốc ký khống phiếu xuất."),
+        vec!["Tôi là thủ kho của Công ty Cấp nước Diên Khánh"]
+    );
+    assert_eq!(
+        self_id("Em dạy văn ở trường THPT Nguyễn Trãi, phường Tân Lập, hiệu phó thu tiền."),
+        vec!["Em dạy văn ở trường THPT Nguyễn Trãi, phường Tân Lập"]
+    );
+    assert_eq!(
+        self_id("toi ban rau o cho Phuoc Thai moi ngay va bi thu phi"),
+        vec!["toi ban rau o cho Phuoc Thai moi ngay"]
+    );
+    assert_eq!(
+        self_id("I run the only bakery on Hung Vuong street, and the inspectors want cash."),
+        vec!["I run the only bakery on Hung Vuong street"]
+    );
+    // Informal pronouns.
+    assert_eq!(
+        self_id("mk là Trần Thị Mai nè, cán bộ xã đòi tiền"),
+        vec!["mk là Trần Thị Mai"]
+    );
+    // A role alone, one of many, or an errand names no one.
+    assert!(self_id("Tôi là giáo viên, tôi thấy việc này không đúng.").is_empty());
+    assert!(self_id("Tôi là người dân phường Vĩnh Hòa, rất bức xúc.").is_empty());
+    assert!(self_id("Tôi làm đơn gửi UBND xã Cam Thành Bắc nhưng không ai trả lời.").is_empty());
+    assert!(self_id("I am a resident of Nha Trang and I want to report this.").is_empty());
+}
+
+#[test]
 fn redact_vi_and_en_placeholders() {
     let t = "Gọi 0905 000 123 hoặc mail an@example.com";
     let f = detect(t);

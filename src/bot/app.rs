@@ -34,7 +34,8 @@ pub struct App {
     pub contacts: Contacts,
     /// The pinned keyring authority: new items are sealed only to keys it signed.
     pub trust: Arc<crate::trust::Trust>,
-    flood: Mutex<HashMap<[u8; 8], (i64, u32, bool)>>,
+    /// Updates per person per minute ([`limits::Flood`]).
+    flood: limits::Flood,
     /// Reports a day and receipt attempts an hour, per person, in memory only ([`limits`]).
     limiter: limits::Limiter,
     /// Which case a person opened with /status, for the reply that may follow. Kept in memory
@@ -96,7 +97,7 @@ impl App {
             retention,
             contacts,
             trust,
-            flood: Mutex::new(HashMap::new()),
+            flood: limits::Flood::default(),
             limiter: limits::Limiter::default(),
             status_sessions: Mutex::new(HashMap::new()),
             cleaning: tokio::sync::Semaphore::new(evidence::CLEANING_AT_ONCE),
@@ -262,26 +263,10 @@ impl App {
     /// Counts an update; `Some(true)` = over the limit and warn now, `Some(false)` = over and
     /// already warned, `None` = fine.
     pub(super) fn flood_check(&self, p: &Pseudonym) -> Option<bool> {
-        // A window opens with a person's first update and lasts a minute (a calendar minute
-        // would let a burst across its boundary through twice).
-        let now = unix_now();
         let mut key = [0u8; 8];
         key.copy_from_slice(&p.0[..8]);
-        let mut map = lock(&self.flood);
-        if map.len() > 100_000 {
-            map.retain(|_, (start, _, _)| now - *start < 60);
-        }
-        let entry = map.entry(key).or_insert((now, 0, false));
-        if now - entry.0 >= 60 {
-            *entry = (now, 0, false);
-        }
-        entry.1 += 1;
-        if entry.1 <= self.limits.updates_per_minute {
-            return None;
-        }
-        let first = !entry.2;
-        entry.2 = true;
-        Some(first)
+        self.flood
+            .check(key, unix_now(), self.limits.updates_per_minute)
     }
 }
 

@@ -74,6 +74,47 @@ impl Limiter {
     }
 }
 
+/// People whose minute has passed are forgotten once this many are held by [`Flood`].
+const FLOOD_PRUNE_AT: usize = 64;
+
+/// Updates per person per minute. A window opens with a person's first update and lasts a
+/// minute (a calendar minute would let a burst across its boundary through twice). Keyed by the
+/// start of the person's pseudonym, which the server secret computes from a Telegram id: so
+/// that a seized process with its secret cannot test who wrote to the bot in the past days,
+/// people whose minute has passed are forgotten as soon as a few dozen are held, leaving only
+/// those active within about the last minute.
+#[derive(Default)]
+pub struct Flood {
+    map: Mutex<HashMap<[u8; 8], (i64, u32, bool)>>,
+}
+
+impl Flood {
+    /// Counts an update of `key` at `now`; `Some(true)` = over `per_minute` and warn now,
+    /// `Some(false)` = over and already warned, `None` = fine.
+    pub fn check(&self, key: [u8; 8], now: i64, per_minute: u32) -> Option<bool> {
+        let mut map = self.map.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= FLOOD_PRUNE_AT {
+            map.retain(|_, (start, _, _)| now - *start < 60);
+        }
+        let entry = map.entry(key).or_insert((now, 0, false));
+        if now - entry.0 >= 60 {
+            *entry = (now, 0, false);
+        }
+        entry.1 += 1;
+        if entry.1 <= per_minute {
+            return None;
+        }
+        let first = !entry.2;
+        entry.2 = true;
+        Some(first)
+    }
+
+    /// People held now (tests).
+    pub fn held(&self) -> usize {
+        self.map.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +129,29 @@ mod tests {
         assert!(l.hit("reports", 2, day, 2, 30), "another person");
         assert!(l.hit("receipt", 1, 3600, 2, 30), "another bucket");
         assert!(l.hit("reports", 1, day, 2, day + 5), "the next window");
+    }
+
+    #[test]
+    fn flood_warns_once_and_forgets_people_whose_minute_passed() {
+        let f = Flood::default();
+        assert_eq!(f.check([1; 8], 0, 2), None);
+        assert_eq!(f.check([1; 8], 1, 2), None);
+        assert_eq!(f.check([1; 8], 2, 2), Some(true));
+        assert_eq!(f.check([1; 8], 3, 2), Some(false));
+        assert_eq!(f.check([1; 8], 60, 2), None, "a new minute");
+        for i in 0..200u8 {
+            f.check([i, 9, 9, 9, 9, 9, 9, 9], 100, 30);
+        }
+        // Two minutes on, one more person: only people active within the minute stay.
+        f.check([7; 8], 220, 30);
+        assert_eq!(f.held(), 1);
+        for i in 0..(FLOOD_PRUNE_AT as u8 + 5) {
+            f.check([i, 8, 8, 8, 8, 8, 8, 8], 230, 30);
+        }
+        assert!(
+            f.held() <= FLOOD_PRUNE_AT + 6,
+            "all within the minute are kept"
+        );
     }
 
     #[test]

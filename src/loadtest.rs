@@ -203,12 +203,17 @@ impl Drop for Bot {
     }
 }
 
-async fn prepare_tipline(dir: &Path) -> anyhow::Result<()> {
+/// Creates the run's data directory, readable by this user only.
+fn private_dir(dir: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
-        .create(dir)?;
+        .create(dir)
+}
+
+async fn prepare_tipline(dir: &Path) -> anyhow::Result<()> {
+    private_dir(dir)?;
     let secret = ServerSecret::generate();
     crate::crypto::keyfile::write_new_private_file(
         &dir.join(crate::config::SECRET_FILE_NAME),
@@ -375,11 +380,7 @@ pub async fn run(
     ));
     let bot = match target {
         Target::Bare | Target::Dialogue => {
-            use std::os::unix::fs::DirBuilderExt;
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(&dir)?;
+            private_dir(&dir)?;
             let cmd = if target == Target::Bare {
                 "loadtest-baseline-bot"
             } else {
@@ -485,6 +486,17 @@ pub async fn run(
     })
 }
 
+/// A baseline's teloxide bot from the load test's environment, under teloxide's Throttle with
+/// the limits tipline paces itself to.
+fn throttled_bot() -> anyhow::Result<teloxide::adaptors::Throttle<teloxide::Bot>> {
+    use teloxide::prelude::*;
+    let token = std::env::var("TELEGRAM_BOT_TOKEN").context("TELEGRAM_BOT_TOKEN")?;
+    let url = url::Url::parse(&std::env::var("TELEGRAM_API_URL").context("TELEGRAM_API_URL")?)?;
+    Ok(teloxide::Bot::new(token)
+        .set_api_url(url)
+        .throttle(crate::bot::telegram_limits()))
+}
+
 /// The dialogue baseline: the same dialogue core ([`crate::dialogue`]) with the same texts and
 /// keyboards, its drafts in memory as plain values, under teloxide's Throttle: no pseudonym, no
 /// sealing, no store, no pacing of its own. What tipline costs beyond it is what tipline does
@@ -502,13 +514,12 @@ pub async fn dialogue_baseline_bot() -> anyhow::Result<()> {
 
     type Tg = teloxide::adaptors::Throttle<teloxide::Bot>;
     type Drafts = Arc<Mutex<HashMap<ChatId, Draft>>>;
-    let config = crate::config::Config::load(None, None, &crate::config::ProcessEnv)?;
-    let token = std::env::var("TELEGRAM_BOT_TOKEN").context("TELEGRAM_BOT_TOKEN")?;
-    let url = url::Url::parse(&std::env::var("TELEGRAM_API_URL").context("TELEGRAM_API_URL")?)?;
-    let bot = teloxide::Bot::new(token)
-        .set_api_url(url)
-        .throttle(crate::bot::telegram_limits());
-    let config = Arc::new(config);
+    let config = Arc::new(crate::config::Config::load(
+        None,
+        None,
+        &crate::config::ProcessEnv,
+    )?);
+    let bot = throttled_bot()?;
     let drafts: Drafts = Arc::new(Mutex::new(HashMap::new()));
 
     async fn step(
@@ -608,11 +619,7 @@ pub async fn baseline_bot() -> anyhow::Result<()> {
     use teloxide::prelude::*;
     use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup};
 
-    let token = std::env::var("TELEGRAM_BOT_TOKEN").context("TELEGRAM_BOT_TOKEN")?;
-    let url = url::Url::parse(&std::env::var("TELEGRAM_API_URL").context("TELEGRAM_API_URL")?)?;
-    let bot = teloxide::Bot::new(token)
-        .set_api_url(url)
-        .throttle(crate::bot::telegram_limits());
+    let bot = throttled_bot()?;
     let state: Arc<Mutex<HashMap<ChatId, u32>>> = Arc::new(Mutex::new(HashMap::new()));
     async fn step(
         bot: &teloxide::adaptors::Throttle<teloxide::Bot>,

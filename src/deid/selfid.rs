@@ -337,7 +337,7 @@ fn preceded_by_possessive(t: &str, pos: usize) -> bool {
 }
 
 /// Moves `end` back over spaces and separators, not before `floor`.
-fn trim_end(t: &str, floor: usize, mut end: usize) -> usize {
+pub(super) fn trim_end(t: &str, floor: usize, mut end: usize) -> usize {
     let b = t.as_bytes();
     while end > floor && matches!(b[end - 1], b' ' | b'\t' | b',' | b':' | b'-' | b'(') {
         end -= 1;
@@ -386,17 +386,7 @@ fn clause_end(t: &str, from: usize, address: bool) -> Option<usize> {
             _ => {}
         }
         if k - from >= MAX_CLAUSE {
-            // Cut at the last space so the span ends on a whole word (and a char boundary).
-            // `k` walks bytes and may sit inside a character here, so search the bytes:
-            // slicing `t[..k]` could panic.
-            k = b[..k]
-                .iter()
-                .rposition(|&c| c == b' ')
-                .filter(|&s| s > body)
-                .unwrap_or(k);
-            while !t.is_char_boundary(k) {
-                k -= 1;
-            }
+            k = cut_at_word(t, body, k);
             break;
         }
         k += 1;
@@ -405,7 +395,22 @@ fn clause_end(t: &str, from: usize, address: bool) -> Option<usize> {
     (end > body).then_some(end)
 }
 
-fn first_word(s: &str) -> &str {
+/// Where a clause that reached its longest at byte `k` ends: at the last space after `body`,
+/// so the span ends on a whole word (and a char boundary). `k` walks bytes and may sit inside
+/// a character, so the bytes are searched: slicing `t[..k]` could panic.
+pub(super) fn cut_at_word(t: &str, body: usize, k: usize) -> usize {
+    let mut k = t.as_bytes()[..k]
+        .iter()
+        .rposition(|&c| c == b' ')
+        .filter(|&s| s > body)
+        .unwrap_or(k);
+    while !t.is_char_boundary(k) {
+        k -= 1;
+    }
+    k
+}
+
+pub(super) fn first_word(s: &str) -> &str {
     let n = s
         .find(|c: char| !c.is_ascii_alphabetic())
         .unwrap_or(s.len());

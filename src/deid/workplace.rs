@@ -16,6 +16,8 @@
 //! Invariants: the span starts at the first-person phrase and ends on a word; nothing is
 //! returned for a clause without a workplace or place.
 
+use super::selfid::{cut_at_word, first_word, trim_end};
+
 /// Longest clause taken, in folded bytes.
 const MAX_CLAUSE: usize = 140;
 
@@ -119,13 +121,6 @@ fn starts_with_words(s: &str, phrase: &str) -> bool {
     s.starts_with(phrase) && !s[phrase.len()..].starts_with(|c: char| c.is_ascii_alphanumeric())
 }
 
-fn first_word(s: &str) -> &str {
-    let n = s
-        .find(|c: char| !c.is_ascii_alphanumeric())
-        .unwrap_or(s.len());
-    &s[..n]
-}
-
 /// End of the clause from `body`, across commas that go on naming a place.
 fn clause_end(t: &str, body: usize) -> Option<usize> {
     let b = t.as_bytes();
@@ -145,38 +140,29 @@ fn clause_end(t: &str, body: usize) -> Option<usize> {
                     break;
                 }
             }
-            _ if c.is_ascii_alphabetic() && (k == body || !b[k - 1].is_ascii_alphanumeric()) => {
+            _ if c.is_ascii_alphabetic() && k > body && !b[k - 1].is_ascii_alphanumeric() => {
                 let rest = &t[k..];
                 let word = first_word(rest).to_ascii_lowercase();
                 // "thì" starts a clause; "thị xã", "thị trấn" name a place.
-                let place_thi =
-                    word == "thi" && ["xa", "tran"].contains(&first_word(rest[3..].trim_start()));
-                if k > body && CONJUNCTIONS.contains(&word.as_str()) && !place_thi {
-                    break;
-                }
-                if k > body && word == "thi" && !place_thi {
+                let starts_clause = if word == "thi" {
+                    !["xa", "tran"].contains(&first_word(rest[3..].trim_start()))
+                } else {
+                    CONJUNCTIONS.contains(&word.as_str())
+                };
+                if starts_clause {
                     break;
                 }
             }
             _ => {}
         }
         if k - body >= MAX_CLAUSE {
-            k = b[..k]
-                .iter()
-                .rposition(|&c| c == b' ')
-                .filter(|&s| s > body)
-                .unwrap_or(k);
-            while !t.is_char_boundary(k) {
-                k -= 1;
-            }
+            k = cut_at_word(t, body, k);
             break;
         }
         k += 1;
     }
-    while k > body && matches!(b[k - 1], b' ' | b'\t' | b',' | b':' | b'-') {
-        k -= 1;
-    }
-    (k > body).then_some(k)
+    let end = trim_end(t, body, k);
+    (end > body).then_some(end)
 }
 
 /// Whether the clause names a workplace or a place.
@@ -186,18 +172,22 @@ fn has_place(clause: &str) -> bool {
         .filter(|w| !w.is_empty())
         .collect();
     let lower: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
+    let capital = |w: &&str| w.starts_with(|c: char| c.is_ascii_uppercase() || c.is_ascii_digit());
     for i in 0..words.len() {
-        let rest = lower[i..].join(" ");
-        let capital =
-            |w: &&str| w.starts_with(|c: char| c.is_ascii_uppercase() || c.is_ascii_digit());
         // "một công ty nhỏ", "a company": some organisation, not a named one.
         let indefinite = i > 0 && INDEFINITE.contains(&lower[i - 1].as_str());
-        if let Some(o) = ORGANISATIONS.iter().find(|o| starts_with_words(&rest, o))
+        let at = |o: &&&str| {
+            let n = o.split(' ').count();
+            lower
+                .get(i..i + n)
+                .is_some_and(|ws| o.split(' ').eq(ws.iter().map(String::as_str)))
+        };
+        if let Some(o) = ORGANISATIONS.iter().find(at)
             && !indefinite
         {
             // Public bodies are named by the place after them, in any case ("UBND xã …"); a
             // firm, a school or a hotel only by a name ("khách sạn" alone is any hotel).
-            let after = (i + o.split(' ').count()).min(words.len());
+            let after = i + o.split(' ').count();
             if PUBLIC_BODIES.contains(o) || words[after..].iter().take(3).any(capital) {
                 return true;
             }

@@ -123,17 +123,15 @@ pub(crate) enum Backend {
 
 /// Expands `$body` once per backend with `$pool` bound to that backend's pool.
 macro_rules! dispatch {
-    ($store:expr, $pool:ident => $body:expr) => {
-        match &$store.backend {
-            $crate::store::Backend::Sqlite($pool) => $body,
-            $crate::store::Backend::Postgres($pool) => $body,
-        }
-    };
+    // `dispatch!(@on backend, pool => …)`: on a given backend (the drafts' connection).
     (@on $backend:expr, $pool:ident => $body:expr) => {
         match $backend {
             $crate::store::Backend::Sqlite($pool) => $body,
             $crate::store::Backend::Postgres($pool) => $body,
         }
+    };
+    ($store:expr, $pool:ident => $body:expr) => {
+        $crate::store::dispatch!(@on &$store.backend, $pool => $body)
     };
 }
 pub(crate) use dispatch;

@@ -135,12 +135,21 @@ pub async fn sqlite_store() -> (Store, tempfile::TempDir, String) {
     (store, dir, url)
 }
 
-/// A fresh PostgreSQL database for one test; dropped by [`PgDatabase::drop_database`].
+/// How many tests hold a PostgreSQL database at once. Each may run one or more `tipline`
+/// processes with a pool of up to 16 connections beside its own store; on a machine with many
+/// cores the test threads together could otherwise pass the server's `max_connections` (100 by
+/// default), and the bot would rightly answer "the system is briefly unavailable" where a test
+/// waits for something else.
+static PG_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(3);
+
+/// A fresh PostgreSQL database for one test; dropped by [`PgDatabase::drop_database`]. Holds
+/// one of [`PG_SLOTS`] until then (or until the test fails).
 pub struct PgDatabase {
     admin_url: String,
     name: String,
     /// The URL of the fresh database.
     pub url: String,
+    _slot: tokio::sync::SemaphorePermit<'static>,
 }
 
 impl PgDatabase {
@@ -154,6 +163,10 @@ impl PgDatabase {
             );
             return None;
         };
+        let slot = PG_SLOTS
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
         let name = format!(
             "tipline_test_{}",
             hex::encode(tipline::crypto::random_array::<6>())
@@ -171,6 +184,7 @@ impl PgDatabase {
             admin_url,
             name,
             url,
+            _slot: slot,
         })
     }
 

@@ -132,6 +132,8 @@ struct FileContacts {
     denunciation: Option<String>,
     complaint: Option<String>,
     feedback: Option<String>,
+    emergency: Option<String>,
+    controller: Option<String>,
 }
 
 /// Rate and size limits for citizens.
@@ -173,6 +175,10 @@ pub struct Contacts {
     pub complaint: String,
     /// Where feedback on procedures (phản ánh, kiến nghị) is sent.
     pub feedback: String,
+    /// Whom to call in an emergency (the bot is not for danger now).
+    pub emergency: String,
+    /// How to reach the data controller (the Inspectorate), named in the notice.
+    pub controller: String,
 }
 
 /// The loaded configuration.
@@ -611,6 +617,12 @@ impl Config {
             feedback: file.contacts.feedback.unwrap_or_else(|| {
                 "Cổng Dịch vụ công quốc gia (dichvucong.gov.vn), mục Phản ánh kiến nghị.".to_owned()
             }),
+            emergency: file.contacts.emergency.unwrap_or_else(|| {
+                "113 (Công an), 114 (cứu hỏa), 115 (cấp cứu)".to_owned()
+            }),
+            controller: file.contacts.controller.unwrap_or_else(|| {
+                "trụ sở Thanh tra tỉnh Khánh Hòa, hoặc gõ /status và mã tra cứu để gửi yêu cầu".to_owned()
+            }),
         };
         let secs = |v: i64| std::time::Duration::from_secs(u64::try_from(v).unwrap_or(1));
         let webhook_update_timeout = secs(num(
@@ -775,6 +787,10 @@ pub fn sample_file() -> &'static str {
 # denunciation = "..."
 # complaint = "..."
 # feedback = "..."
+# Whom to call in an emergency (default "113 (Công an), 114 (cứu hỏa), 115 (cấp cứu)").
+# emergency = "..."
+# How to reach the Inspectorate as data controller, named in the consent notice.
+# controller = "..."
 "#
 }
 

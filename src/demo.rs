@@ -105,26 +105,20 @@ pub async fn run() -> anyhow::Result<()> {
     c.try_act(Content::text("/start"))
         .await
         .map_err(|e| anyhow!("{e}"))?;
-    press(&c, "✅ Đồng ý").await?;
-    press(&c, "Nhũng nhiễu, gây phiền hà").await?;
+    press(&c, "✅ Đồng ý, bắt đầu").await?;
     press(&c, "Đòi tiền").await?;
     press(&c, "Đất đai").await?;
     say(&c, "văn phòng đăng ký đất đai").await?;
     press(&c, "Sở Nông nghiệp và Môi trường").await?;
     say(&c, "Cam Lập").await?;
     press(&c, "xã Nam Cam Ranh").await?;
-    press(&c, "Trong tháng này").await?;
+    press(&c, "Tháng trước").await?;
     say(&c, "ông Nguyễn Văn Tư, cán bộ địa chính").await?;
     say(&c, "Khi tôi nộp hồ sơ cấp sổ đỏ, cán bộ nói phải \"bồi dưỡng\" 2 triệu đồng mới nhận. Số của tôi là 0905 000 123.").await?;
-    press(&c, "Xong").await?;
-    press(&c, "Không có tệp").await?;
-    press(&c, "⬜ Có giấy tờ").await?;
-    press(&c, "Tiếp tục").await?;
-    press(&c, "Bỏ qua").await?;
-    press(&c, "Không, chỉ qua bot").await?;
-    press(&c, "Tiếp tục").await?;
+    press(&c, "👥 Có người chứng kiến").await?;
     press(&c, "✅ Gửi phản ánh").await?;
-    press(&c, "Tôi đã lưu mã").await?;
+    press(&c, "🗑 Đã chép mã").await?;
+    press(&c, "Đã chép, xóa tin này").await?;
     press(&c, "Giữ lại").await?;
 
     println!("── What the citizen sees in Telegram ──────────────────────────────\n");

@@ -29,26 +29,21 @@ pub enum Act {
 /// each step brings. Shared with the replica test so both drive the same dialogue.
 pub const REPORT: &[(Act, usize)] = &[
     (Act::Text("/start"), 1),
-    (Act::Press("✅ Đồng ý"), 1),
-    (Act::Press("Dấu hiệu tham nhũng"), 1),
-    (Act::Press("Đòi hoặc nhận hối lộ"), 1),
+    (Act::Press("✅ Đồng ý, bắt đầu"), 1),
+    (Act::Press("Đòi tiền, quà"), 1),
     (Act::Press("Giáo dục"), 1),
-    (Act::Press("Công an, thuế"), 1),
     (Act::Press("Trường học"), 1),
     (Act::Press("Tôi không muốn nói"), 1),
-    (Act::Press("Hôm nay"), 1),
-    (Act::Press("Bỏ qua"), 1),
+    (Act::Press("Tháng này"), 1),
+    (Act::Press("Không biết, bỏ qua"), 1),
     (
         Act::Text("Giáo viên thu tiền học thêm trái phép, mỗi em 300 nghìn đồng một tháng."),
         1,
     ),
-    (Act::Press("Xong"), 1),
-    (Act::Press("Không có tệp"), 1),
-    (Act::Press("Tiếp tục"), 1),
-    (Act::Press("Bỏ qua"), 1),
-    (Act::Press("Không, chỉ qua bot"), 1),
+    (Act::Press("➡️ Không có, tiếp tục"), 1),
     (Act::Press("✅ Gửi phản ánh"), 1),
-    (Act::Press("Tôi đã lưu mã"), 1),
+    (Act::Press("🗑 Đã chép mã"), 1),
+    (Act::Press("Đã chép, xóa tin này"), 1),
     (Act::Press("Giữ lại"), 1),
 ];
 
@@ -81,7 +76,7 @@ impl Script {
     }
 
     /// Updates a submitted report adds to the dialogue's ([`Script::Report`] minus the
-    /// steps before Send): Send, "I have saved the code", "Keep it".
+    /// steps before Send): Send, "I've copied it", "Copied, delete it", "Keep it".
     pub fn submission_updates() -> usize {
         REPORT.len() - (Script::DialogueOnly.steps().len() - 1)
     }
@@ -529,7 +524,7 @@ pub async fn dialogue_baseline_bot() -> anyhow::Result<()> {
         drafts: &Drafts,
         config: &crate::config::Config,
     ) -> Result<(), teloxide::RequestError> {
-        let mut out = Outbox::new(config.limits.max_report_chars);
+        let mut out = Outbox::new(&config.limits);
         {
             let mut map = drafts.lock().unwrap_or_else(|e| e.into_inner());
             let had = map.remove(&chat);

@@ -95,38 +95,28 @@ async fn plant_recipients(
 async fn report(c: &Citizen) -> Option<String> {
     c.command("/start").await;
     if c.last_buttons().iter().any(|b| b.starts_with("✅ Đồng ý")) {
-        c.press("✅ Đồng ý").await;
+        c.press("✅ Đồng ý, bắt đầu").await;
     }
     for b in [
-        "Nhũng nhiễu, gây phiền hà",
         "Cố tình kéo dài",
         "Hộ tịch, cư trú",
-        "UBND, phòng ban xã/phường",
         "Trung tâm Phục vụ hành chính công xã/phường",
         "Tôi không muốn nói",
-        "Hôm nay",
-        "Bỏ qua",
+        "Tháng này",
+        "Không biết, bỏ qua",
     ] {
         c.press(b).await;
     }
     c.send("Cán bộ hộ tịch hẹn lần thứ tư mới nhận hồ sơ.")
         .await;
-    for b in [
-        "Xong",
-        "Không có tệp",
-        "Tiếp tục",
-        "Bỏ qua",
-        "Không, chỉ qua bot",
-    ] {
-        c.press(b).await;
-    }
+    c.press("➡️ Không có, tiếp tục").await;
     let mark = c.mark();
     c.press("✅ Gửi phản ánh").await;
     c.bot_messages_since(mark)
         .iter()
         .filter_map(|m| m.text.as_deref())
-        .find(|t| t.contains("Mã hồ sơ"))
-        .and_then(|t| common::bot::field(t, "Mã hồ sơ"))
+        .find(|t| common::bot::receipt_in(t).is_some())
+        .and_then(common::bot::case_number_in)
 }
 
 async fn cases(store: &Store) -> i64 {
@@ -190,7 +180,7 @@ async fn the_database_writer(store: Store, url: &str, dir: &std::path::Path) {
             .bot_messages()
             .iter()
             .filter_map(|m| m.text.as_deref())
-            .find_map(|t| common::bot::field(t, "Mã biên nhận (bí mật)"))
+            .find_map(common::bot::receipt_in)
             .unwrap();
         tipline::crypto::Receipt::parse(&receipt_text)
             .unwrap()
@@ -318,8 +308,8 @@ async fn the_database_writer(store: Store, url: &str, dir: &std::path::Path) {
         .bot_messages_since(mark)
         .iter()
         .filter_map(|m| m.text.as_deref())
-        .find(|t| t.contains("Mã hồ sơ"))
-        .and_then(|t| common::bot::field(t, "Mã hồ sơ"))
+        .find(|t| common::bot::receipt_in(t).is_some())
+        .and_then(common::bot::case_number_in)
         .expect("submitted once the forged statement is gone");
     assert!(!opens(&store, &code, ItemKind::Identity, &rogue_cus_sk).await);
 
@@ -401,7 +391,7 @@ async fn rolled_back_draft(store: Store, url: &str, dir: &std::path::Path) {
     let id = 5_560_001;
     let c = h.citizen(SimUser::new(id, "Lê").language("vi"));
     c.command("/start").await;
-    c.press("✅ Đồng ý").await;
+    c.press("✅ Đồng ý, bắt đầu").await;
     let read = || async {
         let (state, version): (Vec<u8>, i64) = if url.starts_with("sqlite:") {
             let pool = sqlx::SqlitePool::connect(url).await.unwrap();
@@ -425,8 +415,8 @@ async fn rolled_back_draft(store: Store, url: &str, dir: &std::path::Path) {
         (state, version)
     };
     let (early_state, early_version) = read().await;
-    c.press("Nhũng nhiễu, gây phiền hà").await;
     c.press("Cố tình kéo dài").await;
+    c.press("Hộ tịch, cư trú").await;
     let (_, version) = read().await;
     assert!(version > early_version);
     assert!(h.draft_opens(id).await);

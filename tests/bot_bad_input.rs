@@ -12,33 +12,19 @@ use tipline::sim::{ChatKind, Citizen, Content, ForwardOrigin, Incoming, SimUser}
 /// Brings a citizen to the "what happened" step with one story message written.
 async fn to_story(c: &Citizen) {
     c.command("/start").await;
-    c.press("✅ Đồng ý").await;
-    c.press("Nhũng nhiễu, gây phiền hà").await;
+    c.press("✅ Đồng ý, bắt đầu").await;
     c.press("Cố tình kéo dài").await;
     c.press("Hộ tịch, cư trú").await;
-    c.press("UBND, phòng ban xã/phường").await;
     c.press("Trung tâm Phục vụ hành chính công xã/phường").await;
     c.press("Tôi không muốn nói").await;
-    c.press("Hôm nay").await;
-    c.press("Bỏ qua").await;
+    c.press("Tháng này").await;
+    c.press("Không biết, bỏ qua").await;
     c.send("Hồ sơ khai sinh bị hẹn lại năm lần.").await;
 }
 
 /// Finishes from the story step and returns the stored story.
 async fn finish(h: &Harness, c: &Citizen) -> String {
-    c.press("Xong").await;
-    // A file sent at an earlier step is already there: then the button is "Done".
-    if c.last_buttons().iter().any(|b| b == "Không có tệp") {
-        c.press("Không có tệp").await;
-    } else {
-        c.press("Xong").await;
-    }
-    c.press("Tiếp tục").await;
-    c.press("Bỏ qua").await;
-    c.press("Không, chỉ qua bot").await;
-    if c.last_buttons().iter().any(|b| b.starts_with("Tiếp tục")) {
-        c.press("Tiếp tục").await;
-    }
+    c.press("➡️ Không có, tiếp tục").await;
     c.press("✅ Gửi phản ánh").await;
     let (code, _) = common::bot::submitted(c);
     common::bot::summary_of(h, &code).await.story
@@ -178,18 +164,16 @@ fn cases() -> Vec<Case> {
                     })
                     .await;
                     c.wait_for(|s| {
-                        s.messages.last().and_then(|m| m.text.as_deref())
-                            == Some("Đã ghi nhận. Gửi thêm, hoặc bấm \"Xong\".")
-                            || s.messages.last().is_some_and(|m| {
-                                m.text
-                                    .as_deref()
-                                    .is_some_and(|t| t.starts_with("Chuyện gì đã xảy ra?"))
-                            })
+                        s.messages.last().is_some_and(|m| {
+                            m.text
+                                .as_deref()
+                                .is_some_and(|t| t.starts_with("Đã ghi. Muốn kể thêm"))
+                        })
                     })
                     .await;
                 })
             },
-            expect: "trông giống mã biên nhận",
+            expect: "trông giống mã tra cứu",
         },
         Case {
             name: "forwarded photo",
@@ -286,7 +270,7 @@ fn cases() -> Vec<Case> {
                             c.user(),
                             c.chat_id(),
                             last.message_id,
-                            &format!("{}|w:today", token - 3),
+                            &format!("{}|w:this_month", token - 3),
                         )
                         .unwrap();
                     stale_answer(c).await;
@@ -401,7 +385,7 @@ async fn outage_then_recovery(h: &mut Harness, c: &Citizen, back: impl AsyncFnOn
     );
     back(h).await;
     c.send("Thêm một chi tiết.").await;
-    assert!(c.last_text().unwrap().contains("Đã ghi nhận"));
+    assert!(c.last_text().unwrap().contains("Đã ghi."));
     let story = finish(h, c).await;
     assert_eq!(
         story,
@@ -465,22 +449,16 @@ async fn a_hundred_citizens_at_once_none_lost_none_mixed_up() {
             .with_quiet_period(Duration::from_millis(1000));
         tasks.push(tokio::spawn(async move {
             c.command("/start").await;
-            c.press("✅ Đồng ý").await;
-            c.press("Dấu hiệu tham nhũng").await;
-            c.press("Đòi hoặc nhận hối lộ").await;
+            c.press("✅ Đồng ý, bắt đầu").await;
+            c.press("Thu tiền sai quy định").await;
             c.press("Giáo dục").await;
-            c.press("Công an, thuế").await;
             c.press("Trường học").await;
             c.press("Tôi không muốn nói").await;
-            c.press("Hôm nay").await;
-            c.press("Bỏ qua").await;
+            c.press("Tháng này").await;
+            c.press("Không biết, bỏ qua").await;
             c.send(&format!("Báo cáo số {i}: thu tiền học thêm trái phép."))
                 .await;
-            c.press("Xong").await;
-            c.press("Không có tệp").await;
-            c.press("Tiếp tục").await;
-            c.press("Bỏ qua").await;
-            c.press("Không, chỉ qua bot").await;
+            c.press("➡️ Không có, tiếp tục").await;
             c.press("✅ Gửi phản ánh").await;
             (i, common::bot::submitted(&c).0)
         }));

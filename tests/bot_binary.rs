@@ -134,9 +134,8 @@ async fn sigkill_restart_sigterm_and_no_canaries_anywhere() {
         .with_quiet_period(Duration::from_millis(1300))
         .with_timeout(Duration::from_secs(20));
     c.command("/start").await;
-    c.press("✅ Đồng ý").await;
-    c.press("Dấu hiệu tham nhũng").await;
-    c.press("Thu tiền trái quy định").await;
+    c.press("✅ Đồng ý, bắt đầu").await;
+    c.press("Thu tiền sai quy định").await;
 
     // SIGKILL mid-dialogue; the draft is in the database; a new process continues.
     kill(&mut child, "-KILL");
@@ -149,13 +148,13 @@ async fn sigkill_restart_sigterm_and_no_canaries_anywhere() {
     c.send("Ninh Hòa").await;
     let buttons = c.last_buttons();
     c.press(&buttons[0]).await;
-    c.press("Hôm nay").await;
-    c.press("Bỏ qua").await;
+    c.press("Tháng này").await;
+    c.press("Không biết, bỏ qua").await;
     c.send(&format!(
         "Bác sĩ đòi 500 nghìn mới cho nhập viện. Số tôi là {PHONE_IN_TEXT}."
     ))
     .await;
-    c.press("Xong").await;
+    c.press("📄 Có giấy tờ").await;
     let pdf = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/data/attach/report.pdf"
@@ -163,17 +162,16 @@ async fn sigkill_restart_sigterm_and_no_canaries_anywhere() {
     .unwrap();
     c.send_document(pdf, FILE_NAME, "application/pdf").await;
     assert!(c.last_text().unwrap().contains("attachment-1.pdf"));
-    c.press("Xong").await;
-    c.press("Tiếp tục").await;
-    c.press("Bỏ qua").await;
-    c.press("Không, chỉ qua bot").await;
-    // The phone number typed in the story is found and removed by default.
-    assert!(c.last_text().unwrap().contains(PHONE_IN_TEXT));
-    c.press("Tiếp tục").await;
-    assert!(!c.last_text().unwrap().contains(PHONE_IN_TEXT));
+    c.press("Gửi xong").await;
+    // The phone number typed in the story is found, listed, and removed by default.
+    let review = c.last_text().unwrap();
+    let (summary, findings) = review.split_once("\n\nBot thấy").unwrap();
+    assert!(findings.contains(PHONE_IN_TEXT), "{review}");
+    assert!(!summary.contains(PHONE_IN_TEXT), "{review}");
     c.press("✅ Gửi phản ánh").await;
     let (code, receipt) = common::bot::submitted(&c);
-    c.press("Tôi đã lưu mã").await;
+    c.press("🗑 Đã chép mã").await;
+    c.press("Đã chép, xóa tin này").await;
     c.press("Giữ lại").await;
 
     // Status with the receipt, then a run of bad input.

@@ -1,43 +1,35 @@
 //! The dialogue's commands, limits and edges, end to end through real teloxide over HTTP:
 //! the command menus, /lang, /report resume, /help, /privacy, /cancel, /wipe; the daily
-//! report limit, the receipt-attempt limit and the flood answer; future dates; forged button
-//! data; a story near the length limit and a review screen longer than one Telegram message;
-//! Telegram failing (lost answers, dropped connections, an undeliverable receipt).
+//! report limit, the receipt-attempt limit and the flood answer; forged button data; the
+//! twelve-tap path; a redirect that continues as an anonymous report; a story near the length
+//! limit and a review screen longer than one Telegram message; Telegram failing (lost answers,
+//! dropped connections, an undeliverable receipt).
 
 use crate::common;
 
 use std::time::Duration;
 
-use common::bot::{Harness, Options, field};
+use common::bot::{Harness, Options};
 use tipline::sim::{Citizen, EveryNth, Faults, SimUser};
 
-/// /start → consent → the first three answers.
+/// /start → consent → the first two answers.
 async fn to_office(c: &Citizen) {
     c.command("/start").await;
-    c.press("✅ Đồng ý").await;
-    c.press("Nhũng nhiễu, gây phiền hà").await;
+    c.press("✅ Đồng ý, bắt đầu").await;
     c.press("Cố tình kéo dài").await;
     c.press("Hộ tịch, cư trú").await;
 }
 
 /// From the office step to the review screen, with `story` as what happened.
 async fn office_to_review(c: &Citizen, story: &[&str]) {
-    c.press("UBND, phòng ban xã/phường").await;
     c.press("Trung tâm Phục vụ hành chính công xã/phường").await;
     c.press("Tôi không muốn nói").await;
-    c.press("Hôm nay").await;
-    c.press("Bỏ qua").await;
+    c.press("Tháng này").await;
+    c.press("Không biết, bỏ qua").await;
     for part in story {
         c.send(part).await;
     }
-    c.press("Xong").await;
-    c.press("Không có tệp").await;
-    c.press("Tiếp tục").await;
-    c.press("Bỏ qua").await;
-    c.press("Không, chỉ qua bot").await;
-    if c.last_buttons().iter().any(|b| b.starts_with("Tiếp tục")) {
-        c.press("Tiếp tục").await;
-    }
+    c.press("➡️ Không có, tiếp tục").await;
 }
 
 /// Waits until a message with a receipt arrives after `mark`.
@@ -46,7 +38,7 @@ async fn wait_for_receipt_message(c: &Citizen, mark: tipline::sim::Mark) {
         c.bot_messages_since(mark).iter().any(|m| {
             m.text
                 .as_deref()
-                .is_some_and(|t| t.contains("Mã biên nhận"))
+                .is_some_and(|t| common::bot::receipt_in(t).is_some())
         })
     })
     .await;
@@ -89,8 +81,7 @@ async fn commands_language_resume_cancel_and_wipe() {
             .collect();
         assert_eq!(h.sim.commands(code), expected, "menu for {code:?}");
     }
-    c.press("✅ Đồng ý").await;
-    c.press("Nhũng nhiễu, gây phiền hà").await;
+    c.press("✅ Đồng ý, bắt đầu").await;
     // /lang switches the language and repeats the current step in it.
     let mark = c.mark();
     c.command("/lang").await;
@@ -100,25 +91,31 @@ async fn commands_language_resume_cancel_and_wipe() {
         said.last().unwrap(),
         "What did the official do? Pick the closest."
     );
-    c.press("Deliberately delaying the file").await;
+    c.press("Delayed the file").await;
     // /report in the middle of a report resumes it.
     let mark = c.mark();
     c.command("/report").await;
     let said = said_since(&c, mark);
     assert!(
-        said[0].contains("You have a report in progress") && said[1] == "Which area is this about?",
+        said[0].contains("You have a report in progress")
+            && said[1] == "Which sector is this about?",
         "{said:?}"
     );
     // /help and /privacy answer, then the current step again.
     let mark = c.mark();
     c.command("/help").await;
     let said = said_since(&c, mark);
-    assert!(said[0].contains("/status") && said[1] == "Which area is this about?");
+    assert!(
+        said[0].contains("/status")
+            && said[0].contains("48 hours")
+            && said[1] == "Which sector is this about?",
+        "{said:?}"
+    );
     let mark = c.mark();
     c.command("/privacy").await;
     let said = said_since(&c, mark);
     assert!(
-        said[0].contains("What we cannot hide") && !said[0].contains("Consent to processing"),
+        said[0].contains("What the bot cannot hide") && said[0].contains("Your rights"),
         "{said:?}"
     );
     c.command("/lang").await;
@@ -153,7 +150,11 @@ async fn commands_language_resume_cancel_and_wipe() {
     );
     // With nothing recorded, /wipe explains how to delete the chat by hand.
     c.command("/wipe").await;
-    assert!(c.last_text().unwrap().contains("Xóa cuộc trò chuyện"));
+    assert!(
+        c.last_text()
+            .unwrap()
+            .contains("Delete chat (Xóa cuộc trò chuyện)")
+    );
     h.stop().await;
 }
 
@@ -174,13 +175,16 @@ async fn daily_limit_receipt_attempts_and_flood_answer() {
     office_to_review(&c, &["Hồ sơ bị giữ ba tháng."]).await;
     c.press("✅ Gửi phản ánh").await;
     let (code, _) = common::bot::submitted(&c);
-    c.press("Tôi đã lưu mã").await;
+    c.press("🗑 Đã chép mã").await;
+    c.press("Đã chép, xóa tin này").await;
     c.press("Giữ lại").await;
-    // A second report the same day is refused, and its draft kept for tomorrow. (Nothing
-    // was kept of the first report, not even the consent: the notice comes again.)
-    c.command("/report").await;
-    c.press("✅ Đồng ý").await;
-    c.press("Nhũng nhiễu, gây phiền hà").await;
+    // A second report the same day is refused, and its draft kept for tomorrow. Nothing was
+    // kept of the first report; "Make another report" carries the consent in its button.
+    c.press("📝 Gửi phản ánh khác").await;
+    assert_eq!(
+        c.last_text().unwrap(),
+        "Cán bộ đã làm gì? Chọn điều gần nhất."
+    );
     c.press("Cố tình kéo dài").await;
     c.press("Hộ tịch, cư trú").await;
     office_to_review(&c, &["Lần thứ hai."]).await;
@@ -216,12 +220,22 @@ async fn daily_limit_receipt_attempts_and_flood_answer() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn future_months_and_forged_buttons_are_refused() {
+async fn forged_buttons_are_refused() {
     let h = Harness::start().await;
     let c = h.citizen(SimUser::new(7_100_004, "Tú").language("vi"));
     to_office(&c).await;
-    // Forged data carrying the current token: not a choice of this step.
-    for forged in ["sec:bogus", "p:9999", "og:7", "zzz", "send", "ef:story"] {
+    // Forged data carrying the current token: not a choice of this step (an office of
+    // another sector, an unknown place, a group that does not exist, a step not reached).
+    for forged in [
+        "sec:bogus",
+        "p:9999",
+        "og:7",
+        "off:0",
+        "off:9999",
+        "zzz",
+        "send",
+        "ef:story",
+    ] {
         let (msg, data) = current_button(&c);
         let token = data.split('|').next().unwrap().to_owned();
         let mark = c.mark();
@@ -233,7 +247,7 @@ async fn future_months_and_forged_buttons_are_refused() {
         let said = said_since(&c, mark);
         assert!(
             said.iter().any(|t| t.contains("không còn dùng được"))
-                && said.last().unwrap().starts_with("Cơ quan, đơn vị nào?"),
+                && said.last().unwrap().starts_with("Cơ quan nào?"),
             "{forged}: {said:?}"
         );
     }
@@ -249,35 +263,99 @@ async fn future_months_and_forged_buttons_are_refused() {
         said_since(&c, mark)
             .last()
             .unwrap()
-            .starts_with("Cơ quan, đơn vị nào?")
+            .starts_with("Cơ quan nào?")
     );
-    c.press("UBND, phòng ban xã/phường").await;
-    c.press("Trung tâm Phục vụ hành chính công xã/phường").await;
-    c.press("Tôi không muốn nói").await;
-    c.press("Trước đó").await;
-    // Future months are refused; a past one is taken.
-    let (year, month) = tipline::clock::Day::today().year_month();
-    let next = if month == 12 {
-        format!("1/{}", year + 1)
-    } else {
-        format!("{}/{year}", month + 1)
-    };
-    for bad in [next.as_str(), "1/2099", "13/2025", "hôm qua"] {
-        let mark = c.mark();
-        c.send(bad).await;
-        let said = said_since(&c, mark);
-        assert!(
-            said.iter()
-                .any(|t| t.contains("không phải ngày trong tương lai")),
-            "{bad}: {said:?}"
-        );
-    }
-    c.send("3/2025").await;
+    h.stop().await;
+}
+
+/// A complete report with no optional field takes twelve taps or messages from /start to the
+/// receipt (docs/DIALOGUE.md, section 2), counted as updates the bot receives.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_complete_report_takes_twelve_taps_or_messages() {
+    let h = Harness::start().await;
+    // Telegram in English: Vietnamese all the same (Telegram has no Vietnamese interface).
+    let c = h.citizen(SimUser::new(7_100_009, "Ba").language("en"));
+    let mark = c.mark();
+    c.command("/start").await;
+    assert!(c.last_text().unwrap().starts_with("Xin chào"));
     assert!(
-        c.last_text()
-            .unwrap()
-            .starts_with("Cán bộ liên quan là ai?")
+        c.last_text().unwrap().encode_utf16().count() <= 450,
+        "the first screen fits about one phone screen"
     );
+    c.press("✅ Đồng ý, bắt đầu").await;
+    c.press("Cố tình kéo dài").await;
+    c.press("Đất đai").await;
+    c.press("Cán bộ địa chính").await;
+    c.send("Cam Lập").await;
+    c.press("xã Nam Cam Ranh").await;
+    c.press("Tháng trước").await;
+    c.send("cán bộ nam ở bàn số 3, bộ phận một cửa").await;
+    c.send("Tôi nộp hồ sơ cấp sổ từ tháng 6, bị hẹn lại bốn lần.")
+        .await;
+    c.press("➡️ Không có, tiếp tục").await;
+    c.press("✅ Gửi phản ánh").await;
+    let (code, _) = common::bot::submitted(&c);
+    // Updates the bot received from this person: messages typed, and buttons pressed (each
+    // press a distinct callback query, answered once or more).
+    let typed = c
+        .snapshot()
+        .messages
+        .iter()
+        .filter(|m| {
+            m.message_id > mark.message_id && matches!(m.sender, tipline::sim::Sender::User(_))
+        })
+        .count();
+    let presses: std::collections::HashSet<String> = h
+        .sim
+        .calls()
+        .iter()
+        .filter(|call| call.method == "answerCallbackQuery")
+        .filter_map(|call| call.params["callback_query_id"].as_str().map(str::to_owned))
+        .collect();
+    let presses = presses.len();
+    assert_eq!(typed + presses, 12, "{typed} messages, {presses} taps");
+    let s = common::bot::summary_of(&h, &code).await;
+    assert_eq!(s.category, "harassment");
+    assert_eq!(s.office, "Cán bộ địa chính");
+    assert_eq!(s.language, tipline::bot::texts::Lang::Vi);
+    h.stop().await;
+}
+
+/// "Other cases" → a formal denunciation: the bot explains the procedure, and one tap goes on
+/// as an anonymous report on the consent already given.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redirect_continues_as_an_anonymous_report() {
+    let h = Harness::start().await;
+    let c = h.citizen(SimUser::new(7_100_010, "Tâm").language("vi"));
+    c.command("/start").await;
+    c.press("✅ Đồng ý, bắt đầu").await;
+    c.press("Trường hợp khác").await;
+    c.press("Tố cáo chính thức").await;
+    let said = c.last_text().unwrap();
+    assert!(
+        said.contains("Điều 23") && said.contains("Điều 25 khoản 2"),
+        "{said}"
+    );
+    c.press("➡️ Gửi phản ánh ẩn danh").await;
+    assert_eq!(
+        c.last_text().unwrap(),
+        "Cán bộ đã làm gì? Chọn điều gần nhất."
+    );
+    assert!(h.has_draft(7_100_010).await, "the report goes on");
+    c.press("Cố tình kéo dài").await;
+    c.press("Hộ tịch, cư trú").await;
+    office_to_review(&c, &["Cán bộ giữ hồ sơ khai sinh hai tuần."]).await;
+    c.press("✅ Gửi phản ánh").await;
+    let (code, _) = common::bot::submitted(&c);
+    assert!(!code.is_empty());
+    // The emergency redirect names the numbers and goes back, or stops.
+    c.command("/report").await;
+    c.press("✅ Đồng ý, bắt đầu").await;
+    c.press("Trường hợp khác").await;
+    c.press("🚨 Việc khẩn cấp").await;
+    assert!(c.last_text().unwrap().contains("113"));
+    c.press("Dừng ở đây").await;
+    assert!(c.last_text().unwrap().starts_with("Đã hủy"));
     h.stop().await;
 }
 
@@ -290,24 +368,22 @@ async fn a_long_story_within_the_limit_and_a_review_longer_than_one_message() {
     let part = |n: usize| format!("Đoạn {n}: {}", "cán bộ hẹn lại nhiều lần. ".repeat(110));
     let (one, two, three) = (part(1), part(2), part(3));
     assert!(one.chars().count() < 4096 && one.chars().count() * 2 < 6000);
-    c.press("UBND, phòng ban xã/phường").await;
     c.press("Trung tâm Phục vụ hành chính công xã/phường").await;
     c.press("Tôi không muốn nói").await;
-    c.press("Hôm nay").await;
-    c.press("Bỏ qua").await;
-    assert!(c.last_text().unwrap().contains("tối đa 6000 ký tự"));
+    c.press("Tháng này").await;
+    c.press("Không biết, bỏ qua").await;
+    assert!(
+        !c.last_text().unwrap().contains("6000"),
+        "the limit is said only when a message would pass it"
+    );
     c.send(&one).await;
     c.send(&two).await;
     // The third part would pass the limit: refused with the number, nothing lost.
     let mark = c.mark();
     c.send(&three).await;
     assert!(said_since(&c, mark)[0].contains("giới hạn 6000 ký tự"));
-    c.press("Xong").await;
-    c.press("Không có tệp").await;
-    c.press("Tiếp tục").await;
-    c.press("Bỏ qua").await;
     let mark = c.mark();
-    c.press("Không, chỉ qua bot").await;
+    c.press("➡️ Không có, tiếp tục").await;
     // The review screen does not fit one message: it comes in parts, buttons on the last.
     let parts: Vec<_> = c.bot_messages_since(mark);
     assert!(parts.len() >= 2, "{}", parts.len());
@@ -350,7 +426,7 @@ async fn telegram_failing_loses_no_prompt_and_no_receipt() {
     assert!(
         c.last_text()
             .unwrap()
-            .contains("Đây đúng là nội dung Thanh tra sẽ nhận")
+            .contains("Đây đúng là bản Thanh tra sẽ nhận")
     );
     // Now Telegram refuses every message at the moment of sending: the case is committed,
     // the receipt cannot be delivered, and the draft (committed with the case) still owes one.
@@ -364,7 +440,7 @@ async fn telegram_failing_loses_no_prompt_and_no_receipt() {
     assert!(
         !said_since(&c, mark)
             .iter()
-            .any(|t| t.contains("Mã biên nhận")),
+            .any(|t| common::bot::receipt_in(t).is_some()),
         "nothing could be sent"
     );
     assert_eq!(
@@ -397,20 +473,21 @@ async fn telegram_failing_loses_no_prompt_and_no_receipt() {
         .find(|m| {
             m.text
                 .as_deref()
-                .is_some_and(|t| t.contains("Mã biên nhận"))
+                .is_some_and(|t| common::bot::receipt_in(t).is_some())
         })
         .unwrap();
-    assert!(receipt_msg.protected);
+    assert!(!receipt_msg.protected);
     let keys = tipline::crypto::Receipt::parse(&receipt)
         .unwrap()
         .derive_blocking(tipline::crypto::keyfile::KdfParams::INSECURE_FOR_TESTS)
         .unwrap();
     let found = h.store.case_by_receipt(&keys.lookup_id).await.unwrap();
     assert!(found.is_some(), "the re-sent receipt opens the case");
-    let code = field(receipt_msg.text.as_deref().unwrap(), "Mã hồ sơ").unwrap();
+    let code = common::bot::case_number_in(receipt_msg.text.as_deref().unwrap()).unwrap();
     assert_eq!(found.unwrap().case.code.to_string(), code);
-    // "I have saved the code" still deletes it.
-    c.press("Tôi đã lưu mã").await;
+    // "I've copied it" still deletes it, once confirmed.
+    c.press("🗑 Đã chép mã").await;
+    c.press("Đã chép, xóa tin này").await;
     let snap = c.snapshot();
     assert!(
         snap.messages
@@ -442,7 +519,10 @@ async fn send_pressed_twice_submits_once_and_answers_both() {
     wait_for_receipt_message(&c, mark).await;
     c.settle().await;
     let said = said_since(&c, mark);
-    let receipts = said.iter().filter(|t| t.contains("Mã biên nhận")).count();
+    let receipts = said
+        .iter()
+        .filter(|t| common::bot::receipt_in(t).is_some())
+        .count();
     assert_eq!(receipts, 1, "{said:?}");
     assert!(
         said.len() >= 2,
@@ -522,7 +602,7 @@ async fn status_before_any_consent_stores_nothing() {
     let h = Harness::start().await;
     let c = h.citizen(SimUser::new(7_100_008, "Lạ").language("vi"));
     c.command("/status").await;
-    assert!(c.last_text().unwrap().contains("Gõ mã biên nhận"));
+    assert!(c.last_text().unwrap().contains("Gõ mã tra cứu bí mật"));
     assert!(
         !h.has_draft(7_100_008).await,
         "nothing stored before a receipt is shown"

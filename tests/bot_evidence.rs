@@ -31,44 +31,32 @@ fn said_since(c: &Citizen, mark: Mark) -> String {
 /// A reporter's name planted in a document's file name: it must go nowhere.
 const FILE_NAME: &str = "Don_Tran_Thi_Lan.pdf";
 
-/// From /start to the story step's Done, in Vietnamese.
+/// From /start to the evidence step (the story told, "I have papers…"), in Vietnamese.
 async fn until_attachments(c: &Citizen) {
     c.command("/start").await;
-    c.press("✅ Đồng ý").await;
-    c.press("Nhũng nhiễu, gây phiền hà").await;
+    c.press("✅ Đồng ý, bắt đầu").await;
     c.press("Đòi tiền").await;
     c.press("Đất đai").await;
     c.send("văn phòng đăng ký đất đai").await;
     c.press("Sở Nông nghiệp và Môi trường").await;
     c.send("Cam Lập").await;
     c.press("xã Nam Cam Ranh").await;
-    c.press("Trong tháng này").await;
+    c.press("Tháng này").await;
     c.send("ông Nguyễn Văn Tư, cán bộ địa chính, điện thoại cơ quan 0258 3822 111")
         .await;
     c.send("Cán bộ đòi 2 triệu đồng mới nhận hồ sơ. Số của tôi 0905 000 123.")
         .await;
-    c.press("Xong").await;
+    c.press("📄 Có giấy tờ").await;
 }
 
-/// From the verification step to the review screen: keep the office phone, remove the
-/// reporter's own number.
+/// From the evidence step to the review screen: keep the office phone, remove the reporter's
+/// own number.
 async fn until_review(c: &Citizen) {
-    c.press("⬜ Có giấy tờ").await;
-    c.press("Tiếp tục").await;
-    c.press("Bỏ qua").await;
-    c.press("Không, chỉ qua bot").await;
-    let findings = c.last_text().unwrap();
-    assert!(
-        findings.lines().nth(1).unwrap().contains("0258 3822 111"),
-        "{findings}"
-    );
-    let keep = c
-        .last_buttons()
-        .into_iter()
-        .find(|b| b.starts_with('1'))
-        .unwrap();
-    c.press(&keep).await;
-    c.press("Tiếp tục").await;
+    c.press("Gửi xong").await;
+    let review = c.last_text().unwrap();
+    let first = review.lines().find(|l| l.starts_with("1. ")).unwrap();
+    assert!(first.contains("0258 3822 111"), "{review}");
+    c.press("1. 🗑 Sẽ xóa").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,13 +72,14 @@ async fn photo_pdf_and_voice_are_cleaned_for_reviewers_and_kept_for_custodians()
     // The attachments step warns before anything is sent.
     let prompt = c.last_text().unwrap();
     for warning in [
-        "Giọng nói có thể cho biết bạn là ai",
-        "hình phản chiếu",
-        "tên bạn ngay trong nội dung",
+        "khuôn mặt, giọng nói, giấy tờ có tên bạn",
+        "Cán bộ xử lý nhận bản đã làm sạch",
+        "Bản gốc được khóa riêng",
+        "Tối đa 5 tệp",
     ] {
         assert!(prompt.contains(warning), "{prompt}");
     }
-    assert!(c.last_buttons().iter().any(|b| b == "Không có tệp"));
+    assert!(c.last_buttons().iter().any(|b| b == "Không gửi tệp ➡️"));
 
     let photo = fixture("photo.jpg");
     let pdf = fixture("report.pdf");
@@ -142,7 +131,6 @@ async fn photo_pdf_and_voice_are_cleaned_for_reviewers_and_kept_for_custodians()
         list.contains("3. attachment-3.ogg") && !list.contains("attachment-4"),
         "{list}"
     );
-    c.press("Xong").await;
 
     until_review(&c).await;
     let review = c.last_text().unwrap();
@@ -159,8 +147,9 @@ async fn photo_pdf_and_voice_are_cleaned_for_reviewers_and_kept_for_custodians()
             "review lacks {expected:?}:\n{review}"
         );
     }
+    let sent_part = review.split("\n\nBot thấy").next().unwrap();
     assert!(
-        !review.contains("0905 000 123") && !review.contains("attachment-4"),
+        !sent_part.contains("0905 000 123") && !review.contains("attachment-4"),
         "{review}"
     );
     c.press("✅ Gửi phản ánh").await;
@@ -276,9 +265,8 @@ async fn limits_other_steps_and_originals_off() {
     .await;
     let c = h.citizen(SimUser::new(7_100_002, "Minh").language("vi"));
     c.command("/start").await;
-    c.press("✅ Đồng ý").await;
-    c.press("Nhũng nhiễu, gây phiền hà").await;
-    // A file sent before the attachments step is kept, and the current step asked again.
+    c.press("✅ Đồng ý, bắt đầu").await;
+    // A file sent before the evidence step is kept, and the current step asked again.
     let m = c.mark();
     c.send_document(
         fixture("statement.docx"),
@@ -304,12 +292,16 @@ async fn limits_other_steps_and_originals_off() {
     c.send("văn phòng đăng ký đất đai").await;
     c.press("Sở Nông nghiệp và Môi trường").await;
     c.press("Tôi không muốn nói").await;
-    c.press("Hôm nay").await;
-    c.press("Bỏ qua").await;
+    c.press("Tháng này").await;
+    c.press("Không biết, bỏ qua").await;
     c.send("Cán bộ đòi tiền mới nhận hồ sơ.").await;
-    c.press("Xong").await;
+    c.press("📄 Có giấy tờ").await;
     let list = c.last_text().unwrap();
     assert!(list.contains("1. attachment-1.docx"), "{list}");
+    assert!(
+        list.contains("Tối đa 2 tệp") && list.contains("Bản gốc không được giữ."),
+        "{list}"
+    );
 
     // Oversized and over the count: clear answers, nothing added.
     let m = c.mark();
@@ -322,13 +314,7 @@ async fn limits_other_steps_and_originals_off() {
     let texts = said_since(&c, m);
     assert!(texts.contains("tối đa 2 tệp"), "{texts}");
     assert!(!c.last_text().unwrap().contains("attachment-3"));
-    c.press("Xong").await;
-    c.press("Tiếp tục").await;
-    c.press("Bỏ qua").await;
-    c.press("Không, chỉ qua bot").await;
-    if c.last_buttons().iter().any(|b| b.starts_with("Tiếp tục")) {
-        c.press("Tiếp tục").await;
-    }
+    c.press("Gửi xong").await;
     c.press("✅ Gửi phản ánh").await;
     let (code, _) = submitted(&c);
     let case = h
@@ -418,7 +404,6 @@ async fn uncleanable_unchecked_and_partly_cleaned_files_say_so() {
     );
     assert!(ack.contains("Bot đã xóa những gì xóa được"), "{ack}");
     assert!(!ack.contains("cùng mọi dữ liệu ẩn trong đó"), "{ack}");
-    c.press("Xong").await;
 
     until_review(&c).await;
     let review = c.last_text().unwrap();

@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use common::bot::{Harness, field, send_receipt};
+use common::bot::{Harness, send_receipt};
 use tipline::bot::summary::{CaseSummary, Identity, TextMessage};
 use tipline::crypto::{ItemKind, Receipt, Sealed};
 use tipline::sim::{Citizen, SimUser};
@@ -14,55 +14,51 @@ async fn vietnamese_report_until_review(c: &Citizen) {
     assert!(
         c.last_text()
             .unwrap()
-            .contains("Telegram biết tài khoản này đã nhắn cho bot")
+            .contains("Telegram đọc được cuộc trò chuyện này")
     );
-    c.press("✅ Đồng ý").await;
-    assert_eq!(c.last_text().unwrap(), "Bạn muốn phản ánh điều gì?");
-    c.press("Nhũng nhiễu, gây phiền hà").await;
+    c.press("✅ Đồng ý, bắt đầu").await;
+    assert_eq!(
+        c.last_text().unwrap(),
+        "Cán bộ đã làm gì? Chọn điều gần nhất."
+    );
     c.press("Đòi tiền").await;
     c.press("Đất đai").await;
     c.send("văn phòng đăng ký đất đai").await;
     c.press("Sở Nông nghiệp và Môi trường").await;
     c.send("Cam Lập").await;
     c.press("xã Nam Cam Ranh").await;
-    c.press("Trong tháng này").await;
+    c.press("Tháng này").await;
     c.send("ông Nguyễn Văn Tư, cán bộ địa chính, điện thoại cơ quan 0258 3822 111")
         .await;
     c.send("Tôi là Trần Thị Lan, số của tôi 0905 000 123. Cán bộ đòi 2 triệu đồng \"bồi dưỡng\" mới nhận hồ sơ cấp sổ đỏ.")
         .await;
+    // Each story message is answered by the question that closes the story.
+    assert!(c.last_text().unwrap().contains("có gì giúp kiểm chứng"));
     c.send("Hẹn ba lần không giải quyết.").await;
-    c.press("Xong").await;
-    c.press("Không có tệp").await;
-    c.press("⬜ Có giấy tờ").await;
-    c.press("☑️ Có giấy tờ").await; // untick
-    c.press("⬜ Có giấy tờ").await; // tick again
-    c.press("⬜ Có người chứng kiến").await;
-    c.press("Tiếp tục").await;
-    c.press("Bỏ qua").await;
-    c.press("Không, chỉ qua bot").await;
-    // The de-identification check: keep the official's office phone, remove the reporter's own details.
-    let findings = c.last_text().unwrap();
+    c.press("📄 Có giấy tờ").await;
+    assert!(c.last_text().unwrap().contains("Bản gốc được khóa riêng"));
+    c.press("Không gửi tệp").await;
+    // The review lists what could identify someone; keep the official's office phone, remove
+    // the reporter's own details.
+    let review = c.last_text().unwrap();
     assert!(
-        findings.contains("0258 3822 111") && findings.contains("0905 000 123"),
-        "{findings}"
+        review.contains("«0258 3822 111»") && review.contains("«0905 000 123»"),
+        "{review}"
     );
-    let keep = c
-        .last_buttons()
-        .into_iter()
-        .position(|b| b.starts_with('1'))
-        .unwrap();
+    let first = review
+        .lines()
+        .find(|l| l.starts_with("1. "))
+        .unwrap()
+        .to_owned();
+    assert!(first.contains("0258 3822 111"), "{review}");
+    c.press("1. 🗑 Sẽ xóa").await;
     assert!(
-        findings.lines().nth(1).unwrap().contains("0258 3822 111"),
-        "{findings}"
-    );
-    let label = c.last_buttons()[keep].clone();
-    c.press(&label).await;
-    assert!(
-        c.last_buttons().iter().any(|b| b.starts_with("1. ✅")),
+        c.last_buttons()
+            .iter()
+            .any(|b| b.starts_with("1. ✅ Giữ lại")),
         "{:?}",
         c.last_buttons()
     );
-    c.press("Tiếp tục").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -83,28 +79,32 @@ async fn complete_vietnamese_report_then_status_and_replies() {
     // The review screen shows exactly what will be sent.
     let review = c.last_text().unwrap();
     for expected in [
-        "Đây đúng là nội dung Thanh tra sẽ nhận",
-        "Nhũng nhiễu, gây phiền hà",
-        "Sở Nông nghiệp và Môi trường",
+        "Đây đúng là bản Thanh tra sẽ nhận",
+        "Dấu hiệu tham nhũng",
+        "Sở Nông nghiệp và Môi trường (ghi là: \"văn phòng đăng ký đất đai\")",
         "xã Nam Cam Ranh",
         "ông Nguyễn Văn Tư, cán bộ địa chính, điện thoại cơ quan 0258 3822 111",
         "Cán bộ đòi 2 triệu đồng",
         "[đã xóa: số điện thoại]",
         "Hẹn ba lần không giải quyết.",
-        "Có giấy tờ, biên nhận, tin nhắn; Có người chứng kiến",
+        "• Kiểm chứng: Có giấy tờ, ảnh, ghi âm, tin nhắn",
     ] {
         assert!(
             review.contains(expected),
             "review lacks {expected:?}:\n{review}"
         );
     }
+    let sent_part = review.split("\n\nBot thấy").next().unwrap();
     assert!(
-        !review.contains("Lan") && !review.contains("lan_tran") && !review.contains("0905 000 123"),
+        !sent_part.contains("Lan")
+            && !sent_part.contains("lan_tran")
+            && !sent_part.contains("0905 000 123"),
         "{review}"
     );
     c.press("✅ Gửi phản ánh").await;
 
-    // The receipt arrives protected; the case code and receipt can be read off it.
+    // The receipt arrives unprotected (it must be copied), the code marked as code so a tap
+    // copies it; the case number is marked as not needed.
     let snap = c.snapshot();
     let receipt_msg = snap
         .messages
@@ -113,18 +113,25 @@ async fn complete_vietnamese_report_then_status_and_replies() {
         .find(|m| {
             m.text
                 .as_deref()
-                .is_some_and(|t| t.contains("Mã biên nhận"))
+                .is_some_and(|t| t.contains("Mã tra cứu bí mật"))
         })
         .unwrap()
         .clone();
-    assert!(
-        receipt_msg.protected,
-        "the receipt is sent with protect_content"
-    );
+    assert!(!receipt_msg.protected, "the receipt can be copied");
     let text = receipt_msg.text.clone().unwrap();
-    let code = field(&text, "Mã hồ sơ").unwrap();
-    let receipt = field(&text, "Mã biên nhận (bí mật)").unwrap();
+    let code = common::bot::case_number_in(&text).unwrap();
+    let receipt = common::bot::receipt_in(&text).unwrap();
     assert!(Receipt::parse(&receipt).is_ok());
+    assert!(
+        text.contains(&format!("Số hồ sơ {code} chỉ dùng nội bộ")),
+        "{text}"
+    );
+    let entity = &receipt_msg.raw["entities"][0];
+    assert_eq!(entity["type"], "code");
+    let utf16: Vec<u16> = text.encode_utf16().collect();
+    let at = entity["offset"].as_u64().unwrap() as usize;
+    let len = entity["length"].as_u64().unwrap() as usize;
+    assert_eq!(String::from_utf16(&utf16[at..at + len]).unwrap(), receipt);
 
     // The Inspectorate's side: one case, the summary opens for the reviewer, the identity only for the custodian.
     let case = h
@@ -138,9 +145,14 @@ async fn complete_vietnamese_report_then_status_and_replies() {
     let summary = summary
         .open(ItemKind::Summary, &case.id, &h.reviewer.0)
         .unwrap();
-    assert_eq!(summary.category, "harassment");
+    assert_eq!(summary.category, "corruption");
+    assert_eq!(summary.behaviour, "demand_money");
+    assert_eq!(summary.office_typed, "văn phòng đăng ký đất đai");
     assert_eq!(summary.place.as_deref(), Some("xã Nam Cam Ranh"));
-    assert_eq!(summary.verification, vec!["documents", "witnesses"]);
+    assert_eq!(summary.verification, vec!["documents"]);
+    // The official's office number was kept, the reporter's own removed.
+    assert!(summary.officials.contains("0258 3822 111"));
+    assert!(!summary.story.contains("0905 000 123") && !summary.story.contains("Lan"));
     let identity: Sealed<Identity> = Sealed::from_bytes(items[1].blob.clone());
     assert!(
         identity
@@ -160,8 +172,22 @@ async fn complete_vietnamese_report_then_status_and_replies() {
         (7_000_001, Some("lan_tran"), "Lan")
     );
 
-    // "I have saved the code" deletes the receipt message; then the wipe offer.
-    c.press("Tôi đã lưu mã").await;
+    // "I've copied it" asks first; "Not yet" keeps it; then "Copied" deletes the receipt
+    // message, and the wipe offer follows.
+    c.press("🗑 Đã chép mã").await;
+    assert!(c.last_text().unwrap().contains("Bạn chắc đã chép mã?"));
+    c.press("Chưa, để lại").await;
+    assert!(c.last_text().unwrap().contains("tin chứa mã vẫn còn"));
+    assert!(
+        !c.snapshot()
+            .messages
+            .iter()
+            .find(|m| m.message_id == receipt_msg.message_id)
+            .unwrap()
+            .deleted
+    );
+    c.press("🗑 Đã chép mã").await;
+    c.press("Đã chép, xóa tin này").await;
     assert!(
         c.snapshot()
             .messages
@@ -173,7 +199,7 @@ async fn complete_vietnamese_report_then_status_and_replies() {
     assert!(
         c.last_text()
             .unwrap()
-            .contains("xóa toàn bộ cuộc trò chuyện")
+            .contains("xóa luôn cuộc trò chuyện này")
     );
     c.press("🧹 Xóa cuộc trò chuyện").await;
     let snap = c.snapshot();
@@ -283,20 +309,30 @@ async fn complete_vietnamese_report_then_status_and_replies() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn complete_english_report_with_edit_and_back() {
     let h = Harness::start().await;
+    // Telegram in English: the bot still starts in Vietnamese, with an English button.
     let c = h.citizen(SimUser::new(7_000_002, "Sam").language("en"));
     c.command("/start").await;
+    assert!(c.last_text().unwrap().starts_with("Xin chào"));
+    c.press("English").await;
     assert!(
         c.last_text()
             .unwrap()
-            .contains("Telegram knows this account messaged the bot")
+            .contains("Telegram can read this chat")
     );
-    c.press("✅ I agree").await;
-    c.press("Signs of corruption").await;
+    c.press("📄 Details").await;
+    let notice = c.last_text().unwrap();
+    assert!(
+        notice.contains("Personal Data Protection Law No. 91/2025/QH15")
+            && notice.contains("within 72 hours"),
+        "{notice}"
+    );
+    c.press("✅ I agree, start").await;
+    c.press("Charged unlawful fees").await;
     c.press("⬅️ Back").await;
-    assert_eq!(c.last_text().unwrap(), "What would you like to report?");
-    c.press("Signs of corruption").await;
-    c.press("Unlawful fees").await;
+    c.press("Charged unlawful fees").await;
     c.press("Traffic police").await;
+    assert!(c.last_buttons().iter().any(|b| b == "Traffic Police"));
+    c.press("📋 Another office…").await;
     c.press("Police, tax").await;
     c.press("Traffic Police").await;
     let mark = c.mark();
@@ -309,44 +345,36 @@ async fn complete_english_report_with_edit_and_back() {
     assert!(
         said.iter()
             .any(|t| t.contains("No commune or ward of Khánh Hòa matches"))
-            && said.last().unwrap().contains("Type part of the name"),
+            && said.last().unwrap().contains("Type its name"),
         "{said:?}"
     );
     c.press("I prefer not to say").await;
-    c.press("Earlier").await;
-    c.send("13/2025").await;
-    assert!(c.snapshot().messages.iter().any(|m| {
-        m.text
-            .as_deref()
-            .is_some_and(|t| t.contains("could not read"))
-    }));
-    c.send("3/2025").await;
-    c.press("Skip").await;
+    c.press("2–6 months ago").await;
+    c.press("Don't know, skip").await;
     c.send("Officers at the checkpoint took 500,000 dong without a receipt.")
         .await;
-    c.press("Done").await;
-    c.press("No files").await;
-    c.press("Continue").await;
-    c.press("Skip").await;
-    c.press("Yes, I'll leave a contact").await;
+    c.press("➡️ Nothing, continue").await;
+    c.press("📞 Leave a contact").await;
+    assert!(c.last_text().unwrap().contains("The safest way"));
     c.send("signal: example-handle").await;
     let review = c.last_text().unwrap();
     assert!(
-        review.contains("(reporter preferred not to say)") && review.contains("3/2025"),
+        review.contains("(reporter preferred not to say)") && review.contains("• Sector:"),
         "{review}"
     );
+    let (summary_part, contact_part) = review.split_once("📞 Contact").unwrap();
     assert!(
-        !review.contains("example-handle"),
-        "contact details never go into the summary"
+        !summary_part.contains("example-handle") && contact_part.contains("example-handle"),
+        "contact details never go into the summary: {review}"
     );
-    // Every field has its own edit button on the review screen, and Back leaves it.
+    // "Change something" lists every part; Back leaves it.
+    c.press("✏️ Change something").await;
     let buttons = c.last_buttons();
     for field in [
-        "✏️ Kind of report",
+        "✏️ Behaviour",
         "✏️ What happened",
         "✏️ Evidence files",
         "⬅️ Back",
-        "Cancel",
     ] {
         assert!(buttons.iter().any(|b| b == field), "{field} in {buttons:?}");
     }
@@ -354,17 +382,16 @@ async fn complete_english_report_with_edit_and_back() {
     c.press("✏️ What happened").await;
     assert!(c.last_text().unwrap().contains("replaces the old text"));
     c.press("⬅️ Back").await;
-    c.press("✏️ What happened").await;
-    c.press("Done").await;
     assert!(
         c.last_text().unwrap().contains("checkpoint"),
         "the old story stays"
     );
     // Edit the story from the review screen.
+    c.press("✏️ Change something").await;
     c.press("✏️ What happened").await;
     c.send("Officers took 500,000 dong without a receipt, twice.")
         .await;
-    c.press("Done").await;
+    c.press("➡️ Nothing, continue").await;
     let review = c.last_text().unwrap();
     assert!(
         review.contains("twice") && !review.contains("checkpoint"),
@@ -389,6 +416,7 @@ async fn complete_english_report_with_edit_and_back() {
     );
     let summary = common::bot::summary_of(&h, &code).await;
     assert_eq!(summary.place, None);
+    assert_eq!(summary.category, "corruption");
     assert_eq!(summary.language, tipline::bot::texts::Lang::En);
     h.stop().await;
 }

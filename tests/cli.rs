@@ -449,7 +449,9 @@ fn demo_runs_the_whole_pipeline_offline() {
         "Đồng ý",
         "✅ Đã gửi phản ánh",
         "What the Inspectorate receives",
-        "Đây đúng là nội dung Thanh tra sẽ nhận",
+        "Đây đúng là bản Thanh tra sẽ nhận",
+        "Mã tra cứu bí mật",
+        "(ghi là: \"văn phòng đăng ký đất đai\")",
         "The reviewer key cannot open it",
     ] {
         assert!(

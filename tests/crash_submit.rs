@@ -32,7 +32,6 @@ use tipline::store::Store;
 /// Longer than any test: a stalled or held call never completes while it matters.
 const FOREVER: Duration = Duration::from_secs(900);
 const SEND: &str = "✅ Gửi phản ánh";
-const RECEIPT_LABEL: &str = "Mã biên nhận (bí mật)";
 
 /// Kills the server if the test fails half-way, so no process outlives the test.
 struct Guard(Child);
@@ -150,16 +149,17 @@ enum Do {
 }
 
 /// The loadtest's report (the dialogue's own script) up to the review screen, with an
-/// evidence file instead of "no files".
+/// evidence file instead of "nothing to verify it".
 fn to_review() -> Vec<(Do, usize)> {
     let mut script = Vec::new();
     for (act, n) in REPORT {
         match act {
             Act::Press(SEND) => break,
-            Act::Press("Không có tệp") => {
-                // The file's note, then the evidence prompt again (with "Xong").
+            Act::Press("➡️ Không có, tiếp tục") => {
+                // The evidence prompt; the file's note, then the prompt again; done.
+                script.push((Do::Press("📄 Có giấy tờ"), 1));
                 script.push((Do::Document, 2));
-                script.push((Do::Press("Xong"), 1));
+                script.push((Do::Press("Gửi xong"), 1));
             }
             Act::Press(l) => script.push((Do::Press(l), *n)),
             Act::Text(t) => script.push((Do::Text(t), *n)),
@@ -253,7 +253,7 @@ impl Person {
             .into_iter()
             .filter_map(|m| {
                 m.text
-                    .filter(|t| t.contains(RECEIPT_LABEL))
+                    .filter(|t| common::bot::receipt_in(t).is_some())
                     .map(|t| (m.message_id, t))
             })
             .collect()
@@ -297,9 +297,14 @@ impl Person {
     }
 }
 
-/// Pulls "Label: value" out of a message.
-fn field(text: &str, label: &str) -> String {
-    common::bot::field(text, label).unwrap_or_else(|| panic!("no {label} in {text}"))
+/// The receipt of a receipt message.
+fn receipt_of(text: &str) -> String {
+    common::bot::receipt_in(text).unwrap_or_else(|| panic!("no receipt in {text}"))
+}
+
+/// The case number of a receipt message.
+fn case_of(text: &str) -> String {
+    common::bot::case_number_in(text).unwrap_or_else(|| panic!("no case number in {text}"))
 }
 
 /// The case a receipt opens, if any (derived as the bot does, with the production cost).
@@ -330,8 +335,8 @@ async fn verify(inst: &Install, people: &[Person]) {
                 inst.sim.transcript(p.chat())
             )
         });
-        let code = field(newest, "Mã hồ sơ");
-        let opened = opens(&inst.store, &field(newest, RECEIPT_LABEL)).await;
+        let code = case_of(newest);
+        let opened = opens(&inst.store, &receipt_of(newest)).await;
         assert_eq!(
             opened.as_ref().map(|c| c.to_string()),
             Some(code.clone()),
@@ -341,8 +346,8 @@ async fn verify(inst: &Install, people: &[Person]) {
         );
         assert!(seen.insert(code.clone()), "two people hold case {code}");
         for (_, older) in &receipts[..receipts.len() - 1] {
-            let r = field(older, RECEIPT_LABEL);
-            if r != field(newest, RECEIPT_LABEL) {
+            let r = receipt_of(older);
+            if r != receipt_of(newest) {
                 assert_eq!(
                     opens(&inst.store, &r).await,
                     None,
@@ -426,13 +431,32 @@ fn hold_forever(method: &str) -> Stall {
 }
 
 async fn wait_for_receipts(inst: &Install, people: &[Person], marks: &[i32]) {
-    wait_for("every receipt message in its chat", || {
-        people
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let waiting: Vec<&Person> = people
             .iter()
             .zip(marks)
-            .all(|(p, m)| !p.receipts_since(&inst.sim, *m).is_empty())
-    })
-    .await;
+            .filter(|(p, m)| p.receipts_since(&inst.sim, **m).is_empty())
+            .map(|(p, _)| p)
+            .collect();
+        if waiting.is_empty() {
+            return;
+        }
+        if Instant::now() > deadline {
+            let log = std::fs::read_to_string(&inst.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(30).collect();
+            panic!(
+                "timed out waiting for every receipt message in its chat:\n{}\nthe server's log, newest first:\n{}",
+                waiting
+                    .iter()
+                    .map(|p| inst.sim.transcript(p.chat()))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                tail.join("\n")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 async fn every_boundary(pg_url: Option<String>) {
@@ -501,7 +525,7 @@ async fn every_boundary(pg_url: Option<String>) {
         let got = p.receipts_since(&inst.sim, *mark);
         assert_eq!(got.len(), 1, "{}", inst.sim.transcript(p.chat()));
         assert!(got[0].1.contains("đã được tiếp nhận"), "{}", got[0].1);
-        assert!(got[0].1.contains(&field(&got[0].1, "Mã hồ sơ")));
+        assert!(got[0].1.contains(&case_of(&got[0].1)));
     }
     // Once the receipt is delivered nothing of the report is kept under the reporter's
     // pseudonym: /start now begins afresh with the notice.
@@ -519,7 +543,7 @@ async fn every_boundary(pg_url: Option<String>) {
         .filter_map(|m| m.text)
         .collect();
     assert!(
-        said.iter().any(|t| t.contains("Chưa có gì được lưu")),
+        said.iter().any(|t| t.contains("Xin chào. Đây là kênh")),
         "{said:?}"
     );
 
@@ -541,7 +565,7 @@ async fn every_boundary(pg_url: Option<String>) {
         let got = p.receipts_since(&inst.sim, *mark);
         assert_eq!(got.len(), 2, "{}", inst.sim.transcript(p.chat()));
         assert!(got[1].1.contains("không còn dùng được"), "{}", got[1].1);
-        assert_eq!(field(&got[0].1, "Mã hồ sơ"), field(&got[1].1, "Mã hồ sơ"));
+        assert_eq!(case_of(&got[0].1), case_of(&got[1].1));
     }
 
     // 4. The receipt was delivered and recorded; then the process died.
@@ -560,16 +584,13 @@ async fn every_boundary(pg_url: Option<String>) {
             1,
             "no second receipt"
         );
-        // "I have saved the code" still works after the restart.
-        assert!(
-            p.act(
-                &inst.sim,
-                Do::Press("Tôi đã lưu mã"),
-                1,
-                Duration::from_secs(20)
-            )
-            .await
-        );
+        // "I've copied it, delete this" still works after the restart.
+        for (label, n) in [("🗑 Đã chép mã", 1), ("Đã chép, xóa tin này", 1)] {
+            assert!(
+                p.act(&inst.sim, Do::Press(label), n, Duration::from_secs(20))
+                    .await
+            );
+        }
         let receipt_id = p.receipts_since(&inst.sim, *mark)[0].0;
         let deleted = inst
             .sim
@@ -585,19 +606,12 @@ async fn every_boundary(pg_url: Option<String>) {
     press_send(&inst, people).await;
     wait_for_receipts(&inst, people, &marks).await;
     for p in people {
-        assert!(
-            p.act(
-                &inst.sim,
-                Do::Press("Tôi đã lưu mã"),
-                1,
-                Duration::from_secs(20)
-            )
-            .await
-        );
-        assert!(
-            p.act(&inst.sim, Do::Press("Giữ lại"), 1, Duration::from_secs(20))
-                .await
-        );
+        for label in ["🗑 Đã chép mã", "Đã chép, xóa tin này", "Giữ lại"] {
+            assert!(
+                p.act(&inst.sim, Do::Press(label), 1, Duration::from_secs(20))
+                    .await
+            );
+        }
     }
     inst.kill();
     expected += n;

@@ -30,15 +30,15 @@ fn a_small_load_run_completes_on_both_bots() {
         "{stdout}\n{stderr}"
     );
     assert!(stdout.contains("tipline CPU per update / baseline CPU per update"));
-    // The harness counts every update it sent: 19 steps for each of two citizens.
-    assert!(stdout.contains("(38 updates)"), "{stdout}");
-    // The dialogue-only run first: 16 steps to the review screen and /cancel, each; then the
+    // The harness counts every update it sent: 14 steps for each of two citizens.
+    assert!(stdout.contains("(28 updates)"), "{stdout}");
+    // The dialogue-only run first: 10 steps to the review screen and /cancel, each; then the
     // dialogue's and the submission's CPU apart, and the dialogue's beside the baseline's.
     assert!(
         stdout.contains("tipline (dialogue only): 2 citizens, 2 completed"),
         "{stdout}"
     );
-    assert!(stdout.contains("(34 updates)"), "{stdout}");
+    assert!(stdout.contains("(22 updates)"), "{stdout}");
     assert!(stdout.contains("tipline CPU: dialogue steps "), "{stdout}");
     assert!(stdout.contains(" ms/report"), "{stdout}");
     assert!(stdout.contains("tipline dialogue CPU per update / baseline CPU per update"));

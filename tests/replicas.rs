@@ -316,7 +316,7 @@ async fn two_replicas_behave_as_one_bot() {
             .filter(|m| {
                 m.text
                     .as_deref()
-                    .is_some_and(|t| t.contains("Mã biên nhận"))
+                    .is_some_and(|t| common::bot::receipt_in(t).is_some())
             })
             .collect();
         assert_eq!(receipts.len(), 1, "citizen {n}: {}", c.transcript());

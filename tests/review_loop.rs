@@ -16,23 +16,18 @@ use tipline::store::{CaseStatus, DisclosureStatus, Outcome, Store, TokenRole};
 
 async fn english_report(c: &Citizen) {
     c.command("/start").await;
-    c.press("✅ I agree").await;
-    c.press("Signs of corruption").await;
-    c.press("Unlawful fees").await;
+    c.press("English").await;
+    c.press("✅ I agree, start").await;
+    c.press("Charged unlawful fees").await;
     c.press("Traffic police").await;
-    c.press("Police, tax").await;
     c.press("Traffic Police").await;
     c.press("I prefer not to say").await;
-    c.press("Earlier").await;
-    c.send("3/2025").await;
-    c.press("Skip").await;
+    c.press("Longer ago").await;
+    c.press("Don't know, skip").await;
     c.send("Officers at the checkpoint took 500,000 dong without a receipt.")
         .await;
-    c.press("Done").await;
-    c.press("No files").await;
-    c.press("Continue").await;
-    c.press("Skip").await;
-    c.press("Yes, I'll leave a contact").await;
+    c.press("➡️ Nothing, continue").await;
+    c.press("📞 Leave a contact").await;
     c.send("signal: example-handle").await;
     c.press("✅ Send report").await;
 }
@@ -105,9 +100,10 @@ async fn citizen_reviewer_custodian_full_loop() {
         status.contains("Câu hỏi: anh/chị có nhớ biển số xe không?"),
         "{status}"
     );
-    citizen.press("✍️ Reply to the Inspectorate").await;
+    // Nothing of the report is kept, its language included: /status answers in Vietnamese.
+    citizen.press("✍️ Trả lời Thanh tra").await;
     citizen.send("Biển số 79A-123.45, xe màu trắng.").await;
-    assert!(said_since(&citizen, mark).contains("Your answer was sent"));
+    assert!(said_since(&citizen, mark).contains("Đã gửi câu trả lời"));
 
     // 5. The reviewer sees the unread flag, reads the answer; the flag clears.
     let q = reviewer.queue("unread=true").await.unwrap();
@@ -293,7 +289,7 @@ async fn citizen_reviewer_custodian_full_loop() {
     citizen.command("/status").await;
     common::bot::send_receipt(&citizen, &receipt).await;
     let said = said_since(&citizen, mark);
-    assert!(said.contains("closed and has been removed"), "{said}");
+    assert!(said.contains("đã đóng và đã được xóa"), "{said}");
     assert!(admin.audit_verify().await.unwrap().ok);
 
     // 11. One altered audit row: verification fails at exactly that row.

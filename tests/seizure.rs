@@ -51,23 +51,17 @@ fn log_text() -> String {
 
 async fn english_report(c: &Citizen) {
     c.command("/start").await;
-    c.press("✅ I agree").await;
-    c.press("Signs of corruption").await;
-    c.press("Unlawful fees").await;
+    c.press("English").await;
+    c.press("✅ I agree, start").await;
+    c.press("Charged unlawful fees").await;
     c.press("Traffic police").await;
-    c.press("Police, tax").await;
     c.press("Traffic Police").await;
     c.press("I prefer not to say").await;
-    c.press("Earlier").await;
-    c.send("3/2025").await;
-    c.press("Skip").await;
+    c.press("Longer ago").await;
+    c.press("Don't know, skip").await;
     c.send("Officers at the checkpoint took 500,000 dong without a receipt.")
         .await;
-    c.press("Done").await;
-    c.press("No files").await;
-    c.press("Continue").await;
-    c.press("Skip").await;
-    c.press("No, only through the bot").await;
+    c.press("➡️ Nothing, continue").await;
     c.press("✅ Send report").await;
 }
 
@@ -125,7 +119,8 @@ async fn seizure(store: Store, raw: RawDb) {
         // checks the status with the receipt: none of it may leave a trace either.
         match i % 3 {
             0 => {
-                c.press("I have saved the code").await;
+                c.press("🗑 I've copied it").await;
+                c.press("Copied, delete it").await;
                 c.press("🧹 Delete the conversation").await;
             }
             1 => {
@@ -141,8 +136,9 @@ async fn seizure(store: Store, raw: RawDb) {
     for id in &abandoners {
         let c = h.citizen(SimUser::new(*id, "Abandoner").language("en"));
         c.command("/start").await;
-        c.press("✅ I agree").await;
-        c.press("Signs of corruption").await;
+        c.press("English").await;
+        c.press("✅ I agree, start").await;
+        c.press("Charged unlawful fees").await;
     }
     for id in &limited {
         let c = h.citizen(SimUser::new(*id, "Limited").language("en"));

@@ -48,6 +48,7 @@ async fn submit(store: &Store) -> (CaseId, CaseCode, u8) {
         behaviour: "bribe".into(),
         sector: "land".into(),
         office: "Văn phòng đăng ký đất đai".into(),
+        office_typed: String::new(),
         place: Some("xã Nam Cam Ranh".into()),
         when: "tháng 3/2026".into(),
         officials: String::new(),

@@ -98,7 +98,7 @@ pub async fn route(bot: TgBot, app: Arc<App>, update: Update) -> Result<(), Hand
 }
 
 async fn leave_group(bot: TgBot, app: Arc<App>, msg: Message) -> Result<(), HandlerError> {
-    let lang = Lang::from_telegram(msg.from.as_ref().and_then(|u| u.language_code.as_deref()));
+    let lang = notice_order(msg.from.as_ref().and_then(|u| u.language_code.as_deref()));
     info!("message in a non-private chat: leaving");
     leave(&bot, &app, msg.chat.id, lang).await
 }
@@ -115,10 +115,19 @@ async fn on_my_chat_member(
 ) -> Result<(), HandlerError> {
     if !upd.chat.is_private() && upd.new_chat_member.is_present() {
         info!("added to a non-private chat: leaving");
-        let lang = Lang::from_telegram(upd.from.language_code.as_deref());
+        let lang = notice_order(upd.from.language_code.as_deref());
         leave(&bot, &app, upd.chat.id, lang).await?;
     }
     Ok(())
+}
+
+/// Which language leads the two-language group notice: English for someone whose Telegram is in
+/// English. Only the order; the dialogue itself starts in Vietnamese for everyone.
+fn notice_order(code: Option<&str>) -> Lang {
+    match code {
+        Some(c) if c.starts_with("en") => Lang::En,
+        _ => Lang::Vi,
+    }
 }
 
 /// Says once (in both languages) that reports are taken in private chats only, and leaves.

@@ -3,7 +3,9 @@
 
 use teloxide::RequestError;
 use teloxide::prelude::*;
-use teloxide::types::{ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageId};
+use teloxide::types::{
+    ChatId, InlineKeyboardButton, InlineKeyboardMarkup, MessageEntity, MessageId,
+};
 use tracing::warn;
 
 use super::draft::Draft;
@@ -38,11 +40,21 @@ impl App {
                     let kb = keyboard.as_ref();
                     send_text(&self.pace, bot, chat, &text, kb, protect, &mut sent).await
                 }
-                Out::Receipt { text, keyboard } => {
-                    let req = bot
+                Out::Receipt {
+                    text,
+                    code_span,
+                    keyboard,
+                } => {
+                    // Not protected: the reporter must be able to copy the code (a tap on the
+                    // code entity copies it), and Android blocks screenshots of protected
+                    // messages; the message is deleted on the reporter's word instead
+                    // (docs/DIALOGUE.md, "Receipt").
+                    let mut req = bot
                         .send_message(chat, text.as_str())
-                        .reply_markup(markup(&keyboard))
-                        .protect_content(true);
+                        .reply_markup(markup(&keyboard));
+                    if let Some((offset, length)) = code_span {
+                        req = req.entities(vec![MessageEntity::code(offset, length)]);
+                    }
                     match self.pace.deliver(chat, req).await {
                         Ok(m) => sent.receipt = Some(m.id.0),
                         Err(e) => {
@@ -54,6 +66,34 @@ impl App {
                             );
                             sent.failed += 1;
                         }
+                    }
+                }
+                Out::EditText {
+                    msg_id,
+                    text,
+                    keyboard,
+                } => {
+                    if outgoing::split_for_telegram(&text).len() > 1 {
+                        // Too long to stand in one message: sent anew, the buttons under its
+                        // last part.
+                        send_text(
+                            &self.pace,
+                            bot,
+                            chat,
+                            &text,
+                            Some(&keyboard),
+                            false,
+                            &mut sent,
+                        )
+                        .await;
+                        continue;
+                    }
+                    let req = bot
+                        .edit_message_text(chat, MessageId(msg_id), text)
+                        .reply_markup(markup(&keyboard));
+                    if let Err(e) = self.pace.deliver(chat, req).await {
+                        tracing::debug!(error = %request_error_kind(&e), "could not edit a message");
+                        sent.failed += 1;
                     }
                 }
                 Out::EditKeyboard { msg_id, keyboard } => {

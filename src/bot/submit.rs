@@ -228,7 +228,7 @@ impl App {
         self.keep_draft(p, d, v);
         // No case code and no info line: the time of a log line must not date a report.
         tracing::debug!("an owed receipt was issued again");
-        let mut out = Outbox::new(self.limits.max_report_chars);
+        let mut out = Outbox::new(&self.limits);
         machine::receipt_reissued(d, code.as_str(), &receipt_text, &mut out);
         let sent = self.send(bot, chat, d, out).await;
         let v = if sent.changes_draft() {

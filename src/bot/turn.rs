@@ -38,7 +38,8 @@ impl App {
     ) -> Result<(), HandlerError> {
         let started = Instant::now();
         let p = self.secret.pseudonym(telegram_id(user));
-        let fallback = Lang::from_telegram(user.language_code.as_deref());
+        // Vietnamese first, whatever Telegram's interface language (docs/DIALOGUE.md).
+        let fallback = Lang::Vi;
         let event = self.receipt_first(bot, chat, &p, event).await;
         if let Some(warn_now) = self.flood_check(&p) {
             if warn_now {
@@ -57,7 +58,7 @@ impl App {
         {
             delete_quietly(bot, chat, *msg_id).await;
         }
-        let mut out = Outbox::new(self.limits.max_report_chars);
+        let mut out = Outbox::new(&self.limits);
         let mut turn = Turn::default();
         let decided = self
             .run(bot, chat, user, &mut f, event, &mut out, &mut turn)

@@ -28,12 +28,13 @@ const fn c(code: &'static str, vi: &'static str, en: &'static str) -> Choice {
     Choice { code, vi, en }
 }
 
-/// Kinds of report the bot takes.
+/// Kinds of report the bot takes. Derived from the behaviour ([`category_of`]); stored in the
+/// case's clear `category` column and in the summary.
 pub const CATEGORIES: &[Choice] = &[
     c(
         "harassment",
         "Nhũng nhiễu, gây phiền hà",
-        "Harassment or obstruction by an official",
+        "Obstruction or petty extortion",
     ),
     c("corruption", "Dấu hiệu tham nhũng", "Signs of corruption"),
     c(
@@ -43,74 +44,72 @@ pub const CATEGORIES: &[Choice] = &[
     ),
 ];
 
-/// Requests the bot does not take, only explains and redirects (nothing is stored).
+/// Requests the bot does not take as a report: it explains where they go and, for the first
+/// three, offers to continue as an anonymous report.
 pub const REDIRECTS: &[Choice] = &[
     c(
         "denunciation",
-        "Tôi muốn tố cáo chính thức",
-        "I want to file a formal denunciation",
+        "Tố cáo chính thức, có ghi tên",
+        "A formal denunciation, with my name",
     ),
     c(
         "complaint",
-        "Khiếu nại một quyết định",
-        "Complain about a decision",
+        "Khiếu nại quyết định về tôi",
+        "A complaint about a decision on me",
     ),
     c(
         "feedback",
-        "Góp ý, kiến nghị về thủ tục",
+        "Góp ý về thủ tục hành chính",
         "Feedback on a procedure",
+    ),
+    c(
+        "emergency",
+        "🚨 Việc khẩn cấp, đang nguy hiểm",
+        "🚨 An emergency, danger now",
     ),
 ];
 
-const HARASSMENT: &[Choice] = &[
+/// What the official did: one question, one tap. The category follows from the behaviour.
+pub const BEHAVIOURS: &[Choice] = &[
     c(
         "demand_money",
-        "Đòi tiền, \"bồi dưỡng\", quà",
-        "Asking for money, a \"tip\" or gifts",
+        "Đòi tiền, quà, \"bồi dưỡng\"",
+        "Asked for money, gifts or a \"tip\"",
+    ),
+    c(
+        "illegal_fees",
+        "Thu tiền sai quy định, không biên lai",
+        "Charged unlawful fees, no receipt",
     ),
     c(
         "delay",
-        "Cố tình kéo dài, hẹn đi hẹn lại",
-        "Deliberately delaying the file",
+        "Cố tình kéo dài, hẹn lại, đùn đẩy hồ sơ",
+        "Delayed the file or passed it around",
     ),
     c(
         "extra_papers",
         "Đòi giấy tờ ngoài quy định",
-        "Demanding papers beyond the rules",
-    ),
-    c(
-        "refuse",
-        "Từ chối nhận, đùn đẩy hồ sơ",
-        "Refusing or passing the file around",
+        "Demanded papers the rules don't require",
     ),
     c(
         "broker",
-        "Hướng đến \"cò\", dịch vụ trung gian",
-        "Steering people to brokers",
+        "Chỉ đến \"cò\", dịch vụ trung gian",
+        "Steered you to a broker or \"fixer\"",
     ),
     c(
         "rude",
         "Hách dịch, thiếu tôn trọng",
-        "Rudeness or abuse of position",
-    ),
-    c("other", "Khác", "Other"),
-];
-
-const CORRUPTION: &[Choice] = &[
-    c(
-        "bribe",
-        "Đòi hoặc nhận hối lộ",
-        "Demanding or taking a bribe",
+        "Arrogant or disrespectful",
     ),
     c(
-        "illegal_fees",
-        "Thu tiền trái quy định, không biên lai",
-        "Unlawful fees without a receipt",
+        "abuse",
+        "Lạm quyền, làm trái quy định",
+        "Abused power or broke the rules",
     ),
     c(
         "embezzlement",
-        "Tham ô, dùng tài sản công sai mục đích",
-        "Embezzlement or misuse of public property",
+        "Dùng tiền, tài sản công sai mục đích",
+        "Misused public money or property",
     ),
     c(
         "rigged",
@@ -120,38 +119,45 @@ const CORRUPTION: &[Choice] = &[
     c(
         "retaliation",
         "Trù dập người phản ánh",
-        "Retaliation against someone who reported",
+        "Retaliated against someone who reported",
     ),
-    c("other", "Khác", "Other"),
+    c(
+        "other",
+        "Cán bộ làm sai việc khác",
+        "Other wrongdoing by an official",
+    ),
 ];
 
-const MISCONDUCT: &[Choice] = &[
-    c("abuse", "Lạm quyền, vượt quyền", "Abuse of power"),
+/// Behaviours of drafts and summaries written before the single behaviour question: still
+/// read and shown, never offered.
+const LEGACY_BEHAVIOURS: &[Choice] = &[
     c(
-        "rude",
-        "Hách dịch, thiếu tôn trọng",
-        "Rudeness or abuse of position",
+        "bribe",
+        "Đòi hoặc nhận hối lộ",
+        "Demanding or taking a bribe",
     ),
     c(
-        "delay",
-        "Cố tình kéo dài, hẹn đi hẹn lại",
-        "Deliberately delaying the file",
+        "refuse",
+        "Từ chối nhận, đùn đẩy hồ sơ",
+        "Refusing or passing the file around",
     ),
-    c(
-        "retaliation",
-        "Trù dập người phản ánh",
-        "Retaliation against someone who reported",
-    ),
-    c("other", "Khác", "Other"),
 ];
 
-/// Behaviours, by category.
-pub fn behaviours(category: &str) -> &'static [Choice] {
-    match category {
-        "harassment" => HARASSMENT,
-        "corruption" => CORRUPTION,
-        _ => MISCONDUCT,
+/// The category of a behaviour code.
+pub fn category_of(behaviour: &str) -> &'static str {
+    match behaviour {
+        "demand_money" | "illegal_fees" | "embezzlement" | "rigged" | "bribe" => "corruption",
+        "delay" | "extra_papers" | "broker" | "rude" | "refuse" => "harassment",
+        _ => "misconduct",
     }
+}
+
+/// The label of a behaviour code, current or legacy ("?" if unknown).
+pub fn behaviour_label(code: &str, lang: Lang) -> &'static str {
+    find(BEHAVIOURS, code)
+        .or_else(|| find(LEGACY_BEHAVIOURS, code))
+        .map(|c| c.label(lang))
+        .unwrap_or("?")
 }
 
 /// Sectors.
@@ -190,25 +196,39 @@ pub const SECTORS: &[Choice] = &[
     c("other", "Khác", "Other"),
 ];
 
-/// How a report can be verified.
+/// How a report can be verified: one answer, after the story.
 pub const VERIFICATION: &[Choice] = &[
     c(
         "documents",
-        "Có giấy tờ, biên nhận, tin nhắn",
-        "Documents, receipts or messages",
+        "📄 Có giấy tờ, ảnh, ghi âm, tin nhắn",
+        "📄 Papers, photos, recordings, messages",
     ),
-    c(
-        "media",
-        "Có ảnh, ghi âm, video",
-        "Photos, recordings or video",
-    ),
-    c("witnesses", "Có người chứng kiến", "There were witnesses"),
+    c("witnesses", "👥 Có người chứng kiến", "👥 Someone saw it"),
     c(
         "others_affected",
-        "Người khác cũng gặp việc này",
-        "Others were affected too",
+        "🔁 Người khác cũng gặp việc này",
+        "🔁 Others had the same",
     ),
 ];
+
+/// Verification codes of older drafts and summaries: still shown, never offered.
+const LEGACY_VERIFICATION: &[Choice] = &[c(
+    "media",
+    "Có ảnh, ghi âm, video",
+    "Photos, recordings or video",
+)];
+
+/// The label of a verification code, current or legacy, without its emoji.
+pub fn verification_label(code: &str, lang: Lang) -> Option<&'static str> {
+    find(VERIFICATION, code)
+        .or_else(|| find(LEGACY_VERIFICATION, code))
+        .map(|c| {
+            let l = c.label(lang);
+            l.split_once(' ')
+                .filter(|(head, _)| !head.chars().any(char::is_alphanumeric))
+                .map_or(l, |(_, rest)| rest)
+        })
+}
 
 /// Finds a choice by code.
 pub fn find(list: &'static [Choice], code: &str) -> Option<&'static Choice> {
@@ -226,20 +246,32 @@ mod tests {
 
     #[test]
     fn codes_are_unique_and_short_enough_for_callback_data() {
-        for list in [
-            CATEGORIES,
-            REDIRECTS,
-            SECTORS,
-            VERIFICATION,
-            behaviours("harassment"),
-            behaviours("corruption"),
-            behaviours("misconduct"),
-        ] {
+        for list in [CATEGORIES, REDIRECTS, SECTORS, VERIFICATION, BEHAVIOURS] {
             let mut codes: Vec<_> = list.iter().map(|c| c.code).collect();
             codes.sort();
             codes.dedup();
             assert_eq!(codes.len(), list.len());
             assert!(list.iter().all(|c| c.code.len() <= 20));
         }
+    }
+
+    #[test]
+    fn every_behaviour_has_a_category_and_old_codes_still_read() {
+        for b in BEHAVIOURS {
+            assert!(find(CATEGORIES, category_of(b.code)).is_some());
+        }
+        assert_eq!(category_of("bribe"), "corruption");
+        assert_eq!(
+            behaviour_label("refuse", Lang::En),
+            "Refusing or passing the file around"
+        );
+        assert_eq!(
+            verification_label("witnesses", Lang::Vi),
+            Some("Có người chứng kiến")
+        );
+        assert_eq!(
+            verification_label("media", Lang::En),
+            Some("Photos, recordings or video")
+        );
     }
 }

@@ -6,19 +6,22 @@ use serde::{Deserialize, Serialize};
 
 use super::texts::Lang;
 
-/// Where the dialogue stands.
+/// Where the dialogue stands. Steps marked "older drafts" are no longer entered; a draft saved
+/// at one is brought to the nearest step of today's path when it is read ([`Step::current`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Step {
-    /// Choosing the kind of report.
+    /// Older drafts: choosing the kind of report (now derived from the behaviour).
     Category,
-    /// Choosing the behaviour.
+    /// What did the official do (or "other cases": [`Step::Redirect`]).
     Behaviour,
     /// Choosing the sector.
     Sector,
-    /// Choosing or typing the office.
+    /// Choosing the sector's office, or typing one.
     Office,
     /// Picking from one group of offices.
     OfficeGroup(u8),
+    /// Choosing a group of offices ("another office…").
+    OfficeGroups,
     /// Confirming a typed office name against matches.
     OfficeConfirm,
     /// Typing the place.
@@ -27,28 +30,27 @@ pub enum Step {
     PlacePick,
     /// Choosing when.
     When,
-    /// Typing month/year.
+    /// Older drafts: typing month/year.
     Month,
-    /// Naming the officials.
+    /// Naming or describing the officials.
     Who,
     /// Telling what happened.
     Story,
-    /// Sending evidence files (photos, documents, voice notes …), or skipping.
+    /// Sending evidence files (photos, documents, voice notes …), or none.
     Attachments,
-    /// Choosing verification means.
+    /// After the story: can it be verified (one answer); more story text is still taken.
     Verify,
-    /// Optional verification note.
+    /// Older drafts: the verification note (now [`Step::ReviewNote`]).
     VerifyNote,
-    /// May the Inspectorate contact the reporter?
+    /// Older drafts: the contact question (now [`Step::ReviewContact`]).
     Contact,
-    /// Typing contact details.
+    /// Older drafts: typing contact details.
     ContactText,
-    /// Choosing, for each identifying detail found in the text, whether to remove it.
+    /// Older drafts: the findings screen (now part of the review).
     Findings,
-    /// Reviewing the summary.
+    /// Reviewing the summary, with the redaction toggles and the optional fields.
     Review,
-    /// Choosing which field to edit (drafts from before the review screen carried a button
-    /// per field; shown as [`Step::Review`] now).
+    /// Choosing which part to change, from the review.
     EditMenu,
     /// Submitted: the receipt message is shown.
     Submitted,
@@ -60,6 +62,26 @@ pub enum Step {
     StatusShown,
     /// /status: waiting for the reporter's answer.
     StatusReply,
+    /// "Other cases": the redirects (formal denunciation, complaint, feedback, emergency).
+    Redirect,
+    /// One redirect explained (the index in [`super::catalog::REDIRECTS`]), with a way on.
+    Redirected(u8),
+    /// From the review: typing a way to be contacted (optional).
+    ReviewContact,
+    /// From the review: typing a note that helps verify (optional).
+    ReviewNote,
+}
+
+impl Step {
+    /// The step of today's path that a draft saved at `self` continues at.
+    pub fn current(self) -> Step {
+        match self {
+            Step::Category => Step::Behaviour,
+            Step::Month => Step::When,
+            Step::VerifyNote | Step::Contact | Step::ContactText | Step::Findings => Step::Review,
+            other => other,
+        }
+    }
 }
 
 /// Where it happened.
@@ -71,15 +93,22 @@ pub enum Place {
     Undisclosed,
 }
 
-/// When it happened.
+/// When it happened (the latest time, if more than once), resolved to months against the day
+/// the review was first shown.
 #[derive(Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 pub enum When {
-    /// Today.
+    /// Older drafts: today.
     Today,
-    /// This week.
+    /// Older drafts: this week.
     ThisWeek,
     /// This month.
     ThisMonth,
+    /// Last month.
+    LastMonth,
+    /// Two to six months ago.
+    Months2To6,
+    /// Longer ago than six months.
+    Older,
     /// A given month.
     Month {
         /// Year.
@@ -92,8 +121,10 @@ pub enum When {
 /// Which free-text field a finding is in.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 pub enum TextField {
-    /// The office, when typed.
+    /// The office, when typed and kept as typed.
     Office,
+    /// The office name as typed, kept beside the listed office it was matched to.
+    OfficeTyped,
     /// The officials named.
     Officials,
     /// What happened (all story messages joined by newlines).
@@ -180,10 +211,14 @@ pub struct Draft {
     pub behaviour: Option<String>,
     /// Sector code.
     pub sector: Option<String>,
-    /// Office name (chosen or typed).
+    /// Office name (chosen, or typed and kept as typed).
     pub office: Option<String>,
     /// A typed office name awaiting confirmation.
     pub office_typed: Option<String>,
+    /// The office name as the reporter typed it, kept beside the listed office they matched it
+    /// to (their words often name the unit; the list only the body).
+    #[serde(default)]
+    pub office_as_typed: Option<String>,
     /// Place matches offered (unit indices).
     pub place_options: Vec<usize>,
     /// Place.
@@ -200,7 +235,7 @@ pub struct Draft {
     pub verification_note: Option<String>,
     /// Volunteered contact details (sealed with the identity only).
     pub contact: Option<String>,
-    /// Whether the contact question was answered.
+    /// Older drafts: whether the contact question was answered.
     pub contact_answered: bool,
     /// Came from the review screen to edit one field: go back there afterwards.
     pub editing: bool,

@@ -36,54 +36,93 @@ pub struct IncomingFile {
     pub caption: Option<String>,
 }
 
-/// A button under the receipt or the wipe offer that follows it. These carry what they need in
+/// A button under the receipt or the messages that follow it. These carry what they need in
 /// their callback data (`after:…`), because once the receipt is delivered nothing about the
 /// report is kept under the reporter's pseudonym: no draft says they reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AfterReport {
-    /// "I have saved the code" under the receipt message.
-    Saved,
+    /// "I've copied it, delete this" under the receipt: asks first.
+    Ask,
+    /// "Copied, delete it": deletes the receipt message (the given id; `None`: the message the
+    /// button is under, as under receipts sent before the confirmation), then offers the wipe.
+    Saved(Option<i32>),
+    /// "Not yet, keep it".
+    NotYet,
     /// "Delete the conversation": from `first` to the offer's message.
     Wipe,
     /// "Keep it".
     Keep,
+    /// "Make another report": a new report, on the consent already given.
+    Again,
 }
 
-/// Callback data of an [`AfterReport`] button: `after:saved|wipe|keep:LANG:FIRST`, where FIRST
-/// is the first message of the report's dialogue.
+/// Callback data of an [`AfterReport`] button: `after:WHAT:LANG:FIRST[:RECEIPT]`, where FIRST
+/// is the first message of the report's dialogue and RECEIPT the receipt message to delete.
 pub fn after_data(what: AfterReport, lang: Lang, first: i32) -> String {
-    let what = match what {
-        AfterReport::Saved => "saved",
-        AfterReport::Wipe => "wipe",
-        AfterReport::Keep => "keep",
+    let (what, receipt) = match what {
+        AfterReport::Ask => ("ask", None),
+        AfterReport::Saved(r) => ("saved", r),
+        AfterReport::NotYet => ("notyet", None),
+        AfterReport::Wipe => ("wipe", None),
+        AfterReport::Keep => ("keep", None),
+        AfterReport::Again => ("again", None),
     };
-    format!("after:{what}:{}:{first}", lang.code())
+    match receipt {
+        Some(r) => format!("after:{what}:{}:{first}:{r}", lang.code()),
+        None => format!("after:{what}:{}:{first}", lang.code()),
+    }
 }
 
 /// Parses [`after_data`] (after its `after:` prefix); forged data yields `None` (a forged
-/// FIRST can only delete messages of the chat the button was pressed in).
+/// FIRST or RECEIPT can only delete messages of the chat the button was pressed in).
 pub fn parse_after(rest: &str) -> Option<(AfterReport, Lang, i32)> {
     let mut parts = rest.split(':');
-    let what = match parts.next()? {
-        "saved" => AfterReport::Saved,
-        "wipe" => AfterReport::Wipe,
-        "keep" => AfterReport::Keep,
-        _ => return None,
-    };
+    let what = parts.next()?;
     let lang = match parts.next()? {
         "vi" => Lang::Vi,
         "en" => Lang::En,
         _ => return None,
     };
     let first = parts.next()?.parse::<i32>().ok().filter(|f| *f > 0)?;
+    let receipt = match parts.next() {
+        Some(r) => Some(r.parse::<i32>().ok().filter(|r| *r > 0)?),
+        None => None,
+    };
+    let what = match (what, receipt) {
+        ("ask", None) => AfterReport::Ask,
+        ("saved", r) => AfterReport::Saved(r),
+        ("notyet", None) => AfterReport::NotYet,
+        ("wipe", None) => AfterReport::Wipe,
+        ("keep", None) => AfterReport::Keep,
+        ("again", None) => AfterReport::Again,
+        _ => return None,
+    };
     parts.next().is_none().then_some((what, lang, first))
 }
 
-/// Callback data of the consent buttons: `consent:yes|no:LANG:ASKED_BY`. Nothing is stored
-/// before consent, so the buttons carry what the bot needs afterwards: the language and the
-/// id of the command that asked (to wipe it later).
-pub fn consent_data(yes: bool, lang: Lang, asked_by: i32) -> String {
-    let answer = if yes { "yes" } else { "no" };
+/// What a button of the first screen or of the full notice asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentAnswer {
+    /// "I agree, start".
+    Yes,
+    /// "I do not agree".
+    No,
+    /// Show the first screen (in the button's language).
+    First,
+    /// Show the full notice, "Details" (in the button's language).
+    Details,
+}
+
+/// Callback data of the consent screens' buttons: `consent:yes|no|first|more:LANG:ASKED_BY`.
+/// Nothing is stored before consent, so the buttons carry what the bot needs afterwards: the
+/// language and the id of the command that asked (to wipe it later).
+pub fn consent_data(answer: ConsentAnswer, lang: Lang, asked_by: i32) -> String {
+    let answer = match answer {
+        ConsentAnswer::Yes => "yes",
+        ConsentAnswer::No => "no",
+        ConsentAnswer::First => "first",
+        ConsentAnswer::Details => "more",
+    };
     format!("consent:{answer}:{}:{asked_by}", lang.code())
 }
 
@@ -91,7 +130,12 @@ pub fn consent_data(yes: bool, lang: Lang, asked_by: i32) -> String {
 /// Only an id just before the welcome can be the command that asked for it.
 pub fn parse_consent(rest: &str, msg_id: i32) -> Event {
     let mut parts = rest.split(':');
-    let yes = parts.next() == Some("yes");
+    let answer = match parts.next() {
+        Some("yes") => ConsentAnswer::Yes,
+        Some("first") => ConsentAnswer::First,
+        Some("more") => ConsentAnswer::Details,
+        _ => ConsentAnswer::No,
+    };
     let lang = if parts.next() == Some("en") {
         Lang::En
     } else {
@@ -102,7 +146,7 @@ pub fn parse_consent(rest: &str, msg_id: i32) -> Event {
         .and_then(|p| p.parse::<i32>().ok())
         .filter(|id| *id < msg_id && *id > msg_id - 5);
     Event::Consent {
-        yes,
+        answer,
         lang,
         msg_id,
         asked_by,
@@ -130,10 +174,10 @@ pub enum Event {
         /// The message the button is under.
         msg_id: i32,
     },
-    /// A consent button.
+    /// A button of the first screen or of the full notice.
     Consent {
-        /// "I agree".
-        yes: bool,
+        /// Which.
+        answer: ConsentAnswer,
         /// The language of the notice.
         lang: Lang,
         /// The notice's message.

@@ -99,7 +99,7 @@ pub fn file_checked(
     d.attachments.push(a);
     if let Some(caption) = caption.map(str::trim).filter(|c| !c.is_empty()) {
         text.push_str("\n\n");
-        text.push_str(add_caption(d, ctx, caption));
+        text.push_str(&add_caption(d, ctx, caption));
     }
     out.say(text);
     flow::prompt(d, out);
@@ -107,17 +107,18 @@ pub fn file_checked(
 }
 
 /// A caption joins the story, within the story's limit.
-fn add_caption(d: &mut Draft, ctx: &Ctx, caption: &str) -> &'static str {
+fn add_caption(d: &mut Draft, ctx: &Ctx, caption: &str) -> String {
     let total: usize =
         d.story.iter().map(|s| s.chars().count()).sum::<usize>() + caption.chars().count();
     if total > ctx.limits.max_report_chars {
-        return t::too_long(d.lang);
+        return t::too_long(d.lang).replace("{n}", &ctx.limits.max_report_chars.to_string());
     }
     d.story.push(caption.to_owned());
-    if matches!(d.step, Some(Step::Findings | Step::Review | Step::EditMenu)) {
-        d.step = Some(flow::towards_review(d));
+    if d.step.map(Step::current) == Some(Step::Review) {
+        // The review shows the findings of the text as it now stands.
+        flow::compute_findings(d);
     }
-    t::caption_added(d.lang)
+    t::caption_added(d.lang).to_owned()
 }
 
 /// What the reporter should know about a file of this kind, and of what cleaning leaves.

@@ -31,11 +31,107 @@ fn nav_row(d: &Draft) -> Vec<Button> {
     ]
 }
 
-/// The review screen's "✏️ field" buttons, two to a row.
+/// The offices offered for a sector, in order, by their names in the agencies file
+/// (docs/DIALOGUE.md, step 4). Empty: the sector offers the groups of all offices directly.
+pub fn sector_offices(sector: &str) -> &'static [&'static str] {
+    match sector {
+        "land" => &[
+            "Cán bộ địa chính",
+            "UBND xã/phường",
+            "Trung tâm Phục vụ hành chính công xã/phường",
+            "Sở Nông nghiệp và Môi trường",
+            "Trung tâm Phục vụ hành chính công tỉnh",
+        ],
+        "construction" => &[
+            "Phòng Kinh tế, Hạ tầng và Đô thị",
+            "Phòng Kinh tế",
+            "UBND xã/phường",
+            "Sở Xây dựng",
+            "Ban Quản lý Khu kinh tế Vân Phong",
+        ],
+        "civil" => &[
+            "UBND xã/phường",
+            "Trung tâm Phục vụ hành chính công xã/phường",
+            "Công an xã/phường",
+            "Sở Tư pháp",
+        ],
+        "traffic" => &[
+            "Cảnh sát giao thông (CSGT)",
+            "Công an xã/phường",
+            "Công an tỉnh",
+            "Sở Xây dựng",
+        ],
+        "health" => &[
+            "Bệnh viện / Trạm y tế",
+            "Sở Y tế",
+            "Bảo hiểm xã hội tỉnh",
+            "Phòng Văn hóa - Xã hội",
+        ],
+        "education" => &[
+            "Trường học",
+            "Sở Giáo dục và Đào tạo",
+            "Phòng Văn hóa - Xã hội",
+            "UBND xã/phường",
+        ],
+        "hiring" => &[
+            "Sở Nội vụ",
+            "UBND xã/phường",
+            "Trường học",
+            "Bệnh viện / Trạm y tế",
+        ],
+        "tax" => &[
+            "Thuế tỉnh Khánh Hòa",
+            "Hải quan",
+            "Sở Tài chính",
+            "Phòng Kinh tế",
+            "Trung tâm Phục vụ hành chính công tỉnh",
+        ],
+        "social" => &[
+            "Bảo hiểm xã hội tỉnh",
+            "Phòng Văn hóa - Xã hội",
+            "UBND xã/phường",
+            "Sở Nội vụ",
+            "Sở Y tế",
+        ],
+        "agriculture" => &[
+            "Sở Nông nghiệp và Môi trường",
+            "Phòng Kinh tế",
+            "UBND xã/phường",
+        ],
+        "tourism" => &[
+            "Sở Văn hóa, Thể thao và Du lịch",
+            "Phòng Văn hóa - Xã hội",
+            "Công an xã/phường",
+            "UBND xã/phường",
+        ],
+        _ => &[],
+    }
+}
+
+/// The index in [`places::agencies`] of the agency called `name`.
+fn agency_index(name: &str) -> Option<usize> {
+    places::agencies().iter().position(|a| a.name == name)
+}
+
+fn agency_button(d: &Draft, i: usize) -> Option<Vec<Button>> {
+    let a = places::agencies().get(i)?;
+    let label = if d.lang == Lang::En { &a.en } else { &a.name };
+    Some(vec![button(d, label, &format!("off:{i}"))])
+}
+
+/// The groups of all offices.
+fn group_rows(d: &Draft) -> Vec<Vec<Button>> {
+    vec![
+        vec![button(d, t::office_province(d.lang), "og:0")],
+        vec![button(d, t::office_commune(d.lang), "og:1")],
+        vec![button(d, t::office_other(d.lang), "og:2")],
+    ]
+}
+
+/// The "✏️ Change something" menu: one button per part, two to a row.
 fn edit_rows(d: &Draft) -> Vec<Vec<Button>> {
     let l = d.lang;
-    let fields: [(&str, &str); 10] = [
-        (t::field_category(l), "ef:cat"),
+    let fields: [(&str, &str); 9] = [
         (t::field_behaviour(l), "ef:beh"),
         (t::field_sector(l), "ef:sec"),
         (t::field_office(l), "ef:off"),
@@ -43,8 +139,8 @@ fn edit_rows(d: &Draft) -> Vec<Vec<Button>> {
         (t::field_when(l), "ef:when"),
         (t::field_who(l), "ef:who"),
         (t::field_story(l), "ef:story"),
-        (t::field_attachments(l), "ef:files"),
         (t::field_verify(l), "ef:verify"),
+        (t::field_attachments(l), "ef:files"),
     ];
     fields
         .chunks(2)
@@ -62,33 +158,46 @@ fn choice_rows(d: &Draft, list: &[Choice], prefix: &str) -> Vec<Vec<Button>> {
         .collect()
 }
 
-/// The step's question and buttons, with a fresh token.
+/// The step's question and buttons, with a fresh token. A draft saved at a step no longer on
+/// the path continues at the nearest one ([`Step::current`]).
 pub fn prompt(d: &mut Draft, out: &mut Outbox) {
-    let Some(step) = d.step else {
+    let Some(step) = d.step.map(Step::current) else {
         return;
     };
+    // A redirect explained is asked again as the list (its text needs the configuration).
+    let step = if let Step::Redirected(_) = step {
+        Step::Redirect
+    } else {
+        step
+    };
+    d.step = Some(step);
     d.token = d.token.wrapping_add(1);
     let (text, mut rows) = match step {
-        Step::Category
-        | Step::Review
-        | Step::EditMenu
-        | Step::Submitted
-        | Step::WipeOffer
-        | Step::StatusShown => return screen(d, step, out),
-        Step::Findings => return findings_screen(d, out),
-        Step::Attachments => attachments_question(d),
+        Step::Review | Step::Submitted | Step::WipeOffer | Step::StatusShown => {
+            return screen(d, step, out);
+        }
+        Step::Attachments => attachments_question(d, out),
         Step::Verify => verify_question(d),
         Step::Behaviour
+        | Step::Redirect
         | Step::Sector
         | Step::Office
+        | Step::OfficeGroups
         | Step::OfficeGroup(_)
         | Step::OfficeConfirm
         | Step::Place
-        | Step::PlacePick => choice_question(d, step),
-        _ => typed_question(d, step, out.story_limit),
+        | Step::PlacePick
+        | Step::When
+        | Step::EditMenu => choice_question(d, step),
+        _ => typed_question(d, step),
     };
-    if !matches!(step, Step::Category) && step_has_nav(step) {
-        rows.push(nav_row(d));
+    match step {
+        Step::Behaviour if !d.editing => rows.push(vec![button(d, t::cancel(d.lang), "cancel")]),
+        Step::Redirect | Step::EditMenu | Step::ReviewContact | Step::ReviewNote => {
+            rows.push(vec![button(d, t::back(d.lang), "back")]);
+        }
+        s if step_has_nav(s) => rows.push(nav_row(d)),
+        _ => {}
     }
     if rows.is_empty() {
         out.say(text);
@@ -104,29 +213,7 @@ type Question = (String, Vec<Vec<Button>>);
 fn screen(d: &mut Draft, step: Step, out: &mut Outbox) {
     let l = d.lang;
     match step {
-        Step::Category => {
-            let mut rows = choice_rows(d, catalog::CATEGORIES, "cat");
-            rows.extend(choice_rows(d, catalog::REDIRECTS, "redir"));
-            rows.push(vec![button(d, t::cancel(l), "cancel")]);
-            out.ask(t::ask_category(l), Keyboard::new(rows));
-        }
-        // The edit menu of older drafts is the review screen now: every field has its button.
-        Step::Review | Step::EditMenu => {
-            d.step = Some(Step::Review);
-            if d.review_day.is_none() {
-                d.review_day = Some(Day::today().0);
-            }
-            let summary = CaseSummary::from_draft(d)
-                .map(|s| s.render(l))
-                .unwrap_or_default();
-            let mut rows = vec![vec![button(d, t::send(l), "send")]];
-            rows.extend(edit_rows(d));
-            rows.push(nav_row(d));
-            out.ask(
-                format!("{}\n\n{summary}", t::review_intro(l)),
-                Keyboard::new(rows),
-            );
-        }
+        Step::Review => review_screen(d, out),
         Step::Submitted => {
             let rows = vec![vec![button(d, t::saved_receipt(l), "saved")]];
             out.ask(t::after_submit(l), Keyboard::new(rows));
@@ -149,24 +236,36 @@ fn screen(d: &mut Draft, step: Step, out: &mut Outbox) {
     }
 }
 
-/// The de-identification findings, each with its keep/remove button.
-fn findings_screen(d: &mut Draft, out: &mut Outbox) {
+/// The review: exactly what will be sent, the identifying details found in it (each a toggle
+/// that reads as its state), the contact left (outside the summary), and the optional fields.
+fn review_screen(d: &mut Draft, out: &mut Outbox) {
     let l = d.lang;
-    let mut lines = vec![t::findings_intro(l).to_owned()];
-    let mut rows = Vec::new();
+    d.editing = false;
+    if d.review_day.is_none() {
+        d.review_day = Some(Day::today().0);
+    }
+    let summary = CaseSummary::from_draft(d)
+        .map(|s| s.render(l))
+        .unwrap_or_default();
+    let mut text = format!("{}\n\n{summary}", t::review_intro(l));
+    let mut rows = vec![vec![button(d, t::send(l), "send")]];
+    if !d.findings.is_empty() {
+        text.push_str("\n\n");
+        text.push_str(t::findings_intro(l));
+    }
     for (i, f) in d.findings.iter().enumerate().take(MAX_FINDING_BUTTONS) {
         let kind = crate::deid::FindingKind::from_code(&f.kind)
             .map(|k| k.label(l.deid()))
             .unwrap_or("?");
-        let text = field_text(d, f.field)
+        let found = field_text(d, f.field)
             .get(f.start..f.end)
             .unwrap_or("")
             .to_owned();
-        lines.push(format!("{}. {kind}: «{}»", i + 1, short(&text, 40)));
+        text.push_str(&format!("\n{}. {kind}: «{}»", i + 1, short(&found, 40)));
         let state = if f.remove {
-            format!("🗑 {}", t::finding_remove(l))
+            t::finding_will_remove(l)
         } else {
-            format!("✅ {}", t::finding_keep(l))
+            t::finding_kept(l)
         };
         rows.push(vec![button(
             d,
@@ -174,9 +273,20 @@ fn findings_screen(d: &mut Draft, out: &mut Outbox) {
             &format!("fk:{i}"),
         )]);
     }
-    rows.push(vec![button(d, t::continue_(l), "cont")]);
+    if let Some(contact) = d.contact.as_deref().filter(|c| !c.trim().is_empty()) {
+        text.push_str(&format!("\n\n{} {contact}", t::contact_line(l)));
+    }
+    let contact_label = if d.contact.is_some() {
+        t::change_contact(l)
+    } else {
+        t::add_contact(l)
+    };
+    rows.push(vec![button(d, contact_label, "contact")]);
+    rows.push(vec![button(d, t::add_note(l), "note")]);
+    rows.push(vec![button(d, t::add_files(l), "files")]);
+    rows.push(vec![button(d, t::change_other(l), "edit")]);
     rows.push(nav_row(d));
-    out.ask(lines.join("\n"), Keyboard::new(rows));
+    out.ask(text, Keyboard::new(rows));
 }
 
 /// The steps answered by choosing (or typing a name to match).
@@ -184,12 +294,14 @@ fn choice_question(d: &mut Draft, step: Step) -> Question {
     let l = d.lang;
     match step {
         Step::Behaviour => {
-            let cat = d.category.clone().unwrap_or_default();
-            (
-                t::ask_behaviour(l).into(),
-                choice_rows(d, catalog::behaviours(&cat), "beh"),
-            )
+            let mut rows = choice_rows(d, catalog::BEHAVIOURS, "beh");
+            rows.push(vec![button(d, t::other_cases(l), "redir")]);
+            (t::ask_behaviour(l).into(), rows)
         }
+        Step::Redirect => (
+            t::ask_redirect(l).into(),
+            choice_rows(d, catalog::REDIRECTS, "redir"),
+        ),
         Step::Sector => {
             let rows = catalog::SECTORS
                 .chunks(2)
@@ -201,14 +313,22 @@ fn choice_question(d: &mut Draft, step: Step) -> Question {
                 .collect();
             (t::ask_sector(l).into(), rows)
         }
-        Step::Office => (
-            t::ask_office(l).into(),
-            vec![
-                vec![button(d, t::office_province(l), "og:0")],
-                vec![button(d, t::office_commune(l), "og:1")],
-                vec![button(d, t::office_other(l), "og:2")],
-            ],
-        ),
+        Step::Office => {
+            let listed = sector_offices(d.sector.as_deref().unwrap_or_default());
+            let rows = if listed.is_empty() {
+                group_rows(d)
+            } else {
+                let mut rows: Vec<Vec<Button>> = listed
+                    .iter()
+                    .filter_map(|name| agency_index(name))
+                    .filter_map(|i| agency_button(d, i))
+                    .collect();
+                rows.push(vec![button(d, t::office_more(l), "more")]);
+                rows
+            };
+            (t::ask_office(l).into(), rows)
+        }
+        Step::OfficeGroups => (t::ask_office(l).into(), group_rows(d)),
         Step::OfficeGroup(g) => {
             let group = match g {
                 0 => places::AgencyGroup::Province,
@@ -219,13 +339,7 @@ fn choice_question(d: &mut Draft, step: Step) -> Question {
                 .iter()
                 .enumerate()
                 .filter(|(_, a)| a.group == group)
-                .map(|(i, a)| {
-                    vec![button(
-                        d,
-                        if l == Lang::En { &a.en } else { &a.name },
-                        &format!("off:{i}"),
-                    )]
-                })
+                .filter_map(|(i, _)| agency_button(d, i))
                 .collect();
             (t::ask_office(l).into(), rows)
         }
@@ -233,14 +347,13 @@ fn choice_question(d: &mut Draft, step: Step) -> Question {
             let typed = d.office_typed.clone().unwrap_or_default();
             let mut rows: Vec<Vec<Button>> = places::search_agencies(&typed, 6)
                 .into_iter()
-                .map(|i| vec![button(d, &places::agencies()[i].name, &format!("off:{i}"))])
+                .filter_map(|i| agency_button(d, i))
                 .collect();
-            rows.push(vec![button(
-                d,
-                &format!("{}: {}", t::office_use_typed(l), short(&typed, 30)),
-                "offtyped",
-            )]);
-            (t::office_matches(l).into(), rows)
+            rows.push(vec![button(d, t::office_use_typed(l), "offtyped")]);
+            (
+                t::office_matches(l).replace("{typed}", &short(&typed, 60)),
+                rows,
+            )
         }
         Step::Place => (
             t::ask_place(l).into(),
@@ -256,57 +369,55 @@ fn choice_question(d: &mut Draft, step: Step) -> Question {
             rows.push(vec![button(d, t::place_prefer_not(l), "pnone")]);
             (t::place_matches(l).into(), rows)
         }
-        _ => (String::new(), Vec::new()),
-    }
-}
-
-/// The steps answered by typing (or one button: skip, done, cancel).
-fn typed_question(d: &mut Draft, step: Step, story_limit: usize) -> Question {
-    let l = d.lang;
-    match step {
         Step::When => (
             t::ask_when(l).into(),
             vec![
                 vec![
-                    button(d, t::when_today(l), "w:today"),
-                    button(d, t::when_week(l), "w:week"),
+                    button(d, t::when_this_month(l), "w:this_month"),
+                    button(d, t::when_last_month(l), "w:last_month"),
                 ],
                 vec![
-                    button(d, t::when_month(l), "w:month"),
-                    button(d, t::when_earlier(l), "w:earlier"),
+                    button(d, t::when_2to6(l), "w:2to6"),
+                    button(d, t::when_older(l), "w:older"),
                 ],
             ],
         ),
-        Step::Month => (t::ask_month(l).into(), vec![]),
+        Step::EditMenu => (t::ask_edit_field(l).into(), edit_rows(d)),
+        _ => (String::new(), Vec::new()),
+    }
+}
+
+/// The steps answered by typing (or one button: skip, remove, cancel).
+fn typed_question(d: &mut Draft, step: Step) -> Question {
+    let l = d.lang;
+    match step {
         Step::Who => (
             t::ask_who(l).into(),
-            vec![vec![button(d, t::skip(l), "skip")]],
+            vec![vec![button(d, t::skip_who(l), "skip")]],
         ),
         Step::Story => {
-            let rows = if d.story.is_empty() {
-                vec![]
-            } else {
-                vec![vec![button(d, t::done(l), "done")]]
-            };
             let ask = if d.replacing_story {
                 t::ask_story_replace(l)
             } else {
                 t::ask_story(l)
             };
-            (ask.replace("{n}", &story_limit.to_string()), rows)
+            // Back at the story with one written: a way on that adds nothing.
+            let rows = if d.story.is_empty() || d.replacing_story {
+                vec![]
+            } else {
+                vec![vec![button(d, t::story_continue(l), "done")]]
+            };
+            (ask.into(), rows)
         }
-        Step::VerifyNote => (
-            t::ask_verify_note(l).into(),
-            vec![vec![button(d, t::skip(l), "skip")]],
-        ),
-        Step::Contact => (
-            t::ask_contact(l).into(),
-            vec![
-                vec![button(d, t::contact_no(l), "ct:no")],
-                vec![button(d, t::contact_yes(l), "ct:yes")],
-            ],
-        ),
-        Step::ContactText => (t::ask_contact_text(l).into(), vec![]),
+        Step::ReviewContact => {
+            let rows = if d.contact.is_some() {
+                vec![vec![button(d, t::remove_contact(l), "rmcontact")]]
+            } else {
+                vec![]
+            };
+            (t::ask_contact(l).into(), rows)
+        }
+        Step::ReviewNote => (t::ask_verify_note(l).into(), vec![]),
         Step::StatusReceipt => (
             t::ask_receipt(l).into(),
             vec![vec![button(d, t::cancel(l), "cancel")]],
@@ -320,10 +431,23 @@ fn typed_question(d: &mut Draft, step: Step, story_limit: usize) -> Question {
 }
 
 /// The evidence step: files so far, each with a remove button.
-fn attachments_question(d: &mut Draft) -> Question {
+fn attachments_question(d: &mut Draft, out: &Outbox) -> Question {
     let l = d.lang;
-    let mut text = t::ask_attachments(l).to_owned();
+    let originals = if out.keep_originals {
+        t::originals_kept(l)
+    } else {
+        t::originals_not_kept(l)
+    };
+    let mut text = t::ask_attachments(l)
+        .replace("{max_files}", &out.max_files.to_string())
+        .replace("{originals}", originals);
     let mut rows = Vec::new();
+    let cont = if d.attachments.is_empty() {
+        t::attachments_none(l)
+    } else {
+        t::attachments_done(l)
+    };
+    rows.push(vec![button(d, cont, "cont")]);
     if !d.attachments.is_empty() {
         text.push_str("\n\n");
         text.push_str(t::attachments_list(l));
@@ -337,34 +461,14 @@ fn attachments_question(d: &mut Draft) -> Question {
             )]);
         }
     }
-    let cont = if d.attachments.is_empty() {
-        t::attachments_none(l)
-    } else {
-        t::done(l)
-    };
-    rows.push(vec![button(d, cont, "cont")]);
     (text, rows)
 }
 
-/// The verification step: each means with its mark.
+/// The story's closing question: can it be verified (one answer); more text is still taken.
 fn verify_question(d: &mut Draft) -> Question {
     let l = d.lang;
-    let mut rows: Vec<Vec<Button>> = catalog::VERIFICATION
-        .iter()
-        .map(|c| {
-            let mark = if d.verification.iter().any(|v| v == c.code) {
-                "☑️ "
-            } else {
-                "⬜ "
-            };
-            vec![button(
-                d,
-                &format!("{mark}{}", c.label(l)),
-                &format!("v:{}", c.code),
-            )]
-        })
-        .collect();
-    rows.push(vec![button(d, t::continue_(l), "cont")]);
+    let mut rows = choice_rows(d, catalog::VERIFICATION, "v");
+    rows.push(vec![button(d, t::verify_none(l), "v:none")]);
     (t::ask_verify(l).into(), rows)
 }
 
@@ -375,6 +479,7 @@ const MAX_FINDING_BUTTONS: usize = 20;
 pub fn field_text(d: &Draft, field: TextField) -> String {
     match field {
         TextField::Office => d.office.clone().unwrap_or_default(),
+        TextField::OfficeTyped => d.office_as_typed.clone().unwrap_or_default(),
         TextField::Officials => d.officials.clone().unwrap_or_default(),
         TextField::Story => d.story.join("\n"),
         TextField::VerificationNote => d.verification_note.clone().unwrap_or_default(),
@@ -388,6 +493,7 @@ pub fn compute_findings(d: &mut Draft) {
     let mut fresh = Vec::new();
     for field in [
         TextField::Office,
+        TextField::OfficeTyped,
         TextField::Officials,
         TextField::Story,
         TextField::VerificationNote,
@@ -416,19 +522,15 @@ pub fn compute_findings(d: &mut Draft) {
     d.findings = fresh;
 }
 
-/// The step that leads to the review: the findings check when there is something to decide.
+/// The review, with the identifying details found in the text as it now stands.
 pub fn towards_review(d: &mut Draft) -> Step {
     compute_findings(d);
-    if d.findings.is_empty() {
-        Step::Review
-    } else {
-        Step::Findings
-    }
+    Step::Review
 }
 
 /// Whether a file sent now belongs to the report being written (any step before sending).
 pub fn takes_files(step: Step) -> bool {
-    ORDER.contains(&main_step(step))
+    ORDER.contains(&main_step(step.current()))
 }
 
 fn step_has_nav(step: Step) -> bool {
@@ -453,17 +555,15 @@ fn short(s: &str, n: usize) -> String {
 /// The main step a sub-step belongs to.
 fn main_step(s: Step) -> Step {
     match s {
-        Step::OfficeGroup(_) | Step::OfficeConfirm => Step::Office,
+        Step::OfficeGroups | Step::OfficeGroup(_) | Step::OfficeConfirm => Step::Office,
         Step::PlacePick => Step::Place,
-        Step::Month => Step::When,
-        Step::ContactText => Step::Contact,
-        Step::EditMenu => Step::Review,
+        Step::Redirect | Step::Redirected(_) => Step::Behaviour,
+        Step::EditMenu | Step::ReviewContact | Step::ReviewNote => Step::Review,
         other => other,
     }
 }
 
-const ORDER: [Step; 14] = [
-    Step::Category,
+const ORDER: [Step; 10] = [
     Step::Behaviour,
     Step::Sector,
     Step::Office,
@@ -471,16 +571,28 @@ const ORDER: [Step; 14] = [
     Step::When,
     Step::Who,
     Step::Story,
-    Step::Attachments,
     Step::Verify,
-    Step::VerifyNote,
-    Step::Contact,
-    Step::Findings,
+    Step::Attachments,
     Step::Review,
 ];
 
 /// The step before `s` (Back).
-pub fn previous(s: Step) -> Step {
+pub fn previous(d: &Draft, s: Step) -> Step {
+    match s {
+        Step::OfficeGroup(_)
+            if !sector_offices(d.sector.as_deref().unwrap_or_default()).is_empty() =>
+        {
+            return Step::OfficeGroups;
+        }
+        Step::Redirected(_) => return Step::Redirect,
+        // Files were asked for only when the reporter said they had some.
+        Step::Review
+            if d.attachments.is_empty() && !d.verification.iter().any(|v| v == "documents") =>
+        {
+            return Step::Verify;
+        }
+        _ => {}
+    }
     let m = main_step(s);
     if m != s {
         return m;
@@ -496,7 +608,7 @@ fn next_after(d: &mut Draft, s: Step) -> Step {
     }
     let i = ORDER.iter().position(|x| *x == main_step(s)).unwrap_or(0);
     let next = ORDER[(i + 1).min(ORDER.len() - 1)];
-    if next == Step::Findings {
+    if next == Step::Review {
         towards_review(d)
     } else {
         next
@@ -515,38 +627,25 @@ pub fn goto(d: &mut Draft, to: Step, out: &mut Outbox) {
     prompt(d, out);
 }
 
-/// Parses "3/2025", "03-2025", "tháng 3 năm 2025", "3 2025".
-pub fn parse_month(text: &str, today: Day) -> Option<(i32, u8)> {
-    let nums: Vec<i64> = text
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .filter_map(|s| s.parse().ok())
-        .collect();
-    let [m, y] = nums[..] else {
-        return None;
-    };
-    let (m, y) = (u8::try_from(m).ok()?, i32::try_from(y).ok()?);
-    if !(1..=12).contains(&m) || !(2000..=9999).contains(&y) {
-        return None;
-    }
-    let (ty, tm) = today.year_month();
-    if (y, m) > (ty, tm) {
-        return None;
-    }
-    Some((y, m))
+/// Back to the review (recomputing the findings) and asks it.
+pub fn to_review(d: &mut Draft, out: &mut Outbox) {
+    d.editing = false;
+    let to = towards_review(d);
+    goto(d, to, out);
 }
 
 /// Handles typed text at the current step. Returns false when the step takes no text.
 pub fn on_text(d: &mut Draft, text: &str, max_story: usize, out: &mut Outbox) -> bool {
-    let Some(step) = d.step else {
+    let Some(step) = d.step.map(Step::current) else {
         return false;
     };
+    d.step = Some(step);
     let l = d.lang;
     let text = text.trim();
     let one_line_ok = text.chars().count() <= MAX_FIELD_CHARS;
     let too_long = |n: usize| t::too_long(l).replace("{n}", &n.to_string());
     match step {
-        Step::Office | Step::OfficeGroup(_) | Step::OfficeConfirm => {
+        Step::Office | Step::OfficeGroups | Step::OfficeGroup(_) | Step::OfficeConfirm => {
             if !one_line_ok {
                 out.say(too_long(MAX_FIELD_CHARS));
                 return true;
@@ -564,16 +663,6 @@ pub fn on_text(d: &mut Draft, text: &str, max_story: usize, out: &mut Outbox) ->
                 goto(d, Step::PlacePick, out);
             }
         }
-        Step::Month => match parse_month(text, Day::today()) {
-            Some((year, month)) => {
-                d.when = Some(When::Month { year, month });
-                advance(d, Step::When, out);
-            }
-            None => {
-                out.say(t::bad_month(l));
-                prompt(d, out);
-            }
-        },
         Step::Who => {
             if !one_line_ok {
                 out.say(too_long(MAX_FIELD_CHARS));
@@ -582,37 +671,37 @@ pub fn on_text(d: &mut Draft, text: &str, max_story: usize, out: &mut Outbox) ->
             d.officials = Some(text.to_owned());
             advance(d, Step::Who, out);
         }
-        Step::Story => {
-            if !story_text(d, text, max_story, out) {
+        Step::Story | Step::Verify => {
+            if !story_text(d, text, max_story) {
                 out.say(too_long(max_story));
+                return true;
             }
+            goto(d, Step::Verify, out);
         }
-        Step::VerifyNote => {
+        Step::ReviewNote => {
             if !one_line_ok {
                 out.say(too_long(MAX_FIELD_CHARS));
                 return true;
             }
             d.verification_note = Some(text.to_owned());
-            advance(d, Step::VerifyNote, out);
+            to_review(d, out);
         }
-        Step::ContactText => {
+        Step::ReviewContact => {
             if !one_line_ok {
                 out.say(too_long(MAX_FIELD_CHARS));
                 return true;
             }
-            d.contact = Some(text.to_owned());
-            d.contact_answered = true;
-            advance(d, Step::Contact, out);
+            d.contact = Some(text.to_owned()).filter(|c| !c.is_empty());
+            to_review(d, out);
         }
         _ => return false,
     }
     true
 }
 
-/// A story message: added (or replacing the old text when the reporter chose to rewrite
-/// it), with "Done" to go on. False when it would exceed the limit (nothing changes).
-fn story_text(d: &mut Draft, text: &str, max_story: usize, out: &mut Outbox) -> bool {
-    let l = d.lang;
+/// A story message: added (or replacing the old text when the reporter chose to rewrite it).
+/// False when it would exceed the limit (nothing changes).
+fn story_text(d: &mut Draft, text: &str, max_story: usize) -> bool {
     let kept: usize = if d.replacing_story {
         0
     } else {
@@ -627,9 +716,6 @@ fn story_text(d: &mut Draft, text: &str, max_story: usize, out: &mut Outbox) -> 
         }
         d.story.push(text.to_owned());
     }
-    d.token = d.token.wrapping_add(1);
-    let kb = Keyboard::new(vec![vec![button(d, t::done(l), "done")], nav_row(d)]);
-    out.ask(t::story_added(l), kb);
     true
 }
 
@@ -642,7 +728,8 @@ pub fn on_button(
     contacts: &crate::config::Contacts,
     out: &mut Outbox,
 ) -> Option<Persist> {
-    let step = d.step?;
+    let step = d.step?.current();
+    d.step = Some(step);
     let l = d.lang;
     let (verb, arg) = action.split_once(':').unwrap_or((action, ""));
     match (step, verb) {
@@ -661,29 +748,37 @@ pub fn on_button(
             out.say(t::cancelled(l));
             return Some(forget_report(d));
         }
-        (_, "back") if step_has_nav(step) && d.editing && CaseSummary::from_draft(d).is_some() => {
-            // Back from a field opened on the review screen returns there, unchanged.
-            d.editing = false;
+        (Step::Redirected(_), "stop") => {
+            out.say(t::cancelled(l));
+            return Some(forget_report(d));
+        }
+        (_, "back")
+            if step_has_nav(step)
+                && (d.editing || main_step(step) == Step::Review)
+                && step != Step::Review
+                && CaseSummary::from_draft(d).is_some() =>
+        {
+            // Back from a part opened on the review screen returns there, unchanged.
             d.replacing_story = false;
-            let to = towards_review(d);
-            goto(d, to, out);
+            d.office_typed = None;
+            to_review(d, out);
         }
         (_, "back") if step_has_nav(step) => {
             d.replacing_story = false;
-            let mut to = previous(step);
-            if to == Step::Findings {
-                compute_findings(d);
-                if d.findings.is_empty() {
-                    to = Step::Contact;
-                }
+            let to = previous(d, step);
+            if to == Step::Review {
+                to_review(d, out);
+            } else {
+                goto(d, to, out);
             }
-            goto(d, to, out);
         }
         (
-            Step::Category
-            | Step::Behaviour
+            Step::Behaviour
+            | Step::Redirect
+            | Step::Redirected(_)
             | Step::Sector
             | Step::Office
+            | Step::OfficeGroups
             | Step::OfficeGroup(_)
             | Step::OfficeConfirm
             | Step::Place
@@ -696,8 +791,38 @@ pub fn on_button(
     Some(Persist::Save)
 }
 
-/// A button of the steps that say what happened where: kind, behaviour, sector, office, place,
-/// time. `None`: not a button of this step (stale or forged).
+/// A redirect explained, with the way on: continue as an anonymous report (or, for an
+/// emergency, back to the list), or stop here.
+fn redirected(
+    d: &mut Draft,
+    i: usize,
+    contacts: &crate::config::Contacts,
+    out: &mut Outbox,
+) -> Option<()> {
+    let l = d.lang;
+    let code = catalog::REDIRECTS.get(i)?.code;
+    let (text, contact) = match code {
+        "denunciation" => (t::redirect_denunciation(l), &contacts.denunciation),
+        "complaint" => (t::redirect_complaint(l), &contacts.complaint),
+        "feedback" => (t::redirect_feedback(l), &contacts.feedback),
+        "emergency" => (t::redirect_emergency(l), &contacts.emergency),
+        _ => return None,
+    };
+    d.step = Some(Step::Redirected(u8::try_from(i).ok()?));
+    d.token = d.token.wrapping_add(1);
+    let first = if code == "emergency" {
+        button(d, t::back(l), "back")
+    } else {
+        button(d, t::continue_anonymous(l), "anon")
+    };
+    let rows = vec![vec![first], vec![button(d, t::stop_here(l), "stop")]];
+    let contact = contact.trim().trim_end_matches('.');
+    out.ask(text.replace("{contact}", contact), Keyboard::new(rows));
+    Some(())
+}
+
+/// A button of the steps that say what happened where: behaviour, redirects, sector, office,
+/// place, time. `None`: not a button of this step (stale or forged).
 fn pick(
     d: &mut Draft,
     step: Step,
@@ -706,56 +831,59 @@ fn pick(
     contacts: &crate::config::Contacts,
     out: &mut Outbox,
 ) -> Option<Persist> {
-    let l = d.lang;
     match (step, verb) {
-        (Step::Category, "cat") => {
-            catalog::find(catalog::CATEGORIES, arg)?;
-            let changed = d.category.as_deref() != Some(arg);
-            d.category = Some(arg.to_owned());
-            if changed && d.behaviour.is_some() {
-                // The old behaviour belongs to another category: ask again even when editing.
-                d.behaviour = None;
-                d.step = Some(Step::Behaviour);
-                prompt(d, out);
-            } else {
-                advance(d, Step::Category, out);
-            }
-        }
-        (Step::Category, "redir") => {
-            let (intro, contact) = match arg {
-                "denunciation" => (t::redirect_denunciation(l), &contacts.denunciation),
-                "complaint" => (t::redirect_complaint(l), &contacts.complaint),
-                "feedback" => (t::redirect_feedback(l), &contacts.feedback),
-                _ => return None,
-            };
-            out.say(format!("{intro}\n{contact}\n\n{}", t::redirect_footer(l)));
-            // "Nothing was stored": not even the message ids for /wipe.
-            return Some(Persist::Delete);
-        }
         (Step::Behaviour, "beh") => {
-            let cat = d.category.clone().unwrap_or_default();
-            catalog::find(catalog::behaviours(&cat), arg)?;
-            d.behaviour = Some(arg.to_owned());
+            let b = catalog::find(catalog::BEHAVIOURS, arg)?;
+            d.behaviour = Some(b.code.to_owned());
+            d.category = Some(catalog::category_of(b.code).to_owned());
             advance(d, Step::Behaviour, out);
+        }
+        (Step::Behaviour, "redir") => goto(d, Step::Redirect, out),
+        (Step::Redirect, "redir") => {
+            let i = catalog::REDIRECTS.iter().position(|c| c.code == arg)?;
+            redirected(d, i, contacts, out)?;
+        }
+        (Step::Redirected(_), "anon") => {
+            // The consent given stands: one tap on to the report.
+            goto(d, Step::Behaviour, out);
         }
         (Step::Sector, "sec") => {
             catalog::find(catalog::SECTORS, arg)?;
             d.sector = Some(arg.to_owned());
             advance(d, Step::Sector, out);
         }
-        (Step::Office, "og") => {
+        (Step::Office, "more") => goto(d, Step::OfficeGroups, out),
+        (Step::Office | Step::OfficeGroups, "og") => {
             let g: u8 = arg.parse().ok().filter(|g| *g <= 2)?;
             goto(d, Step::OfficeGroup(g), out);
         }
-        (Step::OfficeGroup(_) | Step::OfficeConfirm, "off") => {
-            let a = places::agencies().get(arg.parse::<usize>().ok()?)?;
+        (Step::Office | Step::OfficeGroup(_) | Step::OfficeConfirm, "off") => {
+            let i: usize = arg.parse().ok()?;
+            let listed = match step {
+                Step::Office => sector_offices(d.sector.as_deref().unwrap_or_default())
+                    .iter()
+                    .any(|name| agency_index(name) == Some(i)),
+                Step::OfficeGroup(_) => true,
+                _ => places::search_agencies(d.office_typed.as_deref().unwrap_or_default(), 6)
+                    .contains(&i),
+            };
+            if !listed {
+                return None;
+            }
+            let a = places::agencies().get(i)?;
             d.office = Some(a.name.clone());
+            // The words typed stay beside the office they were matched to.
+            d.office_as_typed = match step {
+                Step::OfficeConfirm => d.office_typed.take(),
+                _ => None,
+            };
             d.office_typed = None;
             advance(d, Step::Office, out);
         }
         (Step::OfficeConfirm, "offtyped") => {
             d.office = d.office_typed.take();
             d.office.as_ref()?;
+            d.office_as_typed = None;
             advance(d, Step::Office, out);
         }
         (Step::Place | Step::PlacePick, "pnone") => {
@@ -772,17 +900,13 @@ fn pick(
             advance(d, Step::Place, out);
         }
         (Step::When, "w") => {
-            let w = match arg {
-                "today" => When::Today,
-                "week" => When::ThisWeek,
-                "month" => When::ThisMonth,
-                "earlier" => {
-                    goto(d, Step::Month, out);
-                    return Some(Persist::Save);
-                }
+            d.when = Some(match arg {
+                "this_month" => When::ThisMonth,
+                "last_month" => When::LastMonth,
+                "2to6" => When::Months2To6,
+                "older" => When::Older,
                 _ => return None,
-            };
-            d.when = Some(w);
+            });
             advance(d, Step::When, out);
         }
         _ => return None,
@@ -790,7 +914,7 @@ fn pick(
     Some(Persist::Save)
 }
 
-/// A button of the later steps: story, files, verification, contact, findings, review.
+/// A button of the later steps: who, story, verification, files, review and its parts.
 /// `None`: not a button of this step (stale or forged).
 fn later_step(
     d: &mut Draft,
@@ -806,15 +930,27 @@ fn later_step(
             d.officials = Some(String::new());
             advance(d, Step::Who, out);
         }
-        (Step::Story, "done") => {
+        (Step::Story, "done") if !d.story.is_empty() => goto(d, Step::Verify, out),
+        (Step::Verify, "v") => {
             d.replacing_story = false;
-            if d.story.is_empty() {
+            if d.story.iter().all(|s| s.trim().is_empty()) {
                 out.say(t::story_empty(l));
-                return Some(Persist::Nothing);
+                goto(d, Step::Story, out);
+                return Some(Persist::Save);
             }
-            advance(d, Step::Story, out);
+            if arg == "none" {
+                d.verification.clear();
+            } else {
+                catalog::find(catalog::VERIFICATION, arg)?;
+                d.verification = vec![arg.to_owned()];
+            }
+            if arg == "documents" {
+                goto(d, Step::Attachments, out);
+            } else {
+                to_review(d, out);
+            }
         }
-        (Step::Attachments, "cont") => advance(d, Step::Attachments, out),
+        (Step::Attachments, "cont") => to_review(d, out),
         (Step::Attachments, "rm") => {
             let i: usize = arg.parse().ok()?;
             if i >= d.attachments.len() {
@@ -824,52 +960,40 @@ fn later_step(
             out.say(t::file_removed(l));
             prompt(d, out);
         }
-        (Step::Verify, "v") => {
-            catalog::find(catalog::VERIFICATION, arg)?;
-            if let Some(i) = d.verification.iter().position(|v| v == arg) {
-                d.verification.remove(i);
-            } else {
-                d.verification.push(arg.to_owned());
-            }
-            // Re-draw the same message's buttons with the new ticks, same token.
-            d.token = d.token.wrapping_sub(1);
-            let mut tmp = Outbox::default();
-            prompt(d, &mut tmp);
-            if let Some(Out::Send { keyboard, .. }) = tmp.items.pop() {
-                out.items.push(Out::EditKeyboard { msg_id, keyboard });
-            }
-        }
-        (Step::Verify, "cont") => advance(d, Step::Verify, out),
-        (Step::VerifyNote, "skip") => {
-            d.verification_note = Some(String::new());
-            advance(d, Step::VerifyNote, out);
-        }
-        (Step::Contact, "ct") => match arg {
-            "no" => {
-                d.contact = None;
-                d.contact_answered = true;
-                advance(d, Step::Contact, out);
-            }
-            "yes" => goto(d, Step::ContactText, out),
-            _ => return None,
-        },
-        (Step::Findings, "fk") => {
+        (Step::Review, "fk") => {
             let i: usize = arg.parse().ok()?;
             let f = d.findings.get_mut(i)?;
             f.remove = !f.remove;
-            // Re-draw the same message with the new states, same token.
+            // Re-draw the same message with the new state, same token.
             d.token = d.token.wrapping_sub(1);
             let mut tmp = Outbox::default();
             prompt(d, &mut tmp);
-            if let Some(Out::Send { keyboard, .. }) = tmp.items.pop() {
-                out.items.push(Out::EditKeyboard { msg_id, keyboard });
+            if let Some(Out::Send {
+                text,
+                keyboard: Some(keyboard),
+                ..
+            }) = tmp.items.pop()
+            {
+                out.items.push(Out::EditText {
+                    msg_id,
+                    text,
+                    keyboard,
+                });
             }
-            return Some(Persist::Save);
         }
-        (Step::Findings, "cont") => goto(d, Step::Review, out),
-        (Step::Review | Step::EditMenu, "ef") => {
+        (Step::Review, "contact") => goto(d, Step::ReviewContact, out),
+        (Step::Review, "note") => goto(d, Step::ReviewNote, out),
+        (Step::Review, "files") => {
+            d.editing = true;
+            goto(d, Step::Attachments, out);
+        }
+        (Step::Review, "edit") => goto(d, Step::EditMenu, out),
+        (Step::ReviewContact, "rmcontact") => {
+            d.contact = None;
+            to_review(d, out);
+        }
+        (Step::EditMenu, "ef") => {
             let to = match arg {
-                "cat" => Step::Category,
                 "beh" => Step::Behaviour,
                 "sec" => Step::Sector,
                 "off" => Step::Office,
@@ -920,23 +1044,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn months() {
-        let today = Day::from_unix(1_795_625_999); // 2026-11-25
-        assert_eq!(parse_month("3/2025", today), Some((2025, 3)));
-        assert_eq!(parse_month("tháng 11 năm 2026", today), Some((2026, 11)));
-        assert_eq!(parse_month("12/2026", today), None, "future");
-        assert_eq!(parse_month("13/2025", today), None);
-        assert_eq!(parse_month("hôm qua", today), None);
+    fn every_sector_office_is_in_the_agencies_file() {
+        for s in catalog::SECTORS {
+            for name in sector_offices(s.code) {
+                assert!(agency_index(name).is_some(), "{name}");
+            }
+        }
+        assert!(sector_offices("other").is_empty());
     }
 
     #[test]
     fn back_goes_to_the_previous_main_step() {
-        assert_eq!(previous(Step::Behaviour), Step::Category);
-        assert_eq!(previous(Step::Attachments), Step::Story);
-        assert_eq!(previous(Step::Verify), Step::Attachments);
-        assert_eq!(previous(Step::PlacePick), Step::Place);
-        assert_eq!(previous(Step::Review), Step::Findings);
-        assert_eq!(previous(Step::Findings), Step::Contact);
-        assert_eq!(previous(Step::Category), Step::Category);
+        let d = Draft {
+            sector: Some("land".into()),
+            ..Draft::default()
+        };
+        assert_eq!(previous(&d, Step::Sector), Step::Behaviour);
+        assert_eq!(previous(&d, Step::Behaviour), Step::Behaviour);
+        assert_eq!(previous(&d, Step::Verify), Step::Story);
+        assert_eq!(previous(&d, Step::Attachments), Step::Verify);
+        assert_eq!(previous(&d, Step::PlacePick), Step::Place);
+        assert_eq!(previous(&d, Step::OfficeGroup(1)), Step::OfficeGroups);
+        assert_eq!(previous(&d, Step::OfficeGroups), Step::Office);
+        assert_eq!(
+            previous(&d, Step::Review),
+            Step::Verify,
+            "no files were asked for"
+        );
+        assert_eq!(previous(&d, Step::Redirected(0)), Step::Redirect);
+        let with_files = Draft {
+            verification: vec!["documents".into()],
+            ..d
+        };
+        assert_eq!(previous(&with_files, Step::Review), Step::Attachments);
     }
 }

@@ -10,7 +10,7 @@
 use zeroize::Zeroizing;
 
 use super::draft::{Draft, Step};
-use super::event::{AfterReport, Event, Input, after_data, consent_data};
+use super::event::{AfterReport, ConsentAnswer, Event, Input, after_data, consent_data};
 use super::files;
 use super::flow;
 use super::keyboard::{Button, Keyboard};
@@ -96,16 +96,68 @@ pub struct Turn {
     pub memos: Vec<Memo>,
 }
 
-/// The consent buttons under the notice.
+/// The buttons of the first screen: agree, the full notice, the other language.
 pub fn welcome_keyboard(lang: Lang, asked_by: i32) -> Keyboard {
-    Keyboard::new(vec![vec![
-        Button::new(t::agree(lang), consent_data(true, lang, asked_by)),
-        Button::new(t::disagree(lang), consent_data(false, lang, asked_by)),
-    ]])
+    Keyboard::new(vec![
+        vec![Button::new(
+            t::agree(lang),
+            consent_data(ConsentAnswer::Yes, lang, asked_by),
+        )],
+        vec![
+            Button::new(
+                t::details_button(lang),
+                consent_data(ConsentAnswer::Details, lang, asked_by),
+            ),
+            Button::new(
+                t::other_language(lang),
+                consent_data(ConsentAnswer::First, lang.other(), asked_by),
+            ),
+        ],
+    ])
 }
 
-/// The "I have saved the code" button under a receipt. It carries the first message of the
-/// report's dialogue, for the wipe offer that follows: the draft is gone by then.
+/// The buttons under the full notice: agree, do not agree, the other language.
+pub fn details_keyboard(lang: Lang, asked_by: i32) -> Keyboard {
+    Keyboard::new(vec![
+        vec![Button::new(
+            t::agree(lang),
+            consent_data(ConsentAnswer::Yes, lang, asked_by),
+        )],
+        vec![
+            Button::new(
+                t::disagree(lang),
+                consent_data(ConsentAnswer::No, lang, asked_by),
+            ),
+            Button::new(
+                t::other_language(lang),
+                consent_data(ConsentAnswer::Details, lang.other(), asked_by),
+            ),
+        ],
+    ])
+}
+
+/// The full notice with what is configured.
+fn details_text(lang: Lang, ctx: &Ctx) -> String {
+    t::details(
+        lang,
+        ctx.retention,
+        &ctx.contacts.controller,
+        ctx.limits.keep_original_attachments,
+    )
+}
+
+/// The first screen, asked for by message `asked_by`.
+fn welcome(lang: Lang, asked_by: i32, out: &mut Outbox) {
+    out.items.push(Out::Send {
+        text: t::welcome_short(lang).to_owned(),
+        keyboard: Some(welcome_keyboard(lang, asked_by)),
+        protect: false,
+    });
+}
+
+/// The button under a receipt: "I've copied it, delete this" (asks first). It carries the
+/// first message of the report's dialogue, for the wipe offer that follows: the draft is gone
+/// by then.
 pub fn saved_keyboard(d: &Draft) -> Keyboard {
     let first = d
         .messages
@@ -116,7 +168,7 @@ pub fn saved_keyboard(d: &Draft) -> Keyboard {
         .unwrap_or(1);
     Keyboard::new(vec![vec![Button::new(
         t::saved_receipt(d.lang),
-        after_data(AfterReport::Saved, d.lang, first),
+        after_data(AfterReport::Ask, d.lang, first),
     )]])
 }
 
@@ -228,21 +280,26 @@ fn command(d: &mut Draft, ctx: &Ctx, event: Event, out: &mut Outbox, turn: &mut 
     match event {
         Event::Start { msg_id } | Event::Report { msg_id } => start(d, ctx, msg_id, out, turn),
         Event::Consent {
-            yes,
+            answer,
             lang,
             msg_id,
             asked_by,
-        } => consent(d, ctx, yes, lang, msg_id, asked_by, out, turn),
+        } => consent(d, ctx, answer, lang, msg_id, asked_by, out, turn),
         Event::Cancel { msg_id } => cancel(d, ctx, msg_id, out, turn),
         Event::Wipe { msg_id } => wipe(d, ctx, msg_id, out),
         Event::SwitchLang { msg_id } => switch_lang(d, ctx, msg_id, out, turn),
         Event::Privacy { msg_id } => {
-            let text = t::welcome(d.lang, ctx.retention)
-                .split("\n\n📄")
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-            say_and_resume(d, ctx, text, msg_id, out, turn)
+            let text = details_text(d.lang, ctx);
+            if ctx.has_draft && d.consented {
+                return say_and_resume(d, ctx, text, msg_id, out, turn);
+            }
+            // Before consent the notice comes with its buttons.
+            out.items.push(Out::Send {
+                text,
+                keyboard: Some(details_keyboard(d.lang, msg_id)),
+                protect: false,
+            });
+            Persist::Nothing
         }
         Event::Help { msg_id } => say_and_resume(d, ctx, t::help(d.lang), msg_id, out, turn),
         Event::UnknownCommand { msg_id } => {
@@ -298,13 +355,48 @@ fn after_report(
     }
     let l = d.lang;
     match what {
-        AfterReport::Saved => {
-            out.items.push(Out::DeleteReceipt(msg_id));
-            let rows = vec![vec![
-                Button::new(t::wipe_yes(l), after_data(AfterReport::Wipe, l, first)),
-                Button::new(t::wipe_no(l), after_data(AfterReport::Keep, l, first)),
-            ]];
+        AfterReport::Ask => {
+            let rows = vec![
+                vec![Button::new(
+                    t::confirm_yes(l),
+                    after_data(AfterReport::Saved(Some(msg_id)), l, first),
+                )],
+                vec![Button::new(
+                    t::confirm_no(l),
+                    after_data(AfterReport::NotYet, l, first),
+                )],
+            ];
+            out.ask(t::confirm_delete(l), Keyboard::new(rows));
+        }
+        AfterReport::Saved(receipt) => {
+            match receipt {
+                Some(r) if r != msg_id => {
+                    out.items.push(Out::EditKeyboard {
+                        msg_id,
+                        keyboard: None,
+                    });
+                    out.items.push(Out::DeleteReceipt(r));
+                }
+                _ => out.items.push(Out::DeleteReceipt(msg_id)),
+            }
+            let rows = vec![
+                vec![
+                    Button::new(t::wipe_yes(l), after_data(AfterReport::Wipe, l, first)),
+                    Button::new(t::wipe_no(l), after_data(AfterReport::Keep, l, first)),
+                ],
+                vec![Button::new(
+                    t::another_report(l),
+                    after_data(AfterReport::Again, l, first),
+                )],
+            ];
             out.ask(t::receipt_deleted(l), Keyboard::new(rows));
+        }
+        AfterReport::NotYet => {
+            out.items.push(Out::EditKeyboard {
+                msg_id,
+                keyboard: None,
+            });
+            out.say(t::receipt_left(l));
         }
         AfterReport::Wipe => {
             // Every message of the report's dialogue up to this offer, both sides (message
@@ -312,12 +404,23 @@ fn after_report(
             let from = first.max(msg_id.saturating_sub(MAX_WIPE));
             out.items.push(Out::Wipe((from..=msg_id).collect()));
         }
-        AfterReport::Keep => {
-            out.say(t::kept(l));
-            out.items.push(Out::EditKeyboard {
-                msg_id,
-                keyboard: None,
-            });
+        // The offer keeps its buttons: the wipe stays one tap away (within 48 hours).
+        AfterReport::Keep => out.say(t::kept(l)),
+        AfterReport::Again => {
+            if ctx.has_draft && d.consented && d.step.is_some() && !is_after_report(d.step) {
+                // A report is already in progress: go on with it.
+                out.say(t::resume(l));
+                flow::prompt(d, out);
+                return Persist::Save;
+            }
+            // The consent given for the report just sent carries over (in the button, since
+            // nothing is stored about a reporter once the receipt is delivered).
+            flow::clear_report(d);
+            d.consented = true;
+            d.lang = lang;
+            d.track([msg_id]);
+            flow::goto(d, Step::Behaviour, out);
+            return Persist::Save;
         }
     }
     // Nothing is stored: a report in progress since stays as it was.
@@ -329,15 +432,11 @@ fn start(d: &mut Draft, ctx: &Ctx, msg_id: i32, out: &mut Outbox, turn: &mut Tur
     turn.track.push(msg_id);
     if !ctx.has_draft || d.step.is_none() || !d.consented {
         if ctx.has_draft && d.consented {
-            d.step = Some(Step::Category);
+            d.step = Some(Step::Behaviour);
             flow::prompt(d, out);
             return Persist::Save;
         }
-        out.items.push(Out::Send {
-            text: t::welcome(l, ctx.retention),
-            keyboard: Some(welcome_keyboard(l, msg_id)),
-            protect: false,
-        });
+        welcome(l, msg_id, out);
         return Persist::Nothing;
     }
     if is_after_report(d.step) {
@@ -346,7 +445,7 @@ fn start(d: &mut Draft, ctx: &Ctx, msg_id: i32, out: &mut Outbox, turn: &mut Tur
             out.say(t::previous_report_sent(l));
         }
         flow::clear_report(d);
-        d.step = Some(Step::Category);
+        d.step = Some(Step::Behaviour);
     } else {
         out.say(t::resume(l));
     }
@@ -358,27 +457,48 @@ fn start(d: &mut Draft, ctx: &Ctx, msg_id: i32, out: &mut Outbox, turn: &mut Tur
 fn consent(
     d: &mut Draft,
     ctx: &Ctx,
-    yes: bool,
+    answer: ConsentAnswer,
     lang: Lang,
     msg_id: i32,
     asked_by: Option<i32>,
     out: &mut Outbox,
     turn: &mut Turn,
 ) -> Persist {
-    if !yes {
-        if ctx.has_draft && d.consented {
-            // An old welcome's "I do not agree" must not throw away a report in progress.
-            out.say(t::stale_button(d.lang));
-            flow::prompt(d, out);
-            return Persist::Save;
+    let asking = asked_by.unwrap_or(msg_id);
+    match answer {
+        // The first screen or the notice in place: nothing is stored before consent.
+        ConsentAnswer::First => {
+            out.items.push(Out::EditText {
+                msg_id,
+                text: t::welcome_short(lang).to_owned(),
+                keyboard: welcome_keyboard(lang, asking),
+            });
+            return Persist::Nothing;
         }
-        out.say(t::declined(lang));
-        // "Nothing was stored": not even the message ids for /wipe.
-        return if ctx.has_draft {
-            Persist::Delete
-        } else {
-            Persist::Nothing
-        };
+        ConsentAnswer::Details => {
+            out.items.push(Out::EditText {
+                msg_id,
+                text: details_text(lang, ctx),
+                keyboard: details_keyboard(lang, asking),
+            });
+            return Persist::Nothing;
+        }
+        ConsentAnswer::No => {
+            if ctx.has_draft && d.consented {
+                // An old notice's "I do not agree" must not throw away a report in progress.
+                out.say(t::stale_button(d.lang));
+                flow::prompt(d, out);
+                return Persist::Save;
+            }
+            out.say(t::declined(lang));
+            // "Nothing was stored": not even the message ids for /wipe.
+            return if ctx.has_draft {
+                Persist::Delete
+            } else {
+                Persist::Nothing
+            };
+        }
+        ConsentAnswer::Yes => {}
     }
     if !ctx.has_draft {
         d.lang = lang;
@@ -386,7 +506,7 @@ fn consent(
     turn.track.extend(asked_by);
     turn.track.push(msg_id);
     if d.step.is_none() || !d.consented {
-        d.step = Some(Step::Category);
+        d.step = Some(Step::Behaviour);
     }
     d.consented = true;
     flow::prompt(d, out);
@@ -437,11 +557,7 @@ fn switch_lang(
         flow::prompt(d, out);
         return Persist::Save;
     }
-    out.items.push(Out::Send {
-        text: t::welcome(d.lang, ctx.retention),
-        keyboard: Some(welcome_keyboard(d.lang, msg_id)),
-        protect: false,
-    });
+    welcome(d.lang, msg_id, out);
     Persist::Nothing
 }
 
@@ -620,7 +736,8 @@ fn reply(d: &mut Draft, ctx: &Ctx, text: String, out: &mut Outbox, turn: &mut Tu
         return Decision::Done(reply_expired(d, out, turn));
     }
     if text.trim().is_empty() || text.chars().count() > ctx.limits.max_report_chars {
-        out.say(t::too_long(d.lang));
+        let n = ctx.limits.max_report_chars.to_string();
+        out.say(t::too_long(d.lang).replace("{n}", &n));
         return Decision::Done(Persist::Save);
     }
     Decision::Effect(Effect::StoreReply {
@@ -833,8 +950,10 @@ pub fn submitted(d: &mut Draft, result: Submission, out: &mut Outbox) -> Persist
         } => {
             *d = *after;
             // Confirmation and receipt in one message: one delivery to confirm, not two.
+            let text = t::receipt_message(l, &code, &receipt, false);
             out.items.push(Out::Receipt {
-                text: t::receipt_message(l, &code, &receipt, false),
+                code_span: t::receipt_span(&text, &receipt),
+                text,
                 keyboard: saved_keyboard(d),
             });
             Persist::Committed(version)
@@ -852,8 +971,10 @@ pub fn reissuing(d: &mut Draft) {
 
 /// The fresh receipt of [`reissuing`], to send.
 pub fn receipt_reissued(d: &Draft, code: &str, receipt: &str, out: &mut Outbox) {
+    let text = t::receipt_message(d.lang, code, receipt, true);
     out.items.push(Out::Receipt {
-        text: t::receipt_message(d.lang, code, receipt, true),
+        code_span: t::receipt_span(&text, receipt),
+        text,
         keyboard: saved_keyboard(d),
     });
 }

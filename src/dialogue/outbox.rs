@@ -16,18 +16,31 @@ pub enum Out {
         /// `protect_content`.
         protect: bool,
     },
-    /// Send the receipt message (protected, tracked as the receipt message). The text is
+    /// Send the receipt message (the receipt marked as code, so a tap copies it; tracked as the
+    /// receipt message). The text is
     /// zeroized when the outbox is dropped; if it cannot be delivered it is held in memory
     /// and sent again on the person's next update.
     Receipt {
-        /// Case code and receipt (secret).
+        /// Case number and receipt (secret).
         text: zeroize::Zeroizing<String>,
-        /// The "I have saved the code" button.
+        /// Where the receipt is in the text: (offset, length) in UTF-16 code units.
+        code_span: Option<(usize, usize)>,
+        /// The "I've copied it, delete this" button.
         keyboard: Keyboard,
     },
     /// Delete the receipt message; if Telegram refuses, tell the reporter to delete it and
     /// keep it tracked for /wipe.
     DeleteReceipt(i32),
+    /// Replace the text and buttons of a message (the review after a redaction toggle). A text
+    /// too long for one message is sent anew instead, the buttons under its last part.
+    EditText {
+        /// The message.
+        msg_id: i32,
+        /// The new text.
+        text: String,
+        /// The new buttons.
+        keyboard: Keyboard,
+    },
     /// Replace the buttons of a message.
     EditKeyboard {
         /// The message.
@@ -60,15 +73,18 @@ pub enum Persist {
 pub struct Outbox {
     /// In order.
     pub items: Vec<Out>,
-    /// The configured limit on "what happened", in characters (prompts state it).
-    pub story_limit: usize,
+    /// The configured most files a report takes (the evidence prompt states it).
+    pub max_files: usize,
+    /// Whether originals are kept for the custodians (the evidence prompt says so).
+    pub keep_originals: bool,
 }
 
 impl Outbox {
-    /// An empty outbox for a turn under the given limit on "what happened".
-    pub fn new(story_limit: usize) -> Self {
+    /// An empty outbox for a turn under the configured limits.
+    pub fn new(limits: &crate::config::Limits) -> Self {
         Self {
-            story_limit,
+            max_files: limits.max_attachments,
+            keep_originals: limits.keep_original_attachments,
             ..Self::default()
         }
     }

@@ -23,6 +23,11 @@ pub struct CaseSummary {
     pub sector: String,
     /// Office as chosen or typed.
     pub office: String,
+    /// The office as the reporter typed it, when they chose a listed office for it (empty
+    /// otherwise): their words often name the unit ("văn phòng đăng ký đất đai") that the
+    /// list only names the body of.
+    #[serde(default)]
+    pub office_typed: String,
     /// Commune-level unit, or `None` when the reporter preferred not to say.
     pub place: Option<String>,
     /// When, as the reporter gave it, resolved against the submission day.
@@ -148,6 +153,15 @@ pub struct TextMessage {
 
 crate::json_payload!(TextMessage);
 
+/// The month `back` months before `(y, m)`.
+fn months_before(y: i32, m: u8, back: u8) -> (i32, u8) {
+    let total = y * 12 + i32::from(m) - 1 - i32::from(back);
+    (
+        total.div_euclid(12),
+        u8::try_from(total.rem_euclid(12) + 1).unwrap_or(1),
+    )
+}
+
 fn when_text(w: When, day: Day, lang: Lang) -> String {
     let (y, m) = day.year_month();
     match (w, lang) {
@@ -155,6 +169,25 @@ fn when_text(w: When, day: Day, lang: Lang) -> String {
         (When::ThisWeek, Lang::Vi) => format!("trong tuần trước ngày {day}"),
         (When::ThisWeek, Lang::En) => format!("in the week up to {day}"),
         (When::ThisMonth, _) => texts::month_year(m, y, lang),
+        (When::LastMonth, _) => {
+            let (y, m) = months_before(y, m, 1);
+            texts::month_year(m, y, lang)
+        }
+        (When::Months2To6, _) => {
+            let (y1, m1) = months_before(y, m, 6);
+            let (y2, m2) = months_before(y, m, 2);
+            match lang {
+                Lang::Vi => format!("từ tháng {m1}/{y1} đến tháng {m2}/{y2}"),
+                Lang::En => format!("{m1}/{y1}–{m2}/{y2}"),
+            }
+        }
+        (When::Older, _) => {
+            let (y1, m1) = months_before(y, m, 6);
+            match lang {
+                Lang::Vi => format!("trước tháng {m1}/{y1}"),
+                Lang::En => format!("before {m1}/{y1}"),
+            }
+        }
         (When::Month { year, month }, _) => texts::month_year(month, year, lang),
     }
 }
@@ -206,6 +239,7 @@ impl CaseSummary {
                 d.office.as_ref()?;
                 redacted(TextField::Office)
             },
+            office_typed: redacted(TextField::OfficeTyped),
             place: match d.place.as_ref()? {
                 Place::Unit(u) => Some(u.clone()),
                 Place::Undisclosed => None,
@@ -221,9 +255,7 @@ impl CaseSummary {
 
     /// The summary as a person reads it, in `lang`.
     pub fn render(&self, lang: Lang) -> String {
-        let behaviour = catalog::find(catalog::behaviours(&self.category), &self.behaviour)
-            .map(|c| c.label(lang))
-            .unwrap_or("?");
+        let behaviour = catalog::behaviour_label(&self.behaviour, lang);
         let sector = catalog::find(catalog::SECTORS, &self.sector)
             .map(|c| c.label(lang))
             .unwrap_or("?");
@@ -237,7 +269,7 @@ impl CaseSummary {
         let verification: Vec<&str> = self
             .verification
             .iter()
-            .filter_map(|v| catalog::find(catalog::VERIFICATION, v).map(|c| c.label(lang)))
+            .filter_map(|v| catalog::verification_label(v, lang))
             .collect();
         let mut verify = verification.join("; ");
         if !self.verification_note.trim().is_empty() {
@@ -246,6 +278,16 @@ impl CaseSummary {
             }
             verify.push_str(self.verification_note.trim());
         }
+        let office = if self.office_typed.trim().is_empty() {
+            self.office.clone()
+        } else {
+            format!(
+                "{} ({}: \"{}\")",
+                self.office,
+                texts::office_typed_note(lang),
+                self.office_typed.trim()
+            )
+        };
         let files = if self.attachments.is_empty() {
             texts::no_attachments(lang).to_owned()
         } else {
@@ -263,7 +305,7 @@ impl CaseSummary {
             texts::field_sector(lang),
             sector,
             texts::field_office(lang),
-            self.office,
+            office,
             texts::field_place(lang),
             self.place
                 .clone()

@@ -61,6 +61,8 @@ impl Person {
                 denunciation: "a".into(),
                 complaint: "b".into(),
                 feedback: "c".into(),
+                emergency: "113".into(),
+                controller: "d".into(),
             },
         }
     }
@@ -88,7 +90,7 @@ impl Person {
                 ..Draft::default()
             }
         };
-        let mut out = Outbox::new(self.limits.max_report_chars);
+        let mut out = Outbox::new(&self.limits);
         let mut turn = Turn::default();
         let persist = match machine::decide(&mut d, &ctx, event, &mut out, &mut turn) {
             Decision::Done(p) => p,
@@ -143,6 +145,7 @@ impl Person {
         for item in out.items {
             let (text, keyboard) = match item {
                 Out::Send { text, keyboard, .. } => (text, keyboard),
+                Out::EditText { text, keyboard, .. } => (text, Some(keyboard)),
                 Out::Receipt { keyboard, .. } => (String::new(), Some(keyboard)),
                 _ => continue,
             };
@@ -310,16 +313,17 @@ fn effect_done(
 /// The answers of one complete report.
 #[derive(Debug, Clone)]
 struct Plan {
-    category: usize,
     behaviour: usize,
     sector: usize,
+    /// How the office is found (0: the sector's list, 1: "another office…", 2: typed), and
+    /// which one.
     office: (u8, usize),
     place: Option<&'static str>,
     when: usize,
     who: Option<&'static str>,
     story: Vec<&'static str>,
-    verify: Vec<usize>,
-    note: Option<&'static str>,
+    /// 0–2: a verification means; 3: none.
+    verify: usize,
 }
 
 const STORIES: &[&str] = &[
@@ -331,7 +335,7 @@ const STORIES: &[&str] = &[
 
 fn plan() -> impl Strategy<Value = Plan> {
     (
-        (0usize..8, 0usize..12, 0usize..12, (0u8..3, 0usize..40)),
+        (0usize..12, 0usize..12, (0u8..3, 0usize..40)),
         (
             prop::option::of(prop::sample::select(vec![
                 "Cam Ranh",
@@ -344,26 +348,31 @@ fn plan() -> impl Strategy<Value = Plan> {
                 "Phòng tiếp nhận",
             ])),
             prop::collection::vec(prop::sample::select(STORIES.to_vec()), 1..3),
-            prop::collection::vec(0usize..6, 0..3),
-            prop::option::of(prop::sample::select(vec!["Có biên lai viết tay"])),
+            0usize..4,
         ),
     )
         .prop_map(
-            |((category, behaviour, sector, office), (place, when, who, story, verify, note))| {
-                Plan {
-                    category,
-                    behaviour,
-                    sector,
-                    office,
-                    place,
-                    when,
-                    who,
-                    story,
-                    verify,
-                    note,
-                }
+            |((behaviour, sector, office), (place, when, who, story, verify))| Plan {
+                behaviour,
+                sector,
+                office,
+                place,
+                when,
+                who,
+                story,
+                verify,
             },
         )
+}
+
+fn has_button(p: &Person, prefix: &str) -> bool {
+    p.buttons.as_ref().is_some_and(|k| {
+        k.buttons().any(|b| {
+            b.data
+                .split_once('|')
+                .is_some_and(|(_, a)| a.starts_with(prefix))
+        })
+    })
 }
 
 /// One step towards the review screen, by the plan, whatever step the person is at (so the
@@ -375,24 +384,39 @@ fn forward(p: &mut Person, plan: &Plan) -> bool {
     let d = &p.d;
     match step {
         Step::Review => return false,
-        Step::Category => {
-            let c = catalog::CATEGORIES[plan.category % catalog::CATEGORIES.len()].code;
-            p.press(&format!("cat:{c}"));
-        }
         Step::Behaviour => {
-            let list = catalog::behaviours(d.category.as_deref().unwrap_or_default());
-            let b = list[plan.behaviour % list.len()].code;
+            let b = catalog::BEHAVIOURS[plan.behaviour % catalog::BEHAVIOURS.len()].code;
             p.press(&format!("beh:{b}"));
+        }
+        Step::Redirect => {
+            p.press("back");
+        }
+        Step::Redirected(_) => {
+            p.press("anon");
         }
         Step::Sector => {
             let s = catalog::SECTORS[plan.sector % catalog::SECTORS.len()].code;
             p.press(&format!("sec:{s}"));
         }
-        Step::Office => {
-            p.press(&format!("og:{}", plan.office.0));
+        Step::Office => match plan.office.0 {
+            0 if has_button(p, "off:") => {
+                p.press_nth("off", plan.office.1);
+            }
+            2 => p.type_text("văn phòng đăng ký đất đai"),
+            _ if has_button(p, "og:") => {
+                p.press_nth("og", plan.office.1);
+            }
+            _ => {
+                p.press("more");
+            }
+        },
+        Step::OfficeGroups => {
+            p.press_nth("og", plan.office.1);
         }
         Step::OfficeGroup(_) | Step::OfficeConfirm => {
-            p.press_nth("off", plan.office.1);
+            if !p.press_nth("off", plan.office.1) {
+                p.press("offtyped");
+            }
         }
         Step::Place => match plan.place {
             Some(name) => p.type_text(name),
@@ -406,10 +430,9 @@ fn forward(p: &mut Person, plan: &Plan) -> bool {
             }
         }
         Step::When => {
-            let w = ["today", "week", "month", "earlier"][plan.when];
+            let w = ["this_month", "last_month", "2to6", "older"][plan.when];
             p.press(&format!("w:{w}"));
         }
-        Step::Month => p.type_text("3/2025"),
         Step::Who => match plan.who {
             Some(who) if d.officials.is_none() => p.type_text(who),
             Some(_) => {
@@ -424,37 +447,21 @@ fn forward(p: &mut Person, plan: &Plan) -> bool {
                 p.press("skip");
             }
         },
-        Step::Story => {
+        Step::Story | Step::Verify => {
             if d.story.len() < plan.story.len() && !d.story.iter().any(|s| s == plan.story[0]) {
                 let next = plan.story[d.story.len()];
                 p.type_text(next);
-            } else {
+            } else if step == Step::Story {
                 p.press("done");
+            } else {
+                let v = catalog::VERIFICATION
+                    .get(plan.verify)
+                    .map_or("none", |c| c.code);
+                p.press(&format!("v:{v}"));
             }
         }
-        Step::Attachments | Step::Findings => {
+        Step::Attachments => {
             p.press("cont");
-        }
-        Step::Verify => {
-            let missing = plan
-                .verify
-                .iter()
-                .map(|i| catalog::VERIFICATION[i % catalog::VERIFICATION.len()].code)
-                .find(|c| !d.verification.iter().any(|v| v == c));
-            match missing {
-                Some(code) => p.press(&format!("v:{code}")),
-                None => p.press("cont"),
-            };
-        }
-        Step::VerifyNote => match (plan.note, d.verification_note.clone()) {
-            (_, Some(kept)) if !kept.is_empty() => p.type_text(&kept),
-            (Some(note), None) => p.type_text(note),
-            _ => {
-                p.press("skip");
-            }
-        },
-        Step::Contact => {
-            p.press("ct:no");
         }
         other => panic!("unexpected step on the way to review: {other:?}"),
     }
@@ -500,7 +507,7 @@ fn act() -> impl Strategy<Value = Act> {
         3 => prop_oneof![
             prop::sample::select(vec![
                 "Nha Trang".to_owned(),
-                "3/2025".to_owned(),
+                "văn phòng đăng ký đất đai".to_owned(),
                 "Sở Xây dựng".to_owned(),
                 "gọi 0905 000 123".to_owned(),
                 "".to_owned(),
@@ -645,4 +652,257 @@ proptest! {
         // The receipt is out and the draft gone: nothing under the pseudonym says they reported.
         prop_assert!(!p.has_draft);
     }
+}
+
+/// The last prompt's button labels.
+fn labels(p: &Person) -> Vec<String> {
+    p.buttons
+        .as_ref()
+        .map(|k| k.buttons().map(|b| b.label.clone()).collect())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_complete_report_takes_twelve_taps_or_messages() {
+    let mut p = Person::new();
+    let mut taps = 0;
+    let msg_id = p.msg();
+    p.turn(Event::Start { msg_id });
+    taps += 1;
+    assert!(p.press_consent());
+    taps += 1;
+    for act in ["beh:delay", "sec:land"] {
+        assert!(p.press(act), "{act}");
+        taps += 1;
+    }
+    assert!(p.press_nth("off", 0));
+    taps += 1;
+    p.type_text("Cam Lập");
+    taps += 1;
+    assert!(p.press_nth("p:", 0));
+    taps += 1;
+    assert!(p.press("w:last_month"));
+    taps += 1;
+    p.type_text("cán bộ nam ở bàn số 3");
+    taps += 1;
+    p.type_text("Hẹn bốn lần, lần cuối đòi 5 triệu.");
+    taps += 1;
+    assert_eq!(p.d.step, Some(Step::Verify));
+    assert!(p.press("v:none"));
+    taps += 1;
+    assert_eq!(p.d.step, Some(Step::Review));
+    assert!(p.press("send"));
+    taps += 1;
+    assert_eq!(p.sealed.len(), 1);
+    assert_eq!(taps, 12);
+    let s = &p.sealed[0];
+    assert_eq!(s.category, "harassment", "derived from the behaviour");
+    assert!(
+        s.place
+            .as_deref()
+            .is_some_and(|u| u.contains("Nam Cam Ranh"))
+    );
+}
+
+#[test]
+fn a_redirect_continues_as_an_anonymous_report_without_a_second_consent() {
+    let mut p = Person::new();
+    p.start();
+    assert!(p.press("redir"));
+    assert_eq!(p.d.step, Some(Step::Redirect));
+    assert!(p.press("redir:denunciation"));
+    assert!(matches!(p.d.step, Some(Step::Redirected(_))));
+    assert!(p.has_draft, "the consent given stands");
+    assert!(
+        labels(&p)
+            .iter()
+            .any(|l| l.contains("Gửi phản ánh ẩn danh"))
+    );
+    assert!(p.press("anon"));
+    assert_eq!(p.d.step, Some(Step::Behaviour));
+    assert!(p.d.consented);
+    // An emergency goes back to the list, or stops.
+    assert!(p.press("redir"));
+    assert!(p.press("redir:emergency"));
+    assert!(!labels(&p).iter().any(|l| l.contains("ẩn danh")));
+    assert!(p.press("stop"));
+    assert!(!p.has_draft || p.d.step.is_none(), "stopped like /cancel");
+}
+
+#[test]
+fn the_first_screen_is_short_and_details_and_language_edit_it_in_place() {
+    let mut p = Person::new();
+    let msg_id = p.msg();
+    let (limits, retention, contacts) = (p.limits.clone(), p.retention.clone(), p.contacts.clone());
+    let mut out = Outbox::new(&limits);
+    let ctx = Ctx {
+        has_draft: false,
+        session: Session::default(),
+        limits: &limits,
+        retention: &retention,
+        contacts: &contacts,
+        download_limit: 1,
+    };
+    let mut d = Draft::default();
+    let mut turn = Turn::default();
+    let _ = machine::decide(&mut d, &ctx, Event::Start { msg_id }, &mut out, &mut turn);
+    let Some(Out::Send { text, .. }) = out.items.first() else {
+        panic!("the first screen");
+    };
+    assert!(text.encode_utf16().count() < 450, "{}", text.len());
+    assert!(text.starts_with("Xin chào"));
+    p.turn(Event::Start { msg_id });
+    let details = p
+        .buttons
+        .as_ref()
+        .and_then(|k| k.buttons().find(|b| b.data.starts_with("consent:more")))
+        .map(|b| b.data.clone())
+        .expect("a details button");
+    let mut out = Outbox::new(&limits);
+    let _ = machine::decide(
+        &mut d,
+        &ctx,
+        from_callback(&details, msg_id + 1),
+        &mut out,
+        &mut turn,
+    );
+    let Some(Out::EditText { text, keyboard, .. }) = out.items.first() else {
+        panic!("the notice, in place");
+    };
+    for point in [
+        "91/2025",
+        "72 giờ",
+        "Telegram, một công ty nước ngoài",
+        "365 ngày",
+        "rút lại đồng ý",
+    ] {
+        assert!(text.contains(point), "{point}");
+    }
+    assert!(text.chars().count() < 4096);
+    assert!(
+        keyboard
+            .buttons()
+            .any(|b| b.data.starts_with("consent:yes:vi"))
+    );
+    assert!(
+        keyboard
+            .buttons()
+            .any(|b| b.data.starts_with("consent:more:en"))
+    );
+    assert!(!p.has_draft, "nothing stored before consent");
+}
+
+#[test]
+fn the_receipt_asks_before_it_is_deleted() {
+    let mut p = Person::new();
+    p.start();
+    let plan = Plan {
+        behaviour: 0,
+        sector: 0,
+        office: (0, 0),
+        place: None,
+        when: 0,
+        who: None,
+        story: vec![STORIES[0]],
+        verify: 3,
+    };
+    to_review(&mut p, &plan);
+    assert!(p.press("send"));
+    // The receipt's only button asks first.
+    let ask = labels(&p);
+    assert_eq!(ask, vec!["🗑 Đã chép mã, xóa tin này".to_owned()]);
+    let data = p
+        .buttons
+        .as_ref()
+        .and_then(|k| k.buttons().next())
+        .map(|b| b.data.clone());
+    let receipt_msg = 40;
+    let mut out = Outbox::new(&p.limits);
+    let ctx = Ctx {
+        has_draft: false,
+        session: Session::default(),
+        limits: &p.limits,
+        retention: &p.retention,
+        contacts: &p.contacts,
+        download_limit: 1,
+    };
+    let mut d = Draft::default();
+    let mut turn = Turn::default();
+    let _ = machine::decide(
+        &mut d,
+        &ctx,
+        from_callback(&data.expect("a button"), receipt_msg),
+        &mut out,
+        &mut turn,
+    );
+    assert!(
+        !out.items.iter().any(|o| matches!(o, Out::DeleteReceipt(_))),
+        "nothing deleted on the first tap"
+    );
+    let Some(Out::Send {
+        keyboard: Some(k), ..
+    }) = out.items.last()
+    else {
+        panic!("a question");
+    };
+    let yes = k.buttons().next().map(|b| b.data.clone()).expect("yes");
+    let mut out = Outbox::new(&p.limits);
+    let _ = machine::decide(
+        &mut d,
+        &ctx,
+        from_callback(&yes, receipt_msg + 1),
+        &mut out,
+        &mut turn,
+    );
+    assert!(
+        out.items
+            .iter()
+            .any(|o| matches!(o, Out::DeleteReceipt(r) if *r == receipt_msg)),
+        "the receipt message goes, not the question"
+    );
+    let Some(Out::Send {
+        keyboard: Some(k), ..
+    }) = out.items.last()
+    else {
+        panic!("the wipe offer");
+    };
+    let again = k
+        .buttons()
+        .find(|b| b.data.starts_with("after:again"))
+        .map(|b| b.data.clone())
+        .expect("another report");
+    let mut out = Outbox::new(&p.limits);
+    let persist = machine::decide(
+        &mut d,
+        &ctx,
+        from_callback(&again, receipt_msg + 2),
+        &mut out,
+        &mut turn,
+    );
+    assert!(matches!(persist, Decision::Done(Persist::Save)));
+    assert!(d.consented, "no second consent");
+    assert_eq!(d.step, Some(Step::Behaviour));
+}
+
+#[test]
+fn a_typed_office_is_kept_beside_the_office_it_was_matched_to() {
+    let mut p = Person::new();
+    p.start();
+    assert!(p.press("beh:delay"));
+    assert!(p.press("sec:land"));
+    p.type_text("sở tài nguyên và môi trường");
+    assert_eq!(p.d.step, Some(Step::OfficeConfirm));
+    assert!(p.press_nth("off:", 0));
+    assert_eq!(p.d.office.as_deref(), Some("Sở Nông nghiệp và Môi trường"));
+    assert!(p.press("pnone"));
+    assert!(p.press("w:older"));
+    assert!(p.press("skip"));
+    p.type_text("Hẹn lại nhiều lần.");
+    assert!(p.press("v:witnesses"));
+    let text = p.review_text.clone().expect("a review");
+    assert!(
+        text.contains("Sở Nông nghiệp và Môi trường (ghi là: \"sở tài nguyên và môi trường\")"),
+        "{text}"
+    );
+    assert!(text.contains("• Kiểm chứng: Có người chứng kiến"), "{text}");
 }

@@ -3,8 +3,11 @@
 //! error.
 
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroize;
 
-/// The reporter's language.
+/// The reporter's language. Vietnamese first, whatever Telegram's interface language (Telegram
+/// has no official Vietnamese interface, so many Vietnamese users run it in English); the first
+/// screen has an English button, and /lang switches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub enum Lang {
     /// Vietnamese (default).
@@ -15,15 +18,6 @@ pub enum Lang {
 }
 
 impl Lang {
-    /// The language for a Telegram `language_code`: English only when the user's Telegram is
-    /// in English, Vietnamese otherwise.
-    pub fn from_telegram(code: Option<&str>) -> Lang {
-        match code {
-            Some(c) if c.starts_with("en") => Lang::En,
-            _ => Lang::Vi,
-        }
-    }
-
     /// The other language (for /lang).
     pub fn other(self) -> Lang {
         match self {
@@ -65,110 +59,71 @@ macro_rules! texts {
 }
 
 texts! {
-    /// The welcome, safety notice and consent request (Law 91/2025/QH15: purpose, recipient,
-    /// retention, explicit consent), with `{closed_days}` and `{draft_hours}` to fill in from
-    /// the configured retention: see [`welcome`].
-    welcome_template =>
-"Xin chào. Đây là kênh tiếp nhận phản ánh của Thanh tra tỉnh Khánh Hòa về cán bộ, công chức nhũng nhiễu, gây phiền hà hoặc có dấu hiệu tham nhũng.
-
-🔒 Chúng tôi bảo vệ:
-• Danh tính Telegram của bạn được niêm phong bằng mã hóa; cán bộ xử lý chỉ thấy bản tóm tắt đã lược bỏ thông tin cá nhân.
-• Bạn không cần tài khoản: sau khi gửi, bạn nhận một mã biên nhận bí mật để theo dõi và trả lời.
-
-⚠️ Chúng tôi không thể che giấu:
-• Telegram biết tài khoản này đã nhắn cho bot (ở Việt Nam, Telegram thường phải dùng qua VPN).
-• Điện thoại có thể bị người khác xem: cuối cùng bot sẽ đề nghị xóa cuộc trò chuyện.
-• Đừng ghi tên, số điện thoại hay địa chỉ của chính bạn vào nội dung.
-
-📄 Đồng ý xử lý dữ liệu (Luật Bảo vệ dữ liệu cá nhân 91/2025/QH15):
-• Mục đích: tiếp nhận, xác minh và xử lý phản ánh của bạn.
-• Người nhận: Thanh tra tỉnh Khánh Hòa; danh tính chỉ được mở khi có yêu cầu được ghi nhật ký và được người giữ khóa chấp thuận.
-• Thời hạn lưu: đến khi xử lý xong và {closed_days} ngày sau khi đóng hồ sơ; bản nháp chưa gửi bị xóa sau {draft_hours} giờ.
-• Bạn có thể dừng bất cứ lúc nào bằng /cancel.
-
-Chưa có gì được lưu cho đến khi bạn đồng ý.",
-"Hello. This is the Khánh Hòa Provincial Inspectorate's channel for reports about officials who harass, obstruct or show signs of corruption.
-
-🔒 What we protect:
-• Your Telegram identity is sealed with encryption; the staff who handle reports see only a summary with personal details removed.
-• You need no account: after sending, you get a secret receipt code to follow up and reply.
-
-⚠️ What we cannot hide:
-• Telegram knows this account messaged the bot (in Vietnam Telegram is usually reached through a VPN).
-• Someone may look at your phone: at the end the bot offers to delete this conversation.
-• Do not write your own name, phone number or address in the report.
-
-📄 Consent to processing (Personal Data Protection Law 91/2025/QH15):
-• Purpose: receiving, verifying and handling your report.
-• Recipient: the Khánh Hòa Provincial Inspectorate; your identity is opened only on a logged request approved by the key holders.
-• Kept: until handled and {closed_days} days after the case is closed; unsent drafts are deleted after {draft_hours} hours.
-• You can stop at any time with /cancel.
-
-Nothing is stored until you agree.";
-    agree => "✅ Đồng ý", "✅ I agree";
+    agree =>
+"✅ Đồng ý, bắt đầu",
+"✅ I agree, start";
     disagree => "Không đồng ý", "I do not agree";
     declined =>
 "Bạn chưa đồng ý nên không có gì được lưu. Nếu đổi ý, gõ /start.",
 "You did not agree, so nothing was stored. If you change your mind, send /start.";
-    ask_category => "Bạn muốn phản ánh điều gì?", "What would you like to report?";
     ask_behaviour => "Cán bộ đã làm gì? Chọn điều gần nhất.", "What did the official do? Pick the closest.";
-    ask_sector => "Việc này thuộc lĩnh vực nào?", "Which area is this about?";
+    ask_sector =>
+"Việc này thuộc lĩnh vực nào?",
+"Which sector is this about?";
     ask_office =>
-"Cơ quan, đơn vị nào? Chọn nhóm bên dưới, hoặc gõ tên cơ quan (tên cũ trước năm 2025 cũng được).",
-"Which office? Choose a group below, or type the office's name (pre-2025 names are fine).";
+"Cơ quan nào? Chọn bên dưới, hoặc gõ tên cơ quan như bạn vẫn gọi (tên cũ trước năm 2025 cũng được).",
+"Which office? Choose below, or type its name as you know it (names from before 2025 are fine).";
     office_province => "Sở, ban, ngành tỉnh", "Provincial departments";
     office_commune => "UBND, phòng ban xã/phường", "Commune/ward offices";
     office_other => "Công an, thuế, BHXH, trường, bệnh viện…", "Police, tax, insurance, schools, hospitals…";
-    office_matches => "Có phải một trong các cơ quan này?", "Is it one of these?";
-    office_use_typed => "Dùng đúng tên tôi đã gõ", "Use the name as I typed it";
+    /// `{typed}`: the name as typed.
+    office_matches =>
+"Bạn gõ: \"{typed}\". Có phải cơ quan nào dưới đây không? Bot giữ cả tên bạn gõ bên cạnh tên cơ quan.",
+"You typed: \"{typed}\". Is it one of these? The bot keeps your words beside the office's name.";
+    office_use_typed =>
+"Không có ở đây, giữ tên tôi gõ",
+"Not here, keep what I typed";
     ask_place =>
-"Việc xảy ra ở xã, phường nào? Gõ một phần tên (tên xã, phường cũ trước sáp nhập cũng được).",
-"Which commune or ward did it happen in? Type part of the name (old names from before the 2025 merger work too).";
+"Việc xảy ra ở xã, phường nào? Gõ tên, tên cũ trước khi sáp nhập năm 2025 cũng được (ví dụ: Cam Lập, Vạn Giã).",
+"Which commune or ward did it happen in? Type its name; names from before the 2025 merger work too (e.g. Cam Lập, Vạn Giã).";
     place_prefer_not => "Tôi không muốn nói", "I prefer not to say";
-    place_matches => "Chọn đơn vị đúng:", "Choose the right one:";
+    place_matches =>
+"Chọn đúng xã, phường:",
+"Choose the right one:";
     place_none =>
 "Không tìm thấy xã, phường nào như vậy ở Khánh Hòa. Hãy thử gõ ngắn hơn, ví dụ \"Cam Lâm\".",
 "No commune or ward of Khánh Hòa matches that. Try fewer letters, for example \"Cam Lam\".";
-    ask_when => "Việc này xảy ra khi nào?", "When did it happen?";
-    when_today => "Hôm nay", "Today";
-    when_week => "Trong tuần này", "This week";
-    when_month => "Trong tháng này", "This month";
-    when_earlier => "Trước đó", "Earlier";
-    ask_month =>
-"Gõ tháng và năm, ví dụ 3/2025.",
-"Type the month and year, for example 3/2025.";
-    bad_month =>
-"Chưa đọc được. Hãy gõ tháng/năm như 3/2025 (không phải ngày trong tương lai).",
-"I could not read that. Type month/year like 3/2025 (not in the future).";
+    ask_when =>
+"Việc này xảy ra khi nào? Nếu nhiều lần, chọn lần gần nhất.",
+"When did it happen? If more than once, pick the latest.";
     ask_who =>
-"Cán bộ liên quan là ai? Ghi họ tên, chức vụ, bộ phận nếu bạn biết, ví dụ \"ông Nguyễn Văn A, cán bộ địa chính\".
-Thông tin này giúp Thanh tra xác minh được phản ánh; nếu không biết, bấm Bỏ qua.",
-"Who was involved? Give the official's name, title and unit if you know them, e.g. \"Mr Nguyen Van A, land officer\".
-This is what lets the Inspectorate verify the report; if you don't know, press Skip.";
-    skip => "Bỏ qua", "Skip";
+"Cán bộ đó là ai? Ghi họ tên, chức vụ nếu bạn biết.
+Nếu không biết tên, hãy tả để Thanh tra tìm được người đó: bàn hoặc phòng số mấy, làm việc gì, nam hay nữ, khoảng bao nhiêu tuổi.
+Ví dụ: \"cán bộ nam ở bàn số 3, bộ phận một cửa, khoảng 40 tuổi\".",
+"Who was the official? Give their name and title if you know them.
+If you don't know the name, describe them so the Inspectorate can find them: desk or room number, what they handle, man or woman, rough age.
+For example: \"the man at desk 3 of the one-stop counter, about 40\".";
     ask_story =>
-"Chuyện gì đã xảy ra? Kể cụ thể: cán bộ nói gì, đòi gì, bao nhiêu tiền, hồ sơ gì. Bạn có thể gửi nhiều tin nhắn (tổng cộng tối đa {n} ký tự); xong thì bấm \"Xong\".",
-"What happened? Be specific: what the official said or asked for, how much money, which file. You can send several messages (at most {n} characters in all); press \"Done\" when finished.";
+"Hãy kể lại việc đã xảy ra, càng cụ thể càng tốt: cán bộ nói gì, đòi gì, bao nhiêu tiền, hồ sơ hay giấy tờ gì, hẹn mấy lần.
+Đừng ghi tên, số điện thoại, địa chỉ của bạn. Bạn có thể gửi nhiều tin nhắn.",
+"Tell what happened, as exactly as you can: what the official said or asked for, how much money, which file or papers, how many times you were sent away.
+Do not write your own name, phone number or address. You can send several messages.";
     /// Shown instead of [`ask_story`] when the reporter chose to rewrite what happened.
     ask_story_replace =>
-"Gõ lại nội dung sự việc (tối đa {n} ký tự). Tin nhắn đầu tiên bạn gửi sẽ thay thế nội dung cũ; bấm \"Xong\" để giữ nguyên nội dung cũ.",
-"Type what happened again (at most {n} characters). Your first message replaces the old text; press \"Done\" to keep the old text.";
+"Gõ lại nội dung sự việc. Tin nhắn đầu tiên bạn gửi sẽ thay nội dung cũ. Muốn giữ nội dung cũ thì bấm \"Quay lại\".",
+"Type what happened again. Your first message replaces the old text. To keep the old text, press \"Back\".";
+    /// The evidence step: `{max_files}`, and `{originals}` ([`originals_kept`] or
+    /// [`originals_not_kept`]).
     ask_attachments =>
-"📎 Bằng chứng (không bắt buộc): gửi ảnh, tài liệu (PDF, Word, Excel, văn bản), ghi âm hoặc video, mỗi tệp tối đa 20 MB. Bot tự xóa siêu dữ liệu (vị trí GPS, tên máy, tác giả…) trước khi chuyển cho Thanh tra, và cho bạn biết khi không xóa được.
-
-Trước khi gửi, hãy nghĩ:
-• Giọng nói có thể cho biết bạn là ai.
-• Ảnh, video có thể có khuôn mặt, bàn làm việc, hình phản chiếu, giấy tờ có tên bạn.
-• Tài liệu có thể ghi tên bạn ngay trong nội dung.
-Gửi xong thì bấm \"Xong\"; không có tệp thì bấm \"Không có tệp\".",
-"📎 Evidence (optional): send photos, documents (PDF, Word, Excel, text), voice notes or video, up to 20 MB each. The bot removes metadata (GPS position, device, author…) before the Inspectorate sees them, and tells you when it cannot.
-
-Before you send, think:
-• A voice can identify you.
-• A photo or video can show your face, your desk, a reflection, a paper with your name.
-• A document may carry your name inside its text.
-Press \"Done\" when finished, or \"No files\" if you have none.";
-    attachments_none => "Không có tệp", "No files";
+"📎 Gửi ảnh, giấy tờ (PDF, Word, Excel), ghi âm hoặc video ngay tại đây. Tối đa {max_files} tệp, mỗi tệp đến 20 MB.
+Cán bộ xử lý nhận bản đã làm sạch: bot xóa dữ liệu ẩn như vị trí GPS, tên máy, tên người soạn, và báo bạn biết khi không xóa được. {originals}
+Xem kỹ trước khi gửi: khuôn mặt, giọng nói, giấy tờ có tên bạn đều có thể cho biết bạn là ai.",
+"📎 Send photos, papers (PDF, Word, Excel), voice notes or video here. Up to {max_files} files, each up to 20 MB.
+The staff handling your report get cleaned copies: the bot removes hidden data such as GPS position, device and author, and tells you when it cannot. {originals}
+Look before you send: a face, a voice or a paper with your name can show who you are.";
+    attachments_none =>
+"Không gửi tệp ➡️",
+"No files ➡️";
     attachments_list => "Tệp đã nhận:", "Files received:";
     remove_file => "🗑 Gỡ tệp", "🗑 Remove file";
     file_removed => "Đã gỡ tệp.", "File removed.";
@@ -188,12 +143,12 @@ Press \"Done\" when finished, or \"No files\" if you have none.";
     /// After a file whose hidden data cannot be removed at all (the line above says why:
     /// the format, or that the file could not be checked).
     file_not_cleanable =>
-"⚠️ Nếu gửi, tệp đến Thanh tra đúng như bạn gửi, cùng mọi dữ liệu ẩn trong đó, và bản tóm tắt sẽ ghi rõ điều đó. Bạn có thể gỡ tệp, hoặc gửi ảnh chụp màn hình thay thế.",
-"⚠️ If you send it, the file reaches the Inspectorate exactly as you sent it, with all its hidden data, and the summary will say so. You can remove it, or send a screenshot instead.";
+"⚠️ Nếu gửi, tệp đến cán bộ xử lý đúng như bạn gửi, cùng mọi dữ liệu ẩn trong đó, và bản tóm tắt sẽ ghi rõ điều đó. Bạn có thể gỡ tệp, hoặc gửi ảnh chụp màn hình thay thế.",
+"⚠️ If you send it, the file reaches the staff handling the report exactly as you sent it, with all its hidden data, and the summary will say so. You can remove it, or send a screenshot instead.";
     /// After a file cleaned only in part.
     file_partly_cleaned =>
-"⚠️ Bot đã xóa những gì xóa được, nhưng phần dữ liệu ẩn ghi ở trên vẫn còn trong tệp và sẽ đến Thanh tra cùng tệp. Bạn có thể gỡ tệp, hoặc gửi ảnh chụp màn hình thay thế.",
-"⚠️ The bot removed what it could, but the hidden data listed above stays in the file and reaches the Inspectorate with it. You can remove the file, or send a screenshot instead.";
+"⚠️ Bot đã xóa những gì xóa được, nhưng phần dữ liệu ẩn ghi ở trên vẫn còn trong tệp và sẽ đến cán bộ xử lý cùng tệp. Bạn có thể gỡ tệp, hoặc gửi ảnh chụp màn hình thay thế.",
+"⚠️ The bot removed what it could, but the hidden data listed above stays in the file and reaches the staff handling the report with it. You can remove the file, or send a screenshot instead.";
     metadata_removed => "đã xóa siêu dữ liệu:", "metadata removed:";
     metadata_none_found => "không thấy siêu dữ liệu nhận dạng", "no identifying metadata found";
     metadata_not_removed => "CHƯA xóa được siêu dữ liệu — định dạng", "metadata NOT removed — format";
@@ -217,91 +172,89 @@ Press \"Done\" when finished, or \"No files\" if you have none.";
 "Bot chưa tải được tệp này từ Telegram. Hãy gửi lại sau ít phút.",
 "The bot could not fetch this file from Telegram. Please send it again in a few minutes.";
     file_refetch_failed =>
-"Chưa gửi được: bot không tải lại được tệp số {n} từ Telegram. Bấm \"Gửi\" lại sau ít phút, hoặc gỡ tệp đó.",
-"Not sent yet: the bot could not fetch file {n} from Telegram again. Press \"Send\" again in a few minutes, or remove that file.";
+"Chưa gửi được: bot không tải lại được tệp số {n} từ Telegram. Bấm \"Gửi phản ánh\" lại sau ít phút, hoặc gỡ tệp đó.",
+"Not sent yet: the bot could not fetch file {n} from Telegram again. Press \"Send report\" again in a few minutes, or remove that file.";
     caption_added =>
 "Chú thích kèm tệp đã được thêm vào phần mô tả sự việc.",
 "The file's caption was added to your description.";
-    story_added => "Đã ghi nhận. Gửi thêm, hoặc bấm \"Xong\".", "Noted. Send more, or press \"Done\".";
     story_empty => "Hãy kể ít nhất một câu về việc đã xảy ra.", "Please write at least one sentence about what happened.";
-    done => "Xong", "Done";
+    /// After each story message: more text is still taken; one answer closes the story.
     ask_verify =>
-"Việc này có thể được kiểm chứng thế nào? Chọn tất cả những gì đúng, rồi bấm \"Tiếp tục\".",
-"How could this be verified? Select everything that applies, then press \"Continue\".";
-    continue_ => "Tiếp tục ➡️", "Continue ➡️";
+"Đã ghi. Muốn kể thêm thì cứ gửi tiếp.
+Kể xong, cho biết: có gì giúp kiểm chứng việc này không? Chọn một.",
+"Noted. To add more, just keep writing.
+When you have finished, tell us: is there anything that can confirm this? Pick one.";
     ask_verify_note =>
-"Bạn muốn ghi thêm gì giúp kiểm chứng không (ví dụ: giấy hẹn số mấy, ai chứng kiến — không ghi tên bạn)? Gõ ngắn gọn, hoặc bấm Bỏ qua.",
-"Anything to add that would help verify it (e.g. the appointment slip number, who saw it — not your own name)? Type briefly, or press Skip.";
+"Ghi thêm điều giúp kiểm chứng, ví dụ: ai đã chứng kiến, còn ai gặp việc tương tự, giấy tờ nào chứng minh. Đừng ghi tên bạn.
+Lưu ý: số hồ sơ, số giấy hẹn giúp xác minh, nhưng cũng cho biết bạn là ai.",
+"Add what would help verify it, for example: who saw it, who else had the same, which paper shows it. Do not write your name.
+Note: a file number or an appointment slip number helps verify, but it also shows who you are.";
     ask_contact =>
-"Thanh tra có thể cần hỏi thêm. Bạn có thể trả lời qua bot này bằng mã biên nhận. Bạn có muốn để lại cách liên lạc khác không? Thông tin đó chỉ được niêm phong cùng danh tính, không nằm trong bản tóm tắt.",
-"The Inspectorate may have questions. You can answer through this bot with your receipt code. Do you want to leave another way to contact you? It is sealed with your identity only, never in the summary.";
-    contact_no => "Không, chỉ qua bot", "No, only through the bot";
-    contact_yes => "Có, tôi để lại liên lạc", "Yes, I'll leave a contact";
-    ask_contact_text => "Gõ cách liên lạc (số điện thoại, email…).", "Type how to reach you (phone, email…).";
+"Thanh tra có thể cần hỏi thêm. Cách an toàn nhất: bạn tự vào xem bằng /status và mã tra cứu bí mật, không cần để lại gì.
+Nếu vẫn muốn, gõ cách liên lạc (số điện thoại, email…). Thông tin này được khóa riêng cùng tài khoản Telegram của bạn; cán bộ xử lý không thấy, chỉ mở được theo cùng thủ tục.",
+"The Inspectorate may have questions. The safest way: check yourself with /status and your secret lookup code; you need not leave anything.
+If you still want to, type how to reach you (phone, e-mail…). It is locked away with your Telegram account; the staff handling your report do not see it, and it opens only through the same procedure.";
     review_intro =>
-"Đây đúng là nội dung Thanh tra sẽ nhận (danh tính của bạn được niêm phong riêng):",
-"This is exactly what the Inspectorate will receive (your identity is sealed separately):";
+"Xem lại. Đây đúng là bản Thanh tra sẽ nhận. Tài khoản Telegram của bạn (và cách liên lạc, nếu có) được khóa riêng, không nằm trong bản này.",
+"Please check. This is exactly what the Inspectorate will receive. Your Telegram account (and a contact, if you leave one) is locked away separately and is not in it.";
     send => "✅ Gửi phản ánh", "✅ Send report";
-    edit => "✏️ Sửa", "✏️ Edit";
     /// The review screen's per-field edit buttons: "✏️ " + the field's name.
     edit_prefix => "✏️ ", "✏️ ";
     cancel => "Hủy", "Cancel";
     back => "⬅️ Quay lại", "⬅️ Back";
     ask_edit_field => "Bạn muốn sửa phần nào?", "Which part do you want to change?";
     cancelled =>
-"Đã hủy. Bản nháp đã bị xóa và không có gì được gửi. Gõ /report để bắt đầu lại.",
-"Cancelled. The draft was deleted and nothing was sent. Send /report to start again.";
+"Đã hủy. Nội dung bản nháp đã bị xóa, không có gì được gửi. Gõ /report để bắt đầu lại.",
+"Cancelled. The draft's content was deleted and nothing was sent. Send /report to start again.";
     nothing_to_cancel => "Không có việc gì đang làm dở. Gõ /report để phản ánh.", "Nothing in progress. Send /report to make a report.";
-    /// Opens the one message that carries a receipt: see [`receipt_message`].
-    receipt_sent_head => "✅ Đã gửi phản ánh. Cảm ơn bạn.", "✅ Report sent. Thank you.";
     /// Opens a fresh receipt for a report whose first receipt never arrived (or may have):
-    /// `{code}` is the case code.
+    /// `{code}` is the case number.
     receipt_again_head =>
-"✅ Phản ánh {code} của bạn đã được tiếp nhận. Tin nhắn chứa mã biên nhận chưa đến được với bạn, nên đây là mã biên nhận mới. Nếu trước đó bạn đã thấy một mã biên nhận cho phản ánh này, mã đó không còn dùng được.",
-"✅ Your report {code} was received. The message with its receipt did not reach you, so here is a new receipt. If you saw a receipt for this report before, it no longer works.";
-    case_code_label => "Mã hồ sơ", "Case code";
-    receipt_label => "Mã biên nhận (bí mật)", "Receipt (secret)";
-    receipt_keep =>
-"Hãy ghi mã biên nhận ra giấy hoặc nơi an toàn: chỉ có mã này mới cho xem tình trạng và trả lời Thanh tra (/status). Chúng tôi không lưu mã này nên không thể cấp lại nếu bạn làm mất.",
-"Write the receipt down somewhere safe: only it lets you check the status and answer the Inspectorate (/status). We do not keep it, so we cannot give it again if you lose it.";
+"✅ Phản ánh của bạn (số hồ sơ {code}) đã được tiếp nhận. Tin nhắn chứa mã tra cứu lần trước chưa đến được với bạn, nên đây là mã mới. Nếu trước đó bạn đã thấy một mã cho phản ánh này, mã đó không còn dùng được.",
+"✅ Your report (case number {code}) was received. The message with its lookup code did not reach you, so here is a new code. If you saw a code for this report before, it no longer works.";
     previous_report_sent =>
-"Phản ánh trước của bạn đã được gửi; mã biên nhận nằm ở tin nhắn phía trên, hãy giữ lại. Bây giờ bắt đầu phản ánh mới.",
-"Your previous report was sent; its receipt is in the message above, keep it. A new report starts now.";
+"Phản ánh trước của bạn đã được gửi; mã tra cứu nằm ở tin nhắn phía trên, hãy giữ lại. Bây giờ bắt đầu phản ánh mới.",
+"Your previous report was sent; its lookup code is in the message above, keep it. A new report starts now.";
     already_sent =>
 "Phản ánh này đã được gửi rồi; bot không gửi lại lần nữa.",
 "This report has already been sent; it was not sent again.";
-    saved_receipt => "Tôi đã lưu mã", "I have saved the code";
+    /// The button under the receipt: asks first ([`confirm_delete`]).
+    saved_receipt =>
+"🗑 Đã chép mã, xóa tin này",
+"🗑 I've copied it, delete this";
     /// The wipe offer after the receipt message was deleted.
     receipt_deleted =>
-"Bạn có muốn xóa toàn bộ cuộc trò chuyện này khỏi Telegram (cả tin của bạn và của bot) không?",
-"Do you want to delete this whole conversation from Telegram (your messages and the bot's)?";
+"Đã xóa tin chứa mã. Bạn có muốn xóa luôn cuộc trò chuyện này (tin của bạn và của bot) không? Nên xóa nếu người khác có thể cầm điện thoại của bạn.",
+"The message with the code is deleted. Do you want to delete this whole conversation too (your messages and the bot's)? Do, if someone else may handle your phone.";
     receipt_not_deleted =>
-"⚠️ Bot chưa xóa được tin nhắn chứa mã biên nhận. Hãy tự xóa: nhấn giữ tin nhắn đó → Xóa (chọn xóa cho cả bot).",
-"⚠️ The bot could not delete the message with your receipt. Please delete it yourself: press and hold it → Delete (for the bot too).";
+"⚠️ Bot chưa xóa được tin chứa mã. Hãy tự xóa: nhấn giữ tin đó → Delete (Xóa), chọn xóa cả cho bot.",
+"⚠️ The bot could not delete the message with your code. Please delete it yourself: press and hold it → Delete, for the bot too.";
     receipt_typed_elsewhere =>
-"Tin nhắn vừa rồi trông giống mã biên nhận nên bot đã xóa nó khỏi cuộc trò chuyện và kiểm tra hồ sơ cho bạn.",
-"Your last message looked like a receipt, so the bot deleted it from the chat and checked the case for you.";
+"Tin nhắn vừa rồi trông giống mã tra cứu nên bot đã xóa nó và kiểm tra hồ sơ cho bạn.",
+"Your last message looked like a lookup code, so the bot deleted it and checked the case for you.";
     wipe_yes => "🧹 Xóa cuộc trò chuyện", "🧹 Delete the conversation";
     wipe_no => "Giữ lại", "Keep it";
     wiped =>
-"Đã xóa các tin nhắn của cuộc trò chuyện. Bạn cũng có thể xóa hẳn cuộc trò chuyện trong Telegram: mở hồ sơ của bot → ⋮ → Xóa cuộc trò chuyện.",
+"Đã xóa các tin nhắn của cuộc trò chuyện. Bạn cũng có thể xóa hẳn cuộc trò chuyện trong Telegram: mở hồ sơ của bot → ⋮ → Delete chat (Xóa cuộc trò chuyện).",
 "The conversation's messages were deleted. You can also delete the chat itself in Telegram: open the bot's profile → ⋮ → Delete chat.";
     wipe_partial =>
-"Đã xóa những tin nhắn còn xóa được. Telegram chỉ cho bot xóa tin nhắn trong 48 giờ; những tin cũ hơn bạn hãy tự xóa, hoặc xóa hẳn cuộc trò chuyện: mở hồ sơ của bot → ⋮ → Xóa cuộc trò chuyện.",
+"Đã xóa những tin nhắn còn xóa được. Telegram chỉ cho bot xóa tin nhắn trong 48 giờ; những tin cũ hơn bạn hãy tự xóa, hoặc xóa hẳn cuộc trò chuyện: mở hồ sơ của bot → ⋮ → Delete chat (Xóa cuộc trò chuyện).",
 "Deleted the messages that could still be deleted. Telegram lets a bot delete messages only within 48 hours; please delete older ones yourself, or delete the whole chat: open the bot's profile → ⋮ → Delete chat.";
-    kept => "Được. Bạn có thể xóa sau bằng /wipe.", "All right. You can delete it later with /wipe.";
+    kept =>
+"Được. Muốn xóa sau thì bấm nút 🧹 ở tin trên (trong 48 giờ), hoặc tự xóa: mở hồ sơ của bot → ⋮ → Delete chat (Xóa cuộc trò chuyện).",
+"All right. To delete it later, press the 🧹 button above (within 48 hours), or delete the chat yourself: open the bot's profile → ⋮ → Delete chat.";
     nothing_to_wipe =>
-"Bot không còn giữ danh sách tin nhắn nào để xóa (danh sách bị xóa cùng bản nháp). Bạn có thể tự xóa cuộc trò chuyện: mở hồ sơ của bot → ⋮ → Xóa cuộc trò chuyện.",
-"The bot no longer holds a list of messages to delete (it is removed with the draft). You can delete the chat yourself: open the bot's profile → ⋮ → Delete chat.";
+"Bot không còn giữ danh sách tin nhắn để xóa (danh sách bị bỏ khi phản ánh đã gửi xong hoặc bản nháp hết hạn). Bạn tự xóa được: mở hồ sơ của bot → ⋮ → Delete chat (Xóa cuộc trò chuyện).",
+"The bot no longer holds a list of messages to delete (it is dropped once a report is sent or the draft expires). You can delete the chat yourself: open the bot's profile → ⋮ → Delete chat.";
     ask_receipt =>
-"Gõ mã biên nhận của bạn (dạng XXXX-XXXX-XXXX-XXXX). Tin nhắn chứa mã sẽ được xóa ngay.",
-"Type your receipt code (like XXXX-XXXX-XXXX-XXXX). The message with the code is deleted right away.";
+"Gõ mã tra cứu bí mật của bạn (16 chữ và số, ví dụ 7Q4M-2XPA-9KDE-W3HZ). Bot xóa tin chứa mã ngay sau khi đọc.",
+"Type your secret lookup code (16 letters and digits, like 7Q4M-2XPA-9KDE-W3HZ). The bot deletes the message with it as soon as it is read.";
     receipt_not_found =>
 "Không tìm thấy hồ sơ với mã này. Kiểm tra lại mã và thử lại.",
 "No case was found with this code. Check the code and try again.";
     receipt_bad_format =>
-"Mã biên nhận gồm 16 ký tự chữ và số, ví dụ 7Q4M-2XPA-9KDE-W3HZ. Hãy thử lại.",
-"A receipt has 16 letters and digits, like 7Q4M-2XPA-9KDE-W3HZ. Please try again.";
+"Mã tra cứu gồm 16 chữ và số, ví dụ 7Q4M-2XPA-9KDE-W3HZ. Số hồ sơ (KH-…) không dùng được ở đây. Hãy thử lại.",
+"A lookup code has 16 letters and digits, like 7Q4M-2XPA-9KDE-W3HZ. The case number (KH-…) does not work here. Please try again.";
     too_many_attempts =>
 "Bạn đã thử quá nhiều lần. Vui lòng thử lại sau một giờ.",
 "Too many attempts. Please try again in an hour.";
@@ -364,35 +317,45 @@ Press \"Done\" when finished, or \"No files\" if you have none.";
     help =>
 "Các lệnh:
 /report — gửi phản ánh mới
-/status — xem tình trạng bằng mã biên nhận, trả lời Thanh tra
-/cancel — hủy việc đang làm
-/wipe — xóa cuộc trò chuyện khỏi Telegram
-/lang — đổi ngôn ngữ (English)
-/privacy — chúng tôi bảo vệ gì và không bảo vệ được gì",
+/status — xem kết quả, trả lời Thanh tra (cần mã tra cứu bí mật)
+/cancel — bỏ việc đang làm
+/wipe — xóa tin nhắn trong cuộc trò chuyện này (chỉ tin trong 48 giờ qua; bỏ luôn bản nháp)
+/lang — English
+/privacy — bảo vệ gì, không bảo vệ được gì, quyền của bạn",
 "Commands:
 /report — make a new report
-/status — check the status with your receipt, answer the Inspectorate
-/cancel — cancel what you are doing
-/wipe — delete this conversation from Telegram
-/lang — switch language (tiếng Việt)
-/privacy — what we protect and what we cannot";
+/status — see the outcome, answer the Inspectorate (needs your secret lookup code)
+/cancel — stop what you are doing
+/wipe — delete this conversation's messages (only those from the last 48 hours; drops a draft too)
+/lang — tiếng Việt
+/privacy — what is protected, what is not, your rights";
     unknown_command => "Lệnh không rõ. Gõ /help để xem các lệnh.", "Unknown command. Send /help for the list.";
     need_consent_first => "Gõ /start để bắt đầu.", "Send /start to begin.";
+    /// `{contact}`: the configured contact.
     redirect_denunciation =>
-"Tố cáo chính thức theo Luật Tố cáo 2018 bắt buộc người tố cáo ghi rõ họ tên, địa chỉ và ký tên (Điều 23), nên không thể gửi ẩn danh qua bot này. Nơi tiếp nhận:",
-"A formal denunciation under the 2018 Law on Denunciations requires the denouncer's name, address and signature (Art. 23), so it cannot be sent anonymously through this bot. Where to file it:";
+"Tố cáo chính thức theo Luật Tố cáo 2018 phải ghi họ tên, địa chỉ và có chữ ký của người tố cáo (Điều 23), nên không gửi ẩn danh qua bot được. Nơi nhận: {contact}
+
+Nếu không muốn ghi tên, bạn vẫn có thể gửi ngay ở đây một phản ánh ẩn danh. Thanh tra sẽ xem xét, kiểm tra hoặc chuyển cơ quan có thẩm quyền khi phản ánh nêu rõ người vi phạm, có tài liệu, chứng cứ cụ thể và có cơ sở để xác minh (Luật Tố cáo 2018, Điều 25 khoản 2). Khác với tố cáo chính thức: phản ánh ẩn danh không được giải quyết theo thủ tục tố cáo; bạn xem kết quả bằng /status và mã tra cứu.",
+"A formal denunciation under the 2018 Law on Denunciations needs the denouncer's name, address and signature (Art. 23), so it cannot be sent anonymously through this bot. Where to file it: {contact}
+
+If you do not want to give your name, you can still send an anonymous report here now. The Inspectorate looks into it, or passes it to the competent body, when it names who broke the rules, has specific papers or evidence, and can be checked (Law on Denunciations 2018, Art. 25(2)). Unlike a formal denunciation, an anonymous report is not handled under the denunciation procedure; you see the outcome with /status and your lookup code.";
+    /// `{contact}`: the configured contact.
     redirect_complaint =>
-"Khiếu nại một quyết định hành chính ảnh hưởng đến bạn được giải quyết theo Luật Khiếu nại, không qua kênh này. Nơi tiếp nhận:",
-"A complaint about an administrative decision that affects you is handled under the Law on Complaints, not through this channel. Where to file it:";
+"Khiếu nại một quyết định hay việc làm của cơ quan nhà nước ảnh hưởng trực tiếp đến bạn được giải quyết theo Luật Khiếu nại, không qua kênh này. Nơi nhận: {contact}
+Nếu cán bộ còn nhũng nhiễu, đòi tiền hay gây khó dễ, bạn vẫn có thể phản ánh ẩn danh ở đây.",
+"A complaint about a decision or act of a state body that affects you directly is handled under the Law on Complaints, not through this channel. Where to file it: {contact}
+If an official also obstructed you or asked for money, you can still report that anonymously here.";
+    /// `{contact}`: the configured contact.
     redirect_feedback =>
-"Góp ý, kiến nghị về quy định hoặc thủ tục hành chính được tiếp nhận tại:",
-"Feedback on rules or administrative procedures is received at:";
-    redirect_footer =>
-"Không có gì được lưu. Nếu cán bộ có hành vi nhũng nhiễu hoặc tham nhũng, bạn vẫn có thể phản ánh ẩn danh: gõ /report.",
-"Nothing was stored. If an official harassed you or acted corruptly, you can still report it anonymously: send /report.";
+"Góp ý, kiến nghị về quy định hay thủ tục hành chính được tiếp nhận tại: {contact}
+Nếu cán bộ nhũng nhiễu, gây phiền hà khi làm thủ tục, bạn vẫn có thể phản ánh ẩn danh ở đây.",
+"Feedback on rules or administrative procedures is received at: {contact}
+If an official obstructed you or made trouble during the procedure, you can still report that anonymously here.";
     field_category => "Loại phản ánh", "Kind of report";
     field_behaviour => "Hành vi", "Behaviour";
-    field_sector => "Lĩnh vực", "Area";
+    field_sector =>
+"Lĩnh vực",
+"Sector";
     field_office => "Cơ quan", "Office";
     field_place => "Địa bàn", "Place";
     field_when => "Thời gian", "When";
@@ -418,18 +381,242 @@ Press \"Done\" when finished, or \"No files\" if you have none.";
 "Xin lỗi, đã có lỗi và tin nhắn vừa rồi chưa được lưu. Vui lòng gửi lại sau ít phút.",
 "Sorry, something went wrong and your last message was not saved. Please send it again in a few minutes.";
     status_expired =>
-"Phiên xem hồ sơ đã hết hạn. Hãy nhập lại mã biên nhận để trả lời.",
-"The status session has expired. Please enter your receipt again to reply.";
+"Phiên xem hồ sơ đã hết hạn. Hãy gõ lại mã tra cứu để trả lời.",
+"The status session has expired. Please type your lookup code again to reply.";
     findings_intro =>
-"Trong nội dung có thông tin có thể cho biết bạn là ai. Mặc định bot sẽ xóa chúng khỏi bản tóm tắt. Nếu một mục không phải của bạn (ví dụ số điện thoại cơ quan của cán bộ), bấm để giữ lại:",
-"Your text contains details that could identify you. By default the bot removes them from the summary. If one is not yours (for example the official's office phone), press it to keep it:";
-    finding_remove => "sẽ xóa", "will be removed";
-    finding_keep => "giữ lại", "kept";
+"Bot thấy trong bài có thông tin có thể cho biết bạn là ai. Mặc định bot xóa chúng, như bạn thấy ở trên. Nếu là thông tin của cán bộ (ví dụ số điện thoại cơ quan), bấm để giữ lại.",
+"Your text contains details that could show who you are. By default the bot removes them, as you see above. If one belongs to the official (for example an office phone), press it to keep it.";
     after_submit =>
-"Khi đã chép mã biên nhận ra nơi an toàn, bấm nút dưới đây để xóa tin nhắn chứa mã.",
-"Once you have copied the receipt somewhere safe, press the button below to delete the message that holds it.";
-    status_next => "Bạn có thể trả lời Thanh tra, hoặc bấm Xong.", "You can reply to the Inspectorate, or press Done.";
+"Khi đã chép mã tra cứu ra giấy, bấm nút dưới đây để xóa tin nhắn chứa mã.",
+"Once you have copied the lookup code onto paper, press the button below to delete the message that holds it.";
+    status_next =>
+"Bạn có thể trả lời Thanh tra, hoặc bấm Xong. Muốn xem, sửa, xóa dữ liệu của mình hay rút lại đồng ý, hãy bấm \"Trả lời Thanh tra\" và ghi rõ yêu cầu.",
+"You can reply to the Inspectorate, or press Done. To see, correct or delete your data, or to withdraw your consent, press \"Reply to the Inspectorate\" and say what you want.";
     messages_header => "Tin nhắn từ Thanh tra:", "Messages from the Inspectorate:";
+    originals_kept =>
+"Bản gốc được khóa riêng; chỉ khi đủ số người giữ khóa cùng đồng ý mới mở được.",
+"The originals are locked away; they open only when enough key holders agree together.";
+    originals_not_kept =>
+"Bản gốc không được giữ.",
+"Originals are not kept.";
+    attachments_done =>
+"Gửi xong ➡️",
+"Done ➡️";
+    verify_none =>
+"➡️ Không có, tiếp tục",
+"➡️ Nothing, continue";
+    remove_contact =>
+"🗑 Xóa cách liên lạc",
+"🗑 Remove contact";
+    add_contact =>
+"📞 Để lại cách liên lạc",
+"📞 Leave a contact";
+    change_contact =>
+"📞 Sửa cách liên lạc",
+"📞 Change the contact";
+    add_note =>
+"📝 Ghi thêm để kiểm chứng",
+"📝 Add a note to help verify";
+    add_files =>
+"📎 Thêm tệp",
+"📎 Add files";
+    change_other =>
+"✏️ Sửa phần khác",
+"✏️ Change something";
+    /// Under the review's summary when a contact was left, before it.
+    contact_line =>
+"📞 Cách liên lạc (khóa riêng, không nằm trong bản trên):",
+"📞 Contact (locked away, not in the text above):";
+    finding_will_remove =>
+"🗑 Sẽ xóa — bấm để giữ",
+"🗑 Will be removed — press to keep";
+    finding_kept =>
+"✅ Giữ lại — bấm để xóa",
+"✅ Kept — press to remove";
+    /// The receipt message: `{receipt}` on a line of its own, `{code}` the case number. A
+    /// reissued receipt replaces the first line with [`receipt_again_head`].
+    receipt_template =>
+"✅ Đã gửi phản ánh. Cảm ơn bạn.
+
+🔑 Mã tra cứu bí mật của bạn:
+{receipt}
+
+Hãy chép mã này ra giấy ngay và cất kỹ. Chỉ mã này giúp bạn xem kết quả và trả lời Thanh tra (gõ /status). Thanh tra không lưu mã nên không cấp lại được nếu bạn làm mất. Đừng đưa mã cho ai.
+Chạm vào mã để sao chép. Không nên chụp màn hình: ảnh có thể tự lưu lên mạng.
+
+Số hồ sơ {code} chỉ dùng nội bộ, bạn không cần ghi.",
+"✅ Report sent. Thank you.
+
+🔑 Your secret lookup code:
+{receipt}
+
+Write this code on paper now and keep it safe. Only this code lets you see the outcome and answer the Inspectorate (send /status). The Inspectorate does not keep it, so it cannot be given again if you lose it. Do not show it to anyone.
+Tap the code to copy it. A screenshot is not advised: photos may back up to the internet by themselves.
+
+Case number {code} is for staff; you need not note it.";
+    confirm_delete =>
+"Bạn chắc đã chép mã? Sau khi xóa, không ai xem lại được mã này.",
+"Are you sure you have copied the code? Once deleted, nobody can show it again.";
+    confirm_yes =>
+"Đã chép, xóa tin này",
+"Copied, delete it";
+    confirm_no =>
+"Chưa, để lại",
+"Not yet, keep it";
+    receipt_left =>
+"Được, tin chứa mã vẫn còn. Chép xong thì bấm lại nút dưới tin đó. Sau 48 giờ bot không xóa được tin này nữa; khi đó bạn tự xóa: nhấn giữ tin → Delete (Xóa).",
+"All right, the message with the code stays. Once you have copied it, press its button again. After 48 hours the bot can no longer delete it; then delete it yourself: press and hold it → Delete.";
+    another_report =>
+"📝 Gửi phản ánh khác",
+"📝 Make another report";
+    /// `{contact}`: the configured emergency numbers.
+    redirect_emergency =>
+"🚨 Nếu đang có nguy hiểm hoặc tội phạm đang xảy ra, hãy gọi ngay {contact}.
+Phản ánh qua bot không được xử lý ngay, nên không dùng cho việc khẩn cấp. Khi đã an toàn, bạn có thể quay lại gửi phản ánh.",
+"🚨 If there is danger or a crime is happening now, call {contact} at once.
+Reports through this bot are not handled immediately, so do not use it for emergencies. When you are safe, you can come back and send a report.";
+    ask_redirect =>
+"Bạn cần việc nào dưới đây?",
+"Which of these do you need?";
+    other_cases =>
+"Trường hợp khác (tố cáo, khiếu nại…)",
+"Other cases (denunciation, complaint…)";
+    continue_anonymous =>
+"➡️ Gửi phản ánh ẩn danh",
+"➡️ Send an anonymous report";
+    stop_here =>
+"Dừng ở đây",
+"Stop here";
+    office_more =>
+"📋 Cơ quan khác…",
+"📋 Another office…";
+    skip_who =>
+"Không biết, bỏ qua",
+"Don't know, skip";
+    when_this_month =>
+"Tháng này",
+"This month";
+    when_last_month =>
+"Tháng trước",
+"Last month";
+    when_2to6 =>
+"2–6 tháng trước",
+"2–6 months ago";
+    when_older =>
+"Lâu hơn",
+"Longer ago";
+    /// Beside a matched office: the words the reporter typed (`… (ghi là: "…")`).
+    office_typed_note =>
+"ghi là",
+"written as";
+    /// The first screen: what is protected and what is not, and what a tap on "agree" means.
+    welcome_short =>
+"Xin chào. Đây là kênh của Thanh tra tỉnh Khánh Hòa nhận phản ánh về cán bộ nhũng nhiễu, gây phiền hà, tham nhũng. Bạn không cần cho biết tên.
+
+🔒 Cán bộ xử lý không thấy tài khoản Telegram của bạn. Tài khoản chỉ được mở theo thủ tục có ghi lại, hoặc khi pháp luật bắt buộc.
+⚠️ Telegram đọc được cuộc trò chuyện này. Điều bạn kể có thể giúp người trong cuộc đoán ra bạn.
+
+Bấm \"Đồng ý, bắt đầu\" là bạn đồng ý xử lý dữ liệu như ghi ở \"Chi tiết\".",
+"Hello. This is the Khánh Hòa Provincial Inspectorate's channel for reporting obstruction, petty extortion and corruption by officials. No name is needed.
+
+🔒 Staff handling reports do not see your Telegram account. It is opened only by a logged procedure, or when the law compels it.
+⚠️ Telegram can read this chat. What you tell may let people involved guess who you are.
+
+\"I agree, start\" means you agree to the data processing under \"Details\".";
+    details_button =>
+"📄 Chi tiết",
+"📄 Details";
+    /// The button that shows the first screen in the other language.
+    other_language =>
+"English",
+"Tiếng Việt";
+    /// The full notice and consent details (Law 91/2025/QH15, Decree 356/2025): see [`details`].
+    details_template =>
+"📄 Chi tiết: bảo vệ gì, không bảo vệ được gì, và dữ liệu của bạn
+
+Ai chịu trách nhiệm: Thanh tra tỉnh Khánh Hòa (bên kiểm soát dữ liệu). Liên hệ: {controller_contact}.
+
+Mục đích: tiếp nhận, xác minh, xử lý phản ánh và trả lời bạn. Nếu việc thuộc cơ quan khác, Thanh tra có thể chuyển phản ánh đến cơ quan nhà nước có thẩm quyền.
+
+Dữ liệu được giữ khi bạn bấm Gửi:
+• Điều bạn kể, các lựa chọn của bạn, câu trả lời sau này qua /status.
+• Tệp bạn gửi: {files_kept}.
+• Số ID, tên người dùng (@…), tên hiển thị và ngôn ngữ của tài khoản Telegram.
+• Cách liên lạc, chỉ khi bạn tự để lại.
+Bot không hỏi họ tên, số CCCD hay địa chỉ của bạn.
+
+Ai xem được:
+• Cán bộ xử lý: bản tóm tắt bạn duyệt trước khi gửi và bản tệp đã làm sạch.
+• Tài khoản Telegram, cách liên lạc{originals_listed}: khóa riêng, chia cho những người giữ khóa. Chỉ mở được khi đủ số người giữ khóa cùng đồng ý theo thủ tục có ghi nhật ký, hoặc khi cơ quan nhà nước có thẩm quyền yêu cầu theo quy định của pháp luật.
+• Telegram, một công ty nước ngoài, chuyển cuộc trò chuyện này. Telegram đọc được tin nhắn với bot (không có mã hóa đầu cuối), lưu theo chính sách của họ và có thể phải cung cấp khi có yêu cầu pháp lý.
+
+Điều bot không che được:
+• Điều bạn kể có thể giúp người trong cuộc đoán ra bạn.
+• Ai cầm điện thoại của bạn có thể đọc cuộc trò chuyện. Cuối cùng bot sẽ đề nghị xóa.
+
+Thời gian lưu:
+• Bản nháp chưa gửi: tự xóa vào nửa đêm đầu tiên sau {draft_hours} giờ kể từ lần trả lời cuối.
+• Phản ánh đã gửi: giữ trong khi xử lý và {closed_days} ngày sau khi đóng hồ sơ, rồi xóa hẳn.
+
+Quyền của bạn: được biết; đồng ý hoặc không, rút lại đồng ý; xem, sửa; yêu cầu cung cấp, xóa, hạn chế xử lý; phản đối việc xử lý; khiếu nại, tố cáo, khởi kiện, đòi bồi thường.
+Cách dùng quyền mà vẫn ẩn danh:
+• Trước khi gửi: sửa ở màn hình xem lại; /cancel bỏ bản nháp.
+• Sau khi gửi: gõ /status và mã tra cứu bí mật, bấm \"Trả lời Thanh tra\" và ghi rõ yêu cầu. Không có mã, Thanh tra không biết phản ánh nào là của bạn.
+• /wipe xóa tin nhắn trong cuộc trò chuyện này (Telegram chỉ cho xóa tin trong 48 giờ).
+
+Nếu dữ liệu bị lộ, Thanh tra báo cơ quan bảo vệ dữ liệu cá nhân của Bộ Công an trong 72 giờ và đăng thông báo ở /privacy.
+
+Căn cứ: Luật Bảo vệ dữ liệu cá nhân số 91/2025/QH15, Nghị định 356/2025/NĐ-CP.
+Chưa có gì được lưu cho đến khi bạn bấm \"Đồng ý, bắt đầu\".",
+"📄 Details: what is protected, what is not, and your data
+
+Who is responsible: the Khánh Hòa Provincial Inspectorate (Thanh tra tỉnh Khánh Hòa), the data controller. Contact: {controller_contact}.
+
+Purpose: receiving, verifying and handling your report, and answering you. If the matter belongs to another body, the Inspectorate may pass the report to the competent state body.
+
+Data kept when you press Send:
+• What you wrote, your choices, and your later replies through /status.
+• Files you send: {files_kept}.
+• Your Telegram account's ID number, username (@…), display name and language.
+• A way to contact you, only if you leave one.
+The bot does not ask for your name, ID card number or address.
+
+Who can see what:
+• Staff handling reports: the summary you check before sending, and the cleaned files.
+• Your Telegram account, your contact{originals_listed}: locked away and split among key holders. They open only when enough key holders agree together, through a logged procedure, or when a competent state body demands it under the law.
+• Telegram, a foreign company, carries this conversation. Telegram can read messages with a bot (they are not end-to-end encrypted), keeps them under its own policy, and may have to hand them over on legal demand.
+
+What the bot cannot hide:
+• What you tell may let people involved guess who you are.
+• Anyone holding your phone can read this chat. At the end the bot offers to delete it.
+
+How long:
+• An unsent draft: deleted at the first midnight after {draft_hours} hours from your last answer.
+• A sent report: kept while it is handled and {closed_days} days after the case is closed, then deleted.
+
+Your rights: to be informed; to consent or not, and to withdraw consent; to see and correct your data; to ask for it to be provided, deleted or its processing restricted; to object to processing; to complain, denounce, sue and claim damages.
+How to use them and stay anonymous:
+• Before sending: change anything on the review screen; /cancel drops the draft.
+• After sending: send /status with your secret lookup code, press \"Reply to the Inspectorate\" and say what you ask. Without the code, the Inspectorate cannot tell which report is yours.
+• /wipe deletes this conversation's messages (Telegram allows it only within 48 hours).
+
+If data leaks, the Inspectorate notifies the personal-data-protection authority of the Ministry of Public Security within 72 hours and posts a notice under /privacy.
+
+Legal basis: Personal Data Protection Law No. 91/2025/QH15, Decree 356/2025/NĐ-CP.
+Nothing is stored until you press \"I agree, start\".";
+    files_kept_both =>
+"bản đã làm sạch và bản gốc",
+"the cleaned copy and the original";
+    files_kept_cleaned =>
+"chỉ bản đã làm sạch",
+"only the cleaned copy";
+    originals_listed =>
+", bản gốc của tệp",
+", the original files";
+    /// At the story step when there is already a story (after Back): go on without adding.
+    story_continue =>
+"Giữ nội dung đã kể ➡️",
+"Keep what I wrote ➡️";
 }
 
 /// The command descriptions for setMyCommands, by language.
@@ -438,21 +625,24 @@ pub fn commands(l: Lang) -> [(&'static str, &'static str); 8] {
         Lang::Vi => [
             ("start", "Bắt đầu, xem thông báo an toàn"),
             ("report", "Gửi phản ánh mới"),
-            ("status", "Xem tình trạng bằng mã biên nhận"),
-            ("cancel", "Hủy việc đang làm"),
-            ("wipe", "Xóa cuộc trò chuyện khỏi Telegram"),
-            ("lang", "Đổi ngôn ngữ / English"),
-            ("privacy", "Chúng tôi bảo vệ gì"),
+            ("status", "Xem kết quả, trả lời Thanh tra (cần mã tra cứu)"),
+            ("cancel", "Bỏ việc đang làm"),
+            ("wipe", "Xóa tin nhắn trong 48 giờ qua"),
+            ("lang", "English"),
+            ("privacy", "Bảo vệ gì, không bảo vệ được gì, quyền của bạn"),
             ("help", "Danh sách lệnh"),
         ],
         Lang::En => [
             ("start", "Start, read the safety notice"),
             ("report", "Make a new report"),
-            ("status", "Check the status with your receipt"),
-            ("cancel", "Cancel what you are doing"),
-            ("wipe", "Delete this conversation from Telegram"),
-            ("lang", "Switch language / tiếng Việt"),
-            ("privacy", "What we protect"),
+            (
+                "status",
+                "See the outcome, answer the Inspectorate (lookup code)",
+            ),
+            ("cancel", "Stop what you are doing"),
+            ("wipe", "Delete the messages of the last 48 hours"),
+            ("lang", "Tiếng Việt"),
+            ("privacy", "What is protected, what is not, your rights"),
             ("help", "List of commands"),
         ],
     }
@@ -477,10 +667,27 @@ pub fn month_year(month: u8, year: i32, l: Lang) -> String {
     }
 }
 
-/// The welcome and consent text with the retention periods actually configured, so the
-/// consent the reporter gives (Law 91/2025/QH15) names the periods that apply.
-pub fn welcome(l: Lang, retention: &crate::config::Retention) -> String {
-    welcome_template(l)
+/// The full notice and consent details ("Chi tiết", /privacy) with what is actually
+/// configured: the retention periods, the controller's contact and whether originals are kept,
+/// so the consent the reporter gives (Law 91/2025/QH15) names what applies.
+pub fn details(
+    l: Lang,
+    retention: &crate::config::Retention,
+    controller_contact: &str,
+    keep_originals: bool,
+) -> String {
+    let (files, originals) = if keep_originals {
+        (files_kept_both(l), originals_listed(l))
+    } else {
+        (files_kept_cleaned(l), "")
+    };
+    details_template(l)
+        .replace(
+            "{controller_contact}",
+            controller_contact.trim_end_matches('.'),
+        )
+        .replace("{files_kept}", files)
+        .replace("{originals_listed}", originals)
         .replace("{closed_days}", &retention.closed_case_days.to_string())
         .replace("{draft_hours}", &retention.draft_hours.to_string())
 }
@@ -497,22 +704,34 @@ pub fn outcome_label(o: crate::ids::Outcome, l: Lang) -> &'static str {
 }
 
 /// The one message that carries a receipt: the confirmation (or, for a fresh receipt after a
-/// crash, what happened), the case code, the receipt, and how to keep it. Zeroized on drop.
+/// crash, what happened), the receipt on a line of its own, how to keep it, and the case number
+/// marked as not needed. Zeroized on drop. The receipt's place in the text is
+/// [`receipt_span`].
 pub fn receipt_message(
     l: Lang,
     code: &str,
     receipt: &str,
     again: bool,
 ) -> zeroize::Zeroizing<String> {
-    let head = if again {
-        receipt_again_head(l).replace("{code}", code)
-    } else {
-        receipt_sent_head(l).to_owned()
-    };
-    zeroize::Zeroizing::new(format!(
-        "{head}\n\n{}: {code}\n{}: {receipt}\n\n{}",
-        case_code_label(l),
-        receipt_label(l),
-        receipt_keep(l)
-    ))
+    let mut text = receipt_template(l)
+        .replace("{code}", code)
+        .replace("{receipt}", receipt);
+    if again {
+        let head = receipt_again_head(l).replace("{code}", code);
+        let rest = text
+            .split_once('\n')
+            .map_or("", |(_, rest)| rest)
+            .to_owned();
+        text.zeroize();
+        text = format!("{head}\n{rest}");
+    }
+    zeroize::Zeroizing::new(text)
+}
+
+/// Where the receipt sits in a [`receipt_message`], in UTF-16 code units (Telegram's measure
+/// for message entities): the offset and length of its line.
+pub fn receipt_span(text: &str, receipt: &str) -> Option<(usize, usize)> {
+    let start = text.find(receipt)?;
+    let offset = text[..start].encode_utf16().count();
+    Some((offset, receipt.encode_utf16().count()))
 }

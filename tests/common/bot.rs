@@ -282,25 +282,34 @@ pub fn field(text: &str, label: &str) -> Option<String> {
     })
 }
 
-/// The case code and receipt from the protected message the bot sent after submission.
+/// The secret lookup code in a receipt message: the line that is four groups of four.
+pub fn receipt_in(text: &str) -> Option<String> {
+    text.lines()
+        .map(str::trim)
+        .find(|l| {
+            l.len() == 19 && l.split('-').count() == 4 && tipline::crypto::Receipt::parse(l).is_ok()
+        })
+        .map(str::to_owned)
+}
+
+/// The case number (`KH-XXXX-XXXX`) named in a message.
+pub fn case_number_in(text: &str) -> Option<String> {
+    text.split(|c: char| c.is_whitespace() || matches!(c, '(' | ')' | ',' | '.'))
+        .find(|w| w.starts_with("KH-") && tipline::ids::CaseCode::parse(w).is_some())
+        .map(str::to_owned)
+}
+
+/// The case number and receipt from the newest receipt message the bot sent.
 pub fn submitted(c: &tipline::sim::Citizen) -> (String, String) {
     let text = c
         .snapshot()
         .messages
         .iter()
         .rev()
-        .find_map(|m| {
-            m.text
-                .clone()
-                .filter(|t| t.contains("Mã hồ sơ") || t.contains("Case code"))
-        })
+        .find_map(|m| m.text.clone().filter(|t| receipt_in(t).is_some()))
         .expect("a receipt message");
-    let code = field(&text, "Mã hồ sơ")
-        .or_else(|| field(&text, "Case code"))
-        .expect("a case code");
-    let receipt = field(&text, "Mã biên nhận (bí mật)")
-        .or_else(|| field(&text, "Receipt (secret)"))
-        .expect("a receipt");
+    let code = case_number_in(&text).expect("a case number");
+    let receipt = receipt_in(&text).expect("a receipt");
     (code, receipt)
 }
 
@@ -325,7 +334,7 @@ pub async fn send_receipt_after_status(c: &tipline::sim::Citizen) {
         .iter()
         .rev()
         .filter_map(|m| m.text.as_deref())
-        .find_map(|t| field(t, "Mã biên nhận (bí mật)"))
+        .find_map(receipt_in)
         .expect("a receipt in the chat");
     c.command("/status").await;
     send_receipt(c, &receipt).await;

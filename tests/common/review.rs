@@ -112,6 +112,7 @@ pub async fn submit(store: &Store, story: &str) -> TestCase {
         behaviour: "bribe".into(),
         sector: "land".into(),
         office: "Văn phòng đăng ký đất đai".into(),
+        office_typed: String::new(),
         place: Some("xã Nam Cam Ranh".into()),
         when: "tháng 3/2026".into(),
         officials: String::new(),

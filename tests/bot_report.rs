@@ -38,26 +38,48 @@ async fn vietnamese_report_until_review(c: &Citizen) {
     c.press("📄 Có giấy tờ").await;
     assert!(c.last_text().unwrap().contains("Bản gốc được khóa riêng"));
     c.press("Không gửi tệp").await;
-    // The review lists what could identify someone; keep the official's office phone, remove
-    // the reporter's own details.
+    // The review lists what could identify someone, with whose it seems to be: the office
+    // phone of the official is kept by default (it is evidence), the reporter's own details are
+    // removed by default.
     let review = c.last_text().unwrap();
+    let line = |n: &str| {
+        review
+            .lines()
+            .find(|l| l.starts_with(n))
+            .unwrap_or_else(|| panic!("no finding {n}: {review}"))
+            .to_owned()
+    };
     assert!(
-        review.contains("«0258 3822 111»") && review.contains("«0905 000 123»"),
+        line("1. ").contains("«0258 3822 111» — có vẻ là của cơ quan"),
         "{review}"
     );
-    let first = review
-        .lines()
-        .find(|l| l.starts_with("1. "))
-        .unwrap()
-        .to_owned();
-    assert!(first.contains("0258 3822 111"), "{review}");
+    assert!(
+        review.contains("«0905 000 123»") && !line("2. ").contains("có vẻ"),
+        "{review}"
+    );
+    let buttons = c.last_buttons();
+    assert!(
+        buttons.iter().any(|b| b.starts_with("1. ✅ Giữ lại"))
+            && buttons.iter().any(|b| b.starts_with("2. 🗑 Sẽ xóa")),
+        "{buttons:?}"
+    );
+    // A toggle redraws the review in place, and again.
+    c.press("1. ✅ Giữ lại").await;
+    assert!(
+        c.last_buttons()
+            .iter()
+            .any(|b| b.starts_with("1. 🗑 Sẽ xóa"))
+    );
+    assert!(
+        c.last_text()
+            .unwrap()
+            .contains("[đã xóa: số điện thoại bàn]")
+    );
     c.press("1. 🗑 Sẽ xóa").await;
     assert!(
         c.last_buttons()
             .iter()
-            .any(|b| b.starts_with("1. ✅ Giữ lại")),
-        "{:?}",
-        c.last_buttons()
+            .any(|b| b.starts_with("1. ✅ Giữ lại"))
     );
 }
 

@@ -105,7 +105,7 @@ impl Install {
             .env("TIPLINE_OPS_LISTEN", "127.0.0.1:0")
             .env("TIPLINE_REPORTS_PER_DAY", "50")
             .env("TIPLINE_UPDATES_PER_MINUTE", "1000")
-            .env("TIPLINE_LOG", "info")
+            .env("TIPLINE_LOG", "debug")
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log))
             .spawn()

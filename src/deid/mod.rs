@@ -22,6 +22,7 @@
 mod context;
 mod fold;
 mod numbers;
+mod owner;
 mod patterns;
 mod selfid;
 mod workplace;
@@ -29,6 +30,7 @@ mod workplace;
 use std::ops::Range;
 
 pub use fold::fold_diacritics;
+pub use owner::{FieldHint, Owner, owner, owners};
 
 /// What kind of identifier a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

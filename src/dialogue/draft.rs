@@ -144,8 +144,13 @@ pub struct FindingChoice {
     pub end: usize,
     /// The finding kind's code.
     pub kind: String,
-    /// Remove (default) or keep.
+    /// Remove or keep (the default follows the owner: the reporter's removed, an official's or
+    /// an office's kept).
     pub remove: bool,
+    /// Whose it seems to be ([`crate::deid::Owner::code`]); absent in older drafts (the
+    /// reporter's).
+    #[serde(default)]
+    pub owner: Option<String>,
 }
 
 /// How a file arrived in Telegram: decides which warning the reporter gets.

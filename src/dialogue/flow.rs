@@ -261,7 +261,16 @@ fn review_screen(d: &mut Draft, out: &mut Outbox) {
             .get(f.start..f.end)
             .unwrap_or("")
             .to_owned();
-        text.push_str(&format!("\n{}. {kind}: «{}»", i + 1, short(&found, 40)));
+        let whose = match f.owner.as_deref().map(crate::deid::Owner::from_code) {
+            Some(crate::deid::Owner::Official) => format!(" — {}", t::owner_official(l)),
+            Some(crate::deid::Owner::Agency) => format!(" — {}", t::owner_agency(l)),
+            _ => String::new(),
+        };
+        text.push_str(&format!(
+            "\n{}. {kind}: «{}»{whose}",
+            i + 1,
+            short(&found, 40)
+        ));
         let state = if f.remove {
             t::finding_will_remove(l)
         } else {
@@ -499,8 +508,16 @@ pub fn compute_findings(d: &mut Draft) {
         TextField::VerificationNote,
     ] {
         let text = field_text(d, field);
-        for f in crate::deid::detect(&text) {
+        let found = crate::deid::detect(&text);
+        let hint = match field {
+            TextField::Officials => crate::deid::FieldHint::Officials,
+            TextField::Office | TextField::OfficeTyped => crate::deid::FieldHint::Office,
+            TextField::Story | TextField::VerificationNote => crate::deid::FieldHint::None,
+        };
+        let owners = crate::deid::owners(&text, &found, hint);
+        for (f, owner) in found.into_iter().zip(owners) {
             let kind = f.kind.code().to_owned();
+            // The reporter's earlier decision stands; otherwise the owner decides.
             let remove = previous
                 .iter()
                 .find(|p| {
@@ -509,13 +526,14 @@ pub fn compute_findings(d: &mut Draft) {
                         && p.end == f.range.end
                         && p.kind == kind
                 })
-                .is_none_or(|p| p.remove);
+                .map_or(owner.removed_by_default(), |p| p.remove);
             fresh.push(FindingChoice {
                 field,
                 start: f.range.start,
                 end: f.range.end,
                 kind,
                 remove,
+                owner: Some(owner.code().to_owned()),
             });
         }
     }

@@ -384,8 +384,8 @@ If an official obstructed you or made trouble during the procedure, you can stil
 "Phiên xem hồ sơ đã hết hạn. Hãy gõ lại mã tra cứu để trả lời.",
 "The status session has expired. Please type your lookup code again to reply.";
     findings_intro =>
-"Bot thấy trong bài có thông tin có thể cho biết bạn là ai. Mặc định bot xóa chúng, như bạn thấy ở trên. Nếu là thông tin của cán bộ (ví dụ số điện thoại cơ quan), bấm để giữ lại.",
-"Your text contains details that could show who you are. By default the bot removes them, as you see above. If one belongs to the official (for example an office phone), press it to keep it.";
+"Bot thấy trong bài có thông tin có thể cho biết một người là ai. Cái gì có vẻ là của bạn thì bot xóa, như bạn thấy ở trên; số của cán bộ hay cơ quan thì giữ lại, vì đó là bằng chứng. Bấm vào từng mục để đổi.",
+"Your text contains details that could show who someone is. What seems to be yours the bot removes, as you see above; an official's or an office's number it keeps, because it is evidence. Press an item to change it.";
     after_submit =>
 "Khi đã chép mã tra cứu ra giấy, bấm nút dưới đây để xóa tin nhắn chứa mã.",
 "Once you have copied the lookup code onto paper, press the button below to delete the message that holds it.";
@@ -617,6 +617,14 @@ Nothing is stored until you press \"I agree, start\".";
     story_continue =>
 "Giữ nội dung đã kể ➡️",
 "Keep what I wrote ➡️";
+    /// Beside a finding that seems to be the official's (kept by default).
+    owner_official =>
+"có vẻ là của cán bộ",
+"seems to be the official's";
+    /// Beside a finding that seems to be an office's (kept by default).
+    owner_agency =>
+"có vẻ là của cơ quan",
+"seems to be the office's";
 }
 
 /// The command descriptions for setMyCommands, by language.

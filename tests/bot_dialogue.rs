@@ -618,3 +618,49 @@ async fn status_before_any_consent_stores_nothing() {
     assert!(!h.has_draft(7_100_008).await);
     h.stop().await;
 }
+
+/// A turn stuck on Telegram (its message taken, the answer never coming) holds up only its own
+/// chat: everyone else is answered meanwhile, and the stuck chat's next update waits its turn.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stuck_turn_holds_up_only_its_own_chat() {
+    let h = Harness::start().await;
+    let stuck = h.citizen(SimUser::new(7_100_020, "Kẹt").language("vi"));
+    h.sim.set_faults(Faults {
+        hold_response: Some(tipline::sim::Stall {
+            delay: Duration::from_secs(600),
+            every: EveryNth::new(1).only(&["sendMessage"]),
+        }),
+        ..Faults::default()
+    });
+    stuck.inject(tipline::sim::Content::text("/start")).unwrap();
+    // The welcome is in the chat; its answer never comes back to the bot.
+    assert!(
+        h.sim
+            .wait_until(Duration::from_secs(20), |s| !s
+                .bot_messages(stuck.chat_id())
+                .is_empty())
+            .await
+    );
+    h.sim.clear_faults();
+    // The stuck chat's next update queues behind the stuck turn; others go on.
+    stuck.inject(tipline::sim::Content::text("/help")).unwrap();
+    let others: Vec<_> = (0..12u64)
+        .map(|i| h.citizen(SimUser::new(7_100_100 + i, "Dân").language("vi")))
+        .collect();
+    futures_util::future::join_all(others.iter().map(|c| async move {
+        c.command("/start").await;
+        assert!(c.last_text().unwrap().starts_with("Xin chào"));
+        c.press("✅ Đồng ý, bắt đầu").await;
+        assert_eq!(
+            c.last_text().unwrap(),
+            "Cán bộ đã làm gì? Chọn điều gần nhất."
+        );
+    }))
+    .await;
+    assert_eq!(
+        h.sim.bot_messages(stuck.chat_id()).len(),
+        1,
+        "the stuck chat's /help waits behind its stuck turn"
+    );
+    h.stop().await;
+}

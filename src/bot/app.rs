@@ -63,6 +63,8 @@ pub struct App {
     /// Group and channel chats already told that the bot works in private only, so a chat the
     /// bot cannot leave is not told on every message.
     told_chats: Mutex<HashSet<i64>>,
+    /// Long polling: each chat's updates in order, chats independently ([`super::queue`]).
+    pub queues: super::queue::ChatQueues,
 }
 
 /// Locks a mutex, taking the data of a poisoned one (every map here stays consistent between
@@ -107,6 +109,7 @@ impl App {
             told_chats: Mutex::new(HashSet::new()),
             pace: super::pace::Pace::new(super::pace::PaceLimits::TELEGRAM),
             drafts: super::cache::DraftCache::new(false),
+            queues: super::queue::ChatQueues::default(),
         }
     }
 

@@ -360,11 +360,12 @@ pub async fn handle_update(bot: TgBot, app: Arc<App>, update: Update) {
     crate::metrics::METRICS.observe(started.elapsed());
 }
 
-/// Builds the dispatcher (long polling): one endpoint that hands each update to
-/// [`handle_update`]; the dispatcher still queues updates per chat.
+/// Builds the dispatcher (long polling): one endpoint that queues each update for its chat
+/// ([`super::queue::dispatch`]) and returns at once; the chat's task hands it to
+/// [`handle_update`]. Wait for [`super::queue::ChatQueues::drained`] after the dispatcher stops.
 pub fn dispatcher(bot: TgBot, app: Arc<App>) -> Dispatcher<TgBot, HandlerError, DefaultKey> {
     let entry = dptree::entry().endpoint(|bot: TgBot, app: Arc<App>, update: Update| async move {
-        handle_update(bot, app, update).await;
+        super::queue::dispatch(bot, app, update);
         Ok::<(), HandlerError>(())
     });
     Dispatcher::builder(bot, entry)
@@ -393,7 +394,7 @@ pub async fn run_polling(
             "receipts owed from before a restart delivered"
         );
     }
-    let mut dispatcher = dispatcher(bot.clone(), app);
+    let mut dispatcher = dispatcher(bot.clone(), Arc::clone(&app));
     let token = dispatcher.shutdown_token();
     tokio::spawn(async move {
         stop.await;
@@ -408,6 +409,8 @@ pub async fn run_polling(
     dispatcher
         .dispatch_with_listener(listener, Arc::new(SafeErrorHandler))
         .await;
+    // The updates already taken are handled before the process ends (the caller bounds it).
+    app.queues.drained().await;
     info!("bot stopped");
     Ok(())
 }

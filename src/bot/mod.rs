@@ -24,6 +24,7 @@ pub mod handlers;
 pub mod limits;
 pub mod outgoing;
 pub mod pace;
+pub mod queue;
 pub mod send;
 pub mod status;
 pub mod submit;

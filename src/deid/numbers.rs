@@ -22,8 +22,9 @@ use super::context::{Contexts, Ctx};
 /// Longest run we keep scanning as one unit; longer runs are split (nobody spaces a phone
 /// number into more than a handful of groups).
 const MAX_GROUPS: usize = 12;
-/// Longest candidate, in atoms (tight groups), tried when splitting a run.
-const MAX_SEGMENT_ATOMS: usize = 6;
+/// Longest candidate, in atoms (tight groups), tried when splitting a run: a phone with every
+/// digit spaced is ten or eleven.
+const MAX_SEGMENT_ATOMS: usize = MAX_GROUPS;
 
 /// One group of consecutive ASCII digits in the folded text.
 #[derive(Clone, Debug)]
@@ -330,7 +331,13 @@ impl Segment<'_> {
     /// Phone number layout: at most one single-digit group ("0258 3 822 123"); more suggests a
     /// list or a formula, not a number someone dictates.
     fn phone_grouping(&self) -> bool {
-        self.group_lens().iter().filter(|&&l| l < 2).count() <= 1
+        let lens = self.group_lens();
+        lens.iter().filter(|&&l| l < 2).count() <= 1
+            // Every digit spaced, as some type a number to slip past filters:
+            // "0 9 0 5 0 0 0 1 2 3".
+            || (lens.len() >= 9
+                && lens.iter().all(|&l| l == 1)
+                && self.seps().iter().all(|s| s.punct == b' '))
     }
 
     /// ID layout: one block, or space-separated blocks of 3–4 digits ("079 200 000 123").

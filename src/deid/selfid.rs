@@ -493,6 +493,17 @@ fn words_after(
         while b.get(k).is_some_and(u8::is_ascii_alphabetic) {
             k += 1;
         }
+        // Ê Đê and Jrai women's names begin "H'" ("H'Hen Niê", "H'Nga").
+        if k - s == 1
+            && matches!(b[s], b'H' | b'h')
+            && b.get(k) == Some(&b'\'')
+            && b.get(k + 1).is_some_and(u8::is_ascii_alphabetic)
+        {
+            k += 1;
+            while b.get(k).is_some_and(u8::is_ascii_alphabetic) {
+                k += 1;
+            }
+        }
         // "Lan123", "an_nguyen", "an@…", "TL-7Q4M", "QĐ/UBND": a code, not a name word.
         if b.get(k)
             .is_some_and(|&c| c.is_ascii_digit() || c >= 0x80 || c == b'_' || c == b'@')
@@ -563,7 +574,14 @@ fn name_end(
                 .take_while(|w| name_like(w))
                 .count();
             let too_short = trigger == Trigger::Petition && n < 2;
-            if n == 0 || too_short || first.is_role() {
+            // "Y" begins Ê Đê and Jrai men's names ("Y Bim Niê"); it is a role ("y tá", "y sĩ")
+            // only before one of those words.
+            let ede_name = first.folded_lower == "y"
+                && rest.get(1).is_some_and(|w| {
+                    w.capitalised
+                        && !matches!(w.folded_lower.as_str(), "ta" | "si" | "te" | "bac" | "khoa")
+                });
+            if n == 0 || too_short || (first.is_role() && !ede_name) {
                 0
             } else {
                 n

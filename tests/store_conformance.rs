@@ -379,3 +379,61 @@ async fn unsupported_url_is_refused() {
         Err(StoreError::UnsupportedUrl)
     ));
 }
+
+/// The claim's query, as `Store::claim_next` and `Store::claim_candidates` run it.
+const CLAIM_ORDER: &str = "SELECT id FROM cases WHERE status <> 'closed' \
+     AND (claimed_by IS NULL OR lease_until IS NULL OR lease_until <= 0) \
+     ORDER BY unread_from_reporter DESC, created_day, code LIMIT 1";
+
+/// A claim reads the first rows of the partial index over open cases, in claim order, instead
+/// of sorting every open case (issue 19): checked in SQLite's query plan.
+#[tokio::test]
+async fn claim_reads_the_open_cases_index_on_sqlite() {
+    use sqlx::Row;
+    let (store, _dir, url) = common::sqlite_store().await;
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "EXPLAIN QUERY PLAN {CLAIM_ORDER}"
+    )))
+    .fetch_all(&pool)
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.get::<String, _>("detail"))
+    .collect();
+    let plan = plan.join("\n");
+    assert!(plan.contains("cases_open_in_claim_order"), "{plan}");
+    assert!(!plan.contains("TEMP B-TREE"), "no sort: {plan}");
+    pool.close().await;
+    store.close().await;
+}
+
+/// The same on PostgreSQL (sequential scans off: on an empty table the planner would rightly
+/// prefer one; what is checked is that the index answers the query without a sort).
+#[tokio::test]
+async fn claim_reads_the_open_cases_index_on_postgres() {
+    use sqlx::{Connection, Row};
+    let Some(db) = common::PgDatabase::create("claim_reads_the_open_cases_index_on_postgres").await
+    else {
+        return;
+    };
+    let store = Store::open(&db.url).await.unwrap();
+    let mut conn = sqlx::PgConnection::connect(&db.url).await.unwrap();
+    sqlx::query("SET enable_seqscan = off")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let plan: Vec<String> = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN {CLAIM_ORDER}")))
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String, _>(0))
+        .collect();
+    let plan = plan.join("\n");
+    assert!(plan.contains("cases_open_in_claim_order"), "{plan}");
+    assert!(!plan.contains("Sort"), "no sort: {plan}");
+    conn.close().await.unwrap();
+    store.close().await;
+    db.drop_database().await;
+}

@@ -40,6 +40,7 @@ const FILES: &[(&str, &str, &str)] = embed!(
     "0008_additive_audit_proofs.sql",
     "0009_additive_reshare_parts.sql",
     "0010_additive_item_positions.sql",
+    "0011_additive_claim_index.sql",
 );
 
 pub(super) static SQLITE_MIGRATIONS: LazyLock<Migrator> =

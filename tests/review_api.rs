@@ -1274,7 +1274,7 @@ async fn a_pinned_ca_is_the_only_one_trusted() {
             .whoami()
             .await;
         assert!(
-            matches!(refused, Err(client::ClientError::Transport(_))),
+            matches!(refused, Err(client::ClientError::Unreachable(_))),
             "{what}: {refused:?}"
         );
     }
@@ -1421,4 +1421,47 @@ async fn the_authority_sets_the_threshold_and_a_disclosed_identity_follows_its_r
         Some("Lan")
     );
     api.stop().await;
+}
+
+/// Client errors say what happened: nothing listening is "cannot reach", a server that takes
+/// the request and does not answer in time is "slow", not unreachable (issue 19).
+#[tokio::test]
+async fn client_errors_tell_unreachable_from_slow() {
+    use secrecy::SecretString;
+    // Nothing listens on a port just freed.
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = free.local_addr().unwrap();
+    drop(free);
+    let token = SecretString::from("t".to_owned());
+    let c = client::Client::new(&format!("http://{addr}"), token.clone()).unwrap();
+    let e = c.whoami().await.unwrap_err();
+    assert!(matches!(e, client::ClientError::Unreachable(_)), "{e:?}");
+    assert!(
+        e.to_string().starts_with("cannot reach the review server"),
+        "{e}"
+    );
+    // A server that accepts and never answers.
+    let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = silent.local_addr().unwrap();
+    let held = tokio::spawn(async move {
+        let mut open = Vec::new();
+        while let Ok((s, _)) = silent.accept().await {
+            open.push(s);
+        }
+    });
+    let c = client::Client::with_ca_within(
+        &format!("http://{addr}"),
+        token,
+        None,
+        std::time::Duration::from_secs(1),
+    )
+    .unwrap();
+    let e = c.whoami().await.unwrap_err();
+    assert!(matches!(e, client::ClientError::Slow(1)), "{e:?}");
+    assert!(
+        e.to_string()
+            .contains("was reached but did not answer within 1 s"),
+        "{e}"
+    );
+    held.abort();
 }

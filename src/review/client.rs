@@ -36,9 +36,17 @@ pub enum ClientError {
         /// The server's sentence.
         message: String,
     },
-    /// The server could not be reached or answered nonsense.
+    /// The connection failed, or the server answered nonsense.
     #[error("cannot talk to the review server: {0}")]
     Transport(String),
+    /// No connection could be made (nothing listens there, the network or TLS refused).
+    #[error("cannot reach the review server: {0}")]
+    Unreachable(String),
+    /// The server was reached but did not answer within the client's time limit.
+    #[error(
+        "the review server was reached but did not answer within {0} s: it is slow or overloaded (try again, or ask for less at once)"
+    )]
+    Slow(u64),
     /// An envelope could not be opened or sealed.
     #[error("cryptography: {0}")]
     Crypto(#[from] CryptoError),
@@ -72,6 +80,8 @@ pub struct Client {
     token: SecretString,
     http: reqwest::Client,
     pin: Option<std::sync::Arc<crate::trust::Trust>>,
+    /// The time limit per request (said in [`ClientError::Slow`]).
+    limit: std::time::Duration,
 }
 
 impl std::fmt::Debug for Client {
@@ -80,9 +90,25 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// How long a request may take once connected, by default.
+const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+/// How long connecting may take.
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
 fn transport(e: reqwest::Error) -> ClientError {
-    // reqwest errors carry the URL, which holds at most a case code: no secrets.
-    ClientError::Transport(e.without_url().to_string())
+    transport_within(e, REQUEST_TIMEOUT)
+}
+
+/// Says what happened (reqwest errors carry the URL, which holds at most a case code: no
+/// secrets): never reached, reached but slow, or a broken exchange.
+fn transport_within(e: reqwest::Error, limit: std::time::Duration) -> ClientError {
+    if e.is_connect() {
+        ClientError::Unreachable(e.without_url().to_string())
+    } else if e.is_timeout() {
+        ClientError::Slow(limit.as_secs().max(1))
+    } else {
+        ClientError::Transport(e.without_url().to_string())
+    }
 }
 
 impl Client {
@@ -96,7 +122,19 @@ impl Client {
     /// Inspectorate's internal CA, e.g. Caddy's `tls internal` root): a certificate from any
     /// other authority, public ones included, is refused.
     pub fn with_ca(server: &str, token: SecretString, ca_pem: Option<&[u8]>) -> Result<Client> {
-        let mut builder = reqwest::Client::builder().timeout(std::time::Duration::from_secs(120));
+        Self::with_ca_within(server, token, ca_pem, REQUEST_TIMEOUT)
+    }
+
+    /// [`Client::with_ca`] with a time limit per request other than the default two minutes.
+    pub fn with_ca_within(
+        server: &str,
+        token: SecretString,
+        ca_pem: Option<&[u8]>,
+        limit: std::time::Duration,
+    ) -> Result<Client> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(limit)
+            .connect_timeout(CONNECT_TIMEOUT.min(limit));
         if let Some(pem) = ca_pem {
             let certs = reqwest::Certificate::from_pem_bundle(pem)
                 .map_err(|_| ClientError::Malformed("CA file (expected PEM certificates)"))?;
@@ -114,6 +152,7 @@ impl Client {
             token,
             http,
             pin: None,
+            limit,
         })
     }
 
@@ -166,7 +205,8 @@ impl Client {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let resp = req.send().await.map_err(transport)?;
+        let limit = self.limit;
+        let resp = req.send().await.map_err(|e| transport_within(e, limit))?;
         let status = resp.status();
         if !status.is_success() {
             let body: Option<ErrorBody> = resp.json().await.ok();
@@ -182,9 +222,14 @@ impl Client {
             return serde_json::from_str("null")
                 .map_err(|_| ClientError::Malformed("empty answer"));
         }
-        resp.json()
-            .await
-            .map_err(|_| ClientError::Malformed("answer"))
+        resp.json().await.map_err(|e| {
+            if e.is_timeout() {
+                // The answer began but did not finish in time: slow, not malformed.
+                ClientError::Slow(limit.as_secs().max(1))
+            } else {
+                ClientError::Malformed("answer")
+            }
+        })
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {

@@ -741,6 +741,45 @@ async fn store_story(store: &Store) {
         .unwrap()
         .unwrap();
     assert_eq!(got2.code, second.code);
+    // The queue's filters, applied by the database.
+    let codes = |rows: Vec<tipline::store::CaseRow>| -> Vec<String> {
+        rows.into_iter().map(|c| c.code.to_string()).collect()
+    };
+    let filter = |status, unread, claimed_by| tipline::store::QueueFilter {
+        status,
+        unread,
+        claimed_by,
+    };
+    assert_eq!(
+        store.queue(&filter(None, None, None)).await.unwrap().len(),
+        2
+    );
+    assert_eq!(
+        codes(store.queue(&filter(None, None, Some(r))).await.unwrap()),
+        vec![first.code.to_string()]
+    );
+    assert_eq!(
+        store
+            .queue(&filter(Some(CaseStatus::InReview), Some(false), None))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        store
+            .queue(&filter(Some(CaseStatus::New), None, None))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .queue(&filter(None, Some(true), None))
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert!(
         store
             .claim_next(&r2, now + 100, now)

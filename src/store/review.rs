@@ -345,31 +345,29 @@ impl Store {
 
     // ---- queue, leases, status ---------------------------------------------------------
 
-    /// Cases matching `filter`, oldest first (visibility is decided by the caller).
+    /// Cases matching `filter`, oldest first (visibility is decided by the caller). The
+    /// filter is applied by the database, so a filtered listing reads only the rows it returns.
     pub async fn queue(&self, filter: &QueueFilter) -> Result<Vec<CaseRow>, StoreError> {
-        let sql = format!("SELECT {CASE_COLUMNS} FROM cases ORDER BY created_day, code");
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases \
+             WHERE ($1 IS NULL OR status = $1) \
+             AND ($2 IS NULL OR unread_from_reporter = $2) \
+             AND ($3 IS NULL OR (claimed_by = $3 AND lease_until > $4)) \
+             ORDER BY created_day, code"
+        );
+        let status = filter.status.map(|s| s.as_str().to_owned());
+        let claimed_by = filter.claimed_by.as_ref().map(ToString::to_string);
+        let now = crate::clock::unix_now();
         let rows: Vec<CaseTuple> = dispatch!(self, pool => {
             sqlx::query_as(sqlx::AssertSqlSafe(sql))
+                .bind(status)
+                .bind(filter.unread)
+                .bind(claimed_by)
+                .bind(now)
                 .fetch_all(pool)
                 .await?
         });
-        let now = crate::clock::unix_now();
-        let mut out = Vec::new();
-        for r in rows {
-            let c = case_from(r)?;
-            if filter.status.is_some_and(|s| s != c.status)
-                || filter.unread.is_some_and(|u| u != c.unread_from_reporter)
-            {
-                continue;
-            }
-            if let Some(k) = filter.claimed_by
-                && !(c.claimed_by == Some(k) && c.lease_until.is_some_and(|t| t > now))
-            {
-                continue;
-            }
-            out.push(c);
-        }
-        Ok(out)
+        rows.into_iter().map(case_from).collect()
     }
 
     /// Claims the next open case nobody holds a live lease on, for `key` until `lease_until`.

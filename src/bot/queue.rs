@@ -151,3 +151,64 @@ pub fn dispatch(bot: TgBot, app: Arc<App>, update: Update) {
         app.queues.finished();
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn update(id: u32, chat: i64) -> Update {
+        serde_json::from_value(serde_json::json!({
+            "update_id": id,
+            "message": {
+                "message_id": id,
+                "date": 0,
+                "chat": {"id": chat, "type": "private", "first_name": "A"},
+                "from": {"id": chat, "is_bot": false, "first_name": "A"},
+                "text": "x"
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn one_drainer_per_chat_in_order_and_bounded() {
+        let q = ChatQueues::default();
+        assert!(matches!(q.enqueue(1, update(1, 1)), Queued::Start(_)));
+        assert!(matches!(q.enqueue(1, update(2, 1)), Queued::Waiting));
+        assert!(matches!(q.enqueue(1, update(3, 1)), Queued::Waiting));
+        // Another chat does not wait behind the first.
+        assert!(matches!(q.enqueue(2, update(4, 2)), Queued::Start(_)));
+        assert_eq!(q.next(1).map(|u| u.id.0), Some(2));
+        assert_eq!(q.next(1).map(|u| u.id.0), Some(3));
+        assert!(q.next(1).is_none());
+        // Chat 1 is forgotten once drained; chat 2's update is still in hand.
+        assert_eq!(q.chats(), 1);
+        assert!(matches!(q.enqueue(1, update(5, 1)), Queued::Start(_)));
+        for i in 0..MAX_QUEUED {
+            assert!(matches!(
+                q.enqueue(1, update(10 + i as u32, 1)),
+                Queued::Waiting
+            ));
+        }
+        assert!(matches!(q.enqueue(1, update(9, 1)), Queued::Dropped));
+    }
+
+    #[tokio::test]
+    async fn drained_waits_for_the_last_task() {
+        let q = Arc::new(ChatQueues::default());
+        q.started();
+        q.started();
+        let waiter = tokio::spawn({
+            let q = Arc::clone(&q);
+            async move { q.drained().await }
+        });
+        q.finished();
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished());
+        q.finished();
+        tokio::time::timeout(std::time::Duration::from_secs(5), waiter)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+}

@@ -55,6 +55,9 @@ static TRIGGER: LazyLock<Regex> = LazyLock::new(|| {
         r"|dia\s+chi\s+(?:nha\s+)?(?:cua\s+)?ME(?:\s+la\b|\s*:|\b)",
         r"|my\s+(?:home\s+|house\s+)?address\s+is\b|i\s+live\s+(?:at|on|in)\b",
         r"|my\s+(?:house|home)\s+is\s+(?:at|on|in)\b)",
+        // "Tôi ở 45 Nguyễn Trãi": a house number without "số" (the word after it is checked:
+        // "tôi ở 2 năm" is a stay, not an address).
+        r"|(?P<addrnum>ME\s+(?:dang\s+)?o\s+(?:tai\s+)?\d+[a-z]?(?:/\d+[a-z]?)*\s+[a-z]+)",
         // Phrases that are always followed by a name.
         r"|(?P<explicit>ten\s+(?:cua\s+)?ME(?:\s+la\b|\s*:)|ME\s+ten(?:\s+la\b|\s*:|\b)",
         r"|ho\s+(?:va\s+)?ten(?:\s+(?:cua\s+)?ME)?(?:\s+la\b|\s*:)",
@@ -159,6 +162,14 @@ const FILLER: &[&str] = &[
     "so", "la", "dt", "dien", "thoai", "sdt", "number", "is", "at", "on", "cua", "toi", "my",
     "zalo", "email", "mail", "qua", "theo", "the", "telegram",
 ];
+/// Words after "tôi ở <number>" that make it a duration or a quantity, not a house number.
+#[rustfmt::skip]
+const NOT_A_STREET: &[&str] = &[
+    "nam", "thang", "ngay", "tuan", "gio", "phut", "lan", "nguoi", "dem", "buoi", "hom", "toi",
+    "ki", "ky", "khoa", "tuoi", "trieu", "nghin", "ngan", "tram", "chuc", "ty", "tieng", "years",
+    "months", "days", "weeks", "hours", "times", "nights", "km", "m", "phong", "tang",
+];
+
 /// Words after a comma that continue an address ("…, phường Vĩnh Hải, …").
 #[rustfmt::skip]
 const ADDRESS_WORDS: &[&str] = &[
@@ -201,6 +212,12 @@ pub(crate) fn detect(
         let trigger = if caps.name("contact").is_some() {
             Trigger::Contact
         } else if caps.name("address").is_some() {
+            Trigger::Address
+        } else if caps.name("addrnum").is_some() {
+            let next = m.as_str().rsplit(' ').next().unwrap_or("");
+            if NOT_A_STREET.contains(&next.to_ascii_lowercase().as_str()) {
+                continue;
+            }
             Trigger::Address
         } else if caps.name("explicit").is_some() {
             Trigger::Explicit

@@ -15,18 +15,7 @@ use tipline::sim::{Citizen, SimUser};
 use tipline::store::{CaseStatus, DisclosureStatus, Outcome, Store, TokenRole};
 
 async fn english_report(c: &Citizen) {
-    c.command("/start").await;
-    c.press("English").await;
-    c.press("✅ I agree, start").await;
-    c.press("Charged unlawful fees").await;
-    c.press("Traffic police").await;
-    c.press("Traffic Police").await;
-    c.press("I prefer not to say").await;
-    c.press("Longer ago").await;
-    c.press("Don't know, skip").await;
-    c.send("Officers at the checkpoint took 500,000 dong without a receipt.")
-        .await;
-    c.press("➡️ Nothing, continue").await;
+    common::bot::english_report_to_review(c).await;
     c.press("📞 Leave a contact").await;
     c.send("signal: example-handle").await;
     c.press("✅ Send report").await;

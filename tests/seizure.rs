@@ -50,18 +50,7 @@ fn log_text() -> String {
 }
 
 async fn english_report(c: &Citizen) {
-    c.command("/start").await;
-    c.press("English").await;
-    c.press("✅ I agree, start").await;
-    c.press("Charged unlawful fees").await;
-    c.press("Traffic police").await;
-    c.press("Traffic Police").await;
-    c.press("I prefer not to say").await;
-    c.press("Longer ago").await;
-    c.press("Don't know, skip").await;
-    c.send("Officers at the checkpoint took 500,000 dong without a receipt.")
-        .await;
-    c.press("➡️ Nothing, continue").await;
+    common::bot::english_report_to_review(c).await;
     c.press("✅ Send report").await;
 }
 

@@ -98,39 +98,45 @@ pub struct Turn {
 
 /// The buttons of the first screen: agree, the full notice, the other language.
 pub fn welcome_keyboard(lang: Lang, asked_by: i32) -> Keyboard {
-    Keyboard::new(vec![
-        vec![Button::new(
-            t::agree(lang),
-            consent_data(ConsentAnswer::Yes, lang, asked_by),
-        )],
-        vec![
-            Button::new(
-                t::details_button(lang),
-                consent_data(ConsentAnswer::Details, lang, asked_by),
-            ),
-            Button::new(
-                t::other_language(lang),
-                consent_data(ConsentAnswer::First, lang.other(), asked_by),
-            ),
-        ],
-    ])
+    consent_keyboard(
+        lang,
+        asked_by,
+        t::details_button(lang),
+        ConsentAnswer::Details,
+        ConsentAnswer::First,
+    )
 }
 
 /// The buttons under the full notice: agree, do not agree, the other language.
 pub fn details_keyboard(lang: Lang, asked_by: i32) -> Keyboard {
+    consent_keyboard(
+        lang,
+        asked_by,
+        t::disagree(lang),
+        ConsentAnswer::No,
+        ConsentAnswer::Details,
+    )
+}
+
+/// "I agree, start" on its own row, then `second` and the language button, which shows the
+/// `switch` screen in the other language.
+fn consent_keyboard(
+    lang: Lang,
+    asked_by: i32,
+    second: &str,
+    second_answer: ConsentAnswer,
+    switch: ConsentAnswer,
+) -> Keyboard {
     Keyboard::new(vec![
         vec![Button::new(
             t::agree(lang),
             consent_data(ConsentAnswer::Yes, lang, asked_by),
         )],
         vec![
-            Button::new(
-                t::disagree(lang),
-                consent_data(ConsentAnswer::No, lang, asked_by),
-            ),
+            Button::new(second, consent_data(second_answer, lang, asked_by)),
             Button::new(
                 t::other_language(lang),
-                consent_data(ConsentAnswer::Details, lang.other(), asked_by),
+                consent_data(switch, lang.other(), asked_by),
             ),
         ],
     ])

@@ -729,23 +729,32 @@ fn a_redirect_continues_as_an_anonymous_report_without_a_second_consent() {
     assert!(!p.has_draft || p.d.step.is_none(), "stopped like /cancel");
 }
 
+/// One turn of someone with no stored draft (before consent, or pressing a button under a
+/// receipt, which carries what it needs), under `p`'s configuration, its outbox kept to look at.
+fn turn_without_draft(p: &Person, d: &mut Draft, event: Event) -> (Persist, Outbox) {
+    let ctx = Ctx {
+        has_draft: false,
+        session: Session::default(),
+        limits: &p.limits,
+        retention: &p.retention,
+        contacts: &p.contacts,
+        download_limit: 1,
+    };
+    let mut out = Outbox::new(&p.limits);
+    let mut turn = Turn::default();
+    let persist = match machine::decide(d, &ctx, event, &mut out, &mut turn) {
+        Decision::Done(persist) => persist,
+        Decision::Effect(_) => panic!("no effect expected"),
+    };
+    (persist, out)
+}
+
 #[test]
 fn the_first_screen_is_short_and_details_and_language_edit_it_in_place() {
     let mut p = Person::new();
     let msg_id = p.msg();
-    let (limits, retention, contacts) = (p.limits.clone(), p.retention.clone(), p.contacts.clone());
-    let mut out = Outbox::new(&limits);
-    let ctx = Ctx {
-        has_draft: false,
-        session: Session::default(),
-        limits: &limits,
-        retention: &retention,
-        contacts: &contacts,
-        download_limit: 1,
-    };
     let mut d = Draft::default();
-    let mut turn = Turn::default();
-    let _ = machine::decide(&mut d, &ctx, Event::Start { msg_id }, &mut out, &mut turn);
+    let (_, out) = turn_without_draft(&p, &mut d, Event::Start { msg_id });
     let Some(Out::Send { text, .. }) = out.items.first() else {
         panic!("the first screen");
     };
@@ -758,14 +767,7 @@ fn the_first_screen_is_short_and_details_and_language_edit_it_in_place() {
         .and_then(|k| k.buttons().find(|b| b.data.starts_with("consent:more")))
         .map(|b| b.data.clone())
         .expect("a details button");
-    let mut out = Outbox::new(&limits);
-    let _ = machine::decide(
-        &mut d,
-        &ctx,
-        from_callback(&details, msg_id + 1),
-        &mut out,
-        &mut turn,
-    );
+    let (_, out) = turn_without_draft(&p, &mut d, from_callback(&details, msg_id + 1));
     let Some(Out::EditText { text, keyboard, .. }) = out.items.first() else {
         panic!("the notice, in place");
     };
@@ -817,23 +819,11 @@ fn the_receipt_asks_before_it_is_deleted() {
         .and_then(|k| k.buttons().next())
         .map(|b| b.data.clone());
     let receipt_msg = 40;
-    let mut out = Outbox::new(&p.limits);
-    let ctx = Ctx {
-        has_draft: false,
-        session: Session::default(),
-        limits: &p.limits,
-        retention: &p.retention,
-        contacts: &p.contacts,
-        download_limit: 1,
-    };
     let mut d = Draft::default();
-    let mut turn = Turn::default();
-    let _ = machine::decide(
+    let (_, out) = turn_without_draft(
+        &p,
         &mut d,
-        &ctx,
         from_callback(&data.expect("a button"), receipt_msg),
-        &mut out,
-        &mut turn,
     );
     assert!(
         !out.items.iter().any(|o| matches!(o, Out::DeleteReceipt(_))),
@@ -846,14 +836,7 @@ fn the_receipt_asks_before_it_is_deleted() {
         panic!("a question");
     };
     let yes = k.buttons().next().map(|b| b.data.clone()).expect("yes");
-    let mut out = Outbox::new(&p.limits);
-    let _ = machine::decide(
-        &mut d,
-        &ctx,
-        from_callback(&yes, receipt_msg + 1),
-        &mut out,
-        &mut turn,
-    );
+    let (_, out) = turn_without_draft(&p, &mut d, from_callback(&yes, receipt_msg + 1));
     assert!(
         out.items
             .iter()
@@ -871,15 +854,8 @@ fn the_receipt_asks_before_it_is_deleted() {
         .find(|b| b.data.starts_with("after:again"))
         .map(|b| b.data.clone())
         .expect("another report");
-    let mut out = Outbox::new(&p.limits);
-    let persist = machine::decide(
-        &mut d,
-        &ctx,
-        from_callback(&again, receipt_msg + 2),
-        &mut out,
-        &mut turn,
-    );
-    assert!(matches!(persist, Decision::Done(Persist::Save)));
+    let (persist, _) = turn_without_draft(&p, &mut d, from_callback(&again, receipt_msg + 2));
+    assert_eq!(persist, Persist::Save);
     assert!(d.consented, "no second consent");
     assert_eq!(d.step, Some(Step::Behaviour));
 }

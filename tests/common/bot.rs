@@ -299,6 +299,23 @@ pub fn case_number_in(text: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
+/// An English report from /start to the review screen: the English button first (the bot
+/// starts in Vietnamese whatever Telegram's language), then one answer a step.
+pub async fn english_report_to_review(c: &tipline::sim::Citizen) {
+    c.command("/start").await;
+    c.press("English").await;
+    c.press("✅ I agree, start").await;
+    c.press("Charged unlawful fees").await;
+    c.press("Traffic police").await;
+    c.press("Traffic Police").await;
+    c.press("I prefer not to say").await;
+    c.press("Longer ago").await;
+    c.press("Don't know, skip").await;
+    c.send("Officers at the checkpoint took 500,000 dong without a receipt.")
+        .await;
+    c.press("➡️ Nothing, continue").await;
+}
+
 /// The case number and receipt from the newest receipt message the bot sent.
 pub fn submitted(c: &tipline::sim::Citizen) -> (String, String) {
     let text = c

@@ -15,6 +15,7 @@
 //! - [`loadtest`]: `tipline loadtest`, citizens against the real bot under flood limits.
 //! - [`places`]: Khánh Hòa's communes (with pre-2025 names) and agencies.
 //! - [`review`]: the review API, its tokens, and the reviewer's and custodian's client.
+//! - [`reviewload`]: `tipline reviewload`, the review API timed under a large synthetic queue.
 //! - [`sim`]: a Telegram Bot API simulator for tests, the demo and load runs.
 //! - [`store`]: SQLite and PostgreSQL behind one domain-level API; migrations.
 //! - [`cli`]: the `tipline` command line (init, migrate, keys, admin, serve).
@@ -43,6 +44,7 @@ pub mod metrics;
 pub mod ops;
 pub mod places;
 pub mod review;
+pub mod reviewload;
 pub mod sim;
 pub mod store;
 pub mod telemetry;

@@ -780,6 +780,100 @@ async fn store_story(store: &Store) {
             .unwrap()
             .is_empty()
     );
+    // The same filters over the cases a key can open (the case_keys index), in pages.
+    let viewer = |key, class| tipline::store::QueueViewer { key, class };
+    let page = async |v: &tipline::store::QueueViewer, f, after, limit| {
+        codes(store.queue_page(v, &f, after, 0, limit).await.unwrap())
+    };
+    let (rv, r2v, cv) = (
+        viewer(r, TokenRole::Reviewer),
+        viewer(r2, TokenRole::Reviewer),
+        viewer(c, TokenRole::Custodian),
+    );
+    let in_order = codes(store.queue(&filter(None, None, None)).await.unwrap());
+    for v in [&rv, &r2v, &cv] {
+        assert_eq!(page(v, filter(None, None, None), None, 50).await, in_order);
+        assert_eq!(
+            store
+                .queue_count(v, &filter(None, None, None), 10)
+                .await
+                .unwrap(),
+            2
+        );
+    }
+    // A key sees nothing through a role its items were not sealed for, nor an unknown key.
+    for v in [
+        viewer(c, TokenRole::Reviewer),
+        viewer(r, TokenRole::Custodian),
+        viewer(suite::generate_keypair().1.key_id(), TokenRole::Reviewer),
+    ] {
+        assert!(
+            page(&v, filter(None, None, None), None, 50)
+                .await
+                .is_empty()
+        );
+    }
+    // Page by page: one case, then the next after its cursor, then nothing.
+    let firsts = store
+        .queue_page(&rv, &filter(None, None, None), None, 0, 1)
+        .await
+        .unwrap();
+    assert_eq!(codes(firsts.clone()), in_order[..1]);
+    let cursor = tipline::store::QueueCursor::after(&firsts[0]);
+    assert_eq!(
+        tipline::store::QueueCursor::parse(&cursor.to_string()),
+        Some(cursor.clone())
+    );
+    assert_eq!(
+        page(&rv, filter(None, None, None), Some(&cursor), 1).await,
+        in_order[1..]
+    );
+    let last =
+        tipline::store::QueueCursor::parse(&format!("{}.{}", cursor.created_day, in_order[1]))
+            .unwrap();
+    assert!(
+        page(&rv, filter(None, None, None), Some(&last), 1)
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .queue_count(&rv, &filter(None, None, None), 1)
+            .await
+            .unwrap(),
+        1,
+        "the count stops at its cap"
+    );
+    assert_eq!(
+        page(&rv, filter(None, None, Some(r)), None, 50).await,
+        vec![first.code.to_string()]
+    );
+    assert_eq!(
+        page(&r2v, filter(None, None, Some(r)), None, 50).await,
+        vec![first.code.to_string()],
+        "mine is the caller's key, which the API passes"
+    );
+    assert_eq!(
+        page(
+            &rv,
+            filter(Some(CaseStatus::InReview), Some(false), None),
+            None,
+            50
+        )
+        .await
+        .len(),
+        2
+    );
+    assert!(
+        page(&rv, filter(Some(CaseStatus::New), None, None), None, 50)
+            .await
+            .is_empty()
+    );
+    assert!(
+        page(&rv, filter(None, Some(true), None), None, 50)
+            .await
+            .is_empty()
+    );
     assert!(
         store
             .claim_next(&r2, now + 100, now)
@@ -846,6 +940,21 @@ async fn store_story(store: &Store) {
         .unwrap();
     assert_eq!(closed.outcome, Some(Outcome::Substantiated));
     assert!(closed.closed_day.is_some() && closed.claimed_by.is_none());
+    // The index's copy of the status follows the case.
+    assert_eq!(
+        page(&rv, filter(Some(CaseStatus::Closed), None, None), None, 50).await,
+        vec![first.code.to_string()]
+    );
+    assert_eq!(
+        page(
+            &cv,
+            filter(Some(CaseStatus::InReview), None, None),
+            None,
+            50
+        )
+        .await,
+        vec![second.code.to_string()]
+    );
     assert!(matches!(
         store
             .set_status(&first.id, &r, CaseStatus::InReview, None, now)
@@ -936,6 +1045,16 @@ async fn store_story(store: &Store) {
         Err(StoreError::Conflict)
     ));
     assert_eq!(store.item(ident.id).await.unwrap().item.blob, blob);
+    // Re-sealed to c alone, the second case's identity no longer opens for c2.
+    let c2v = viewer(c2, TokenRole::Custodian);
+    assert_eq!(
+        page(&c2v, filter(None, None, None), None, 50).await,
+        vec![first.code.to_string()]
+    );
+    assert_eq!(
+        page(&cv, filter(None, None, None), None, 50).await,
+        in_order
+    );
 
     // Retiring r2 deletes the identity disclosed to it (only its key could open that item);
     // the reporter's identity sealed to the custodians stays.
@@ -1503,4 +1622,132 @@ async fn client_errors_tell_unreachable_from_slow() {
         "{e}"
     );
     held.abort();
+}
+
+/// Listings page by cursor through the API: `next` leads through every case the caller can
+/// open, each once, in queue order, and is absent on the last page; a case the index lists but
+/// whose items do not open for the caller is not shown; disclosure requests page the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listings_page_by_cursor() {
+    let (store, _dir, url) = common::sqlite_store().await;
+    let (_, r_pk) = suite::generate_keypair();
+    let (_, c_pk) = suite::generate_keypair();
+    store
+        .add_recipient(&r_pk, RecipientRole::Reviewer, "R", "test")
+        .await
+        .unwrap();
+    store
+        .add_recipient(&c_pk, RecipientRole::Custodian, "C", "test")
+        .await
+        .unwrap();
+    let mut cases = Vec::new();
+    for i in 0..5 {
+        cases.push(submit(&store, &format!("case {i}")).await);
+    }
+    let api = Api::start(&store, 1).await;
+    let r = token(&store, TokenRole::Reviewer, Some(r_pk.key_id()), 600).await;
+    let client = api.client(&r);
+
+    let mut seen = Vec::new();
+    let mut query = "per_page=2".to_owned();
+    for _ in 0..5 {
+        let page = client.queue(&query).await.unwrap();
+        assert_eq!((page.total, page.total_capped), (5, false));
+        seen.extend(page.cases.iter().map(|c| c.code.clone()));
+        match page.next {
+            Some(n) => query = format!("per_page=2&after={n}"),
+            None => break,
+        }
+    }
+    let all = client.queue("per_page=200").await.unwrap();
+    assert!(all.next.is_none(), "one page holds them all");
+    let in_order: Vec<String> = all.cases.iter().map(|c| c.code.clone()).collect();
+    assert_eq!(seen, in_order, "every case once, in queue order");
+    assert_eq!(in_order.len(), 5);
+    // `page=` still skips from the start.
+    let third = client.queue("per_page=2&page=3").await.unwrap();
+    assert_eq!(
+        third
+            .cases
+            .iter()
+            .map(|c| c.code.clone())
+            .collect::<Vec<_>>(),
+        in_order[4..]
+    );
+    let http = reqwest::Client::new();
+    let (s, _) = call(
+        &http,
+        &api,
+        Method::GET,
+        "/cases?after=yesterday",
+        Some(&r),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+
+    // A row written into the index behind the server's back shows nothing: the stranger's key
+    // is listed by the index for every case, but no item opens for it.
+    let (_, stranger) = suite::generate_keypair();
+    store
+        .add_recipient(&stranger, RecipientRole::Reviewer, "S", "test")
+        .await
+        .unwrap();
+    let s_token = token(&store, TokenRole::Reviewer, Some(stranger.key_id()), 600).await;
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query(
+            "INSERT INTO case_keys (key_id, class, created_day, code, case_id, status) \
+             SELECT $1, 'reviewer', created_day, code, id, status FROM cases",
+        )
+        .bind(stranger.key_id().to_string())
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        conn.close().await.unwrap();
+    }
+    let forged = api.client(&s_token).queue("").await.unwrap();
+    assert!(forged.cases.is_empty(), "{:?}", forged.cases);
+
+    // Disclosure requests, newest first, a page at a time.
+    for c in &cases[..3] {
+        store
+            .request_disclosure(&c.id, &r_pk.key_id(), "cần xác minh", None)
+            .await
+            .unwrap();
+    }
+    let (s, first) = call(
+        &http,
+        &api,
+        Method::GET,
+        "/disclosures?limit=2",
+        Some(&r),
+        None,
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(first["requests"].as_array().unwrap().len(), 2);
+    let next = first["next"].as_i64().unwrap();
+    let (_, second) = call(
+        &http,
+        &api,
+        Method::GET,
+        &format!("/disclosures?limit=2&before={next}"),
+        Some(&r),
+        None,
+    )
+    .await;
+    assert_eq!(second["requests"].as_array().unwrap().len(), 1);
+    assert!(second.get("next").is_none(), "{second}");
+    let ids: Vec<i64> = first["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(second["requests"].as_array().unwrap())
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] > w[1]), "newest first: {ids:?}");
+    assert_eq!(client.disclosures(None).await.unwrap().requests.len(), 3);
+    api.stop().await;
 }

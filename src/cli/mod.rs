@@ -74,6 +74,21 @@ pub enum Command {
         #[arg(long)]
         no_split: bool,
     },
+    /// Review API load figures: fills an empty database with synthetic cases shaped like a
+    /// mature install's (85 % closed, three years of dates), serves the review API on it in
+    /// this process and times its endpoints over HTTP (BENCHMARKS.md, "Review queue").
+    Reviewload {
+        /// The database to fill: an empty one (or one an earlier run filled with as many
+        /// cases), e.g. `postgres://postgres@127.0.0.1/bench` or `sqlite:/tmp/bench.db`.
+        #[arg(long)]
+        database: String,
+        /// Cases in the queue.
+        #[arg(long, default_value_t = 10_000)]
+        cases: u64,
+        /// Requests timed per operation.
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+    },
     /// Exit 0 when URL answers 2xx within 5 s (a container health check without a shell or
     /// curl in the image).
     #[command(hide = true)]
@@ -416,6 +431,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 bail!("{}", resp.text().await.unwrap_or_default().trim());
             }
             Ok(())
+        }
+        Command::Reviewload {
+            database,
+            cases,
+            samples,
+        } => {
+            crate::reviewload::run(&crate::reviewload::Options {
+                database,
+                cases,
+                samples: samples.max(1),
+            })
+            .await
         }
         Command::LoadtestBaselineBot => crate::loadtest::baseline_bot().await,
         Command::LoadtestDialogueBaselineBot => crate::loadtest::dialogue_baseline_bot().await,

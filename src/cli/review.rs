@@ -83,12 +83,15 @@ pub enum ReviewCommand {
         /// Only cases you hold.
         #[arg(long)]
         mine: bool,
-        /// Page number.
+        /// Page number (counted from the start; `--after` is faster far in).
         #[arg(long, default_value_t = 1)]
         page: usize,
         /// Cases per page.
         #[arg(long, default_value_t = 50)]
         per_page: usize,
+        /// The page after this one: what the previous page printed as `--after …`.
+        #[arg(long)]
+        after: Option<String>,
     },
     /// Claim the next free case, or renew your claim on CASE.
     Claim {
@@ -636,8 +639,14 @@ pub async fn review(cmd: ReviewCommand, args: ClientArgs) -> anyhow::Result<()> 
             mine,
             page,
             per_page,
+            after,
         } => {
             let mut q = format!("page={page}&per_page={per_page}");
+            if let Some(a) = after {
+                let cursor = crate::store::QueueCursor::parse(&a)
+                    .ok_or_else(|| anyhow::anyhow!("--after takes what a previous page printed"))?;
+                q.push_str(&format!("&after={cursor}"));
+            }
             if let Some(st) = status {
                 q.push_str(&format!("&status={}", st.as_str()));
             }
@@ -667,11 +676,15 @@ pub async fn review(cmd: ReviewCommand, args: ClientArgs) -> anyhow::Result<()> 
                 print_case_line(case);
             }
             say!(
-                "\nPage {} ({} of {} cases).",
+                "\nPage {} ({} of {}{} cases).",
                 p.page,
                 p.cases.len(),
-                p.total
+                p.total,
+                if p.total_capped { "+" } else { "" }
             );
+            if let Some(next) = &p.next {
+                say!("Next page: --after {next}");
+            }
         }
         ReviewCommand::Claim { case } => {
             let claimed = match case {

@@ -315,12 +315,29 @@ impl Client {
         )
         .await
     }
-    /// `GET /disclosures`.
+    /// `GET /disclosures`, every page.
     pub async fn disclosures(&self, status: Option<DisclosureStatus>) -> Result<DisclosureList> {
-        let q = status
-            .map(|s| format!("?status={}", s.as_str()))
-            .unwrap_or_default();
-        self.get(&format!("/disclosures{q}")).await
+        let mut all = DisclosureList {
+            requests: Vec::new(),
+            next: None,
+        };
+        let mut before = None;
+        loop {
+            let mut q = vec!["limit=500".to_owned()];
+            if let Some(s) = status {
+                q.push(format!("status={}", s.as_str()));
+            }
+            if let Some(b) = before {
+                q.push(format!("before={b}"));
+            }
+            let page: DisclosureList = self.get(&format!("/disclosures?{}", q.join("&"))).await?;
+            all.requests.extend(page.requests);
+            match page.next {
+                // A server that answers the same page again is not followed round.
+                Some(n) if before.is_none_or(|b| n < b) => before = Some(n),
+                _ => return Ok(all),
+            }
+        }
     }
 
     /// One disclosure request among those the caller may see, or `None`.
@@ -360,14 +377,20 @@ impl Client {
         self.rewrap_plan_after(None).await
     }
 
-    /// `GET /rewrap?after=CODE`: the page after case `after`.
+    /// `GET /rewrap?after=NEXT`: the page after the one whose `next` was `after` (a bare case
+    /// code is accepted too).
     pub async fn rewrap_plan_after(&self, after: Option<&str>) -> Result<RewrapPlan> {
         match after {
             None => self.get("/rewrap").await,
             Some(a) => {
-                let code =
-                    crate::ids::CaseCode::parse(a).ok_or(ClientError::Malformed("case code"))?;
-                self.get(&format!("/rewrap?after={}", code.as_str())).await
+                let after = match crate::store::QueueCursor::parse(a) {
+                    Some(c) => c.to_string(),
+                    None => crate::ids::CaseCode::parse(a)
+                        .ok_or(ClientError::Malformed("rewrap page"))?
+                        .as_str()
+                        .to_owned(),
+                };
+                self.get(&format!("/rewrap?after={after}")).await
             }
         }
     }

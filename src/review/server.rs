@@ -31,9 +31,10 @@ use crate::clock::{Day, unix_now};
 use crate::crypto::envelope;
 use crate::crypto::{ItemKind, KeyId, PublicKey, RecipientRole};
 use crate::ids::{CaseCode, CaseId};
+use crate::store::keys::{CUSTODIAN_KINDS, class_of, disclosed_kind};
 use crate::store::{
-    AuditEntry, AuditProof, CaseRow, DisclosureRequest, ItemHeader, NewItem, QueueFilter, Store,
-    StoreError, TokenRole,
+    AuditEntry, AuditProof, CaseRow, DisclosureRequest, ItemHeader, NewItem, QueueCursor,
+    QueueFilter, QueueViewer, Store, StoreError, TokenRole,
 };
 
 /// How long a claim lasts before another reviewer may take the case.
@@ -367,36 +368,15 @@ pub async fn serve(
 
 // ---- visibility -----------------------------------------------------------------------------
 
-const REVIEWER_KINDS: [ItemKind; 7] = [
-    ItemKind::Summary,
-    ItemKind::Attachment,
-    ItemKind::ToReporter,
-    ItemKind::FromReporter,
-    ItemKind::Note,
-    ItemKind::DisclosedIdentity,
-    ItemKind::IdentityShare,
-];
-const CUSTODIAN_KINDS: [ItemKind; 2] = [ItemKind::Identity, ItemKind::AttachmentOriginal];
-
+/// Whether the caller may see item `h`: it is sealed to the caller's key and of the kinds the
+/// caller's role opens (the rule `case_keys` indexes, [`crate::store::keys::class_of`]).
 fn item_visible(h: &ItemHeader, caller: &Caller) -> bool {
     let Some(key) = caller.key else {
         return false;
     };
-    if !h.recipients.contains(&key) {
-        return false;
-    }
-    match caller.role {
-        TokenRole::Reviewer => {
-            REVIEWER_KINDS.contains(&h.kind) && (!disclosed_kind(h.kind) || h.for_key == Some(key))
-        }
-        TokenRole::Custodian => CUSTODIAN_KINDS.contains(&h.kind),
-        TokenRole::Admin => false,
-    }
-}
-
-/// Kinds sealed to one requesting reviewer after a disclosure.
-fn disclosed_kind(kind: ItemKind) -> bool {
-    matches!(kind, ItemKind::DisclosedIdentity | ItemKind::IdentityShare)
+    h.recipients.contains(&key)
+        && caller.role != TokenRole::Admin
+        && class_of(h.kind, h.for_key.as_ref(), &key) == Some(caller.role)
 }
 
 /// [`item_visible`], and for the requester custodians gave shares to, the threshold-sealed
@@ -538,7 +518,11 @@ struct ListQuery {
     mine: Option<bool>,
     page: Option<usize>,
     per_page: Option<usize>,
+    after: Option<String>,
 }
+
+/// `total` counts no further than this, so that a listing never reads more of the index.
+const LIST_COUNT_CAP: i64 = 10_000;
 
 async fn list_cases(
     State(state): State<AppState>,
@@ -554,8 +538,24 @@ async fn list_cases(
             )
         })?),
     };
+    let after = match q.after.as_deref() {
+        None | Some("") => None,
+        Some(a) => Some(QueueCursor::parse(a).ok_or_else(|| {
+            ApiError::BadRequest("after is the `next` of a previous page".into())
+        })?),
+    };
     let per_page = q.per_page.unwrap_or(50).clamp(1, 200);
-    let page = q.page.unwrap_or(1).max(1);
+    // With `after` the page is the next one; `page` alone skips pages (cost grows with it).
+    let page = if after.is_some() {
+        1
+    } else {
+        q.page.unwrap_or(1).max(1)
+    };
+    let offset = i64::try_from((page - 1).saturating_mul(per_page)).unwrap_or(i64::MAX);
+    let viewer = QueueViewer {
+        key: caller.key_id()?,
+        class: caller.role,
+    };
     let filter = QueueFilter {
         status,
         unread: q.unread,
@@ -565,33 +565,52 @@ async fn list_cases(
             None
         },
     };
+    let rows = state
+        .store
+        .queue_page(&viewer, &filter, after.as_ref(), offset, per_page as i64)
+        .await?;
+    let next = (rows.len() == per_page)
+        .then(|| rows.last().map(|c| QueueCursor::after(c).to_string()))
+        .flatten();
+    let ids: Vec<CaseId> = rows.iter().map(|c| c.id).collect();
+    let mut headers = state.store.item_headers_of(&ids).await?;
     let now = unix_now();
-    let mut visible = Vec::new();
-    for c in state.store.queue(&filter).await? {
-        let headers = state.store.item_headers(&c.id).await?;
-        if headers.iter().any(|h| item_visible(h, &caller)) {
-            visible.push(case_view(&c, &headers, &caller, now));
-        }
-    }
-    let total = visible.len();
-    let cases: Vec<CaseView> = visible
-        .into_iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
+    // The index only proposes: each case is shown after its own items say the caller can
+    // open one of them.
+    let cases: Vec<CaseView> = rows
+        .iter()
+        .filter_map(|c| {
+            let h = headers.remove(&c.id).unwrap_or_default();
+            h.iter()
+                .any(|i| item_visible(i, &caller))
+                .then(|| case_view(c, &h, &caller, now))
+        })
         .collect();
+    let counted = state
+        .store
+        .queue_count(&viewer, &filter, LIST_COUNT_CAP)
+        .await?;
+    let total_capped = counted >= LIST_COUNT_CAP;
+    let total = usize::try_from(counted).unwrap_or(usize::MAX);
     audit(
         &state,
         &caller,
         "cases.list",
         None,
-        format!("{} of {total}", cases.len()),
+        format!(
+            "{} of {total}{}",
+            cases.len(),
+            if total_capped { "+" } else { "" }
+        ),
     )
     .await?;
     Ok(Json(QueuePage {
         cases,
         total,
+        total_capped,
         page,
         per_page,
+        next,
     }))
 }
 
@@ -1018,7 +1037,12 @@ async fn request_disclosure(
 #[derive(Debug, Deserialize)]
 struct DisclosureQuery {
     status: Option<String>,
+    before: Option<i64>,
+    limit: Option<usize>,
 }
+
+/// Requests on one page of `GET /disclosures`, at most (default 100).
+const DISCLOSURE_PAGE_MAX: usize = 500;
 
 async fn disclosure_view(
     state: &ApiState,
@@ -1076,16 +1100,20 @@ async fn list_disclosures(
     } else {
         None
     };
+    let limit = q.limit.unwrap_or(100).clamp(1, DISCLOSURE_PAGE_MAX);
     let mut requests = Vec::new();
     let needed = state
         .approvals_needed()
         .await
         .unwrap_or(state.approvals_required);
-    for r in state
+    let page = state
         .store
-        .disclosure_requests(own.as_ref(), status)
-        .await?
-    {
+        .disclosure_page(own.as_ref(), status, q.before, limit as i64)
+        .await?;
+    let next = (page.len() == limit)
+        .then(|| page.last().map(|r| r.id))
+        .flatten();
+    for r in page {
         requests.push(disclosure_view(&state, r, needed).await?);
     }
     audit(
@@ -1096,7 +1124,7 @@ async fn list_disclosures(
         format!("{} requests", requests.len()),
     )
     .await?;
-    Ok(Json(DisclosureList { requests }))
+    Ok(Json(DisclosureList { requests, next }))
 }
 
 async fn decide(
@@ -1275,7 +1303,6 @@ async fn rewrap_plan(
     let limit = q.limit.unwrap_or(100).clamp(1, REWRAP_PAGE_MAX);
     caller.require(&[TokenRole::Reviewer, TokenRole::Custodian])?;
     let key = caller.key_id()?;
-    let kinds = role_kinds(caller.role);
     let epoch = state.store.keyring().await?.epoch;
     // A reviewer whose key rotates moves the identities disclosed to it to its new key.
     let successor = if caller.role == TokenRole::Reviewer {
@@ -1287,24 +1314,103 @@ async fn rewrap_plan(
     let mut not_openable = 0;
     let mut bytes = 0usize;
     let mut next = None;
-    let mut cases = state.store.queue(&QueueFilter::default()).await?;
-    cases.sort_by(|a, b| a.code.as_str().cmp(b.code.as_str()));
+    let mut cursor = rewrap_cursor(&state, q.after.as_deref()).await?;
     // Custodian items are split among k custodians; k changes only by signed statement.
     let threshold = if caller.role == TokenRole::Custodian {
         Some(state.threshold().await?)
     } else {
         None
     };
-    for case in cases
-        .iter()
-        .filter(|c| q.after.as_deref().is_none_or(|a| c.code.as_str() > a))
-    {
-        // A page ends between cases, once it holds enough.
-        if items.len() >= limit || bytes >= REWRAP_PAGE_BYTES {
-            next = items.last().map(|i: &RewrapItem| i.case.clone());
+    let mut scanned = 0usize;
+    'pages: loop {
+        let cases = state
+            .store
+            .cases_after(cursor.as_ref(), REWRAP_SCAN_BATCH)
+            .await?;
+        if cases.is_empty() {
             break;
         }
-        for h in state.store.item_headers(&case.id).await? {
+        let ids: Vec<CaseId> = cases.iter().map(|c| c.id).collect();
+        let mut headers = state.store.item_headers_of(&ids).await?;
+        for case in &cases {
+            // A page ends between cases, once it holds enough or has looked at enough cases.
+            if items.len() >= limit || bytes >= REWRAP_PAGE_BYTES || scanned >= REWRAP_SCAN_MAX {
+                next = cursor.as_ref().map(ToString::to_string);
+                break 'pages;
+            }
+            scanned += 1;
+            let case_headers = headers.remove(&case.id).unwrap_or_default();
+            plan_case(
+                &state,
+                &caller,
+                key,
+                successor,
+                threshold,
+                case,
+                case_headers,
+                &mut items,
+                &mut bytes,
+                &mut not_openable,
+            )
+            .await?;
+            cursor = Some(QueueCursor::after(case));
+        }
+    }
+    audit(
+        &state,
+        &caller,
+        "rewrap.plan",
+        None,
+        format!("{} items, {not_openable} not openable", items.len()),
+    )
+    .await?;
+    Ok(Json(RewrapPlan {
+        epoch,
+        items,
+        not_openable,
+        next,
+    }))
+}
+
+/// Cases read from the store at a time while building a rewrap page.
+const REWRAP_SCAN_BATCH: i64 = 200;
+
+/// Cases one rewrap page looks at, at most: a key that opens few of many cases gets short (or
+/// empty) pages with a `next`, never one request that reads every case.
+const REWRAP_SCAN_MAX: usize = 2_000;
+
+/// Where a rewrap page starts: `after` is the `next` of the previous page (`DAY.CODE`), or,
+/// from clients before 0.x, a bare case code.
+async fn rewrap_cursor(state: &ApiState, after: Option<&str>) -> ApiResult<Option<QueueCursor>> {
+    let Some(a) = after.filter(|a| !a.is_empty()) else {
+        return Ok(None);
+    };
+    if let Some(c) = QueueCursor::parse(a) {
+        return Ok(Some(c));
+    }
+    let code = CaseCode::parse(a)
+        .ok_or_else(|| ApiError::BadRequest("after is the `next` of a previous page".into()))?;
+    let case = state.store.case_by_code(&code).await?;
+    Ok(Some(QueueCursor::after(&case)))
+}
+
+/// Adds what `case` needs rewrapped by the caller to the page.
+#[allow(clippy::too_many_arguments)]
+async fn plan_case(
+    state: &ApiState,
+    caller: &Caller,
+    key: KeyId,
+    successor: Option<PublicKey>,
+    threshold: Option<u8>,
+    case: &CaseRow,
+    case_headers: Vec<ItemHeader>,
+    items: &mut Vec<RewrapItem>,
+    bytes: &mut usize,
+    not_openable: &mut usize,
+) -> ApiResult<()> {
+    let kinds = role_kinds(caller.role);
+    {
+        for h in case_headers {
             let disclosed = h.kind == ItemKind::DisclosedIdentity && h.for_key == Some(key);
             if disclosed && let Some(next) = successor {
                 let full = state.store.item(h.id).await?;
@@ -1326,7 +1432,7 @@ async fn rewrap_plan(
             if !kinds.contains(&h.kind) {
                 continue;
             }
-            let target = target_keys(&state, &case.id, h.kind).await?;
+            let target = target_keys(state, &case.id, h.kind).await?;
             let have: BTreeSet<KeyId> = h.recipients.iter().copied().collect();
             let same_keys = have == key_set(&target);
             if same_keys && threshold.is_none() {
@@ -1334,12 +1440,12 @@ async fn rewrap_plan(
             }
             if !have.contains(&key) {
                 if !same_keys {
-                    not_openable += 1;
+                    *not_openable += 1;
                 }
                 continue;
             }
             let full = state.store.item(h.id).await?;
-            bytes += full.item.blob.len();
+            *bytes += full.item.blob.len();
             let item_k = crate::crypto::threshold::threshold_of(&full.item.blob);
             if same_keys && item_k.unwrap_or(1) == threshold.unwrap_or(1) {
                 continue;
@@ -1370,20 +1476,7 @@ async fn rewrap_plan(
             });
         }
     }
-    audit(
-        &state,
-        &caller,
-        "rewrap.plan",
-        None,
-        format!("{} items, {not_openable} not openable", items.len()),
-    )
-    .await?;
-    Ok(Json(RewrapPlan {
-        epoch,
-        items,
-        not_openable,
-        next,
-    }))
+    Ok(())
 }
 
 async fn rewrap_item(

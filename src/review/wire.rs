@@ -121,12 +121,18 @@ pub struct CaseView {
 pub struct QueuePage {
     /// This page.
     pub cases: Vec<CaseView>,
-    /// Matching cases in all pages.
+    /// Matching cases in all pages, counted up to 10,000 (see `total_capped`).
     pub total: usize,
+    /// There are at least `total` matching cases (the count stopped there).
+    #[serde(default)]
+    pub total_capped: bool,
     /// Page number, from 1.
     pub page: usize,
     /// Page size.
     pub per_page: usize,
+    /// Pass as `after=` for the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }
 
 /// `POST /cases/claim`: the claimed case, or none when the queue is empty.
@@ -299,6 +305,9 @@ pub struct DisclosureView {
 pub struct DisclosureList {
     /// Requests, newest first.
     pub requests: Vec<DisclosureView>,
+    /// Pass as `before=` for the next page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<i64>,
 }
 
 /// One item that needs new wraps.

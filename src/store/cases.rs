@@ -36,6 +36,13 @@ macro_rules! insert_item {
         .bind($epoch)
         .execute(&mut *$tx)
         .await?;
+        $crate::store::keys::add_item_keys!(
+            $tx,
+            case_id,
+            item.kind,
+            item.for_key.as_ref(),
+            &item.blob[..]
+        );
         id
     }};
 }

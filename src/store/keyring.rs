@@ -135,7 +135,7 @@ macro_rules! add_recipient_in {
 /// Retires an active recipient inside `$tx`, bumps the epoch and deletes the identities
 /// disclosed to it: `Ok((role, epoch, identities deleted))`, or [`StoreError::NotFound`].
 macro_rules! retire_recipient_in {
-    ($tx:expr, $key_id:expr, $day:expr) => {{
+    ($pool:expr, $tx:expr, $key_id:expr, $day:expr) => {{
         let key_id: &KeyId = $key_id;
         let role: Option<String> =
             sqlx::query_scalar("SELECT role FROM recipients WHERE key_id = $1 AND active = $2")
@@ -170,6 +170,14 @@ macro_rules! retire_recipient_in {
                 // opened by this key alone and by no one who still has access: deleting them
                 // means a retired (perhaps lost) key cannot later reveal a reporter.
                 // The same for custodians' shares of threshold-sealed identities.
+                let touched: Vec<Vec<u8>> = sqlx::query_scalar(
+                    "SELECT DISTINCT case_id FROM items WHERE kind IN ($1, $3) AND for_key = $2",
+                )
+                    .bind(crate::crypto::ItemKind::DisclosedIdentity.as_str())
+                    .bind(key_id.to_string())
+                    .bind(crate::crypto::ItemKind::IdentityShare.as_str())
+                    .fetch_all(&mut *$tx)
+                    .await?;
                 let disclosed = sqlx::query(
                     "DELETE FROM items WHERE kind IN ($1, $3) AND for_key = $2",
                 )
@@ -179,6 +187,9 @@ macro_rules! retire_recipient_in {
                     .execute(&mut *$tx)
                     .await?
                     .rows_affected();
+                for case_id in &touched {
+                    $crate::store::keys::refresh_case_keys!($pool, $tx, &case_id[..]);
+                }
                 Ok((role, epoch, disclosed))
             }
         }
@@ -224,7 +235,7 @@ impl Store {
         let day = Day::today();
         dispatch!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            let (role, epoch, disclosed) = retire_recipient_in!(tx, key_id, day)?;
+            let (role, epoch, disclosed) = retire_recipient_in!(pool, tx, key_id, day)?;
             let entry = AuditEntry::new(actor, "recipient.retire").detail(format!(
                 "{role} {key_id} epoch {epoch}, {disclosed} disclosed identit{} deleted",
                 if disclosed == 1 { "y" } else { "ies" }
@@ -292,7 +303,7 @@ impl Store {
                     format!("#{} add {role} {} epoch {epoch}", statement.seq, key.key_id())
                 }
                 KeyringChange::Retire { role, key } => {
-                    let (_, epoch, disclosed) = retire_recipient_in!(tx, &key.key_id(), day)?;
+                    let (_, epoch, disclosed) = retire_recipient_in!(pool, tx, &key.key_id(), day)?;
                     format!(
                         "#{} retire {role} {} epoch {epoch}, {disclosed} disclosed identit{} deleted",
                         statement.seq,

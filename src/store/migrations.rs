@@ -41,6 +41,7 @@ const FILES: &[(&str, &str, &str)] = embed!(
     "0009_additive_reshare_parts.sql",
     "0010_additive_item_positions.sql",
     "0011_additive_claim_index.sql",
+    "0012_case_keys.sql",
 );
 
 pub(super) static SQLITE_MIGRATIONS: LazyLock<Migrator> =

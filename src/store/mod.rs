@@ -29,9 +29,11 @@ use sqlx::sqlite::{
 };
 
 mod audit;
+pub mod bench;
 mod cases;
 mod drafts;
 mod keyring;
+pub(crate) mod keys;
 mod migrations;
 mod ops;
 mod review;
@@ -42,8 +44,8 @@ pub use drafts::{DraftRow, DraftSave};
 pub use keyring::{Keyring, KeyringChange, Recipient, StoredStatement};
 pub use ops::{BackupError, ChatLock};
 pub use review::{
-    DisclosureDecision, DisclosureRequest, DisclosureStatus, ItemHeader, QueueFilter, TokenRole,
-    TokenRow, VersionedItem, transition_allowed,
+    DisclosureDecision, DisclosureRequest, DisclosureStatus, ItemHeader, QueueCursor, QueueFilter,
+    QueueViewer, TokenRole, TokenRow, VersionedItem, transition_allowed,
 };
 
 use migrations::{POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS};
@@ -315,6 +317,7 @@ impl Store {
                 self.migrator().run(pool).await?;
             });
         }
+        self.backfill_case_keys().await?;
         Ok(())
     }
 
@@ -365,6 +368,11 @@ impl Store {
             sqlx::query("SELECT 1").execute(pool).await?;
         });
         Ok(())
+    }
+
+    /// True on SQLite.
+    pub(crate) fn is_sqlite(&self) -> bool {
+        matches!(self.backend, Backend::Sqlite(_))
     }
 
     /// "sqlite" or "postgres".

@@ -11,6 +11,7 @@
 use super::audit::append_audit;
 use super::cases::case_from;
 use super::cases::insert_item;
+use super::keys::refresh_case_keys;
 use super::{
     AuditEntry, AuditProof, Backend, CaseRow, CaseStatus, NewItem, Outcome, PoolExt, Store,
 };
@@ -209,7 +210,7 @@ pub struct DisclosureRequest {
     pub signature: Option<Vec<u8>>,
 }
 
-/// Filters for [`Store::queue`].
+/// Filters for [`Store::queue`] and [`Store::queue_page`].
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter {
     /// Only this status.
@@ -218,6 +219,161 @@ pub struct QueueFilter {
     pub unread: Option<bool>,
     /// Only cases whose lease is held by this key.
     pub claimed_by: Option<KeyId>,
+}
+
+/// A place in queue order (day received, then code): a page continues after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueCursor {
+    /// The case's day received.
+    pub created_day: i64,
+    /// The case's code.
+    pub code: String,
+}
+
+impl QueueCursor {
+    /// The cursor just after `case`.
+    pub fn after(case: &CaseRow) -> Self {
+        Self {
+            created_day: case.created_day.0,
+            code: case.code.as_str().to_owned(),
+        }
+    }
+
+    /// Parses [`QueueCursor::to_string`]'s `DAY.CODE`.
+    pub fn parse(s: &str) -> Option<Self> {
+        let (day, code) = s.split_once('.')?;
+        let code = CaseCode::parse(code)?;
+        Some(Self {
+            created_day: day.parse().ok()?,
+            code: code.as_str().to_owned(),
+        })
+    }
+}
+
+impl std::fmt::Display for QueueCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{}", self.created_day, self.code)
+    }
+}
+
+/// Whose cases [`Store::queue_page`] lists: those with an item of `class`'s kinds sealed to
+/// `key` (by the `case_keys` index; the caller checks each against its items).
+#[derive(Debug, Clone, Copy)]
+pub struct QueueViewer {
+    /// The caller's key.
+    pub key: KeyId,
+    /// The caller's role (reviewer or custodian).
+    pub class: TokenRole,
+}
+
+/// A value bound to a query built at run time.
+enum Bound {
+    Text(String),
+    Int(i64),
+    Bool(bool),
+}
+
+/// The `FROM … WHERE …` of a queue listing, its values, and the columns to order by.
+struct QueueSql {
+    from_where: String,
+    binds: Vec<Bound>,
+    order: (&'static str, &'static str),
+}
+
+const CASE_COLUMNS_OF_C: &str = "c.id, c.code, c.status, c.outcome, c.category, c.created_day, \
+                                 c.updated_day, c.closed_day, c.claimed_by, c.lease_until, \
+                                 c.unread_from_reporter";
+
+/// Builds the listing for `viewer` and `filter`, driven by the index that holds the fewest
+/// rows to read: the caller's held cases, the unread ones, or the key's own rows of
+/// `case_keys` (by status when filtered by it). SQLite, which keeps no statistics here, is told
+/// which index to use; PostgreSQL's planner chooses from its statistics.
+fn queue_sql(viewer: &QueueViewer, filter: &QueueFilter, now: i64, sqlite: bool) -> QueueSql {
+    let mut binds = vec![
+        Bound::Text(viewer.key.to_string()),
+        Bound::Text(viewer.class.as_str().to_owned()),
+    ];
+    let mut conds = Vec::new();
+    let bind = |b: Bound, binds: &mut Vec<Bound>| {
+        binds.push(b);
+        format!("${}", binds.len())
+    };
+    let indexed = |name: &str| {
+        if sqlite {
+            format!(" INDEXED BY {name}")
+        } else {
+            String::new()
+        }
+    };
+    let from_cases = filter.claimed_by.is_some() || filter.unread == Some(true);
+    let (from, order) = if from_cases {
+        conds.push(
+            "EXISTS (SELECT 1 FROM case_keys k WHERE k.case_id = c.id \
+             AND k.key_id = $1 AND k.class = $2)"
+                .to_owned(),
+        );
+        let index = if filter.claimed_by.is_some() {
+            "cases_claimed"
+        } else {
+            "cases_unread_in_order"
+        };
+        (
+            format!("cases c{}", indexed(index)),
+            ("c.created_day", "c.code"),
+        )
+    } else {
+        conds.push("k.key_id = $1 AND k.class = $2".to_owned());
+        let by_status = if filter.status.is_some() {
+            indexed("case_keys_by_status")
+        } else {
+            String::new()
+        };
+        (
+            format!("case_keys k{by_status} JOIN cases c ON c.id = k.case_id"),
+            ("k.created_day", "k.code"),
+        )
+    };
+    if let Some(key) = &filter.claimed_by {
+        let k = bind(Bound::Text(key.to_string()), &mut binds);
+        let t = bind(Bound::Int(now), &mut binds);
+        conds.push(format!("c.claimed_by = {k} AND c.lease_until > {t}"));
+    }
+    match filter.unread {
+        // Written out, not bound: a partial index over unread cases serves only a query
+        // whose condition is its own.
+        Some(true) if sqlite => conds.push("c.unread_from_reporter = 1".to_owned()),
+        Some(true) => conds.push("c.unread_from_reporter".to_owned()),
+        Some(false) => {
+            let u = bind(Bound::Bool(false), &mut binds);
+            conds.push(format!("c.unread_from_reporter = {u}"));
+        }
+        None => {}
+    }
+    if let Some(st) = filter.status {
+        let v = bind(Bound::Text(st.as_str().to_owned()), &mut binds);
+        let col = if from_cases { "c.status" } else { "k.status" };
+        conds.push(format!("{col} = {v}"));
+    }
+    QueueSql {
+        from_where: format!("FROM {from} WHERE {}", conds.join(" AND ")),
+        binds,
+        order,
+    }
+}
+
+/// Binds `binds` to `q` in order.
+macro_rules! bind_all {
+    ($q:expr, $binds:expr) => {{
+        let mut q = $q;
+        for b in $binds {
+            q = match b {
+                Bound::Text(t) => q.bind(t.clone()),
+                Bound::Int(i) => q.bind(*i),
+                Bound::Bool(v) => q.bind(*v),
+            };
+        }
+        q
+    }};
 }
 
 const CASE_COLUMNS: &str = "id, code, status, outcome, category, created_day, updated_day, closed_day, \
@@ -366,6 +522,123 @@ impl Store {
                 .bind(now)
                 .fetch_all(pool)
                 .await?
+        });
+        rows.into_iter().map(case_from).collect()
+    }
+
+    /// Up to `limit` cases `viewer` may see, matching `filter`, in queue order (day received,
+    /// then code) after `after` (or skipping `offset` cases): one range of an index, whatever
+    /// the number of cases.
+    pub async fn queue_page(
+        &self,
+        viewer: &QueueViewer,
+        filter: &QueueFilter,
+        after: Option<&QueueCursor>,
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<CaseRow>, StoreError> {
+        let mut q = queue_sql(viewer, filter, crate::clock::unix_now(), self.is_sqlite());
+        let (day, code) = q.order;
+        let mut from_where = q.from_where;
+        if let Some(a) = after {
+            q.binds.push(Bound::Int(a.created_day));
+            q.binds.push(Bound::Text(a.code.clone()));
+            let n = q.binds.len();
+            from_where.push_str(&format!(" AND ({day}, {code}) > (${}, ${n})", n - 1));
+        }
+        q.binds.push(Bound::Int(limit));
+        q.binds.push(Bound::Int(offset));
+        let n = q.binds.len();
+        let sql = format!(
+            "SELECT {CASE_COLUMNS_OF_C} {from_where} ORDER BY {day}, {code} LIMIT ${} OFFSET ${n}",
+            n - 1
+        );
+        let rows: Vec<CaseTuple> = dispatch!(self, pool => {
+            bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &q.binds)
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter().map(case_from).collect()
+    }
+
+    /// How many cases [`Store::queue_page`] would list over all pages, counting no further
+    /// than `cap` (so that a count costs at most `cap` index entries).
+    pub async fn queue_count(
+        &self,
+        viewer: &QueueViewer,
+        filter: &QueueFilter,
+        cap: i64,
+    ) -> Result<i64, StoreError> {
+        let mut q = queue_sql(viewer, filter, crate::clock::unix_now(), self.is_sqlite());
+        q.binds.push(Bound::Int(cap));
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 {} LIMIT ${}) t",
+            q.from_where,
+            q.binds.len()
+        );
+        let n: i64 = dispatch!(self, pool => {
+            bind_all!(sqlx::query_scalar(sqlx::AssertSqlSafe(sql)), &q.binds)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(n)
+    }
+
+    /// The query plan of [`Store::queue_page`]'s first page (for the tests that check it
+    /// reads an index range, not every case).
+    pub async fn explain_queue_page(
+        &self,
+        viewer: &QueueViewer,
+        filter: &QueueFilter,
+    ) -> Result<String, StoreError> {
+        let q = queue_sql(viewer, filter, crate::clock::unix_now(), self.is_sqlite());
+        let (day, code) = q.order;
+        let body = format!(
+            "SELECT {CASE_COLUMNS_OF_C} {} ORDER BY {day}, {code} LIMIT 50",
+            q.from_where
+        );
+        let lines: Vec<String> = match &self.backend {
+            super::Backend::Sqlite(pool) => {
+                let rows: Vec<(i64, i64, i64, String)> = bind_all!(
+                    sqlx::query_as(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {body}"))),
+                    &q.binds
+                )
+                .fetch_all(pool)
+                .await?;
+                rows.into_iter().map(|r| r.3).collect()
+            }
+            super::Backend::Postgres(pool) => {
+                bind_all!(
+                    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("EXPLAIN {body}"))),
+                    &q.binds
+                )
+                .fetch_all(pool)
+                .await?
+            }
+        };
+        Ok(lines.join("\n"))
+    }
+
+    /// Cases in queue order after `after`, at most `limit`, whoever can open them (the rewrap
+    /// plan walks them page by page).
+    pub async fn cases_after(
+        &self,
+        after: Option<&QueueCursor>,
+        limit: i64,
+    ) -> Result<Vec<CaseRow>, StoreError> {
+        let (day, code) = after.map_or((i64::MIN, String::new()), |a| {
+            (a.created_day, a.code.clone())
+        });
+        let rows: Vec<CaseTuple> = dispatch!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT {CASE_COLUMNS} FROM cases WHERE (created_day, code) > ($1, $2) \
+                 ORDER BY created_day, code LIMIT $3"
+            )))
+            .bind(day)
+            .bind(code)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
         });
         rows.into_iter().map(case_from).collect()
     }
@@ -595,7 +868,20 @@ impl Store {
 
     /// The headers of a case's items, oldest first, without loading whole attachments.
     pub async fn item_headers(&self, case_id: &CaseId) -> Result<Vec<ItemHeader>, StoreError> {
+        Ok(self
+            .item_headers_of(std::slice::from_ref(case_id))
+            .await?
+            .remove(case_id)
+            .unwrap_or_default())
+    }
+
+    /// [`Store::item_headers`] of several cases in one query (a listing page's).
+    pub async fn item_headers_of(
+        &self,
+        cases: &[CaseId],
+    ) -> Result<std::collections::HashMap<CaseId, Vec<ItemHeader>>, StoreError> {
         type Row = (
+            Vec<u8>,
             i64,
             String,
             Vec<u8>,
@@ -606,36 +892,44 @@ impl Store {
             i64,
             i64,
         );
+        let mut out = std::collections::HashMap::new();
+        if cases.is_empty() {
+            return Ok(out);
+        }
+        let list: Vec<String> = (1..=cases.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT case_id, id, kind, substr(blob, 1, 8192), CAST(length(blob) AS BIGINT), for_key, \
+             author, created_day, epoch, version FROM items WHERE case_id IN ({}) \
+             ORDER BY case_id, COALESCE(pos, id)",
+            list.join(", ")
+        );
         let rows: Vec<Row> = dispatch!(self, pool => {
-            sqlx::query_as(
-                "SELECT id, kind, substr(blob, 1, 8192), CAST(length(blob) AS BIGINT), for_key, author, created_day, epoch, version \
-                 FROM items WHERE case_id = $1 ORDER BY COALESCE(pos, id)",
-            )
-            .bind(&case_id.as_bytes()[..])
-            .fetch_all(pool)
-            .await?
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+            for c in cases {
+                q = q.bind(&c.as_bytes()[..]);
+            }
+            q.fetch_all(pool).await?
         });
         let key = |k: Option<String>| -> Result<Option<KeyId>, StoreError> {
             k.map(|k| KeyId::parse(&k).ok_or(StoreError::Malformed("item key id")))
                 .transpose()
         };
-        rows.into_iter()
-            .map(
-                |(id, kind, prefix, size, for_key, author, day, epoch, version)| {
-                    Ok(ItemHeader {
-                        id,
-                        kind: ItemKind::parse(&kind).ok_or(StoreError::Malformed("item kind"))?,
-                        recipients: recipients_of_prefix(&prefix),
-                        for_key: key(for_key)?,
-                        author: key(author)?,
-                        created_day: Day(day),
-                        size,
-                        epoch,
-                        version,
-                    })
-                },
-            )
-            .collect()
+        for (case, id, kind, prefix, size, for_key, author, day, epoch, version) in rows {
+            let case = CaseId::from_slice(&case).ok_or(StoreError::Malformed("item case id"))?;
+            let header = ItemHeader {
+                id,
+                kind: ItemKind::parse(&kind).ok_or(StoreError::Malformed("item kind"))?,
+                recipients: recipients_of_prefix(&prefix),
+                for_key: key(for_key)?,
+                author: key(author)?,
+                created_day: Day(day),
+                size,
+                epoch,
+                version,
+            };
+            out.entry(case).or_insert_with(Vec::new).push(header);
+        }
+        Ok(out)
     }
 
     /// An item's kind and the key ids its envelope is addressed to, read from the envelope's
@@ -729,11 +1023,11 @@ impl Store {
             let epoch: i64 = sqlx::query_scalar("SELECT epoch FROM keyring WHERE id = 1")
                 .fetch_one(&mut *tx)
                 .await?;
-            let code: Option<String> = sqlx::query_scalar(
+            let changed: Option<(String, Vec<u8>)> = sqlx::query_as(
                 "UPDATE items SET blob = $1, epoch = $2, version = version + 1, \
                  for_key = COALESCE($5, for_key) \
                  WHERE id = $3 AND version = $4 \
-                 RETURNING (SELECT code FROM cases WHERE cases.id = items.case_id)",
+                 RETURNING (SELECT code FROM cases WHERE cases.id = items.case_id), case_id",
             )
             .bind(blob)
             .bind(epoch)
@@ -742,9 +1036,11 @@ impl Store {
             .bind(for_key.map(|k| k.to_string()))
             .fetch_optional(&mut *tx)
             .await?;
-            let Some(code) = code else {
+            let Some((code, case_id)) = changed else {
                 return Err(StoreError::Conflict);
             };
+            // The item may now open for other keys than before.
+            refresh_case_keys!(pool, tx, &case_id[..]);
             // Re-share parts were made for the header just replaced.
             sqlx::query("DELETE FROM reshare_parts WHERE item_id = $1")
                 .bind(id)
@@ -817,11 +1113,36 @@ impl Store {
         })
     }
 
-    /// Disclosure requests, newest first, optionally only one requester's or one status.
+    /// Disclosure requests, newest first, of `requester` (all when `None`) with `status`.
     pub async fn disclosure_requests(
         &self,
         requester: Option<&KeyId>,
         status: Option<DisclosureStatus>,
+    ) -> Result<Vec<DisclosureRequest>, StoreError> {
+        self.disclosure_page(requester, status, None, i64::MAX)
+            .await
+    }
+
+    /// [`Store::disclosure_requests`] a page at a time: at most `limit`, older than request
+    /// `before`. Filtered and limited by the database; the page's decisions in one query.
+    pub async fn disclosure_page(
+        &self,
+        requester: Option<&KeyId>,
+        status: Option<DisclosureStatus>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<DisclosureRequest>, StoreError> {
+        self.requests_where(requester, status, before, None, limit)
+            .await
+    }
+
+    async fn requests_where(
+        &self,
+        requester: Option<&KeyId>,
+        status: Option<DisclosureStatus>,
+        before: Option<i64>,
+        id: Option<i64>,
+        limit: i64,
     ) -> Result<Vec<DisclosureRequest>, StoreError> {
         type Row = (
             i64,
@@ -837,64 +1158,82 @@ impl Store {
         let rows: Vec<Row> = dispatch!(self, pool => {
             sqlx::query_as(
                 "SELECT r.id, r.case_id, c.code, r.requester, r.reason, r.status, r.created_day, r.decided_day, r.signature \
-                 FROM disclosure_requests r JOIN cases c ON c.id = r.case_id ORDER BY r.id DESC",
+                 FROM disclosure_requests r JOIN cases c ON c.id = r.case_id \
+                 WHERE ($1 IS NULL OR r.requester = $1) AND ($2 IS NULL OR r.status = $2) \
+                 AND ($3 IS NULL OR r.id < $3) AND ($4 IS NULL OR r.id = $4) \
+                 ORDER BY r.id DESC LIMIT $5",
             )
+            .bind(requester.map(ToString::to_string))
+            .bind(status.map(|s| s.as_str()))
+            .bind(before)
+            .bind(id)
+            .bind(limit)
             .fetch_all(pool)
             .await?
         });
+        let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let mut decisions = self.disclosure_decisions(&ids).await?;
         let mut out = Vec::new();
         for (id, case_id, code, req, reason, st, created, decided, signature) in rows {
-            let requester_key =
-                KeyId::parse(&req).ok_or(StoreError::Malformed("requester key id"))?;
-            let st = DisclosureStatus::parse(&st).ok_or(StoreError::Malformed("request status"))?;
-            if requester.is_some_and(|r| *r != requester_key) || status.is_some_and(|s| s != st) {
-                continue;
-            }
             out.push(DisclosureRequest {
                 id,
                 case_id: CaseId::from_slice(&case_id).ok_or(StoreError::Malformed("case id"))?,
                 case_code: CaseCode::parse(&code).ok_or(StoreError::Malformed("case code"))?,
-                requester: requester_key,
+                requester: KeyId::parse(&req).ok_or(StoreError::Malformed("requester key id"))?,
                 reason,
-                status: st,
+                status: DisclosureStatus::parse(&st)
+                    .ok_or(StoreError::Malformed("request status"))?,
                 created_day: Day(created),
                 decided_day: decided.map(Day),
-                decisions: self.disclosure_decisions(id).await?,
+                decisions: decisions.remove(&id).unwrap_or_default(),
                 signature,
             });
         }
         Ok(out)
     }
 
-    async fn disclosure_decisions(&self, id: i64) -> Result<Vec<DisclosureDecision>, StoreError> {
-        type Row = (String, bool, String, i64, Option<Vec<u8>>);
+    /// The decisions on requests `ids`, by request.
+    async fn disclosure_decisions(
+        &self,
+        ids: &[i64],
+    ) -> Result<std::collections::HashMap<i64, Vec<DisclosureDecision>>, StoreError> {
+        type Row = (i64, String, bool, String, i64, Option<Vec<u8>>);
+        let mut out = std::collections::HashMap::new();
+        if ids.is_empty() {
+            return Ok(out);
+        }
+        let list: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT request_id, custodian, approve, reason, day, signature FROM disclosure_decisions \
+             WHERE request_id IN ({}) ORDER BY request_id, day, custodian",
+            list.join(", ")
+        );
         let rows: Vec<Row> = dispatch!(self, pool => {
-            sqlx::query_as(
-                "SELECT custodian, approve, reason, day, signature FROM disclosure_decisions WHERE request_id = $1 ORDER BY day, custodian",
-            )
-            .bind(id)
-            .fetch_all(pool)
-            .await?
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql));
+            for id in ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(pool).await?
         });
-        rows.into_iter()
-            .map(|(c, approve, reason, day, signature)| {
-                Ok(DisclosureDecision {
+        for (request, c, approve, reason, day, signature) in rows {
+            out.entry(request)
+                .or_insert_with(Vec::new)
+                .push(DisclosureDecision {
                     custodian: KeyId::parse(&c).ok_or(StoreError::Malformed("custodian key id"))?,
                     approve,
                     reason,
                     day: Day(day),
                     signature,
-                })
-            })
-            .collect()
+                });
+        }
+        Ok(out)
     }
 
     /// One disclosure request.
     pub async fn disclosure_request(&self, id: i64) -> Result<DisclosureRequest, StoreError> {
-        self.disclosure_requests(None, None)
+        self.requests_where(None, None, None, Some(id), 1)
             .await?
-            .into_iter()
-            .find(|r| r.id == id)
+            .pop()
             .ok_or(StoreError::NotFound)
     }
 
